@@ -1,0 +1,4 @@
+//! Project chores, run as `cargo xtask NAME`.
+fn main() -> anyhow::Result<()> {
+    anyhow::bail!("usage: cargo xtask <reproduce|bench>")
+}
