@@ -1,0 +1,46 @@
+//! The losscape experiment database: one SQLite file per experiment.
+//!
+//! It holds plain records — runs (provenance), landscapes, minima, transition states and
+//! attempts (which units of work are done, so an interrupted run can resume) — and knows nothing
+//! about neural networks or search algorithms. Every stage of the pipeline reads what earlier
+//! stages stored here.
+//!
+//! # Guarantees
+//! - **Crash safety.** Every write runs in a transaction ([`Store::write`]) in WAL mode with
+//!   `synchronous = FULL`: a killed process loses nothing it committed and leaves nothing half
+//!   written. Runs it left `running` are marked `interrupted` by the next writer.
+//! - **One writer.** [`Store::open`] holds an OS advisory lock on `<database>.lock` for the
+//!   store's lifetime; a second writer gets [`DbError::Busy`]. Readers
+//!   ([`Store::open_read_only`]) may run at any time.
+//! - **Other files are never touched.** A file that is not SQLite, an SQLite database that is
+//!   not ours (its `PRAGMA application_id` is not [`APPLICATION_ID`] or its `meta` table does
+//!   not say `format = 'losscape'`), or one with a newer [`SCHEMA_VERSION`] is refused with an
+//!   error naming the file and what was found, before anything writes to it.
+//!
+//! # File format (schema version 1)
+//! Tables `meta(key, value)` (`format = 'losscape'`, `schema_version = 1`), `runs`,
+//! `landscapes`, `minima`, `transition_states` and `attempts`, with indexes on
+//! `(landscape_id, energy)`. Coordinate vectors (`coords`, `negative_vector`) are BLOBs of
+//! little-endian IEEE-754 `f64`s, 8 bytes per value, no header (see [`blob`]); their length must
+//! equal the landscape's `dimension`, checked on write and on read. Timestamps are UTC text,
+//! `YYYY-MM-DDTHH:MM:SS.sssZ`. NaN in an optional REAL column is stored as NULL.
+//!
+//! This crate must not depend on any other losscape crate.
+
+#![forbid(unsafe_code)]
+
+pub mod blob;
+mod error;
+mod lock;
+mod records;
+mod schema;
+mod store;
+
+pub use error::DbError;
+pub use lock::lock_path;
+pub use records::{
+    AttemptRow, LandscapeRow, LandscapeSpec, MinimumRow, NewMinimum, NewTs, RunInfo, RunRow,
+    RunStatus, TsRow, UnknownRunStatus,
+};
+pub use schema::{APPLICATION_ID, FORMAT, SCHEMA_VERSION};
+pub use store::{Batch, Store};

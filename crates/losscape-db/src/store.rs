@@ -1,0 +1,831 @@
+//! [`Store`]: one open experiment database, and [`Batch`]: the writes of one transaction.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
+
+use crate::blob::{decode_f64s, encode_f64s};
+use crate::error::{DbError, corrupt, invalid, not_found, sql};
+use crate::lock::WriterLock;
+use crate::records::{
+    AttemptRow, LandscapeRow, LandscapeSpec, MinimumRow, NewMinimum, NewTs, RunInfo, RunRow,
+    RunStatus, TsRow,
+};
+use crate::schema::{Contents, OnDisk, initialise, inspect, probe_file};
+
+/// How long a statement waits for another connection's lock (a reader's checkpoint, a writer's
+/// commit) before failing. Contention is brief: only one writer exists, readers never block it.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// SQL expression for "now" in UTC, ISO 8601 with milliseconds. Taken from SQLite so every
+/// timestamp in a file comes from one clock and one format.
+macro_rules! now_sql {
+    () => {
+        "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+    };
+}
+
+/// An open experiment database.
+///
+/// [`Store::open`] gives a writer: it holds the single-writer lock (see [`DbError::Busy`]) for
+/// its whole life. [`Store::open_read_only`] gives a reader, any number of which may run beside
+/// the writer (WAL mode). All writes go through transactions: a process killed at any moment
+/// leaves every committed record intact and nothing of an uncommitted one.
+#[derive(Debug)]
+pub struct Store {
+    // Field order matters: the connection (and its final WAL checkpoint) must be closed before
+    // the writer lock is released, and fields drop in declaration order.
+    conn: Connection,
+    path: PathBuf,
+    read_only: bool,
+    /// Runs begun through this store and not yet finished: not stale, whatever their status.
+    own_runs: Vec<i64>,
+    _lock: Option<WriterLock>,
+}
+
+/// Opens an SQLite connection with the settings every store uses.
+fn connect(path: &Path, read_only: bool) -> Result<Connection, DbError> {
+    // No URI flag: a path is always a file name, even if it contains '?' or starts "file:".
+    let flags = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    };
+    let conn = Connection::open_with_flags(path, flags).map_err(sql(path))?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(sql(path))?;
+    // Per-connection settings: they change nothing in the file.
+    conn.pragma_update(None, "foreign_keys", true)
+        .map_err(sql(path))?;
+    if read_only {
+        conn.pragma_update(None, "query_only", true)
+            .map_err(sql(path))?;
+    }
+    Ok(conn)
+}
+
+impl Store {
+    /// Opens the database at `path` for writing, creating and initialising it if the file does
+    /// not exist, is empty, or is an SQLite database without any schema.
+    ///
+    /// Refuses, without modifying the file (and without creating a lock file next to it), a file
+    /// that is not SQLite, an SQLite database that is not ours, or one of a newer schema version.
+    /// Then takes the single-writer lock ([`DbError::Busy`] if another process holds it), and
+    /// marks runs left `running` by a killed process as interrupted
+    /// ([`Store::interrupt_stale_runs`]).
+    pub fn open(path: &Path) -> Result<Store, DbError> {
+        if probe_file(path)? == OnDisk::Sqlite {
+            // Judge existing contents through a read-only connection first: a read-write one
+            // may write on its own (hot-journal rollback, checkpoint on close), which a foreign
+            // file must never see.
+            let probe = connect(path, true)?;
+            inspect(&probe, path)?;
+            drop(probe);
+        }
+        let lock = WriterLock::acquire(path)?;
+        let mut conn = connect(path, false)?;
+        // Judge again under the lock and inside the write transaction, since another process
+        // may have initialised the file since the probe.
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql(path))?;
+        if inspect(&tx, path)? == Contents::Blank {
+            initialise(&tx, path)?;
+        }
+        tx.commit().map_err(sql(path))?;
+        // WAL lets readers run beside the writer. It is switched outside any transaction, and
+        // only now that the file is known to be ours. Should a file system not support WAL,
+        // SQLite stays with its rollback journal: equally safe, only readers wait more.
+        let _mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(sql(path))?;
+        // FULL also survives power loss (NORMAL only process crashes); commits are per batch of
+        // records, so the extra fsync is cheap.
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(sql(path))?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+            read_only: false,
+            own_runs: Vec::new(),
+            _lock: Some(lock),
+        };
+        store.interrupt_stale_runs()?;
+        Ok(store)
+    }
+
+    /// Opens an existing losscape database for reading only. Never creates, initialises,
+    /// migrates or locks anything; works while a writer has the database open.
+    pub fn open_read_only(path: &Path) -> Result<Store, DbError> {
+        match probe_file(path)? {
+            OnDisk::Absent => {
+                return Err(DbError::Missing {
+                    path: path.to_path_buf(),
+                });
+            }
+            OnDisk::Empty => {
+                return Err(DbError::NotOurs {
+                    path: path.to_path_buf(),
+                    found: "an empty file (a database is created by opening it for writing)"
+                        .to_owned(),
+                });
+            }
+            OnDisk::Sqlite => {}
+        }
+        let conn = connect(path, true)?;
+        if inspect(&conn, path)? == Contents::Blank {
+            return Err(DbError::NotOurs {
+                path: path.to_path_buf(),
+                found: "an SQLite database without any tables".to_owned(),
+            });
+        }
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+            read_only: true,
+            own_runs: Vec::new(),
+            _lock: None,
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// True for a store from [`Store::open_read_only`].
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    fn writable(&self, action: &'static str) -> Result<(), DbError> {
+        if self.read_only {
+            Err(DbError::ReadOnly {
+                path: self.path.clone(),
+                action,
+            })
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Runs `f` in one write transaction: committed if `f` returns `Ok`, rolled back if it
+    /// returns `Err` (or panics), so either all of its records are stored or none.
+    pub fn write<T>(
+        &mut self,
+        f: impl FnOnce(&mut Batch<'_>) -> Result<T, DbError>,
+    ) -> Result<T, DbError> {
+        self.writable("write")?;
+        let path = self.path.as_path();
+        // IMMEDIATE takes the write lock up front, so the transaction cannot fail half-way
+        // with SQLITE_BUSY when it first writes.
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql(path))?;
+        let value = f(&mut Batch { conn: &tx, path })?; // dropping `tx` on error rolls back
+        tx.commit().map_err(sql(path))?;
+        Ok(value)
+    }
+
+    /// Records the start of a run (status `running`, start time now) and returns its id.
+    pub fn begin_run(&mut self, info: &RunInfo) -> Result<i64, DbError> {
+        self.writable("begin a run")?;
+        let id = self.write(|b| {
+            b.conn
+                .prepare_cached(concat!(
+                    "INSERT INTO runs (started_at, status, program_version, command, ",
+                    "config_text, seed, threads, minimiser) VALUES (",
+                    now_sql!(),
+                    ", 'running', ?1, ?2, ?3, ?4, ?5, ?6)"
+                ))
+                .and_then(|mut s| {
+                    s.execute(params![
+                        info.program_version,
+                        info.command,
+                        info.config_text,
+                        // Same bits: SQLite integers are signed.
+                        info.seed as i64,
+                        info.threads,
+                        info.minimiser,
+                    ])
+                })
+                .map_err(sql(b.path))?;
+            Ok(b.conn.last_insert_rowid())
+        })?;
+        self.own_runs.push(id);
+        Ok(id)
+    }
+
+    /// Sets the final status of a run and its finish time (now).
+    ///
+    /// `status` must not be [`RunStatus::Running`].
+    pub fn finish_run(&mut self, run_id: i64, status: RunStatus) -> Result<(), DbError> {
+        self.writable("finish a run")?;
+        if status == RunStatus::Running {
+            return Err(invalid(
+                &self.path,
+                format!("run {run_id} cannot be finished with status running"),
+            ));
+        }
+        self.write(|b| {
+            let changed = b
+                .conn
+                .execute(
+                    concat!(
+                        "UPDATE runs SET status = ?2, finished_at = ",
+                        now_sql!(),
+                        " WHERE id = ?1"
+                    ),
+                    params![run_id, status.as_str()],
+                )
+                .map_err(sql(b.path))?;
+            if changed == 0 {
+                return Err(not_found(b.path, format!("run {run_id}")));
+            }
+            Ok(())
+        })?;
+        self.own_runs.retain(|&id| id != run_id);
+        Ok(())
+    }
+
+    /// Marks as `interrupted` every run still `running` that was not begun through this store:
+    /// since a writer holds the single-writer lock, such runs belong to a process that died.
+    /// Their `finished_at` stays empty, as the moment of death is unknown. Returns how many runs
+    /// were marked. Called by [`Store::open`].
+    pub fn interrupt_stale_runs(&mut self) -> Result<usize, DbError> {
+        self.writable("mark stale runs")?;
+        let own = self.own_runs.clone();
+        self.write(|b| {
+            let running: Vec<i64> = {
+                let mut stmt = b
+                    .conn
+                    .prepare("SELECT id FROM runs WHERE status = 'running' ORDER BY id")
+                    .map_err(sql(b.path))?;
+                let rows = stmt.query_map([], |r| r.get(0)).map_err(sql(b.path))?;
+                rows.collect::<Result<_, _>>().map_err(sql(b.path))?
+            };
+            let mut marked = 0;
+            for id in running.into_iter().filter(|id| !own.contains(id)) {
+                b.conn
+                    .execute("UPDATE runs SET status = 'interrupted' WHERE id = ?1", [id])
+                    .map_err(sql(b.path))?;
+                marked += 1;
+            }
+            Ok(marked)
+        })
+    }
+
+    /// All runs, oldest first.
+    pub fn runs(&self) -> Result<Vec<RunRow>, DbError> {
+        let path = self.path.as_path();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, started_at, finished_at, status, program_version, command, \
+                 config_text, seed, threads, minimiser FROM runs ORDER BY id",
+            )
+            .map_err(sql(path))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(3)?,
+                    RunRow {
+                        id: r.get(0)?,
+                        started_at: r.get(1)?,
+                        finished_at: r.get(2)?,
+                        status: RunStatus::Running, // replaced below
+                        program_version: r.get(4)?,
+                        command: r.get(5)?,
+                        config_text: r.get(6)?,
+                        seed: r.get::<_, i64>(7)? as u64, // same bits, see begin_run
+                        threads: r.get(8)?,
+                        minimiser: r.get(9)?,
+                    },
+                ))
+            })
+            .map_err(sql(path))?;
+        let mut runs = Vec::new();
+        for row in rows {
+            let (id, status, mut run) = row.map_err(sql(path))?;
+            run.status = status
+                .parse()
+                .map_err(|e| corrupt(path, format!("run {id}: {e}")))?;
+            runs.push(run);
+        }
+        Ok(runs)
+    }
+
+    /// The id of the landscape with `spec.key`, inserting it first if it is new.
+    ///
+    /// If the key exists, its shape (`n_in`, `n_hidden`, `n_out`, `dimension`), `lambda` and
+    /// `dataset` must equal `spec`'s, else [`DbError::Invalid`]: one key, one landscape.
+    /// `config_json` is descriptive only and is not compared (nor updated).
+    pub fn landscape_id(&mut self, spec: &LandscapeSpec) -> Result<i64, DbError> {
+        self.writable("add a landscape")?;
+        if spec.lambda.is_nan() {
+            return Err(invalid(
+                &self.path,
+                format!("landscape {:?} has lambda NaN", spec.key),
+            ));
+        }
+        self.write(|b| {
+            if let Some(existing) = landscape_by_key(b.conn, b.path, &spec.key)? {
+                let same = existing.n_in == spec.n_in
+                    && existing.n_hidden == spec.n_hidden
+                    && existing.n_out == spec.n_out
+                    && existing.dimension == spec.dimension
+                    && existing.lambda == spec.lambda
+                    && existing.dataset == spec.dataset;
+                if !same {
+                    return Err(invalid(
+                        b.path,
+                        format!(
+                            "landscape key {:?} is already stored as {}-{}-{} (dimension {}, \
+                             lambda {}, dataset {:?}); it cannot now mean {}-{}-{} (dimension \
+                             {}, lambda {}, dataset {:?})",
+                            spec.key,
+                            existing.n_in,
+                            existing.n_hidden,
+                            existing.n_out,
+                            existing.dimension,
+                            existing.lambda,
+                            existing.dataset,
+                            spec.n_in,
+                            spec.n_hidden,
+                            spec.n_out,
+                            spec.dimension,
+                            spec.lambda,
+                            spec.dataset
+                        ),
+                    ));
+                }
+                return Ok(existing.id);
+            }
+            b.conn
+                .execute(
+                    "INSERT INTO landscapes (key, n_in, n_hidden, n_out, dimension, lambda, \
+                     dataset, config_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    params![
+                        spec.key,
+                        spec.n_in,
+                        spec.n_hidden,
+                        spec.n_out,
+                        spec.dimension,
+                        spec.lambda,
+                        spec.dataset,
+                        spec.config_json
+                    ],
+                )
+                .map_err(sql(b.path))?;
+            Ok(b.conn.last_insert_rowid())
+        })
+    }
+
+    /// All landscapes, in order of creation.
+    pub fn landscapes(&self) -> Result<Vec<LandscapeRow>, DbError> {
+        let path = self.path.as_path();
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("{LANDSCAPE_SELECT} ORDER BY id"))
+            .map_err(sql(path))?;
+        let rows = stmt.query_map([], landscape_row).map_err(sql(path))?;
+        rows.collect::<Result<_, _>>().map_err(sql(path))
+    }
+
+    /// The landscape stored under `key`, if any (a lookup that works on read-only stores).
+    pub fn landscape_by_key(&self, key: &str) -> Result<Option<LandscapeRow>, DbError> {
+        landscape_by_key(&self.conn, &self.path, key)
+    }
+
+    /// All minima of a landscape, ordered by id. [`DbError::NotFound`] for an unknown landscape.
+    pub fn minima(&self, landscape_id: i64) -> Result<Vec<MinimumRow>, DbError> {
+        let path = self.path.as_path();
+        let dim = dimension(&self.conn, path, landscape_id)?;
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, landscape_id, energy, coords, rms_gradient, hessian_index, \
+                 lowest_eigenvalue, ln_prod_positive, accuracy, times_found, first_run \
+                 FROM minima WHERE landscape_id = ?1 ORDER BY id",
+            )
+            .map_err(sql(path))?;
+        let rows = stmt
+            .query_map([landscape_id], |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(3)?,
+                    MinimumRow {
+                        id: r.get(0)?,
+                        landscape_id: r.get(1)?,
+                        energy: r.get(2)?,
+                        coords: Vec::new(), // decoded below, with a length check
+                        rms_gradient: real(r, 4)?,
+                        hessian_index: r.get(5)?,
+                        lowest_eigenvalue: real(r, 6)?,
+                        ln_prod_positive: real(r, 7)?,
+                        accuracy: real(r, 8)?,
+                        times_found: r.get(9)?,
+                        first_run: r.get(10)?,
+                    },
+                ))
+            })
+            .map_err(sql(path))?;
+        let mut minima = Vec::new();
+        for row in rows {
+            let (blob, mut m) = row.map_err(sql(path))?;
+            m.coords = decode_vector(path, &blob, dim, || format!("coords of minimum {}", m.id))?;
+            minima.push(m);
+        }
+        Ok(minima)
+    }
+
+    /// All transition states of a landscape, ordered by id. [`DbError::NotFound`] for an
+    /// unknown landscape.
+    pub fn transition_states(&self, landscape_id: i64) -> Result<Vec<TsRow>, DbError> {
+        let path = self.path.as_path();
+        let dim = dimension(&self.conn, path, landscape_id)?;
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, landscape_id, energy, coords, rms_gradient, hessian_index, \
+                 negative_eigenvalue, negative_vector, ln_prod_positive, accuracy, min1, min2, \
+                 degenerate, times_found, first_run \
+                 FROM transition_states WHERE landscape_id = ?1 ORDER BY id",
+            )
+            .map_err(sql(path))?;
+        let rows = stmt
+            .query_map([landscape_id], |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(3)?,
+                    r.get::<_, Vec<u8>>(7)?,
+                    TsRow {
+                        id: r.get(0)?,
+                        landscape_id: r.get(1)?,
+                        energy: r.get(2)?,
+                        coords: Vec::new(), // decoded below, with a length check
+                        rms_gradient: real(r, 4)?,
+                        hessian_index: r.get(5)?,
+                        negative_eigenvalue: real(r, 6)?,
+                        negative_vector: Vec::new(), // decoded below
+                        ln_prod_positive: real(r, 8)?,
+                        accuracy: real(r, 9)?,
+                        min1: r.get(10)?,
+                        min2: r.get(11)?,
+                        degenerate: r.get(12)?,
+                        times_found: r.get(13)?,
+                        first_run: r.get(14)?,
+                    },
+                ))
+            })
+            .map_err(sql(path))?;
+        let mut states = Vec::new();
+        for row in rows {
+            let (coords, vector, mut t) = row.map_err(sql(path))?;
+            t.coords = decode_vector(path, &coords, dim, || {
+                format!("coords of transition state {}", t.id)
+            })?;
+            t.negative_vector = decode_vector(path, &vector, dim, || {
+                format!("negative_vector of transition state {}", t.id)
+            })?;
+            states.push(t);
+        }
+        Ok(states)
+    }
+
+    /// The recorded outcome of one unit of work, if any.
+    pub fn attempt(
+        &self,
+        landscape_id: i64,
+        stage: &str,
+        key: &str,
+    ) -> Result<Option<AttemptRow>, DbError> {
+        let path = self.path.as_path();
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "{ATTEMPT_SELECT} WHERE landscape_id = ?1 AND stage = ?2 AND key = ?3"
+            ))
+            .map_err(sql(path))?;
+        stmt.query_row(params![landscape_id, stage, key], attempt_row)
+            .optional()
+            .map_err(sql(path))
+    }
+
+    /// All recorded outcomes of one stage of a landscape, in order of first recording.
+    pub fn attempts(&self, landscape_id: i64, stage: &str) -> Result<Vec<AttemptRow>, DbError> {
+        let path = self.path.as_path();
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "{ATTEMPT_SELECT} WHERE landscape_id = ?1 AND stage = ?2 ORDER BY id"
+            ))
+            .map_err(sql(path))?;
+        let rows = stmt
+            .query_map(params![landscape_id, stage], attempt_row)
+            .map_err(sql(path))?;
+        rows.collect::<Result<_, _>>().map_err(sql(path))
+    }
+}
+
+/// The writes of one transaction, handed to the closure of [`Store::write`].
+#[derive(Debug)]
+pub struct Batch<'a> {
+    conn: &'a Connection,
+    path: &'a Path,
+}
+
+impl Batch<'_> {
+    /// Inserts a minimum and returns its id.
+    ///
+    /// Checks that the landscape and the run exist, that `coords` has the landscape's
+    /// dimension, that the energy is not NaN and that `times_found` is not negative.
+    pub fn insert_minimum(&mut self, m: &NewMinimum) -> Result<i64, DbError> {
+        let what = || "new minimum".to_owned();
+        self.check_common(m.landscape_id, m.energy, m.times_found, m.first_run, what)?;
+        let dim = dimension(self.conn, self.path, m.landscape_id)?;
+        check_len(self.path, &m.coords, dim, || {
+            "coords of new minimum".to_owned()
+        })?;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO minima (landscape_id, energy, coords, rms_gradient, hessian_index, \
+                 lowest_eigenvalue, ln_prod_positive, accuracy, times_found, first_run) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    m.landscape_id,
+                    m.energy,
+                    encode_f64s(&m.coords),
+                    m.rms_gradient,
+                    m.hessian_index,
+                    m.lowest_eigenvalue,
+                    m.ln_prod_positive,
+                    m.accuracy,
+                    m.times_found,
+                    m.first_run,
+                ])
+            })
+            .map_err(sql(self.path))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Adds `by` (not negative) to a minimum's `times_found`.
+    pub fn add_times_found(&mut self, minimum_id: i64, by: i64) -> Result<(), DbError> {
+        self.bump("minima", "minimum", minimum_id, by)
+    }
+
+    /// Inserts a transition state and returns its id.
+    ///
+    /// Besides the checks of [`Batch::insert_minimum`] (for `coords` and `negative_vector`),
+    /// `min1` and `min2` must be minima of the same landscape.
+    pub fn insert_ts(&mut self, t: &NewTs) -> Result<i64, DbError> {
+        let what = || "new transition state".to_owned();
+        self.check_common(t.landscape_id, t.energy, t.times_found, t.first_run, what)?;
+        let dim = dimension(self.conn, self.path, t.landscape_id)?;
+        check_len(self.path, &t.coords, dim, || {
+            "coords of new transition state".to_owned()
+        })?;
+        check_len(self.path, &t.negative_vector, dim, || {
+            "negative_vector of new transition state".to_owned()
+        })?;
+        for min in [t.min1, t.min2] {
+            let owner: Option<i64> = self
+                .conn
+                .prepare_cached("SELECT landscape_id FROM minima WHERE id = ?1")
+                .and_then(|mut s| s.query_row([min], |r| r.get(0)).optional())
+                .map_err(sql(self.path))?;
+            match owner {
+                None => return Err(not_found(self.path, format!("minimum {min}"))),
+                Some(l) if l != t.landscape_id => {
+                    return Err(invalid(
+                        self.path,
+                        format!(
+                            "transition state of landscape {} cannot join minimum {min} of \
+                             landscape {l}",
+                            t.landscape_id
+                        ),
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        self.conn
+            .prepare_cached(
+                "INSERT INTO transition_states (landscape_id, energy, coords, rms_gradient, \
+                 hessian_index, negative_eigenvalue, negative_vector, ln_prod_positive, \
+                 accuracy, min1, min2, degenerate, times_found, first_run) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    t.landscape_id,
+                    t.energy,
+                    encode_f64s(&t.coords),
+                    t.rms_gradient,
+                    t.hessian_index,
+                    t.negative_eigenvalue,
+                    encode_f64s(&t.negative_vector),
+                    t.ln_prod_positive,
+                    t.accuracy,
+                    t.min1,
+                    t.min2,
+                    t.degenerate,
+                    t.times_found,
+                    t.first_run,
+                ])
+            })
+            .map_err(sql(self.path))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Adds `by` (not negative) to a transition state's `times_found`.
+    pub fn add_ts_times_found(&mut self, ts_id: i64, by: i64) -> Result<(), DbError> {
+        self.bump("transition_states", "transition state", ts_id, by)
+    }
+
+    /// Records the outcome of one unit of work, replacing any earlier outcome for the same
+    /// `(landscape_id, stage, key)` (the row keeps its id; `run_id` and the time are updated).
+    pub fn record_attempt(
+        &mut self,
+        landscape_id: i64,
+        stage: &str,
+        key: &str,
+        outcome: &str,
+        detail: &str,
+        run_id: i64,
+    ) -> Result<(), DbError> {
+        dimension(self.conn, self.path, landscape_id)?; // existence, with a clear error
+        self.check_run(run_id)?;
+        self.conn
+            .prepare_cached(concat!(
+                "INSERT INTO attempts (landscape_id, stage, key, outcome, detail, run_id, ",
+                "recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ",
+                now_sql!(),
+                ") ON CONFLICT (landscape_id, stage, key) DO UPDATE SET ",
+                "outcome = excluded.outcome, detail = excluded.detail, ",
+                "run_id = excluded.run_id, recorded_at = excluded.recorded_at"
+            ))
+            .and_then(|mut s| s.execute(params![landscape_id, stage, key, outcome, detail, run_id]))
+            .map_err(sql(self.path))?;
+        Ok(())
+    }
+
+    /// Checks shared by minima and transition states.
+    fn check_common(
+        &self,
+        landscape_id: i64,
+        energy: f64,
+        times_found: i64,
+        first_run: i64,
+        what: impl Fn() -> String,
+    ) -> Result<(), DbError> {
+        if energy.is_nan() {
+            return Err(invalid(self.path, format!("{} has energy NaN", what())));
+        }
+        if times_found < 0 {
+            return Err(invalid(
+                self.path,
+                format!("{} has times_found {times_found} < 0", what()),
+            ));
+        }
+        dimension(self.conn, self.path, landscape_id)?;
+        self.check_run(first_run)
+    }
+
+    fn check_run(&self, run_id: i64) -> Result<(), DbError> {
+        let exists = self
+            .conn
+            .prepare_cached("SELECT 1 FROM runs WHERE id = ?1")
+            .and_then(|mut s| s.exists([run_id]))
+            .map_err(sql(self.path))?;
+        if exists {
+            Ok(())
+        } else {
+            Err(not_found(self.path, format!("run {run_id}")))
+        }
+    }
+
+    fn bump(&self, table: &str, noun: &str, id: i64, by: i64) -> Result<(), DbError> {
+        if by < 0 {
+            return Err(invalid(
+                self.path,
+                format!("times_found of {noun} {id} cannot change by {by}"),
+            ));
+        }
+        let changed = self
+            .conn
+            .prepare_cached(&format!(
+                "UPDATE {table} SET times_found = times_found + ?2 WHERE id = ?1"
+            ))
+            .and_then(|mut s| s.execute([id, by]))
+            .map_err(sql(self.path))?;
+        if changed == 0 {
+            return Err(not_found(self.path, format!("{noun} {id}")));
+        }
+        Ok(())
+    }
+}
+
+const LANDSCAPE_SELECT: &str = "SELECT id, key, n_in, n_hidden, n_out, dimension, lambda, \
+                                dataset, config_json FROM landscapes";
+
+fn landscape_row(r: &Row<'_>) -> rusqlite::Result<LandscapeRow> {
+    Ok(LandscapeRow {
+        id: r.get(0)?,
+        key: r.get(1)?,
+        n_in: r.get(2)?,
+        n_hidden: r.get(3)?,
+        n_out: r.get(4)?,
+        dimension: r.get(5)?,
+        lambda: r.get(6)?,
+        dataset: r.get(7)?,
+        config_json: r.get(8)?,
+    })
+}
+
+fn landscape_by_key(
+    conn: &Connection,
+    path: &Path,
+    key: &str,
+) -> Result<Option<LandscapeRow>, DbError> {
+    conn.prepare_cached(&format!("{LANDSCAPE_SELECT} WHERE key = ?1"))
+        .and_then(|mut s| s.query_row([key], landscape_row).optional())
+        .map_err(sql(path))
+}
+
+const ATTEMPT_SELECT: &str = "SELECT id, landscape_id, stage, key, outcome, detail, run_id, \
+                              recorded_at FROM attempts";
+
+fn attempt_row(r: &Row<'_>) -> rusqlite::Result<AttemptRow> {
+    Ok(AttemptRow {
+        id: r.get(0)?,
+        landscape_id: r.get(1)?,
+        stage: r.get(2)?,
+        key: r.get(3)?,
+        outcome: r.get(4)?,
+        detail: r.get(5)?,
+        run_id: r.get(6)?,
+        recorded_at: r.get(7)?,
+    })
+}
+
+/// The coordinate dimension of a landscape; [`DbError::NotFound`] if there is no such landscape.
+fn dimension(conn: &Connection, path: &Path, landscape_id: i64) -> Result<usize, DbError> {
+    let dim: Option<u32> = conn
+        .prepare_cached("SELECT dimension FROM landscapes WHERE id = ?1")
+        .and_then(|mut s| s.query_row([landscape_id], |r| r.get(0)).optional())
+        .map_err(sql(path))?;
+    let dim = dim.ok_or_else(|| not_found(path, format!("landscape {landscape_id}")))?;
+    // u32 always fits usize on the 32- and 64-bit targets we support.
+    Ok(dim as usize)
+}
+
+/// A nullable REAL column: SQLite stores NaN as NULL, so NULL reads back as NaN.
+fn real(r: &Row<'_>, idx: usize) -> rusqlite::Result<f64> {
+    Ok(r.get::<_, Option<f64>>(idx)?.unwrap_or(f64::NAN))
+}
+
+fn check_len(
+    path: &Path,
+    values: &[f64],
+    dim: usize,
+    what: impl FnOnce() -> String,
+) -> Result<(), DbError> {
+    if values.len() == dim {
+        Ok(())
+    } else {
+        Err(invalid(
+            path,
+            format!(
+                "{} has {} values, but its landscape has dimension {dim}",
+                what(),
+                values.len()
+            ),
+        ))
+    }
+}
+
+/// Decodes a stored vector and checks its length against the landscape's dimension.
+fn decode_vector(
+    path: &Path,
+    blob: &[u8],
+    dim: usize,
+    what: impl Fn() -> String,
+) -> Result<Vec<f64>, DbError> {
+    let values = decode_f64s(blob).map_err(|e| corrupt(path, format!("{}: {e}", what())))?;
+    if values.len() != dim {
+        return Err(corrupt(
+            path,
+            format!(
+                "{} holds {} values, but its landscape has dimension {dim}",
+                what(),
+                values.len()
+            ),
+        ));
+    }
+    Ok(values)
+}
