@@ -1,0 +1,278 @@
+//! GMIN-style limited-memory BFGS: the local minimiser behind every quench in losscape.
+//!
+//! The search direction comes from Nocedal's (1980) two-loop recursion over the last few
+//! `(s, y)` pairs; there is no line search. Instead, as in GMIN's `mylbfgs`, the step length is
+//! capped at [`LbfgsParams::max_step`] and a step that raises the energy by more than
+//! [`LbfgsParams::max_rise`] is halved (and the memory forgotten). On the small, smooth network
+//! landscapes this is cheaper and more robust than a Wolfe line search, and it never jumps far
+//! enough to leave the catchment basin it started in, which is what basin-hopping needs.
+//!
+//! This crate depends only on `losscape-core` (and serde for its parameters): no I/O, no
+//! printing, no global state.
+
+#![forbid(unsafe_code)]
+
+use losscape_core::{Convergence, Landscape, MinimiseError, Minimiser, QuenchOutcome, vec};
+use serde::{Deserialize, Serialize};
+
+/// How many times a step that raises the energy too much is halved before the iteration is
+/// abandoned. 2^-10 of `max_step` is far below any useful move.
+const MAX_HALVINGS: usize = 10;
+
+/// Tuning of the L-BFGS minimiser (the `[lbfgs]` table of an experiment file).
+///
+/// Defaults follow GMIN practice for small systems and are defined only in [`Default`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LbfgsParams {
+    /// Number of `(s, y)` correction pairs remembered (GMIN's `M`; 4–10 is typical).
+    pub memory: usize,
+    /// Largest allowed step length `|Δx|` per iteration (GMIN's `MAXBFGS`).
+    pub max_step: f64,
+    /// Largest energy rise accepted for a step before it is halved (GMIN's `MAXERISE`).
+    pub max_rise: f64,
+    /// Initial inverse-Hessian scale, used before any curvature pair is known and after a
+    /// memory reset (GMIN's `DGUESS`).
+    pub diag_guess: f64,
+}
+
+impl Default for LbfgsParams {
+    fn default() -> Self {
+        Self {
+            memory: 8,
+            max_step: 0.2,
+            max_rise: 1e-4,
+            diag_guess: 0.1,
+        }
+    }
+}
+
+impl LbfgsParams {
+    /// Checks that the parameters can drive a minimisation; the message names the bad key.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.memory < 1 {
+            return Err(format!("lbfgs.memory must be >= 1, got {}", self.memory));
+        }
+        for (key, value) in [
+            ("max_step", self.max_step),
+            ("max_rise", self.max_rise),
+            ("diag_guess", self.diag_guess),
+        ] {
+            if !(value.is_finite() && value > 0.0) {
+                return Err(format!("lbfgs.{key} must be finite and > 0, got {value}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The L-BFGS minimiser. Stateless between calls, so one instance can serve many threads.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Lbfgs {
+    /// Tuning parameters (validate them with [`LbfgsParams::validate`] before use; invalid
+    /// values never panic but may stop progress until `max_iterations`).
+    pub params: LbfgsParams,
+}
+
+impl Lbfgs {
+    /// A minimiser with the given parameters.
+    pub fn new(params: LbfgsParams) -> Self {
+        Self { params }
+    }
+}
+
+/// The ring buffer of correction pairs and the scratch space of the two-loop recursion.
+struct History {
+    n: usize,
+    m: usize,
+    /// Pair `k` occupies `s[k*n..(k+1)*n]` (and likewise `y`).
+    s: Vec<f64>,
+    y: Vec<f64>,
+    rho: Vec<f64>,
+    alpha: Vec<f64>,
+    /// Number of stored pairs (at most `m`).
+    len: usize,
+    /// Slot the next pair goes into.
+    head: usize,
+    /// Current diagonal inverse-Hessian scale `H0 = gamma I`.
+    gamma: f64,
+    diag_guess: f64,
+}
+
+impl History {
+    fn new(n: usize, m: usize, diag_guess: f64) -> Self {
+        Self {
+            n,
+            m,
+            s: vec![0.0; n * m],
+            y: vec![0.0; n * m],
+            rho: vec![0.0; m],
+            alpha: vec![0.0; m],
+            len: 0,
+            head: 0,
+            gamma: diag_guess,
+            diag_guess,
+        }
+    }
+
+    fn reset(&mut self) {
+        self.len = 0;
+        self.head = 0;
+        self.gamma = self.diag_guess;
+    }
+
+    /// Slot of the `k`-th newest pair (`k = 0` is the newest).
+    fn slot(&self, k: usize) -> usize {
+        (self.head + self.m - 1 - k) % self.m
+    }
+
+    /// Stores `s = x - x_prev`, `y = g - g_prev` if the pair has positive curvature; a pair
+    /// with `yᵀs <= 0` would make the implicit inverse Hessian indefinite, so it is dropped.
+    fn push(&mut self, x: &[f64], x_prev: &[f64], g: &[f64], g_prev: &[f64]) {
+        let at = self.head * self.n..(self.head + 1) * self.n;
+        let (s, y) = (&mut self.s[at.clone()], &mut self.y[at]);
+        for i in 0..self.n {
+            s[i] = x[i] - x_prev[i];
+            y[i] = g[i] - g_prev[i];
+        }
+        let ys = vec::dot(y, s);
+        let yy = vec::dot(y, y);
+        if ys > 0.0 && yy > 0.0 && ys.is_finite() && yy.is_finite() {
+            self.rho[self.head] = 1.0 / ys;
+            self.gamma = ys / yy;
+            self.head = (self.head + 1) % self.m;
+            self.len = (self.len + 1).min(self.m);
+        }
+    }
+
+    /// Writes the quasi-Newton direction `d = -H g` (two-loop recursion, Nocedal 1980).
+    fn direction(&mut self, g: &[f64], d: &mut [f64]) {
+        let n = self.n;
+        d.copy_from_slice(g);
+        for k in 0..self.len {
+            let j = self.slot(k);
+            let (s, y) = (&self.s[j * n..(j + 1) * n], &self.y[j * n..(j + 1) * n]);
+            let a = self.rho[j] * vec::dot(s, d);
+            self.alpha[j] = a;
+            vec::axpy(-a, y, d);
+        }
+        vec::scale(self.gamma, d);
+        for k in (0..self.len).rev() {
+            let j = self.slot(k);
+            let (s, y) = (&self.s[j * n..(j + 1) * n], &self.y[j * n..(j + 1) * n]);
+            let b = self.rho[j] * vec::dot(y, d);
+            vec::axpy(self.alpha[j] - b, s, d);
+        }
+        vec::scale(-1.0, d);
+    }
+}
+
+impl Minimiser for Lbfgs {
+    fn name(&self) -> &str {
+        "lbfgs"
+    }
+
+    /// Minimises from `x` in place.
+    ///
+    /// Iterations count accepted-or-abandoned steps; evaluations count every energy+gradient
+    /// call, including the one at the start and every halved retry. On
+    /// [`MinimiseError::NonFinite`], `x` holds the last point with a finite energy and gradient.
+    fn minimise(
+        &self,
+        landscape: &dyn Landscape,
+        x: &mut [f64],
+        stop: &Convergence,
+    ) -> Result<QuenchOutcome, MinimiseError> {
+        let n = landscape.dim();
+        if x.len() != n {
+            return Err(MinimiseError::Dimension {
+                expected: n,
+                got: x.len(),
+            });
+        }
+        let p = &self.params;
+        // All buffers for the whole minimisation, allocated once.
+        let mut history = History::new(n, p.memory.max(1), p.diag_guess);
+        let mut g = vec![0.0; n];
+        let mut g_prev = vec![0.0; n];
+        let mut x_prev = vec![0.0; n];
+        let mut d = vec![0.0; n];
+
+        let mut energy = landscape.energy_gradient(x, &mut g);
+        let mut evaluations = 1;
+        if !(energy.is_finite() && vec::all_finite(&g)) {
+            return Err(MinimiseError::NonFinite { evaluations });
+        }
+        let mut iterations = 0;
+        loop {
+            let rms_gradient = vec::rms(&g);
+            let converged = rms_gradient <= stop.rms_gradient;
+            if converged || iterations >= stop.max_iterations {
+                return Ok(QuenchOutcome {
+                    energy,
+                    rms_gradient,
+                    iterations,
+                    evaluations,
+                    converged,
+                });
+            }
+            iterations += 1;
+
+            history.direction(&g, &mut d);
+            let mut slope = vec::dot(&d, &g);
+            if !(slope.is_finite() && vec::all_finite(&d)) {
+                // A degenerate history (overflowing scale): fall back to steepest descent.
+                history.reset();
+                history.direction(&g, &mut d);
+                slope = vec::dot(&d, &g);
+            }
+            if slope > 0.0 {
+                // Without a line search an uphill quasi-Newton direction can occur after a
+                // poorly conditioned update; reversing it is GMIN's remedy.
+                vec::scale(-1.0, &mut d);
+            }
+            let length = vec::norm(&d);
+            if length > p.max_step {
+                vec::scale(p.max_step / length, &mut d);
+            }
+
+            x_prev.copy_from_slice(x);
+            g_prev.copy_from_slice(&g);
+            let e_prev = energy;
+            let mut accepted = false;
+            for halvings in 0..=MAX_HALVINGS {
+                for i in 0..n {
+                    x[i] = x_prev[i] + d[i];
+                }
+                energy = landscape.energy_gradient(x, &mut g);
+                evaluations += 1;
+                if !(energy.is_finite() && vec::all_finite(&g)) {
+                    x.copy_from_slice(&x_prev);
+                    return Err(MinimiseError::NonFinite { evaluations });
+                }
+                if energy - e_prev <= p.max_rise {
+                    accepted = true;
+                    if halvings > 0 {
+                        // The model overshot: its curvature information is stale.
+                        history.reset();
+                    }
+                    break;
+                }
+                vec::scale(0.5, &mut d);
+            }
+            if accepted {
+                history.push(x, &x_prev, &g, &g_prev);
+            } else {
+                // Even a tiny step rises: return to the last point and restart from steepest
+                // descent with the initial scale.
+                x.copy_from_slice(&x_prev);
+                g.copy_from_slice(&g_prev);
+                energy = e_prev;
+                history.reset();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

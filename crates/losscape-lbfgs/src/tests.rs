@@ -1,0 +1,254 @@
+use super::*;
+use losscape_core::surfaces::{DoubleWell, FourWell, MullerBrown};
+
+const TIGHT: Convergence = Convergence {
+    rms_gradient: 1e-10,
+    max_iterations: 10_000,
+};
+
+fn quench(l: &dyn Landscape, start: &[f64]) -> (Vec<f64>, QuenchOutcome) {
+    let mut x = start.to_vec();
+    let out = Lbfgs::default()
+        .minimise(l, &mut x, &TIGHT)
+        .expect("finite landscape");
+    (x, out)
+}
+
+fn assert_close(x: &[f64], want: &[f64], tol: f64) {
+    assert!(
+        vec::distance(x, want) <= tol,
+        "{x:?} is not within {tol} of {want:?}"
+    );
+}
+
+/// `sum_i 100 (x_{i+1} - x_i^2)^2 + (1 - x_i)^2`, minimum 0 at (1, ..., 1).
+struct Rosenbrock(usize);
+
+impl Landscape for Rosenbrock {
+    fn dim(&self) -> usize {
+        self.0
+    }
+    fn energy(&self, x: &[f64]) -> f64 {
+        let mut g = vec![0.0; self.0];
+        self.energy_gradient(x, &mut g)
+    }
+    fn energy_gradient(&self, x: &[f64], g: &mut [f64]) -> f64 {
+        g.fill(0.0);
+        let mut e = 0.0;
+        for i in 0..self.0 - 1 {
+            let a = x[i + 1] - x[i] * x[i];
+            let b = 1.0 - x[i];
+            e += 100.0 * a * a + b * b;
+            g[i] += -400.0 * a * x[i] - 2.0 * b;
+            g[i + 1] += 200.0 * a;
+        }
+        e
+    }
+    fn hessian(&self, _x: &[f64], _h: &mut [f64]) {
+        unimplemented!("not needed by L-BFGS")
+    }
+}
+
+/// A surface that returns NaN away from the origin's neighbourhood.
+struct NanBeyond(f64);
+
+impl Landscape for NanBeyond {
+    fn dim(&self) -> usize {
+        1
+    }
+    fn energy(&self, x: &[f64]) -> f64 {
+        if x[0].abs() > self.0 { f64::NAN } else { -x[0] }
+    }
+    fn energy_gradient(&self, x: &[f64], g: &mut [f64]) -> f64 {
+        g[0] = -1.0;
+        self.energy(x)
+    }
+    fn hessian(&self, _x: &[f64], h: &mut [f64]) {
+        h[0] = 0.0;
+    }
+}
+
+#[test]
+fn defaults_validate_and_bad_values_are_named() {
+    assert_eq!(LbfgsParams::default().validate(), Ok(()));
+    let bad = LbfgsParams {
+        memory: 0,
+        ..Default::default()
+    };
+    assert!(bad.validate().unwrap_err().contains("lbfgs.memory"));
+    let bad = LbfgsParams {
+        max_step: f64::NAN,
+        ..Default::default()
+    };
+    assert!(bad.validate().unwrap_err().contains("lbfgs.max_step"));
+    let bad = LbfgsParams {
+        max_rise: -1.0,
+        ..Default::default()
+    };
+    assert!(bad.validate().unwrap_err().contains("lbfgs.max_rise"));
+    let bad = LbfgsParams {
+        diag_guess: 0.0,
+        ..Default::default()
+    };
+    assert!(bad.validate().unwrap_err().contains("lbfgs.diag_guess"));
+    assert_eq!(Lbfgs::default().name(), "lbfgs");
+}
+
+#[test]
+fn double_well_minima() {
+    for (start, want) in [([0.7, 0.4], [1.0, 0.0]), ([-1.3, -0.2], [-1.0, 0.0])] {
+        let (x, out) = quench(&DoubleWell::default(), &start);
+        assert!(out.converged && out.rms_gradient <= 1e-10, "{out:?}");
+        assert_close(&x, &want, 1e-8);
+        assert!(out.energy.abs() < 1e-15);
+    }
+}
+
+#[test]
+fn four_well_minima() {
+    for (start, want) in [
+        ([0.6, 0.5], [1.0, 1.0]),
+        ([-1.4, 0.8], [-1.0, 1.0]),
+        ([-0.5, -1.6], [-1.0, -1.0]),
+        ([1.2, -0.3], [1.0, -1.0]),
+    ] {
+        let (x, out) = quench(&FourWell, &start);
+        assert!(out.converged, "{out:?}");
+        assert_close(&x, &want, 1e-8);
+    }
+}
+
+#[test]
+fn muller_brown_minima() {
+    let energies = [-146.70, -108.17, -80.77];
+    for (lit, e_lit) in MullerBrown::MINIMA.iter().zip(energies) {
+        let start = [lit[0] + 0.05, lit[1] - 0.04];
+        let (x, out) = quench(&MullerBrown, &start);
+        assert!(out.converged && out.rms_gradient <= 1e-10, "{out:?}");
+        let mut g = [0.0; 2];
+        MullerBrown.energy_gradient(&x, &mut g);
+        assert!(vec::rms(&g) <= 1e-10);
+        assert_close(&x, lit, 1e-2);
+        assert!(
+            (out.energy - e_lit).abs() < 1e-2,
+            "{} vs {e_lit}",
+            out.energy
+        );
+    }
+}
+
+#[test]
+fn rosenbrock_in_ten_dimensions() {
+    let n = 10;
+    let (x, out) = quench(&Rosenbrock(n), &vec![0.0; n]);
+    assert!(out.converged, "{out:?}");
+    assert_close(&x, &vec![1.0; n], 1e-8);
+    assert!(out.evaluations > out.iterations);
+    // From the classic start the extended Rosenbrock has a second, local minimum near
+    // (-1, 1, ..., 1): the minimiser must stop there (it has no business leaving the basin).
+    let start: Vec<f64> = (0..n)
+        .map(|i| if i % 2 == 0 { -1.2 } else { 1.0 })
+        .collect();
+    let (x, out) = quench(&Rosenbrock(n), &start);
+    assert!(out.converged && out.rms_gradient <= 1e-10, "{out:?}");
+    assert!(x[0] < -0.9 && x[1..].iter().all(|&v| v > 0.9), "{x:?}");
+    assert!(out.energy > 3.0 && out.energy < 4.5, "{}", out.energy);
+}
+
+#[test]
+fn steps_are_capped_and_memory_one_works() {
+    // From far out on the double well, every step is at most max_step long, so reaching the
+    // minimum takes at least distance / max_step iterations.
+    let params = LbfgsParams {
+        memory: 1,
+        max_step: 0.1,
+        ..Default::default()
+    };
+    let mut x = [4.0, 0.0];
+    let out = Lbfgs::new(params)
+        .minimise(&DoubleWell::default(), &mut x, &TIGHT)
+        .unwrap();
+    assert!(out.converged);
+    assert!(out.iterations >= 30, "{out:?}");
+    assert_close(&x, &[1.0, 0.0], 1e-8);
+}
+
+#[test]
+fn budget_exhaustion_is_not_convergence() {
+    let mut x = [-1.2, 1.0, -1.2, 1.0];
+    let stop = Convergence {
+        rms_gradient: 1e-10,
+        max_iterations: 3,
+    };
+    let out = Lbfgs::default()
+        .minimise(&Rosenbrock(4), &mut x, &stop)
+        .unwrap();
+    assert!(!out.converged);
+    assert_eq!(out.iterations, 3);
+    assert!(out.rms_gradient > 1e-10);
+}
+
+#[test]
+fn already_converged_takes_no_step() {
+    let mut x = [1.0, -1.0];
+    let out = Lbfgs::default()
+        .minimise(&FourWell, &mut x, &TIGHT)
+        .unwrap();
+    assert_eq!(
+        (out.iterations, out.evaluations, out.converged),
+        (0, 1, true)
+    );
+    assert_eq!(x, [1.0, -1.0]);
+}
+
+#[test]
+fn non_finite_values_are_errors() {
+    // Descending a slope that turns into NaN after a few steps.
+    let mut x = [0.0];
+    let err = Lbfgs::default()
+        .minimise(&NanBeyond(1.0), &mut x, &TIGHT)
+        .unwrap_err();
+    assert!(matches!(err, MinimiseError::NonFinite { evaluations } if evaluations > 1));
+    assert!(
+        x[0].is_finite() && x[0] <= 1.0,
+        "x is restored to the last finite point"
+    );
+    // NaN at the very start.
+    let mut x = [5.0];
+    let err = Lbfgs::default()
+        .minimise(&NanBeyond(1.0), &mut x, &TIGHT)
+        .unwrap_err();
+    assert_eq!(err, MinimiseError::NonFinite { evaluations: 1 });
+}
+
+#[test]
+fn wrong_length_is_a_dimension_error() {
+    let mut x = [0.0; 3];
+    let err = Lbfgs::default()
+        .minimise(&FourWell, &mut x, &TIGHT)
+        .unwrap_err();
+    assert_eq!(
+        err,
+        MinimiseError::Dimension {
+            expected: 2,
+            got: 3
+        }
+    );
+}
+
+#[test]
+fn params_from_toml_use_defaults_and_reject_unknown_keys() {
+    let p: LbfgsParams = toml::from_str("memory = 5").unwrap();
+    assert_eq!(
+        p,
+        LbfgsParams {
+            memory: 5,
+            ..Default::default()
+        }
+    );
+    assert_eq!(
+        toml::from_str::<LbfgsParams>("").unwrap(),
+        LbfgsParams::default()
+    );
+    assert!(toml::from_str::<LbfgsParams>("step = 0.3").is_err());
+}
