@@ -1,0 +1,510 @@
+//! The network, its loss and the analytic derivatives.
+
+use losscape_core::Landscape;
+
+use crate::{Dataset, Layout};
+
+/// Hidden units that fit the small stack buffers of the hot path.
+const SMALL_H: usize = 8;
+/// Outputs that fit the small stack buffers of the hot path.
+const SMALL_O: usize = 4;
+/// Hidden units that fit the large stack buffers of the hot path; wider networks use a heap
+/// buffer allocated once per call.
+pub const STACK_HIDDEN: usize = 64;
+/// Outputs that fit the large stack buffers of the hot path; more use a heap buffer.
+pub const STACK_OUTPUTS: usize = 16;
+/// Largest number of parameters a network may have (the dense Hessian of this many is already
+/// 8 GiB).
+pub const MAX_PARAMETERS: usize = 1 << 15;
+
+/// Why a network could not be built.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ModelError {
+    /// `n_hidden == 0`.
+    #[error("the number of hidden units must be at least 1, got 0")]
+    NoHiddenUnits,
+    /// `lambda` is not a positive finite number.
+    #[error(
+        "the regularisation lambda must be a finite number > 0 (with 0 the XOR minima run off to infinity), got {0}"
+    )]
+    BadLambda(f64),
+    /// The data set has no rows.
+    #[error("the data set is empty: need at least 1 row")]
+    EmptyData,
+    /// The data set's fields contradict each other (only possible for hand-built data sets).
+    #[error("inconsistent data set: {0}")]
+    InconsistentData(String),
+    /// Too many parameters.
+    #[error("the network would have {got} parameters; at most {max} are supported", max = MAX_PARAMETERS)]
+    TooLarge {
+        /// Parameters requested (saturated at `usize::MAX`).
+        got: usize,
+    },
+}
+
+/// A single-hidden-layer perceptron with tanh hidden units, linear outputs and softmax
+/// cross-entropy, L2-regularised on every parameter (DESIGN.md §1):
+///
+/// `E(w) = -(1/N) Σ_d ln softmax(y(x_d))_{c(d)} + λ Σ w²`.
+///
+/// Coordinates are in the GMIN order described by [`Layout`].
+///
+/// `energy_gradient` is the hot path of every search: it does not allocate for networks of up
+/// to [`STACK_HIDDEN`] hidden units and [`STACK_OUTPUTS`] outputs (per-row scratch lives on the
+/// stack; wider networks allocate one scratch buffer per call), and two-input two-class
+/// problems such as XOR run a copy specialised to those sizes. The benchmark
+/// `benches/energy_gradient.rs` compares it with a hand-written XOR loop.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Perceptron {
+    data: Dataset,
+    layout: Layout,
+    lambda: f64,
+    /// The data set's input symmetries, computed once because alignment needs them every call.
+    symmetries: Vec<Vec<usize>>,
+}
+
+impl Perceptron {
+    /// Builds the network for `data` with `n_hidden` tanh units and regularisation `lambda`.
+    pub fn new(data: Dataset, n_hidden: usize, lambda: f64) -> Result<Self, ModelError> {
+        if n_hidden == 0 {
+            return Err(ModelError::NoHiddenUnits);
+        }
+        if !(lambda.is_finite() && lambda > 0.0) {
+            return Err(ModelError::BadLambda(lambda));
+        }
+        if data.labels.is_empty() {
+            return Err(ModelError::EmptyData);
+        }
+        check_data(&data)?;
+        let dim = n_hidden
+            .checked_mul(data.n_in + data.n_out + 1)
+            .and_then(|d| d.checked_add(data.n_out))
+            .unwrap_or(usize::MAX);
+        if dim > MAX_PARAMETERS {
+            return Err(ModelError::TooLarge { got: dim });
+        }
+        let layout = Layout {
+            n_in: data.n_in,
+            n_h: n_hidden,
+            n_out: data.n_out,
+        };
+        let symmetries = data.input_symmetries();
+        Ok(Self {
+            data,
+            layout,
+            lambda,
+            symmetries,
+        })
+    }
+
+    /// Number of hidden units.
+    pub fn n_hidden(&self) -> usize {
+        self.layout.n_h
+    }
+
+    /// Regularisation strength λ.
+    pub fn lambda(&self) -> f64 {
+        self.lambda
+    }
+
+    /// The training data.
+    pub fn data(&self) -> &Dataset {
+        &self.data
+    }
+
+    /// The input-column permutations that map the data onto itself, identity first (see
+    /// [`Dataset::input_symmetries`]).
+    pub fn input_symmetries(&self) -> &[Vec<usize>] {
+        &self.symmetries
+    }
+
+    /// Shape and parameter indices.
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// Number of parameters, `n_h*n_in + n_out*n_h + n_h + n_out`.
+    pub fn dim(&self) -> usize {
+        self.layout.dim()
+    }
+
+    /// Softmax output probabilities of the network `w` for one `input`, written into `out`
+    /// (length `n_out`).
+    pub fn probabilities(&self, w: &[f64], input: &[f64], out: &mut [f64]) {
+        let nh = self.layout.n_h;
+        if nh <= STACK_HIDDEN {
+            let mut h = [0.0; STACK_HIDDEN];
+            self.logits(w, input, &mut h[..nh], out);
+        } else {
+            let mut h = vec![0.0; nh];
+            self.logits(w, input, &mut h, out);
+        }
+        softmax_in_place(out);
+    }
+
+    /// Predicted class of `input`: the output with the largest probability, the lowest index
+    /// on ties.
+    pub fn predict(&self, w: &[f64], input: &[f64]) -> usize {
+        let (nh, no) = (self.layout.n_h, self.layout.n_out);
+        if nh <= STACK_HIDDEN && no <= STACK_OUTPUTS {
+            let (mut h, mut y) = ([0.0; STACK_HIDDEN], [0.0; STACK_OUTPUTS]);
+            self.logits(w, input, &mut h[..nh], &mut y[..no]);
+            argmax(&y[..no])
+        } else {
+            let (mut h, mut y) = (vec![0.0; nh], vec![0.0; no]);
+            self.logits(w, input, &mut h, &mut y);
+            argmax(&y)
+        }
+    }
+
+    /// Fraction of the training rows that `w` classifies correctly.
+    pub fn accuracy(&self, w: &[f64]) -> f64 {
+        self.accuracy_on(w, &self.data.inputs, &self.data.labels)
+    }
+
+    /// Fraction of the rows of `inputs` (row-major, `n_in` columns) whose prediction equals
+    /// the matching entry of `labels`.
+    ///
+    /// Returns NaN when there are no rows or `inputs.len() != labels.len() * n_in`.
+    pub fn accuracy_on(&self, w: &[f64], inputs: &[f64], labels: &[usize]) -> f64 {
+        let ni = self.layout.n_in;
+        if labels.is_empty() || inputs.len() != labels.len() * ni {
+            return f64::NAN;
+        }
+        let correct = inputs
+            .chunks_exact(ni)
+            .zip(labels)
+            .filter(|&(x, &c)| self.predict(w, x) == c)
+            .count();
+        correct as f64 / labels.len() as f64
+    }
+
+    /// Hidden activations `h` and output logits `y` for one input.
+    fn logits(&self, w: &[f64], x: &[f64], h: &mut [f64], y: &mut [f64]) {
+        let l = self.layout;
+        let (w_ih, rest) = w.split_at(l.n_h * l.n_in);
+        let (w_ho, rest) = rest.split_at(l.n_out * l.n_h);
+        let (b_h, b_o) = rest.split_at(l.n_h);
+        hidden(w_ih, b_h, x, l.n_in, h);
+        for ((yi, row), &b) in y.iter_mut().zip(w_ho.chunks_exact(l.n_h)).zip(b_o) {
+            *yi = b + dot(row, h);
+        }
+    }
+
+    /// The energy and gradient kernel with caller-provided scratch: `h` holds `2 * n_h`
+    /// values (activations, then back-propagated errors), `p` holds `n_out`.
+    ///
+    /// The shape is passed in (it must equal the layout's) so that callers can pass literal
+    /// sizes: inlined with constants, the short input and output loops are fully unrolled.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn energy_gradient_with(
+        &self,
+        w: &[f64],
+        g: &mut [f64],
+        h: &mut [f64],
+        p: &mut [f64],
+        ni: usize,
+        nh: usize,
+        no: usize,
+    ) -> f64 {
+        debug_assert_eq!(
+            self.layout,
+            Layout {
+                n_in: ni,
+                n_h: nh,
+                n_out: no
+            }
+        );
+        let (w_ih, rest) = w.split_at(nh * ni);
+        let (w_ho, rest) = rest.split_at(no * nh);
+        let (b_h, b_o) = rest.split_at(nh);
+        g.fill(0.0);
+        let (g_ih, rest) = g.split_at_mut(nh * ni);
+        let (g_ho, rest) = rest.split_at_mut(no * nh);
+        let (g_bh, g_bo) = rest.split_at_mut(nh);
+        let (h, beta) = h.split_at_mut(nh);
+        let beta = &mut beta[..nh];
+        let p = &mut p[..no];
+        let inv_n = 1.0 / self.data.len() as f64;
+
+        let mut loss = 0.0;
+        for (x, &c) in self.data.inputs.chunks_exact(ni).zip(&self.data.labels) {
+            hidden(w_ih, b_h, x, ni, h);
+            let mut ymax = f64::NEG_INFINITY;
+            for ((pi, row), &b) in p.iter_mut().zip(w_ho.chunks_exact(nh)).zip(b_o) {
+                *pi = b + dot(row, h);
+                ymax = ymax.max(*pi);
+            }
+            let yc = p[c];
+            let mut z = 0.0;
+            for pi in p.iter_mut() {
+                *pi = (*pi - ymax).exp();
+                z += *pi;
+            }
+            // -ln p_c = ln Σ exp(y) - y_c, evaluated with the shift ymax (log-sum-exp).
+            loss += ymax + z.ln() - yc;
+            // p becomes dE_d/dy / N = (softmax - onehot) / N.
+            let scale = inv_n / z;
+            for pi in p.iter_mut() {
+                *pi *= scale;
+            }
+            p[c] -= inv_n;
+
+            beta.fill(0.0);
+            for (((g_row, gb), row), &di) in g_ho
+                .chunks_exact_mut(nh)
+                .zip(g_bo.iter_mut())
+                .zip(w_ho.chunks_exact(nh))
+                .zip(&*p)
+            {
+                *gb += di;
+                for (((gij, &hj), bj), &wij) in
+                    g_row.iter_mut().zip(&*h).zip(beta.iter_mut()).zip(row)
+                {
+                    *gij += di * hj;
+                    *bj += di * wij;
+                }
+            }
+            for (((g_row, gb), &bj), &hj) in g_ih
+                .chunks_exact_mut(ni)
+                .zip(g_bh.iter_mut())
+                .zip(&*beta)
+                .zip(&*h)
+            {
+                let back = bj * (1.0 - hj * hj);
+                *gb += back;
+                for (gk, &xk) in g_row.iter_mut().zip(x) {
+                    *gk += back * xk;
+                }
+            }
+        }
+
+        let two_lambda = 2.0 * self.lambda;
+        let mut penalty = 0.0;
+        for (gi, &wi) in g.iter_mut().zip(w) {
+            penalty += wi * wi;
+            *gi += two_lambda * wi;
+        }
+        loss * inv_n + self.lambda * penalty
+    }
+
+    /// The energy kernel with caller-provided scratch (`n_h` and `n_out` values).
+    fn energy_with(&self, w: &[f64], h: &mut [f64], y: &mut [f64]) -> f64 {
+        let ni = self.layout.n_in;
+        let mut loss = 0.0;
+        for (x, &c) in self.data.inputs.chunks_exact(ni).zip(&self.data.labels) {
+            self.logits(w, x, h, y);
+            loss += log_sum_exp(y) - y[c];
+        }
+        loss / self.data.len() as f64 + self.lambda * dot(w, w)
+    }
+}
+
+impl Landscape for Perceptron {
+    fn dim(&self) -> usize {
+        self.layout.dim()
+    }
+
+    fn energy(&self, x: &[f64]) -> f64 {
+        debug_assert_eq!(x.len(), self.dim());
+        let (nh, no) = (self.layout.n_h, self.layout.n_out);
+        if nh <= STACK_HIDDEN && no <= STACK_OUTPUTS {
+            let (mut h, mut y) = ([0.0; STACK_HIDDEN], [0.0; STACK_OUTPUTS]);
+            self.energy_with(x, &mut h[..nh], &mut y[..no])
+        } else {
+            let (mut h, mut y) = (vec![0.0; nh], vec![0.0; no]);
+            self.energy_with(x, &mut h, &mut y)
+        }
+    }
+
+    /// The hot path. Per-row scratch lives on the stack (a small buffer for up to
+    /// 8 hidden units and 4 outputs, a larger one for up to [`STACK_HIDDEN`] hidden units and
+    /// [`STACK_OUTPUTS`] outputs); only wider networks allocate, once per call.
+    fn energy_gradient(&self, x: &[f64], grad: &mut [f64]) -> f64 {
+        debug_assert_eq!(x.len(), self.dim());
+        debug_assert_eq!(grad.len(), self.dim());
+        let Layout {
+            n_in: ni,
+            n_h: nh,
+            n_out: no,
+        } = self.layout;
+        if nh <= SMALL_H && no <= SMALL_O {
+            let (mut h, mut p) = ([0.0; 2 * SMALL_H], [0.0; SMALL_O]);
+            if (ni, no) == (2, 2) {
+                // XOR-shaped problems, the main workload: a copy specialised to these sizes.
+                self.energy_gradient_with(x, grad, &mut h, &mut p, 2, nh, 2)
+            } else {
+                self.energy_gradient_with(x, grad, &mut h, &mut p, ni, nh, no)
+            }
+        } else if nh <= STACK_HIDDEN && no <= STACK_OUTPUTS {
+            let (mut h, mut p) = ([0.0; 2 * STACK_HIDDEN], [0.0; STACK_OUTPUTS]);
+            self.energy_gradient_with(x, grad, &mut h, &mut p, ni, nh, no)
+        } else {
+            let (mut h, mut p) = (vec![0.0; 2 * nh], vec![0.0; no]);
+            self.energy_gradient_with(x, grad, &mut h, &mut p, ni, nh, no)
+        }
+    }
+
+    /// Analytic Hessian `(1/N) Σ_d (Jᵀ S J + Σ_i g_i ∇²y_i) + 2λ I`, where `J = ∂y/∂w`,
+    /// `S = diag(p) - p pᵀ` is the softmax curvature and `g = p - onehot(c)`.
+    fn hessian(&self, x: &[f64], hess: &mut [f64]) {
+        let l = self.layout;
+        let (ni, nh, no) = (l.n_in, l.n_h, l.n_out);
+        let n = l.dim();
+        debug_assert_eq!(hess.len(), n * n);
+        hess.fill(0.0);
+        let w_ho = &x[l.w_ho(0, 0)..l.w_ho(0, 0) + no * nh];
+        // Scratch, allocated once per call.
+        let mut h = vec![0.0; nh];
+        let mut p = vec![0.0; no];
+        let mut jac = vec![0.0; no * n];
+        let mut v = vec![0.0; n];
+        let inv_n = 1.0 / self.data.len() as f64;
+
+        for (xd, &c) in self.data.inputs.chunks_exact(ni).zip(&self.data.labels) {
+            self.logits(x, xd, &mut h, &mut p);
+            softmax_in_place(&mut p);
+            let xt = |k: usize| if k < ni { xd[k] } else { 1.0 };
+
+            // Jacobian of the logits (rows: outputs).
+            jac.fill(0.0);
+            for i in 0..no {
+                let row = &mut jac[i * n..(i + 1) * n];
+                for j in 0..nh {
+                    let dh = 1.0 - h[j] * h[j];
+                    let wdh = w_ho[i * nh + j] * dh;
+                    for k in 0..=ni {
+                        row[l.incoming(j, k)] = wdh * xt(k);
+                    }
+                    row[l.w_ho(i, j)] = h[j];
+                }
+                row[l.b_o(i)] = 1.0;
+            }
+            // Jᵀ S J = Σ_i p_i J_iᵀ J_i - v vᵀ with v = Jᵀ p.
+            v.fill(0.0);
+            for i in 0..no {
+                let row = &jac[i * n..(i + 1) * n];
+                let pi = p[i] * inv_n;
+                for (vb, &r) in v.iter_mut().zip(row) {
+                    *vb += p[i] * r;
+                }
+                for (a, &ra) in row.iter().enumerate() {
+                    if ra == 0.0 {
+                        continue;
+                    }
+                    let s = pi * ra;
+                    for (hb, &rb) in hess[a * n..(a + 1) * n].iter_mut().zip(row) {
+                        *hb += s * rb;
+                    }
+                }
+            }
+            for (a, &va) in v.iter().enumerate() {
+                let s = inv_n * va;
+                for (hb, &vb) in hess[a * n..(a + 1) * n].iter_mut().zip(&v) {
+                    *hb -= s * vb;
+                }
+            }
+            // Second derivatives of the logits, weighted by g = p - onehot(c).
+            for j in 0..nh {
+                let dh = 1.0 - h[j] * h[j];
+                let d2h = -2.0 * h[j] * dh;
+                let mut t = 0.0;
+                for i in 0..no {
+                    let gi = (p[i] - if i == c { 1.0 } else { 0.0 }) * inv_n;
+                    t += gi * w_ho[i * nh + j];
+                    for k in 0..=ni {
+                        let (a, b) = (l.w_ho(i, j), l.incoming(j, k));
+                        let s = gi * dh * xt(k);
+                        hess[a * n + b] += s;
+                        hess[b * n + a] += s;
+                    }
+                }
+                let t = t * d2h;
+                for k in 0..=ni {
+                    for m in 0..=ni {
+                        hess[l.incoming(j, k) * n + l.incoming(j, m)] += t * xt(k) * xt(m);
+                    }
+                }
+            }
+        }
+        let two_lambda = 2.0 * self.lambda;
+        for a in 0..n {
+            hess[a * n + a] += two_lambda;
+        }
+    }
+
+    fn align(&self, reference: &[f64], x: &mut [f64]) -> f64 {
+        crate::align::align(self, reference, x)
+    }
+}
+
+/// Checks the invariants the parsers guarantee, for data sets built by hand.
+fn check_data(d: &Dataset) -> Result<(), ModelError> {
+    let bad = |m: String| Err(ModelError::InconsistentData(m));
+    if d.n_in == 0 {
+        return bad("n_in is 0: need at least 1 input feature".into());
+    }
+    if d.n_out < 2 {
+        return bad(format!("n_out is {}: need at least 2 classes", d.n_out));
+    }
+    if d.n_in.checked_mul(d.labels.len()) != Some(d.inputs.len()) {
+        return bad(format!(
+            "{} feature values for {} rows of {} features",
+            d.inputs.len(),
+            d.labels.len(),
+            d.n_in
+        ));
+    }
+    if let Some((row, &c)) = d.labels.iter().enumerate().find(|&(_, &c)| c >= d.n_out) {
+        return bad(format!(
+            "row {} has label {c}, labels must be below n_out = {}",
+            row + 1,
+            d.n_out
+        ));
+    }
+    if let Some(pos) = d.inputs.iter().position(|v| !v.is_finite()) {
+        return bad(format!("row {} has a non-finite feature", pos / d.n_in + 1));
+    }
+    Ok(())
+}
+
+/// `h_j = tanh(b_j + Σ_k W[j][k] x_k)`.
+#[inline(always)]
+fn hidden(w_ih: &[f64], b_h: &[f64], x: &[f64], n_in: usize, h: &mut [f64]) {
+    for ((hj, row), &b) in h.iter_mut().zip(w_ih.chunks_exact(n_in)).zip(b_h) {
+        *hj = (b + dot(row, x)).tanh();
+    }
+}
+
+#[inline(always)]
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).fold(0.0, |s, (x, y)| s + x * y)
+}
+
+fn log_sum_exp(y: &[f64]) -> f64 {
+    let m = y.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    m + y.iter().map(|v| (v - m).exp()).sum::<f64>().ln()
+}
+
+fn softmax_in_place(y: &mut [f64]) {
+    let m = y.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mut z = 0.0;
+    for v in y.iter_mut() {
+        *v = (*v - m).exp();
+        z += *v;
+    }
+    for v in y.iter_mut() {
+        *v /= z;
+    }
+}
+
+fn argmax(y: &[f64]) -> usize {
+    let mut best = 0;
+    for (i, &v) in y.iter().enumerate().skip(1) {
+        if v > y[best] {
+            best = i;
+        }
+    }
+    best
+}
