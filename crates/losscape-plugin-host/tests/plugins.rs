@@ -1,0 +1,418 @@
+//! Loads the real plugin libraries under `plugins/` and runs them through the host.
+//!
+//! Cargo does not promise to build cdylib workspace members before this test runs, so the test
+//! builds them itself, once per process, with `$CARGO build` into a separate target directory
+//! (`<target>/plugin-tests`) so it never waits on the lock of the build that is running it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use losscape_core::surfaces::{DoubleWell, MullerBrown};
+use losscape_core::{Convergence, Landscape, MinimiseError, Minimiser, vec};
+use losscape_plugin_api::{ABI_VERSION, PluginTable, status};
+use losscape_plugin_host::{PluginError, PluginMinimiser, PluginSpec, library_file_names};
+
+const PLUGIN_PACKAGES: [&str; 6] = [
+    "losscape-plugin-fire",
+    "losscape-plugin-adam",
+    "losscape-plugin-faulty",
+    "losscape-plugin-faulty-abi",
+    "losscape-plugin-faulty-size",
+    "losscape-plugin-faulty-nosym",
+];
+
+/// Directory holding the freshly built plugin libraries.
+fn plugin_dir() -> &'static Path {
+    static DIR: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let built = DIR.get_or_init(|| {
+        // The test binary lives in <target>/<profile>/deps/; build next to <target>.
+        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+        let target = exe
+            .ancestors()
+            .nth(3)
+            .ok_or("unexpected test executable location")?
+            .join("plugin-tests");
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+        let mut cmd = Command::new(cargo);
+        cmd.arg("build")
+            .arg("--manifest-path")
+            .arg(&manifest)
+            .arg("--target-dir")
+            .arg(&target);
+        for p in PLUGIN_PACKAGES {
+            cmd.args(["-p", p]);
+        }
+        let out = cmd.output().map_err(|e| format!("cannot run cargo: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "building the plugins failed:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(target.join("debug"))
+    });
+    match built {
+        Ok(dir) => dir,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+fn spec(name: &str, config: &str) -> PluginSpec {
+    PluginSpec::named(name)
+        .search_dir(plugin_dir())
+        .config(config)
+}
+
+fn load(name: &str, config: &str) -> PluginMinimiser {
+    match PluginMinimiser::load(&spec(name, config)) {
+        Ok(p) => p,
+        Err(e) => panic!("loading {name}: {e}"),
+    }
+}
+
+fn load_err(name: &str, config: &str) -> PluginError {
+    match PluginMinimiser::load(&spec(name, config)) {
+        Ok(_) => panic!("loading {name} with {config:?} should fail"),
+        Err(e) => e,
+    }
+}
+
+fn stop(rms_gradient: f64, max_iterations: usize) -> Convergence {
+    Convergence {
+        rms_gradient,
+        max_iterations,
+    }
+}
+
+/// A landscape that panics or returns NaN on request, to test the host's trampoline.
+struct Hostile {
+    nan: bool,
+}
+
+impl Landscape for Hostile {
+    fn dim(&self) -> usize {
+        2
+    }
+    fn energy(&self, x: &[f64]) -> f64 {
+        let mut g = [0.0; 2];
+        self.energy_gradient(x, &mut g)
+    }
+    fn energy_gradient(&self, _: &[f64], g: &mut [f64]) -> f64 {
+        if self.nan {
+            g.fill(0.0);
+            f64::NAN
+        } else {
+            panic!("hostile landscape")
+        }
+    }
+    fn hessian(&self, _: &[f64], h: &mut [f64]) {
+        h.fill(0.0);
+    }
+}
+
+#[test]
+fn fire_minimises_analytic_surfaces_tightly() {
+    let fire = load("fire", "");
+    assert_eq!(fire.name(), "fire");
+    let mut x = [0.3, 0.7];
+    let out = fire
+        .minimise(&DoubleWell::default(), &mut x, &stop(1e-10, 10_000))
+        .expect("runs");
+    assert!(out.converged && out.rms_gradient <= 1e-10, "{out:?}");
+    assert!(vec::distance(&x, &[1.0, 0.0]) < 1e-9, "{x:?}");
+    assert!(out.energy.abs() < 1e-18);
+    assert_eq!(out.evaluations, out.iterations + 1);
+
+    // Müller–Brown's curvatures are in the thousands: small time steps.
+    let fire = load("fire", "dt = 0.001\ndt_max = 0.01\nmax_step = 0.05");
+    let mut g = [0.0; 2];
+    for (start, min) in [[-0.4, 1.3], [0.5, 0.1], [0.0, 0.5]]
+        .iter()
+        .zip(MullerBrown::MINIMA)
+    {
+        let mut x = *start;
+        let out = fire
+            .minimise(&MullerBrown, &mut x, &stop(1e-10, 100_000))
+            .expect("runs");
+        assert!(out.converged, "{start:?}: {out:?}");
+        assert!(vec::distance(&x, &min) < 2e-3, "{x:?} vs {min:?}");
+        let e = MullerBrown.energy_gradient(&x, &mut g);
+        assert!((e - out.energy).abs() < 1e-9 && vec::rms(&g) <= 1e-10);
+    }
+}
+
+#[test]
+fn adam_minimises_analytic_surfaces() {
+    let adam = load("adam", "learning_rate = 0.01\nbeta2 = 0.99");
+    assert_eq!(adam.name(), "adam");
+    let mut x = [0.3, 0.7];
+    let out = adam
+        .minimise(&DoubleWell::default(), &mut x, &stop(1e-6, 100_000))
+        .expect("runs");
+    assert!(out.converged && out.rms_gradient <= 1e-6, "{out:?}");
+    assert!(vec::distance(&x, &[1.0, 0.0]) < 1e-5, "{x:?}");
+
+    let adam = load("adam", "learning_rate = 0.002\nbeta2 = 0.99");
+    let mut x = [-0.4, 1.3];
+    let out = adam
+        .minimise(&MullerBrown, &mut x, &stop(1e-6, 200_000))
+        .expect("runs");
+    assert!(out.converged && out.rms_gradient <= 1e-6, "{out:?}");
+    assert!(vec::distance(&x, &MullerBrown::MINIMA[0]) < 2e-3, "{x:?}");
+}
+
+#[test]
+fn plugins_are_shareable_minimisers() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<PluginMinimiser>();
+    let fire = load("fire", "");
+    let minimisers: Vec<&dyn Minimiser> = vec![&fire];
+    std::thread::scope(|s| {
+        for start in [[0.5, 0.5], [-0.5, 0.5], [2.0, -1.0]] {
+            let m = minimisers[0];
+            s.spawn(move || {
+                let mut x = start;
+                let out = m.minimise(&DoubleWell::default(), &mut x, &stop(1e-8, 10_000));
+                assert!(out.expect("runs").converged);
+                assert!((x[0].abs() - 1.0).abs() < 1e-6);
+            });
+        }
+    });
+}
+
+#[test]
+fn unconverged_runs_are_reported_not_failed() {
+    let fire = load("fire", "");
+    let mut x = [0.3, 0.7];
+    let out = fire
+        .minimise(&DoubleWell::default(), &mut x, &stop(1e-12, 3))
+        .expect("runs");
+    assert!(!out.converged);
+    assert_eq!(out.iterations, 3);
+}
+
+#[test]
+fn plugins_load_by_crate_style_name_and_by_path() {
+    let [_, crate_style] = library_file_names("fire");
+    let path = plugin_dir().join(crate_style);
+    let fire = PluginMinimiser::load(&PluginSpec::at_path(&path)).expect("loads by path");
+    assert_eq!(fire.path(), path);
+    assert_eq!(fire.plugin_name(), "fire");
+}
+
+#[test]
+fn bad_config_keys_are_rejected_at_load_time_with_the_key_named() {
+    let e = load_err("fire", "dt = 0.1\ndtmax = 1.0");
+    let PluginError::BadConfig { name, message } = &e else {
+        panic!("{e}")
+    };
+    assert_eq!(name, "fire");
+    assert!(
+        message.contains("dtmax") && message.contains("dt_max"),
+        "{message}"
+    );
+
+    let e = load_err("adam", "lr = 0.1").to_string();
+    assert!(e.contains("`lr`") && e.contains("learning_rate"), "{e}");
+    let e = load_err("adam", "beta1 = 2.0").to_string();
+    assert!(e.contains("beta1"), "{e}");
+    let e = load_err("faulty", "mode = \"explode\"").to_string();
+    assert!(e.contains("explode") && e.contains("callback_abuse"), "{e}");
+}
+
+#[test]
+fn missing_plugins_list_the_places_searched() {
+    let e = load_err("no-such-optimiser", "");
+    let PluginError::NotFound { name, searched } = &e else {
+        panic!("{e}")
+    };
+    assert_eq!(name, "no-such-optimiser");
+    let [plain, crate_style] = library_file_names("no-such-optimiser");
+    assert_eq!(searched[0], plugin_dir().join(&plain));
+    assert_eq!(searched[1], plugin_dir().join(&crate_style));
+    assert!(
+        searched.len() >= 4,
+        "the executable's directory is searched too: {searched:?}"
+    );
+    assert!(
+        e.to_string()
+            .contains(&plugin_dir().join(plain).display().to_string())
+    );
+
+    let e = PluginMinimiser::load(&PluginSpec::at_path("/nonexistent/libx.so")).unwrap_err();
+    assert!(matches!(e, PluginError::NotFound { .. }) && e.to_string().contains("/nonexistent"));
+}
+
+#[test]
+fn wrong_abi_version_and_table_size_are_refused_before_use() {
+    let e = load_err("faulty-abi", "");
+    let PluginError::AbiVersion {
+        found, expected, ..
+    } = e
+    else {
+        panic!("{e}")
+    };
+    assert_eq!((found, expected), (ABI_VERSION + 1000, ABI_VERSION));
+
+    let e = load_err("faulty-size", "");
+    let PluginError::TableSize {
+        found, expected, ..
+    } = e
+    else {
+        panic!("{e}")
+    };
+    let size = std::mem::size_of::<PluginTable>() as u32;
+    assert_eq!((found, expected), (size + 8, size));
+}
+
+#[test]
+fn a_library_without_the_entry_symbol_is_refused() {
+    let e = load_err("faulty-nosym", "");
+    let PluginError::MissingSymbol { symbol, .. } = &e else {
+        panic!("{e}")
+    };
+    assert_eq!(*symbol, "losscape_plugin_entry");
+    assert!(e.to_string().contains("is not a losscape plugin"), "{e}");
+}
+
+fn run_faulty(mode: &str, landscape: &dyn Landscape) -> PluginError {
+    let faulty = load("faulty", &format!("mode = \"{mode}\""));
+    let mut x = [0.5, 0.5];
+    match faulty.run(landscape, &mut x, &stop(1e-6, 50)) {
+        Ok(out) => panic!("mode {mode} should fail, got {out:?}"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn faulty_plugin_errors_are_specific() {
+    let dw = DoubleWell::default();
+
+    let e = run_faulty("panic", &dw);
+    let PluginError::Panic { message, .. } = &e else {
+        panic!("{e}")
+    };
+    assert!(
+        message.contains("deliberate panic in minimise"),
+        "{message}"
+    );
+
+    let e = load_err("faulty", "mode = \"check_panic\"");
+    assert!(matches!(e, PluginError::Panic { .. }), "{e}");
+
+    let e = run_faulty("error", &dw);
+    let PluginError::Failed {
+        status: code,
+        message,
+        ..
+    } = &e
+    else {
+        panic!("{e}")
+    };
+    assert_eq!(*code, status::FAILED);
+    assert_eq!(message, "faulty plugin: deliberate failure");
+
+    let e = run_faulty("long_message", &dw);
+    let PluginError::Failed { message, .. } = &e else {
+        panic!("{e}")
+    };
+    assert!(
+        message.starts_with("€rror €rror") && message.len() <= 4096,
+        "{}",
+        message.len()
+    );
+    assert!(
+        !message.contains('\u{FFFD}'),
+        "truncated inside a character"
+    );
+
+    let e = run_faulty("nan_report", &dw);
+    let PluginError::NonFinite {
+        what, evaluations, ..
+    } = &e
+    else {
+        panic!("{e}")
+    };
+    assert!(what.contains("report"), "{what}");
+    assert_eq!(*evaluations, 1);
+
+    let e = run_faulty("nan_coords", &dw);
+    let PluginError::NonFinite { what, .. } = &e else {
+        panic!("{e}")
+    };
+    assert!(what.contains("coordinates passed"), "{what}");
+
+    // The plugin ignores the failing callback and claims success: the host still knows better.
+    let e = run_faulty("callback_abuse", &dw);
+    let PluginError::BudgetExceeded {
+        budget,
+        max_iterations,
+        ..
+    } = e
+    else {
+        panic!("{e}")
+    };
+    assert_eq!((budget, max_iterations), (600, 50));
+}
+
+#[test]
+fn landscape_failures_inside_the_callback_are_caught() {
+    let e = run_faulty("evaluate_once", &Hostile { nan: false });
+    let PluginError::CallbackPanic { message, .. } = &e else {
+        panic!("{e}")
+    };
+    assert_eq!(message, "hostile landscape");
+
+    let e = run_faulty("evaluate_once", &Hostile { nan: true });
+    let PluginError::NonFinite { what, .. } = &e else {
+        panic!("{e}")
+    };
+    assert!(what.contains("landscape"), "{what}");
+
+    // And a real optimiser stops on the first failure too.
+    let fire = load("fire", "");
+    let mut x = [0.5, 0.5];
+    let e = fire
+        .run(&Hostile { nan: false }, &mut x, &stop(1e-6, 50))
+        .unwrap_err();
+    assert!(matches!(e, PluginError::CallbackPanic { .. }), "{e}");
+}
+
+#[test]
+fn errors_map_onto_the_minimiser_trait() {
+    let faulty = load("faulty", "mode = \"error\"");
+    let mut x = [0.5, 0.5];
+    let e = faulty
+        .minimise(&DoubleWell::default(), &mut x, &stop(1e-6, 50))
+        .unwrap_err();
+    let MinimiseError::External { name, message } = &e else {
+        panic!("{e}")
+    };
+    assert_eq!(name, "faulty");
+    assert!(message.contains("deliberate failure"), "{message}");
+
+    let faulty = load("faulty", "mode = \"nan_report\"");
+    let e = faulty
+        .minimise(&DoubleWell::default(), &mut x, &stop(1e-6, 50))
+        .unwrap_err();
+    assert_eq!(e, MinimiseError::NonFinite { evaluations: 1 });
+
+    let e = faulty
+        .minimise(&DoubleWell::default(), &mut [0.0; 3], &stop(1e-6, 50))
+        .unwrap_err();
+    assert_eq!(
+        e,
+        MinimiseError::Dimension {
+            expected: 2,
+            got: 3
+        }
+    );
+
+    // A healthy run through the trivial mode: one evaluation, converged only if flat.
+    let faulty = load("faulty", "");
+    let out = faulty.minimise(&DoubleWell::default(), &mut [1.0, 0.0], &stop(1e-6, 50));
+    let out = out.expect("runs");
+    assert!(out.converged && out.evaluations == 1 && out.energy == 0.0);
+}
