@@ -1,0 +1,508 @@
+//! Hessian analysis of stationary points: dense symmetric eigendecomposition and the checks
+//! that decide whether a point may be stored as a minimum or a transition state.
+//!
+//! Every stationary point that enters a database goes through [`analyse`] and [`verify`]: the
+//! Hessian index (number of negative eigenvalues) says what the point is, zero modes make the
+//! classification (and the harmonic log-product of eigenvalues) meaningless, and a large
+//! gradient means it is not stationary at all.
+//!
+//! The eigendecomposition uses faer, always sequentially (`Par::Seq`), so results are bit-for-bit
+//! independent of the thread count. This crate depends only on losscape-core and faer; it must
+//! not depend on any search algorithm, database or I/O.
+
+#![forbid(unsafe_code)]
+
+use faer::Par;
+use faer::diag::Diag;
+use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::linalg::evd::{self, ComputeEigenvectors};
+use faer::mat::Mat;
+use losscape_core::{Landscape, vec};
+use serde::{Deserialize, Serialize};
+
+/// Eigenvalues and eigenvectors of a real symmetric matrix.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spectrum {
+    /// Eigenvalues in ascending order.
+    pub values: Vec<f64>,
+    /// Eigenvectors, `n × n`: eigenvector `k` is `vectors[k*n..(k+1)*n]`, unit length.
+    ///
+    /// Each vector's sign is fixed so that its entry of largest magnitude (the first one on a
+    /// tie) is positive, which makes the output reproducible.
+    pub vectors: Vec<f64>,
+}
+
+impl Spectrum {
+    /// Dimension of the matrix.
+    pub fn dim(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Eigenvector `k` (belonging to `values[k]`); panics if `k >= dim`.
+    pub fn vector(&self, k: usize) -> &[f64] {
+        let n = self.values.len();
+        &self.vectors[k * n..(k + 1) * n]
+    }
+
+    /// Whether every eigenvalue and eigenvector entry is finite.
+    pub fn is_finite(&self) -> bool {
+        vec::all_finite(&self.values) && vec::all_finite(&self.vectors)
+    }
+}
+
+/// Eigendecomposition of the symmetric `n × n` matrix `h` (row-major, `h.len() == n * n`).
+///
+/// The matrix is symmetrised as `(H + Hᵀ)/2` first, so tiny rounding asymmetries of an analytic
+/// Hessian do not matter. If `h` holds a non-finite entry, or the (practically impossible)
+/// iteration failure of the tridiagonal solver occurs, every value and vector entry is NaN;
+/// [`verify`] rejects such a spectrum as [`Rejection::NonFinite`].
+///
+/// # Panics
+/// If `h.len() != n * n` (a programming error, not something a user can cause).
+pub fn symmetric_eigen(h: &[f64], n: usize) -> Spectrum {
+    assert_eq!(
+        h.len(),
+        n * n,
+        "symmetric_eigen: matrix length does not match n * n"
+    );
+    let failed = || Spectrum {
+        values: vec![f64::NAN; n],
+        vectors: vec![f64::NAN; n * n],
+    };
+    if !vec::all_finite(h) {
+        return failed();
+    }
+    if n == 0 {
+        return Spectrum {
+            values: Vec::new(),
+            vectors: Vec::new(),
+        };
+    }
+    let a = Mat::from_fn(n, n, |i, j| 0.5 * (h[i * n + j] + h[j * n + i]));
+    let mut s = Diag::<f64>::zeros(n);
+    let mut u = Mat::<f64>::zeros(n, n);
+    let par = Par::Seq;
+    let scratch =
+        evd::self_adjoint_evd_scratch::<f64>(n, ComputeEigenvectors::Yes, par, Default::default());
+    let mut buffer = MemBuffer::new(scratch);
+    let result = evd::self_adjoint_evd(
+        a.as_ref(),
+        s.as_mut(),
+        Some(u.as_mut()),
+        par,
+        MemStack::new(&mut buffer),
+        Default::default(),
+    );
+    if result.is_err() {
+        return failed();
+    }
+    let sc = s.column_vector();
+    let values: Vec<f64> = (0..n).map(|k| sc[k]).collect();
+    let mut vectors = vec![0.0; n * n];
+    for k in 0..n {
+        let out = &mut vectors[k * n..(k + 1) * n];
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = u[(i, k)];
+        }
+        // Eigenvectors are defined up to sign; pin it down for reproducibility.
+        let mut big = 0;
+        for i in 1..n {
+            if out[i].abs() > out[big].abs() {
+                big = i;
+            }
+        }
+        if out[big] < 0.0 {
+            vec::scale(-1.0, out);
+        }
+    }
+    Spectrum { values, vectors }
+}
+
+/// Everything the Hessian says about one point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Analysis {
+    /// Energy at the point.
+    pub energy: f64,
+    /// RMS gradient `|g| / sqrt(dim)` at the point.
+    pub rms_gradient: f64,
+    /// Hessian eigenpairs.
+    pub spectrum: Spectrum,
+    /// Number of eigenvalues below `-zero_tolerance`.
+    pub index: usize,
+    /// Number of eigenvalues with `|ev| <= zero_tolerance`.
+    pub zero_modes: usize,
+    /// Smallest eigenvalue (NaN for a zero-dimensional landscape).
+    pub lowest_eigenvalue: f64,
+    /// `Σ ln ev` over eigenvalues above `zero_tolerance` (the PATHSAMPLE `fvib`).
+    pub ln_prod_positive: f64,
+}
+
+impl Analysis {
+    /// Eigenvector of the lowest eigenvalue (empty for a zero-dimensional landscape).
+    pub fn lowest_vector(&self) -> &[f64] {
+        if self.spectrum.dim() == 0 {
+            &[]
+        } else {
+            self.spectrum.vector(0)
+        }
+    }
+
+    /// Whether energy, gradient and spectrum are all finite.
+    pub fn is_finite(&self) -> bool {
+        self.energy.is_finite() && self.rms_gradient.is_finite() && self.spectrum.is_finite()
+    }
+}
+
+/// Energy, gradient and Hessian spectrum of `l` at `x`, with eigenvalues of magnitude at most
+/// `zero_tolerance` counted as zero modes.
+///
+/// # Panics
+/// If `x.len() != l.dim()`.
+pub fn analyse(l: &dyn Landscape, x: &[f64], zero_tolerance: f64) -> Analysis {
+    let n = l.dim();
+    assert_eq!(
+        x.len(),
+        n,
+        "analyse: coordinate length does not match the landscape"
+    );
+    let mut g = vec![0.0; n];
+    let energy = l.energy_gradient(x, &mut g);
+    let mut h = vec![0.0; n * n];
+    l.hessian(x, &mut h);
+    let spectrum = symmetric_eigen(&h, n);
+    let (index, zero_modes) = count_modes(&spectrum.values, zero_tolerance);
+    let ln_prod_positive = spectrum
+        .values
+        .iter()
+        .filter(|&&v| v > zero_tolerance)
+        .map(|v| v.ln())
+        .sum();
+    Analysis {
+        energy,
+        rms_gradient: vec::rms(&g),
+        lowest_eigenvalue: spectrum.values.first().copied().unwrap_or(f64::NAN),
+        spectrum,
+        index,
+        zero_modes,
+        ln_prod_positive,
+    }
+}
+
+/// (number of negative, number of zero) eigenvalues for a tolerance.
+fn count_modes(values: &[f64], tol: f64) -> (usize, usize) {
+    let index = values.iter().filter(|&&v| v < -tol).count();
+    let zero = values.iter().filter(|&&v| v.abs() <= tol).count();
+    (index, zero)
+}
+
+/// Thresholds a point must pass before it is stored.
+///
+/// `Default` is the single place these defaults are defined.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Checks {
+    /// Largest RMS gradient a stationary point may have.
+    pub rms_gradient: f64,
+    /// Eigenvalues with magnitude at most this count as zero modes (and reject the point).
+    pub zero_eigenvalue: f64,
+}
+
+impl Default for Checks {
+    fn default() -> Self {
+        Self {
+            rms_gradient: 1e-9,
+            zero_eigenvalue: 1e-9,
+        }
+    }
+}
+
+impl Checks {
+    /// Checks that both thresholds are finite and non-negative.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(self.rms_gradient.is_finite() && self.rms_gradient > 0.0) {
+            return Err(format!(
+                "rms_gradient = {}: must be a finite number > 0",
+                self.rms_gradient
+            ));
+        }
+        if !(self.zero_eigenvalue.is_finite() && self.zero_eigenvalue >= 0.0) {
+            return Err(format!(
+                "zero_eigenvalue = {}: must be a finite number >= 0",
+                self.zero_eigenvalue
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What a stationary point is expected to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Kind {
+    /// Hessian index 0.
+    Minimum,
+    /// Hessian index 1 (a first-order saddle).
+    TransitionState,
+}
+
+impl Kind {
+    /// The Hessian index this kind requires.
+    pub fn index(self) -> usize {
+        match self {
+            Kind::Minimum => 0,
+            Kind::TransitionState => 1,
+        }
+    }
+}
+
+/// Why a point was refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Rejection {
+    /// Not stationary enough.
+    #[error("RMS gradient {rms:e} exceeds the limit {limit:e}")]
+    GradientTooLarge {
+        /// RMS gradient at the point.
+        rms: f64,
+        /// The limit from [`Checks::rms_gradient`].
+        limit: f64,
+    },
+    /// A Hessian eigenvalue is (numerically) zero, so the index is undetermined.
+    #[error("Hessian has a zero eigenvalue ({value:e})")]
+    ZeroEigenvalue {
+        /// The eigenvalue of smallest magnitude.
+        value: f64,
+    },
+    /// The Hessian index is not the one the kind requires.
+    #[error("Hessian index is {index}, expected {expected}")]
+    WrongIndex {
+        /// Number of negative eigenvalues.
+        index: usize,
+        /// Index the kind requires.
+        expected: usize,
+    },
+    /// Energy, gradient or Hessian is NaN or infinite.
+    #[error("non-finite energy, gradient or Hessian")]
+    NonFinite,
+}
+
+/// Accepts `a` as a point of kind `expected`, or says why not.
+///
+/// Checked in order: finiteness, RMS gradient `<= checks.rms_gradient`, no eigenvalue with
+/// magnitude `<= checks.zero_eigenvalue`, and index (counted with the same tolerance, so the
+/// tolerance used in [`analyse`] does not matter here) equal to `expected.index()`.
+pub fn verify(a: &Analysis, expected: Kind, checks: &Checks) -> Result<(), Rejection> {
+    if !a.is_finite() {
+        return Err(Rejection::NonFinite);
+    }
+    // Finite by now, so a plain comparison cannot be fooled by NaN.
+    if a.rms_gradient > checks.rms_gradient {
+        return Err(Rejection::GradientTooLarge {
+            rms: a.rms_gradient,
+            limit: checks.rms_gradient,
+        });
+    }
+    let (index, zero) = count_modes(&a.spectrum.values, checks.zero_eigenvalue);
+    if zero > 0 {
+        let value = a
+            .spectrum
+            .values
+            .iter()
+            .copied()
+            .min_by(|x, y| x.abs().total_cmp(&y.abs()))
+            .unwrap_or(0.0);
+        return Err(Rejection::ZeroEigenvalue { value });
+    }
+    if index != expected.index() {
+        return Err(Rejection::WrongIndex {
+            index,
+            expected: expected.index(),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use losscape_core::surfaces::{DoubleWell, FourWell, MullerBrown};
+
+    fn close(a: f64, b: f64, tol: f64) -> bool {
+        (a - b).abs() <= tol
+    }
+
+    #[test]
+    fn diagonal_spectrum_is_sorted_with_unit_vectors() {
+        let h = [3.0, 0.0, 0.0, 0.0, -1.0, 0.0, 0.0, 0.0, 2.0];
+        let s = symmetric_eigen(&h, 3);
+        assert_eq!(s.values.len(), 3);
+        for (v, want) in s.values.iter().zip([-1.0, 2.0, 3.0]) {
+            assert!(close(*v, want, 1e-14), "{:?}", s.values);
+        }
+        assert!(close(s.vector(0)[1], 1.0, 1e-14));
+        assert!(close(s.vector(1)[2], 1.0, 1e-14));
+        assert!(close(s.vector(2)[0], 1.0, 1e-14));
+    }
+
+    #[test]
+    fn rotated_two_by_two() {
+        // R diag(-2, 5) Rᵀ with R a rotation by 30 degrees.
+        let (c, s) = (30f64.to_radians().cos(), 30f64.to_radians().sin());
+        let (l1, l2) = (-2.0, 5.0);
+        let h = [
+            l1 * c * c + l2 * s * s,
+            (l1 - l2) * c * s,
+            (l1 - l2) * c * s,
+            l1 * s * s + l2 * c * c,
+        ];
+        let sp = symmetric_eigen(&h, 2);
+        assert!(close(sp.values[0], -2.0, 1e-13) && close(sp.values[1], 5.0, 1e-13));
+        // Eigenvector of -2 is ±(c, s); the sign convention makes the larger entry positive.
+        assert!(close(sp.vector(0)[0], c, 1e-13) && close(sp.vector(0)[1], s, 1e-13));
+        assert!(close(vec::norm(sp.vector(1)), 1.0, 1e-14));
+        assert!(close(vec::dot(sp.vector(0), sp.vector(1)), 0.0, 1e-14));
+    }
+
+    #[test]
+    fn reconstructs_a_dense_matrix() {
+        let n = 7;
+        let mut h = vec![0.0; n * n];
+        for i in 0..n {
+            for j in 0..=i {
+                let v = ((i * 7 + j * 3) as f64).sin() + if i == j { i as f64 } else { 0.0 };
+                h[i * n + j] = v;
+                h[j * n + i] = v;
+            }
+        }
+        let s = symmetric_eigen(&h, n);
+        assert!(s.values.windows(2).all(|w| w[0] <= w[1]));
+        for i in 0..n {
+            for j in 0..n {
+                let r: f64 = (0..n)
+                    .map(|k| s.values[k] * s.vector(k)[i] * s.vector(k)[j])
+                    .sum();
+                assert!(
+                    close(r, h[i * n + j], 1e-12),
+                    "({i},{j}) {r} vs {}",
+                    h[i * n + j]
+                );
+            }
+        }
+        assert_eq!(s, symmetric_eigen(&h, n), "deterministic");
+    }
+
+    #[test]
+    fn non_finite_matrix_gives_nan_spectrum() {
+        let s = symmetric_eigen(&[1.0, f64::NAN, f64::NAN, 1.0], 2);
+        assert!(!s.is_finite());
+        assert!(symmetric_eigen(&[], 0).values.is_empty());
+    }
+
+    #[test]
+    fn surfaces_are_classified() {
+        let checks = Checks::default();
+        let ok_min = |l: &dyn Landscape, x: &[f64]| {
+            let a = analyse(l, x, checks.zero_eigenvalue);
+            verify(&a, Kind::Minimum, &checks)
+        };
+        let ok_ts = |l: &dyn Landscape, x: &[f64]| {
+            let a = analyse(l, x, checks.zero_eigenvalue);
+            verify(&a, Kind::TransitionState, &checks)
+        };
+        let dw = DoubleWell::default();
+        assert_eq!(ok_min(&dw, &[1.0, 0.0]), Ok(()));
+        assert_eq!(ok_ts(&dw, &[0.0, 0.0]), Ok(()));
+        assert_eq!(
+            ok_min(&dw, &[0.0, 0.0]),
+            Err(Rejection::WrongIndex {
+                index: 1,
+                expected: 0
+            })
+        );
+        let a = analyse(&dw, &[0.0, 0.0], 1e-9);
+        assert_eq!((a.index, a.zero_modes), (1, 0));
+        assert!(close(a.lowest_eigenvalue, -4.0, 1e-14));
+        assert!(close(a.lowest_vector()[0].abs(), 1.0, 1e-14));
+        assert!(close(a.ln_prod_positive, 2f64.ln(), 1e-14));
+
+        assert_eq!(ok_min(&FourWell, &[-1.0, 1.0]), Ok(()));
+        assert_eq!(ok_ts(&FourWell, &[0.0, -1.0]), Ok(()));
+        let origin = analyse(&FourWell, &[0.0, 0.0], 1e-9);
+        assert_eq!(origin.index, 2);
+        assert_eq!(
+            verify(&origin, Kind::TransitionState, &checks),
+            Err(Rejection::WrongIndex {
+                index: 2,
+                expected: 1
+            })
+        );
+
+        // Literature coordinates are only 3-decimal accurate: classify, then reject on gradient.
+        let loose = Checks {
+            rms_gradient: 10.0,
+            ..checks
+        };
+        for m in MullerBrown::MINIMA {
+            let a = analyse(&MullerBrown, &m, 1e-9);
+            assert_eq!(verify(&a, Kind::Minimum, &loose), Ok(()));
+            assert!(matches!(
+                verify(&a, Kind::Minimum, &checks),
+                Err(Rejection::GradientTooLarge { .. })
+            ));
+        }
+        for s in MullerBrown::SADDLES {
+            let a = analyse(&MullerBrown, &s, 1e-9);
+            assert_eq!(verify(&a, Kind::TransitionState, &loose), Ok(()));
+        }
+    }
+
+    /// `E = x²`: the y direction is flat.
+    struct Trough;
+    impl Landscape for Trough {
+        fn dim(&self) -> usize {
+            2
+        }
+        fn energy(&self, x: &[f64]) -> f64 {
+            x[0] * x[0]
+        }
+        fn energy_gradient(&self, x: &[f64], g: &mut [f64]) -> f64 {
+            g[0] = 2.0 * x[0];
+            g[1] = 0.0;
+            self.energy(x)
+        }
+        fn hessian(&self, _x: &[f64], h: &mut [f64]) {
+            h.copy_from_slice(&[2.0, 0.0, 0.0, 0.0]);
+        }
+    }
+
+    #[test]
+    fn zero_eigenvalue_is_rejected() {
+        let a = analyse(&Trough, &[0.0, 3.0], 1e-9);
+        assert_eq!((a.index, a.zero_modes), (0, 1));
+        assert!(close(a.ln_prod_positive, 2f64.ln(), 1e-14));
+        assert_eq!(
+            verify(&a, Kind::Minimum, &Checks::default()),
+            Err(Rejection::ZeroEigenvalue { value: 0.0 })
+        );
+        let nan = analyse(&Trough, &[f64::NAN, 0.0], 1e-9);
+        assert_eq!(
+            verify(&nan, Kind::Minimum, &Checks::default()),
+            Err(Rejection::NonFinite)
+        );
+    }
+
+    #[test]
+    fn checks_defaults_and_validation() {
+        assert_eq!(
+            Checks::default(),
+            Checks {
+                rms_gradient: 1e-9,
+                zero_eigenvalue: 1e-9
+            }
+        );
+        assert!(Checks::default().validate().is_ok());
+        let bad = Checks {
+            rms_gradient: -1.0,
+            ..Checks::default()
+        };
+        assert!(bad.validate().unwrap_err().contains("rms_gradient"));
+    }
+}
