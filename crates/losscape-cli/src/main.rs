@@ -1,0 +1,201 @@
+//! `losscape`: map the loss landscape of small neural networks.
+//!
+//! The binary is a thin edge: it parses arguments, opens the database, shows progress and
+//! prints tables. Everything else lives in the library crates.
+
+mod progress;
+mod read;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use losscape_db::Store;
+use losscape_experiment::{Experiment, RunError, RunOptions};
+
+/// Map the loss landscape of small neural networks: minima by basin-hopping, transition states
+/// by elastic bands and eigenvector-following, all in one SQLite database per experiment.
+#[derive(Parser)]
+#[command(name = "losscape", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run an experiment file into its database (resumes if the database exists).
+    Run {
+        /// Experiment file (TOML). Without it, the built-in quick XOR sweep runs.
+        config: Option<PathBuf>,
+        /// Database file [default: <experiment name>.db in the current folder].
+        #[arg(long)]
+        db: Option<PathBuf>,
+        /// Worker threads; 0 = one per core. Results do not depend on it.
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// No progress bars and no summary.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Check an experiment file without running it: print the landscapes it sweeps.
+    Check {
+        /// Experiment file (TOML).
+        config: PathBuf,
+    },
+    /// Per-landscape counts of a database: minima, transition states, connectivity.
+    Summary {
+        /// Database file.
+        db: PathBuf,
+    },
+    /// List the stored minima.
+    Minima {
+        /// Database file.
+        db: PathBuf,
+        /// Only this landscape (key as printed by `summary`, e.g. h2-l1e-3).
+        #[arg(long)]
+        landscape: Option<String>,
+        /// Print the coordinates too.
+        #[arg(long)]
+        coords: bool,
+    },
+    /// List the stored transition states.
+    Ts {
+        /// Database file.
+        db: PathBuf,
+        /// Only this landscape.
+        #[arg(long)]
+        landscape: Option<String>,
+    },
+    /// Print the lowest-barrier path between two stored minima.
+    Path {
+        /// Database file.
+        db: PathBuf,
+        /// Id of the first minimum.
+        from: i64,
+        /// Id of the second minimum.
+        to: i64,
+        /// The landscape both minima belong to.
+        #[arg(long)]
+        landscape: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Run {
+            config,
+            db,
+            threads,
+            quiet,
+        } => run(config.as_deref(), db, threads, quiet),
+        Command::Check { config } => {
+            let exp = Experiment::load(&config)?;
+            println!(
+                "{}: ok, minimiser {}",
+                config.display(),
+                exp.minimiser.name()
+            );
+            for p in exp.config.landscapes() {
+                println!(
+                    "  {}  (n_hidden {}, lambda {:e})",
+                    p.key(),
+                    p.n_hidden,
+                    p.lambda
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Summary { db } => read::summary(&open_existing(&db)?),
+        Command::Minima {
+            db,
+            landscape,
+            coords,
+        } => read::minima(&open_existing(&db)?, landscape.as_deref(), coords),
+        Command::Ts { db, landscape } => {
+            read::transition_states(&open_existing(&db)?, landscape.as_deref())
+        }
+        Command::Path {
+            db,
+            from,
+            to,
+            landscape,
+        } => read::path(&open_existing(&db)?, &landscape, from, to),
+    }
+}
+
+fn open_existing(path: &Path) -> Result<Store> {
+    Store::open_read_only(path).with_context(|| format!("cannot read database {}", path.display()))
+}
+
+fn run(
+    config: Option<&Path>,
+    db: Option<PathBuf>,
+    threads: usize,
+    quiet: bool,
+) -> Result<ExitCode> {
+    // Everything the user wrote is checked before the database is touched.
+    let exp = match config {
+        Some(path) => Experiment::load(path)?,
+        None => Experiment::builtin()?,
+    };
+    let db = db.unwrap_or_else(|| PathBuf::from(format!("{}.db", exp.config.experiment.name)));
+    let mut store = Store::open(&db)?;
+
+    static CANCEL: AtomicBool = AtomicBool::new(false);
+    // A second Ctrl-C kills the process at once; SQLite's journal keeps the file consistent.
+    ctrlc::set_handler(|| {
+        if CANCEL.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+    })
+    .context("cannot install the Ctrl-C handler")?;
+
+    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let opts = RunOptions {
+        threads,
+        command,
+        cancel: Some(&CANCEL),
+    };
+    let started = std::time::Instant::now();
+    let observer = progress::Bars::new(quiet);
+    let outcome = losscape_experiment::run(&exp, &mut store, &opts, &observer);
+    observer.finish();
+    match outcome {
+        Ok(summaries) => {
+            if !quiet {
+                println!(
+                    "\n{} landscape(s) in {:.1} s -> {}\n",
+                    summaries.len(),
+                    started.elapsed().as_secs_f64(),
+                    db.display()
+                );
+                print!("{}", read::summary_table(&summaries));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(RunError::Interrupted) => {
+            eprintln!(
+                "interrupted: everything committed is kept in {}.\nresume with the same command: {}",
+                db.display(),
+                opts.command
+            );
+            Ok(ExitCode::from(130))
+        }
+        Err(e) => Err(e)
+            .with_context(|| format!("run stopped; committed work is kept in {}", db.display())),
+    }
+}

@@ -1,0 +1,316 @@
+//! The typed experiment file.
+//!
+//! One TOML file describes a whole experiment: the data, the grid of landscapes (every pair of
+//! `n_hidden` × `lambda`), the local minimiser and the parameters of every stage. Each section
+//! is the parameter struct of the algorithm it configures, so every default is written exactly
+//! once, in that struct's `Default` impl; unknown keys are rejected everywhere.
+
+use std::path::{Path, PathBuf};
+
+use losscape_basinhop::BasinHoppingParams;
+use losscape_core::{Convergence, Identity};
+use losscape_hessian::Checks;
+use losscape_lbfgs::LbfgsParams;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ConfigError;
+
+/// The whole experiment file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Name, seed and stages.
+    pub experiment: ExperimentSection,
+    /// The training data.
+    pub data: DataSection,
+    /// The grid of landscapes.
+    pub landscape: LandscapeSection,
+    /// The local minimiser used by every search.
+    pub minimiser: MinimiserSection,
+    /// Convergence of every local minimisation whose result may be stored.
+    pub quench: QuenchSection,
+    /// When two stationary points are the same.
+    pub identity: Identity,
+    /// Verification of every point before it is stored.
+    pub checks: Checks,
+    /// Global search for minima.
+    pub basin_hopping: BasinHoppingParams,
+}
+
+/// A stage of a run, in the order they execute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// Basin-hopping for minima.
+    BasinHopping,
+    /// Missing-connection searches joining every minimum to the global minimum.
+    Connect,
+    /// Single-ended eigenvector-following from every minimum.
+    Survey,
+}
+
+impl Stage {
+    /// The name used in experiment files and in the database's attempts table.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::BasinHopping => "basin_hopping",
+            Stage::Connect => "connect",
+            Stage::Survey => "survey",
+        }
+    }
+}
+
+/// `[experiment]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExperimentSection {
+    /// Name used in reports and as the default database file name.
+    pub name: String,
+    /// Master seed: every random stream of the run is derived from it.
+    pub seed: u64,
+    /// Stages to run, in order.
+    pub stages: Vec<Stage>,
+}
+
+impl Default for ExperimentSection {
+    fn default() -> Self {
+        Self {
+            name: "experiment".into(),
+            seed: 1,
+            stages: vec![Stage::BasinHopping, Stage::Connect],
+        }
+    }
+}
+
+/// `[data]`: where the training data come from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, tag = "kind", rename_all = "lowercase")]
+pub enum DataSection {
+    /// The four XOR points.
+    Xor,
+    /// A CSV file: features then an integer class label per row.
+    Csv {
+        /// Path, relative to the experiment file.
+        path: PathBuf,
+        /// Whether the first line is a header.
+        #[serde(default)]
+        header: bool,
+    },
+    /// GMIN's MLPdata format: the class label, then the features, per line.
+    Mlpdata {
+        /// Path, relative to the experiment file.
+        path: PathBuf,
+    },
+}
+
+impl Default for DataSection {
+    fn default() -> Self {
+        DataSection::Xor
+    }
+}
+
+/// `[landscape]`: the grid of landscapes, every `n_hidden` with every `lambda`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LandscapeSection {
+    /// Hidden-unit counts.
+    pub n_hidden: Vec<usize>,
+    /// L2 penalties.
+    pub lambda: Vec<f64>,
+}
+
+impl Default for LandscapeSection {
+    fn default() -> Self {
+        Self {
+            n_hidden: vec![2],
+            lambda: vec![1e-3],
+        }
+    }
+}
+
+/// `[minimiser]`: the built-in L-BFGS or an optimiser plugin.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, tag = "kind", rename_all = "lowercase")]
+pub enum MinimiserSection {
+    /// The built-in GMIN-style L-BFGS.
+    Lbfgs(LbfgsParams),
+    /// An optimiser loaded from a shared library.
+    Plugin(PluginSection),
+}
+
+impl Default for MinimiserSection {
+    fn default() -> Self {
+        MinimiserSection::Lbfgs(LbfgsParams::default())
+    }
+}
+
+/// `[minimiser]` with `kind = "plugin"`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PluginSection {
+    /// Plugin name, looked up as a shared library in `dirs` and next to the binary.
+    pub name: Option<String>,
+    /// Explicit path to the shared library (relative to the experiment file).
+    pub path: Option<PathBuf>,
+    /// Extra directories to search (relative to the experiment file).
+    pub dirs: Vec<PathBuf>,
+    /// The plugin's own parameters, passed to it as TOML text.
+    pub options: toml::Table,
+}
+
+/// `[quench]`: convergence of stored local minimisations.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct QuenchSection {
+    /// RMS gradient at which a quench has converged (database minima need a tight value).
+    pub rms_gradient: f64,
+    /// Iteration budget of one quench.
+    pub max_iterations: usize,
+}
+
+impl Default for QuenchSection {
+    fn default() -> Self {
+        Self {
+            rms_gradient: 1e-10,
+            max_iterations: 20_000,
+        }
+    }
+}
+
+impl QuenchSection {
+    /// As the minimisers' stopping rule.
+    pub fn convergence(&self) -> Convergence {
+        Convergence {
+            rms_gradient: self.rms_gradient,
+            max_iterations: self.max_iterations,
+        }
+    }
+}
+
+/// One landscape of the grid.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LandscapePoint {
+    /// Hidden units.
+    pub n_hidden: usize,
+    /// L2 penalty.
+    pub lambda: f64,
+}
+
+impl LandscapePoint {
+    /// The key naming this landscape in the database and on the command line, e.g. `h2-l1e-3`.
+    pub fn key(&self) -> String {
+        format!("h{}-l{:e}", self.n_hidden, self.lambda)
+    }
+}
+
+impl Config {
+    /// Parses and validates an experiment file's text; `source` names it in messages.
+    pub fn parse(text: &str, source: &Path) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Toml {
+            file: source.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        config
+            .validate()
+            .map_err(|(key, message)| ConfigError::Invalid {
+                file: source.to_path_buf(),
+                key,
+                message,
+            })?;
+        Ok(config)
+    }
+
+    /// The landscapes of the sweep, `n_hidden` outer, `lambda` inner, in file order.
+    pub fn landscapes(&self) -> Vec<LandscapePoint> {
+        self.landscape
+            .n_hidden
+            .iter()
+            .flat_map(|&n_hidden| {
+                self.landscape
+                    .lambda
+                    .iter()
+                    .map(move |&lambda| LandscapePoint { n_hidden, lambda })
+            })
+            .collect()
+    }
+
+    /// Checks every value a type cannot; the error is (key, what is allowed).
+    fn validate(&self) -> Result<(), (String, String)> {
+        let bad = |key: &str, msg: String| Err((key.to_string(), msg));
+        let l = &self.landscape;
+        if l.n_hidden.is_empty() {
+            return bad(
+                "landscape.n_hidden",
+                "must list at least one hidden-unit count".into(),
+            );
+        }
+        if let Some(n) = l.n_hidden.iter().find(|&&n| n == 0) {
+            return bad(
+                "landscape.n_hidden",
+                format!("every value must be >= 1 (got {n})"),
+            );
+        }
+        if l.lambda.is_empty() {
+            return bad("landscape.lambda", "must list at least one penalty".into());
+        }
+        if let Some(x) = l.lambda.iter().find(|x| !(x.is_finite() && **x > 0.0)) {
+            return bad(
+                "landscape.lambda",
+                format!(
+                    "every value must be finite and > 0 (got {x}); with lambda = 0 the XOR minima run off to infinity"
+                ),
+            );
+        }
+        if self.experiment.stages.is_empty() {
+            return bad(
+                "experiment.stages",
+                "must name at least one of \"basin_hopping\", \"connect\", \"survey\"".into(),
+            );
+        }
+        let q = &self.quench;
+        if !(q.rms_gradient.is_finite() && q.rms_gradient > 0.0) {
+            return bad(
+                "quench.rms_gradient",
+                format!("must be finite and > 0 (got {})", q.rms_gradient),
+            );
+        }
+        if q.max_iterations == 0 {
+            return bad("quench.max_iterations", "must be >= 1 (got 0)".into());
+        }
+        let id = &self.identity;
+        for (key, v) in [
+            ("identity.energy_tolerance", id.energy_tolerance),
+            ("identity.distance_tolerance", id.distance_tolerance),
+            ("checks.rms_gradient", self.checks.rms_gradient),
+            ("checks.zero_eigenvalue", self.checks.zero_eigenvalue),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                return bad(key, format!("must be finite and > 0 (got {v})"));
+            }
+        }
+        if let MinimiserSection::Lbfgs(p) = &self.minimiser {
+            p.validate().or_else(|m| bad("minimiser", m))?;
+        }
+        if let MinimiserSection::Plugin(p) = &self.minimiser {
+            if p.name.is_none() == p.path.is_none() {
+                return bad(
+                    "minimiser",
+                    "a plugin needs exactly one of `name` or `path`".into(),
+                );
+            }
+        }
+        self.basin_hopping
+            .validate()
+            .or_else(|m| bad("basin_hopping", m))?;
+        Ok(())
+    }
+}
+
+/// Resolves a path written in an experiment file against the file's folder.
+pub fn resolve(config_file: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        config_file.parent().unwrap_or(Path::new(".")).join(p)
+    }
+}

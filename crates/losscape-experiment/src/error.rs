@@ -1,0 +1,72 @@
+use std::path::PathBuf;
+
+/// An experiment file that cannot be used. Nothing has been run or stored when this is returned.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read experiment file {}: {source}", file.display())]
+    Read {
+        /// The file.
+        file: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// TOML syntax error, unknown key or wrong type (the message names the key and position).
+    #[error("{}: {message}", file.display())]
+    Toml {
+        /// The file.
+        file: PathBuf,
+        /// The parser's message, with line and column.
+        message: String,
+    },
+    /// A value out of its allowed range.
+    #[error("{}: invalid value for `{key}`: {message}", file.display())]
+    Invalid {
+        /// The file.
+        file: PathBuf,
+        /// Dotted key, e.g. `landscape.lambda`.
+        key: String,
+        /// What is allowed.
+        message: String,
+    },
+    /// The data set named by `[data]` could not be loaded.
+    #[error("{}: [data]: {source}", file.display())]
+    Data {
+        /// The experiment file.
+        file: PathBuf,
+        /// The data reader's error (names the data file and line).
+        source: losscape_model::DataError,
+    },
+    /// The model could not be built from the data and the grid.
+    #[error("{}: [landscape]: {source}", file.display())]
+    Model {
+        /// The experiment file.
+        file: PathBuf,
+        /// Why.
+        source: losscape_model::ModelError,
+    },
+    /// The optimiser plugin named by `[minimiser]` could not be loaded.
+    #[error("{}: [minimiser]: {source}", file.display())]
+    Plugin {
+        /// The experiment file.
+        file: PathBuf,
+        /// The loader's error.
+        source: losscape_plugin_host::PluginError,
+    },
+}
+
+/// A run that stopped with an error. Everything committed before it stays in the database.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The database refused an operation.
+    #[error(transparent)]
+    Db(#[from] losscape_db::DbError),
+    /// The run was interrupted (Ctrl-C); what was committed stays.
+    #[error(
+        "interrupted; everything committed so far is kept; run the same command again to resume"
+    )]
+    Interrupted,
+    /// A local minimisation failed in a way that cannot be skipped.
+    #[error("{0}")]
+    Minimiser(#[from] losscape_core::MinimiseError),
+}

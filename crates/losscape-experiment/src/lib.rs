@@ -1,0 +1,19 @@
+//! Experiments: the typed TOML configuration tree and the runner that turns it into a database.
+//!
+//! Data flows one way: config -> landscapes -> searches -> database. The runner is the only
+//! place that knows about threads, progress reporting and storage; the algorithms it calls stay
+//! pure. Every stage reads what earlier stages committed, so a run can stop and resume, and work
+//! from parallel threads is committed in a fixed order so the same seed gives the same database
+//! whatever the thread count.
+
+pub mod config;
+mod error;
+pub mod experiment;
+pub mod runner;
+pub mod summary;
+
+pub use config::{Config, LandscapePoint, Stage};
+pub use error::{ConfigError, RunError};
+pub use experiment::Experiment;
+pub use runner::{Event, Observer, RunOptions, run};
+pub use summary::{LandscapeSummary, summarise};

@@ -1,0 +1,525 @@
+//! Drives the stages of an experiment into its database.
+//!
+//! Reproducibility rests on two rules. Every unit of work (a basin-hopping chain, a connection
+//! attempt) draws its random numbers from a stream derived from the master seed and the unit's
+//! name, never from a shared generator. And units that run in parallel are committed in their
+//! index order, whatever order they finish in, so database ids and contents do not depend on the
+//! thread count. A unit is committed together with its attempt record in one transaction, which
+//! is what lets a killed run resume: committed units are skipped, the rest are redone from their
+//! own seeds and give the same results.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
+
+use losscape_basinhop::{ChainResult, run_chain};
+use losscape_core::{PointSet, seed};
+use losscape_db::{LandscapeSpec, NewMinimum, RunInfo, RunStatus, Store};
+use losscape_hessian::{Analysis, Kind, analyse, verify};
+use losscape_model::Perceptron;
+
+use crate::config::{LandscapePoint, Stage};
+use crate::error::RunError;
+use crate::experiment::Experiment;
+use crate::summary::{LandscapeSummary, summarise};
+
+/// Seed-stream tags, so the streams of different stages never coincide.
+const STREAM_BASIN_HOPPING: u64 = 1;
+
+/// What a run reports while it works, for progress bars and logs.
+#[derive(Debug, Clone)]
+pub enum Event<'a> {
+    /// A landscape of the grid is starting.
+    LandscapeStarted {
+        /// Its key.
+        key: &'a str,
+        /// 0-based position in the grid.
+        index: usize,
+        /// Landscapes in the grid.
+        total: usize,
+    },
+    /// A stage of the current landscape is starting with this many units of work.
+    StageStarted {
+        /// The landscape's key.
+        key: &'a str,
+        /// The stage.
+        stage: Stage,
+        /// Units to do in this run (already committed units are not counted).
+        units: usize,
+        /// Units already committed by an earlier run.
+        already_done: usize,
+    },
+    /// One unit was committed.
+    UnitCommitted {
+        /// The stage.
+        stage: Stage,
+        /// Minima stored so far for the landscape.
+        minima: usize,
+        /// Transition states stored so far for the landscape.
+        transition_states: usize,
+    },
+    /// A landscape is finished.
+    LandscapeFinished(&'a LandscapeSummary),
+}
+
+/// Receives [`Event`]s; called from the committing thread only.
+pub trait Observer {
+    /// Handles one event.
+    fn event(&self, event: &Event<'_>);
+}
+
+/// An observer that ignores everything (`--quiet`, tests).
+impl Observer for () {
+    fn event(&self, _: &Event<'_>) {}
+}
+
+/// How to run, beyond what the experiment file says.
+#[derive(Debug, Default)]
+pub struct RunOptions<'a> {
+    /// Worker threads; 0 means one per core.
+    pub threads: usize,
+    /// The command line, stored in provenance.
+    pub command: String,
+    /// Set from outside (Ctrl-C) to stop after committing the units in hand.
+    pub cancel: Option<&'a AtomicBool>,
+}
+
+impl RunOptions<'_> {
+    fn cancelled(&self) -> bool {
+        self.cancel.is_some_and(|c| c.load(Ordering::Relaxed))
+    }
+
+    fn worker_count(&self) -> usize {
+        if self.threads == 0 {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        } else {
+            self.threads
+        }
+    }
+}
+
+/// Runs every stage of `exp` on every landscape of its grid, committing into `store`.
+///
+/// Returns one summary per landscape. On interruption or error the run is marked as such in
+/// the database and everything committed stays.
+pub fn run(
+    exp: &Experiment,
+    store: &mut Store,
+    opts: &RunOptions<'_>,
+    observer: &dyn Observer,
+) -> Result<Vec<LandscapeSummary>, RunError> {
+    let run_id = store.begin_run(&RunInfo {
+        program_version: env!("CARGO_PKG_VERSION").to_string(),
+        command: opts.command.clone(),
+        config_text: exp.text.clone(),
+        seed: exp.config.experiment.seed,
+        threads: opts.worker_count() as u32,
+        minimiser: exp.minimiser.name().to_string(),
+    })?;
+    let result = run_grid(exp, store, opts, observer, run_id);
+    let status = match &result {
+        Ok(_) => RunStatus::Completed,
+        Err(RunError::Interrupted) => RunStatus::Interrupted,
+        Err(_) => RunStatus::Failed,
+    };
+    // Recording the outcome must not hide the run's own error.
+    let finished = store.finish_run(run_id, status);
+    let summaries = result?;
+    finished?;
+    Ok(summaries)
+}
+
+fn run_grid(
+    exp: &Experiment,
+    store: &mut Store,
+    opts: &RunOptions<'_>,
+    observer: &dyn Observer,
+    run_id: i64,
+) -> Result<Vec<LandscapeSummary>, RunError> {
+    let grid = exp.config.landscapes();
+    let mut summaries = Vec::with_capacity(grid.len());
+    for (index, point) in grid.iter().enumerate() {
+        let key = point.key();
+        observer.event(&Event::LandscapeStarted {
+            key: &key,
+            index,
+            total: grid.len(),
+        });
+        let model = exp.perceptron(point).map_err(|e| {
+            // Checked when the experiment was loaded; reaching this is a bug, not bad input.
+            RunError::Minimiser(losscape_core::MinimiseError::External {
+                name: "model".into(),
+                message: e.to_string(),
+            })
+        })?;
+        let landscape_id = store.landscape_id(&landscape_spec(exp, point, &model))?;
+        let mut ctx = LandscapeRun {
+            exp,
+            opts,
+            observer,
+            run_id,
+            landscape_id,
+            index,
+            model: &model,
+        };
+        for &stage in &exp.config.experiment.stages {
+            if opts.cancelled() {
+                return Err(RunError::Interrupted);
+            }
+            match stage {
+                Stage::BasinHopping => ctx.basin_hopping(store, &key)?,
+                Stage::Connect | Stage::Survey => {}
+            }
+        }
+        let summary = summarise(store, landscape_id, &exp.config.identity)?;
+        observer.event(&Event::LandscapeFinished(&summary));
+        summaries.push(summary);
+    }
+    Ok(summaries)
+}
+
+fn landscape_spec(exp: &Experiment, p: &LandscapePoint, model: &Perceptron) -> LandscapeSpec {
+    LandscapeSpec {
+        key: p.key(),
+        n_in: exp.data.n_in as u32,
+        n_hidden: p.n_hidden as u32,
+        n_out: exp.data.n_out as u32,
+        dimension: model.dim() as u32,
+        lambda: p.lambda,
+        dataset: exp.data_description(),
+        config_json:
+            serde_json::json!({ "n_hidden": p.n_hidden, "lambda": p.lambda, "dim": model.dim() })
+                .to_string(),
+    }
+}
+
+/// The state shared by the stages of one landscape.
+pub(crate) struct LandscapeRun<'a> {
+    pub exp: &'a Experiment,
+    pub opts: &'a RunOptions<'a>,
+    pub observer: &'a dyn Observer,
+    pub run_id: i64,
+    pub landscape_id: i64,
+    /// Position in the grid, part of every seed path.
+    pub index: usize,
+    pub model: &'a Perceptron,
+}
+
+/// A minimum found by a search, with its Hessian analysis, waiting to be identified and stored.
+pub(crate) struct Candidate {
+    pub energy: f64,
+    pub coords: Vec<f64>,
+    pub times_found: i64,
+    pub analysis: Analysis,
+}
+
+/// The distinct minima already stored for a landscape, with their database ids.
+pub(crate) struct KnownMinima {
+    pub set: PointSet,
+    pub ids: Vec<i64>,
+}
+
+impl KnownMinima {
+    pub fn load(store: &Store, landscape_id: i64) -> Result<Self, RunError> {
+        let mut set = PointSet::new();
+        let mut ids = Vec::new();
+        for m in store.minima(landscape_id)? {
+            set.push(m.energy, m.coords);
+            ids.push(m.id);
+        }
+        Ok(Self { set, ids })
+    }
+}
+
+impl LandscapeRun<'_> {
+    fn seed(&self, stream: u64, unit: u64) -> u64 {
+        seed::derive(
+            self.exp.config.experiment.seed,
+            &[self.index as u64, stream, unit],
+        )
+    }
+
+    /// Verifies a candidate minimum and stores it, or counts another sighting of a known one.
+    /// Returns the database id, or `None` when the point failed verification.
+    pub fn store_minimum(
+        &self,
+        batch: &mut losscape_db::Batch<'_>,
+        known: &mut KnownMinima,
+        c: &Candidate,
+    ) -> Result<Option<i64>, losscape_db::DbError> {
+        if verify(&c.analysis, Kind::Minimum, &self.exp.config.checks).is_err() {
+            return Ok(None);
+        }
+        let id = &self.exp.config.identity;
+        if let Some(i) = known.set.find(self.model, id, c.energy, &c.coords) {
+            batch.add_times_found(known.ids[i], c.times_found)?;
+            return Ok(Some(known.ids[i]));
+        }
+        let row = batch.insert_minimum(&NewMinimum {
+            landscape_id: self.landscape_id,
+            energy: c.energy,
+            coords: c.coords.clone(),
+            rms_gradient: c.analysis.rms_gradient,
+            hessian_index: c.analysis.index as u32,
+            lowest_eigenvalue: c.analysis.lowest_eigenvalue,
+            ln_prod_positive: c.analysis.ln_prod_positive,
+            accuracy: self.model.accuracy(&c.coords),
+            times_found: c.times_found,
+            first_run: self.run_id,
+        })?;
+        known.set.push(c.energy, c.coords.clone());
+        known.ids.push(row);
+        Ok(Some(row))
+    }
+
+    /// `w = 0` is stationary on every network landscape (tanh(0) = 0 and the penalty's
+    /// gradient vanishes there) but its basin is small, so random starts can miss it. It is
+    /// analysed directly, once per landscape, and stored if it is a minimum.
+    fn origin(&self, store: &mut Store, known: &mut KnownMinima) -> Result<(), RunError> {
+        let stage = Stage::BasinHopping.name();
+        if store.attempt(self.landscape_id, stage, "origin")?.is_some() {
+            return Ok(());
+        }
+        let zero = vec![0.0; self.model.dim()];
+        let analysis = analyse(self.model, &zero, self.exp.config.checks.zero_eigenvalue);
+        let candidate = Candidate {
+            energy: analysis.energy,
+            coords: zero,
+            times_found: 1,
+            analysis,
+        };
+        store.write(|b| {
+            let stored = self.store_minimum(b, known, &candidate)?;
+            let outcome = if stored.is_some() { "minimum" } else { "not a minimum" };
+            let detail = serde_json::json!({ "index": candidate.analysis.index, "energy": candidate.energy });
+            b.record_attempt(self.landscape_id, stage, "origin", outcome, &detail.to_string(), self.run_id)
+        })?;
+        Ok(())
+    }
+
+    /// Basin-hopping: independent seeded chains in parallel, committed in chain order.
+    fn basin_hopping(&mut self, store: &mut Store, key: &str) -> Result<(), RunError> {
+        let cfg = &self.exp.config;
+        let stage = Stage::BasinHopping.name();
+        let mut todo = Vec::new();
+        for c in 0..cfg.basin_hopping.chains {
+            if store
+                .attempt(self.landscape_id, stage, &chain_key(c))?
+                .is_none()
+            {
+                todo.push(c);
+            }
+        }
+        self.observer.event(&Event::StageStarted {
+            key,
+            stage: Stage::BasinHopping,
+            units: todo.len(),
+            already_done: cfg.basin_hopping.chains - todo.len(),
+        });
+        let mut known = KnownMinima::load(store, self.landscape_id)?;
+        self.origin(store, &mut known)?;
+        let quench = cfg.quench.convergence();
+        let zero = cfg.checks.zero_eigenvalue;
+        let model = self.model;
+        let minimiser = &*self.exp.minimiser;
+        let seeds: Vec<u64> = todo
+            .iter()
+            .map(|&c| self.seed(STREAM_BASIN_HOPPING, c as u64))
+            .collect();
+        let work = |slot: usize| -> (ChainResult, Vec<Candidate>) {
+            let result = run_chain(
+                model,
+                minimiser,
+                &cfg.basin_hopping,
+                &quench,
+                &cfg.identity,
+                seeds[slot],
+                &mut |_| {},
+            );
+            let candidates = result
+                .minima
+                .iter()
+                .map(|m| Candidate {
+                    energy: m.energy,
+                    coords: m.coords.clone(),
+                    times_found: m.times_found as i64,
+                    analysis: analyse(model, &m.coords, zero),
+                })
+                .collect();
+            (result, candidates)
+        };
+        let mut commit_error = None;
+        let committed =
+            ordered_parallel(todo.len(), self.opts, work, |slot, (result, candidates)| {
+                let outcome = store.write(|b| {
+                    let mut rejected = 0;
+                    for c in &candidates {
+                        if self.store_minimum(b, &mut known, c)?.is_none() {
+                            rejected += 1;
+                        }
+                    }
+                    let detail = serde_json::json!({
+                        "steps": result.steps,
+                        "accepted": result.accepted,
+                        "distinct_minima": result.minima.len(),
+                        "rejected": rejected,
+                        "failed_quenches": result.failed_quenches,
+                        "evaluations": result.evaluations,
+                    });
+                    b.record_attempt(
+                        self.landscape_id,
+                        stage,
+                        &chain_key(todo[slot]),
+                        "done",
+                        &detail.to_string(),
+                        self.run_id,
+                    )
+                });
+                match outcome {
+                    Ok(()) => {
+                        self.observer.event(&Event::UnitCommitted {
+                            stage: Stage::BasinHopping,
+                            minima: known.ids.len(),
+                            transition_states: 0,
+                        });
+                        true
+                    }
+                    Err(e) => {
+                        commit_error = Some(e);
+                        false
+                    }
+                }
+            });
+        if let Some(e) = commit_error {
+            return Err(e.into());
+        }
+        if committed < todo.len() {
+            return Err(RunError::Interrupted);
+        }
+        Ok(())
+    }
+}
+
+fn chain_key(c: usize) -> String {
+    format!("chain-{c}")
+}
+
+/// Runs `work(0..n)` on the run's worker threads and hands each result to `commit` in index
+/// order, on the calling thread, as soon as all lower indices are committed.
+///
+/// Stops handing out new units once `opts.cancel` is set or `commit` returns false; returns how
+/// many units were committed (always a prefix `0..k`, which is what makes resuming exact).
+pub(crate) fn ordered_parallel<T: Send>(
+    n: usize,
+    opts: &RunOptions<'_>,
+    work: impl Fn(usize) -> T + Sync,
+    mut commit: impl FnMut(usize, T) -> bool,
+) -> usize {
+    let workers = opts.worker_count().min(n.max(1));
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let (tx, rx) = mpsc::channel::<(usize, Option<T>)>();
+    let mut committed = 0;
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(workers).build();
+    std::thread::scope(|scope| {
+        let (next, stop, work) = (&next, &stop, &work);
+        let produce = move || {
+            let body = |tx: mpsc::Sender<(usize, Option<T>)>| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                if i >= n {
+                    break;
+                }
+                let halted = stop.load(Ordering::SeqCst) || opts.cancelled();
+                let out = if halted { None } else { Some(work(i)) };
+                if tx.send((i, out)).is_err() {
+                    break;
+                }
+            };
+            match &pool {
+                Ok(pool) => pool.scope(|s| {
+                    for _ in 0..workers {
+                        let tx = tx.clone();
+                        s.spawn(move |_| body(tx));
+                    }
+                }),
+                // No pool could be built: run on this thread alone.
+                Err(_) => body(tx.clone()),
+            }
+            drop(tx);
+        };
+        scope.spawn(produce);
+        let mut pending = BTreeMap::new();
+        let mut halted = false;
+        for (i, out) in rx.iter() {
+            pending.insert(i, out);
+            while !halted {
+                let Some(out) = pending.remove(&committed) else {
+                    break;
+                };
+                let accepted = match out {
+                    Some(value) => commit(committed, value),
+                    None => false,
+                };
+                if accepted {
+                    committed += 1;
+                } else {
+                    halted = true;
+                    stop.store(true, Ordering::SeqCst);
+                }
+            }
+        }
+    });
+    committed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ordered_parallel_commits_in_index_order() {
+        for threads in [1, 2, 4] {
+            let opts = RunOptions {
+                threads,
+                ..Default::default()
+            };
+            let mut seen = Vec::new();
+            let n = ordered_parallel(
+                20,
+                &opts,
+                |i| {
+                    // Uneven work so completion order differs from index order.
+                    std::thread::sleep(std::time::Duration::from_millis((20 - i as u64) % 7));
+                    i * i
+                },
+                |i, v| {
+                    seen.push((i, v));
+                    true
+                },
+            );
+            assert_eq!(n, 20);
+            assert_eq!(seen, (0..20).map(|i| (i, i * i)).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn ordered_parallel_stops_at_a_refused_commit() {
+        let opts = RunOptions {
+            threads: 2,
+            ..Default::default()
+        };
+        let n = ordered_parallel(10, &opts, |i| i, |i, _| i < 4);
+        assert_eq!(n, 4);
+    }
+
+    #[test]
+    fn cancellation_commits_a_prefix() {
+        let cancel = AtomicBool::new(true);
+        let opts = RunOptions {
+            threads: 2,
+            cancel: Some(&cancel),
+            ..Default::default()
+        };
+        assert_eq!(ordered_parallel(10, &opts, |i| i, |_, _| true), 0);
+    }
+}

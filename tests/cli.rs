@@ -1,0 +1,189 @@
+//! End-to-end tests: the `losscape` binary on small experiment files, checked through the
+//! database it writes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use losscape_db::Store;
+
+fn losscape(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_losscape"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("the losscape binary runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn write(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, body).expect("write test file");
+    p
+}
+
+const TINY: &str = r#"
+[experiment]
+name = "tiny"
+seed = 7
+stages = ["basin_hopping"]
+
+[landscape]
+n_hidden = [2]
+lambda = [1e-2]
+
+[basin_hopping]
+chains = 4
+steps = 40
+max_without_new = 25
+"#;
+
+#[test]
+fn run_stores_verified_minima_including_the_global_and_zero_points() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(dir.path(), "tiny.toml", TINY);
+    let out = losscape(
+        &["run", cfg.to_str().unwrap(), "--db", "tiny.db", "--quiet"],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+
+    let store = Store::open_read_only(&dir.path().join("tiny.db")).unwrap();
+    let landscapes = store.landscapes().unwrap();
+    assert_eq!(landscapes.len(), 1);
+    assert_eq!(landscapes[0].key, "h2-l1e-2");
+    let minima = store.minima(landscapes[0].id).unwrap();
+    assert!(minima.len() >= 2, "found {} minima", minima.len());
+    for m in &minima {
+        assert!(
+            m.rms_gradient <= 1e-9,
+            "stored minimum with rms {}",
+            m.rms_gradient
+        );
+        assert_eq!(m.hessian_index, 0);
+        assert!(m.lowest_eigenvalue > 0.0);
+        assert_eq!(m.coords.len(), 12);
+    }
+    let global = minima
+        .iter()
+        .min_by(|a, b| a.energy.total_cmp(&b.energy))
+        .unwrap();
+    assert_eq!(global.accuracy, 1.0, "the global minimum classifies XOR");
+    let zero = minima
+        .iter()
+        .find(|m| m.coords.iter().all(|c| c.abs() < 1e-6));
+    let zero = zero.expect("w = 0 is a minimum of XOR for every lambda and is found");
+    assert!((zero.energy - std::f64::consts::LN_2).abs() < 1e-9);
+
+    let runs = store.runs().unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].seed, 7);
+    assert!(runs[0].config_text.contains("name = \"tiny\""));
+
+    // Listing and summary read the same database.
+    let out = losscape(
+        &["minima", "tiny.db", "--landscape", "h2-l1e-2"],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().count(),
+        2 + minima.len()
+    );
+    let out = losscape(&["summary", "tiny.db"], dir.path());
+    assert!(text(&out).contains("| h2-l1e-2 |"), "{}", text(&out));
+
+    // Running again resumes: every chain is already committed, nothing changes.
+    let before: Vec<(i64, f64)> = minima.iter().map(|m| (m.id, m.energy)).collect();
+    drop(store);
+    let out = losscape(
+        &["run", cfg.to_str().unwrap(), "--db", "tiny.db", "--quiet"],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let store = Store::open_read_only(&dir.path().join("tiny.db")).unwrap();
+    let after: Vec<(i64, f64)> = store
+        .minima(landscapes[0].id)
+        .unwrap()
+        .iter()
+        .map(|m| (m.id, m.energy))
+        .collect();
+    assert_eq!(before, after);
+    assert_eq!(store.runs().unwrap().len(), 2);
+}
+
+#[test]
+fn bad_config_is_refused_before_the_database_is_touched() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "unknown.toml",
+            "[landscape]\nn_hidden = [2]\nlamda = [1e-2]\n",
+            "lamda",
+        ),
+        (
+            "lambda.toml",
+            "[landscape]\nn_hidden = [2]\nlambda = [0.0]\n",
+            "landscape.lambda",
+        ),
+        (
+            "hidden.toml",
+            "[landscape]\nn_hidden = [0]\nlambda = [1e-2]\n",
+            "landscape.n_hidden",
+        ),
+        ("syntax.toml", "[landscape\nn_hidden = [2]\n", "syntax.toml"),
+        ("type.toml", "[landscape]\nn_hidden = \"two\"\n", "n_hidden"),
+        (
+            "data.toml",
+            "[data]\nkind = \"csv\"\npath = \"missing.csv\"\n",
+            "missing.csv",
+        ),
+    ];
+    for (name, body, needle) in cases {
+        let cfg = write(dir.path(), name, body);
+        let out = losscape(
+            &["run", cfg.to_str().unwrap(), "--db", "bad.db", "--quiet"],
+            dir.path(),
+        );
+        assert!(!out.status.success(), "{name} was accepted");
+        let msg = text(&out);
+        assert!(
+            msg.contains(name),
+            "{name}: message does not name the file: {msg}"
+        );
+        assert!(
+            msg.contains(needle),
+            "{name}: message does not name `{needle}`: {msg}"
+        );
+        assert!(!msg.contains("panicked"), "{name}: {msg}");
+        assert!(
+            !dir.path().join("bad.db").exists(),
+            "{name}: a database was created"
+        );
+    }
+}
+
+#[test]
+fn a_file_that_is_not_our_database_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(dir.path(), "tiny.toml", TINY);
+    let junk = write(
+        dir.path(),
+        "junk.db",
+        "this is not a database, it is a text file\n",
+    );
+    let before = std::fs::read(&junk).unwrap();
+    let out = losscape(
+        &["run", cfg.to_str().unwrap(), "--db", "junk.db", "--quiet"],
+        dir.path(),
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("junk.db"), "{}", text(&out));
+    assert_eq!(std::fs::read(&junk).unwrap(), before);
+}
