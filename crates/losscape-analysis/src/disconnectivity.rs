@@ -1,0 +1,1095 @@
+//! Disconnectivity graphs (Becker & Karplus 1997): the tree of basins of a network of minima and
+//! transition states, and its SVG picture.
+//!
+//! Energy levels are evenly spaced from the lowest minimum (or the bottom of an energy window) up
+//! to a top level. At each level, two minima are in one basin if a chain of transition states
+//! lying strictly below the level joins them; a minimum only exists at levels above its own
+//! energy. Basins only ever merge as the level rises, so the basins of consecutive levels form a
+//! tree whose leaves are the minima. Degenerate transition states (joining a minimum to a
+//! symmetry copy of itself) carry no connectivity and are left out; minima still apart just
+//! below the top level all join at the top, so every graph has a single root.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use thiserror::Error;
+
+use crate::escape::escape_xml;
+use crate::{MinimumInfo, TsInfo};
+
+/// How to build a disconnectivity graph.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DisconnectivityOptions {
+    /// Number of energy levels (at least 1); the last one is the top where everything joins.
+    pub levels: usize,
+    /// Only minima with energies in `[lo, hi]` are shown, and the levels span this window
+    /// (the top level is `hi`). Without a window the levels run from the lowest minimum to one
+    /// level spacing above the highest transition state that joins two shown basins.
+    pub energy_window: Option<[f64; 2]>,
+    /// Show only this many of the lowest minima. Connectivity still runs through the minima
+    /// left out, so two shown minima joined via a hidden one still share a basin.
+    pub keep_lowest: Option<usize>,
+}
+
+impl Default for DisconnectivityOptions {
+    fn default() -> Self {
+        Self {
+            levels: 20,
+            energy_window: None,
+            keep_lowest: None,
+        }
+    }
+}
+
+/// Why a graph could not be built.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum DisconnectivityError {
+    /// No minimum lies in the energy window (or none were given).
+    #[error("no minima to draw (none given, or none inside the energy window)")]
+    NoMinima,
+    /// `levels` was zero.
+    #[error("a disconnectivity graph needs at least one energy level")]
+    NoLevels,
+    /// The energy window is empty or not finite.
+    #[error("invalid energy window [{lo}, {hi}]: need finite lo < hi")]
+    BadWindow {
+        /// Bottom of the window.
+        lo: f64,
+        /// Top of the window.
+        hi: f64,
+    },
+    /// A minimum or transition state has a non-finite energy.
+    #[error("{kind} {id} has a non-finite energy")]
+    NonFinite {
+        /// "minimum" or "transition state".
+        kind: &'static str,
+        /// Its id.
+        id: i64,
+    },
+    /// Two minima share an id.
+    #[error("minimum id {0} appears more than once")]
+    DuplicateId(i64),
+    /// A transition state names a minimum id that was not given.
+    #[error("transition state {ts} connects unknown minimum {minimum}")]
+    UnknownMinimum {
+        /// The transition state's id.
+        ts: i64,
+        /// The unknown minimum id.
+        minimum: i64,
+    },
+}
+
+/// One minimum as the graph remembers it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Leaf {
+    /// Minimum id.
+    pub id: i64,
+    /// Its energy.
+    pub energy: f64,
+    /// Its training accuracy (`NaN` if unknown).
+    pub accuracy: f64,
+}
+
+/// A node of the basin tree: a basin at one level, or a minimum (a leaf).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BasinNode {
+    /// Index into [`DisconnectivityGraph::levels`]; `None` for a leaf.
+    pub level: Option<usize>,
+    /// Height of the node: the level's energy for a basin, the minimum's energy for a leaf.
+    pub energy: f64,
+    /// Child nodes, in drawing order (left to right).
+    pub children: Vec<usize>,
+    /// Parent node; `None` for the root.
+    pub parent: Option<usize>,
+    /// Ids of the minima in the basin, lowest energy first.
+    pub members: Vec<i64>,
+    /// Energy of the lowest member.
+    pub lowest_energy: f64,
+    /// The minimum id, for a leaf.
+    pub minimum: Option<i64>,
+    /// Horizontal position in leaf slots (leaves at 0, 1, 2, ...; a basin at the mean of its
+    /// children).
+    pub x: f64,
+}
+
+/// A built disconnectivity graph.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DisconnectivityGraph {
+    /// Energies of the levels, ascending; the last is the top.
+    pub levels: Vec<f64>,
+    /// Bottom of the energy axis (lowest shown minimum, or the window's bottom).
+    pub bottom: f64,
+    /// All nodes; see [`DisconnectivityGraph::root`].
+    pub nodes: Vec<BasinNode>,
+    /// Index of the root node (the single basin at the top level).
+    pub root: usize,
+    /// The minima shown, lowest energy first.
+    pub leaves: Vec<Leaf>,
+    /// Basin nodes at each level, in no particular order.
+    level_nodes: Vec<Vec<usize>>,
+}
+
+/// Union-find with path halving and union by size.
+struct Dsu {
+    parent: Vec<usize>,
+    size: Vec<usize>,
+}
+
+impl Dsu {
+    fn new(n: usize) -> Self {
+        Self {
+            parent: (0..n).collect(),
+            size: vec![1; n],
+        }
+    }
+    fn find(&mut self, mut a: usize) -> usize {
+        while self.parent[a] != a {
+            self.parent[a] = self.parent[self.parent[a]];
+            a = self.parent[a];
+        }
+        a
+    }
+    /// Joins the sets of `a` and `b`; returns whether they were apart.
+    fn union(&mut self, a: usize, b: usize) -> bool {
+        let (mut ra, mut rb) = (self.find(a), self.find(b));
+        if ra == rb {
+            return false;
+        }
+        if self.size[ra] < self.size[rb] {
+            std::mem::swap(&mut ra, &mut rb);
+        }
+        self.parent[rb] = ra;
+        self.size[ra] += self.size[rb];
+        true
+    }
+}
+
+impl DisconnectivityGraph {
+    /// Builds the basin tree of `minima` joined by `ts`.
+    pub fn build(
+        minima: &[MinimumInfo],
+        ts: &[TsInfo],
+        opts: &DisconnectivityOptions,
+    ) -> Result<Self, DisconnectivityError> {
+        if opts.levels == 0 {
+            return Err(DisconnectivityError::NoLevels);
+        }
+        if let Some([lo, hi]) = opts.energy_window
+            && !(lo.is_finite() && hi.is_finite() && lo < hi)
+        {
+            return Err(DisconnectivityError::BadWindow { lo, hi });
+        }
+        let mut by_id = HashMap::with_capacity(minima.len());
+        for (i, m) in minima.iter().enumerate() {
+            if !m.energy.is_finite() {
+                return Err(DisconnectivityError::NonFinite {
+                    kind: "minimum",
+                    id: m.id,
+                });
+            }
+            if by_id.insert(m.id, i).is_some() {
+                return Err(DisconnectivityError::DuplicateId(m.id));
+            }
+        }
+        for t in ts {
+            if !t.energy.is_finite() {
+                return Err(DisconnectivityError::NonFinite {
+                    kind: "transition state",
+                    id: t.id,
+                });
+            }
+            for m in [t.min1, t.min2] {
+                if !by_id.contains_key(&m) {
+                    return Err(DisconnectivityError::UnknownMinimum {
+                        ts: t.id,
+                        minimum: m,
+                    });
+                }
+            }
+        }
+
+        // Minima inside the window, lowest first; `pos` maps an input index to its place here.
+        let in_window = |e: f64| opts.energy_window.is_none_or(|[lo, hi]| e >= lo && e <= hi);
+        let mut order: Vec<usize> = (0..minima.len())
+            .filter(|&i| in_window(minima[i].energy))
+            .collect();
+        order.sort_by(|&a, &b| {
+            minima[a]
+                .energy
+                .total_cmp(&minima[b].energy)
+                .then(minima[a].id.cmp(&minima[b].id))
+        });
+        if order.is_empty() {
+            return Err(DisconnectivityError::NoMinima);
+        }
+        let n = order.len();
+        let n_kept = opts.keep_lowest.map_or(n, |k| k.min(n));
+        if n_kept == 0 {
+            return Err(DisconnectivityError::NoMinima);
+        }
+        let mut pos = vec![usize::MAX; minima.len()];
+        for (p, &i) in order.iter().enumerate() {
+            pos[i] = p;
+        }
+        let energy = |p: usize| minima[order[p]].energy;
+
+        // Usable saddles as (energy, a, b) in window positions, lowest first.
+        let mut edges: Vec<(f64, usize, usize)> = ts
+            .iter()
+            .filter(|t| !t.is_degenerate())
+            .filter_map(|t| {
+                let a = pos[by_id[&t.min1]];
+                let b = pos[by_id[&t.min2]];
+                (a != usize::MAX && b != usize::MAX).then_some((t.energy, a, b))
+            })
+            .collect();
+        edges.sort_by(|x, y| x.0.total_cmp(&y.0));
+
+        let bottom = opts.energy_window.map_or(energy(0), |[lo, _]| lo);
+        let levels = match opts.energy_window {
+            Some([lo, hi]) => {
+                let d = (hi - lo) / opts.levels as f64;
+                (0..opts.levels)
+                    .map(|k| {
+                        if k + 1 == opts.levels {
+                            hi
+                        } else {
+                            lo + (k + 1) as f64 * d
+                        }
+                    })
+                    .collect()
+            }
+            None => {
+                let data_top = last_useful_saddle(n, n_kept, &edges).max(energy(n_kept - 1));
+                // Spacing chosen so the level below the top sits half a spacing above the highest
+                // joining saddle: its merge shows below the top, where unjoined basins hang.
+                let span = data_top - bottom;
+                let mut d = span / (opts.levels as f64 - 1.5).max(0.5);
+                if d <= 0.0 || !d.is_finite() {
+                    // A single minimum (or all at one energy): any positive spacing draws it.
+                    d = 0.01 * bottom.abs().max(1.0);
+                }
+                (0..opts.levels)
+                    .map(|k| bottom + (k + 1) as f64 * d)
+                    .collect::<Vec<f64>>()
+            }
+        };
+
+        let mut g = DisconnectivityGraph {
+            levels,
+            bottom,
+            nodes: Vec::new(),
+            root: 0,
+            leaves: order[..n_kept]
+                .iter()
+                .map(|&i| Leaf {
+                    id: minima[i].id,
+                    energy: minima[i].energy,
+                    accuracy: minima[i].accuracy,
+                })
+                .collect(),
+            level_nodes: Vec::new(),
+        };
+        g.grow(n, n_kept, &edges);
+        g.arrange();
+        Ok(g)
+    }
+
+    /// Creates the nodes level by level. Positions `0..n_kept` are the shown minima, the rest
+    /// only carry connectivity.
+    fn grow(&mut self, n: usize, n_kept: usize, edges: &[(f64, usize, usize)]) {
+        let mut dsu = Dsu::new(n);
+        // Current node of each shown minimum's basin (or its leaf before it first appears).
+        let mut current: Vec<usize> = Vec::with_capacity(n_kept);
+        for leaf in &self.leaves {
+            current.push(self.nodes.len());
+            self.nodes.push(BasinNode {
+                level: None,
+                energy: leaf.energy,
+                children: Vec::new(),
+                parent: None,
+                members: vec![leaf.id],
+                lowest_energy: leaf.energy,
+                minimum: Some(leaf.id),
+                x: 0.0,
+            });
+        }
+        let mut next_edge = 0;
+        let mut node_of_root: Vec<usize> = vec![usize::MAX; n];
+        let n_levels = self.levels.len();
+        for k in 0..n_levels {
+            let level = self.levels[k];
+            let is_top = k + 1 == n_levels;
+            while next_edge < edges.len() && edges[next_edge].0 < level {
+                let (_, a, b) = edges[next_edge];
+                dsu.union(a, b);
+                next_edge += 1;
+            }
+            let mut here = Vec::new();
+            let mut used_roots = Vec::new();
+            for (p, cur) in current.iter_mut().enumerate() {
+                // Minima at or above this level do not exist yet (except at the top, where
+                // everything is gathered into the root).
+                if !is_top && self.leaves[p].energy >= level {
+                    continue;
+                }
+                let r = if is_top { 0 } else { dsu.find(p) };
+                let node = if node_of_root[r] == usize::MAX {
+                    let idx = self.nodes.len();
+                    self.nodes.push(BasinNode {
+                        level: Some(k),
+                        energy: level,
+                        children: Vec::new(),
+                        parent: None,
+                        members: Vec::new(),
+                        lowest_energy: f64::INFINITY,
+                        minimum: None,
+                        x: 0.0,
+                    });
+                    node_of_root[r] = idx;
+                    here.push(idx);
+                    used_roots.push(r);
+                    idx
+                } else {
+                    node_of_root[r]
+                };
+                let child = *cur;
+                if self.nodes[child].parent.is_none() {
+                    self.nodes[child].parent = Some(node);
+                    self.nodes[node].children.push(child);
+                }
+                let leaf = self.leaves[p];
+                let basin = &mut self.nodes[node];
+                basin.members.push(leaf.id);
+                basin.lowest_energy = basin.lowest_energy.min(leaf.energy);
+                *cur = node;
+            }
+            // Reset only the entries used, so each level costs O(shown minima).
+            for r in used_roots {
+                node_of_root[r] = usize::MAX;
+            }
+            self.level_nodes.push(here);
+        }
+        // The top level holds every shown minimum, so it has exactly one node.
+        self.root = self
+            .level_nodes
+            .last()
+            .and_then(|v| v.first())
+            .copied()
+            .unwrap_or(0);
+    }
+
+    /// Orders children (the global minimum's branch in the middle, larger branches nearer the
+    /// middle) and assigns horizontal positions.
+    fn arrange(&mut self) {
+        let gmin = self.leaves.first().map(|l| l.id);
+        for i in 0..self.nodes.len() {
+            let mut kids = std::mem::take(&mut self.nodes[i].children);
+            kids.sort_by(|&a, &b| {
+                let (na, nb) = (&self.nodes[a], &self.nodes[b]);
+                // Members are in energy order, so a basin holds the global minimum iff it is first.
+                let ga = na.members.first() == gmin.as_ref();
+                let gb = nb.members.first() == gmin.as_ref();
+                gb.cmp(&ga)
+                    .then(nb.members.len().cmp(&na.members.len()))
+                    .then(na.lowest_energy.total_cmp(&nb.lowest_energy))
+            });
+            // Alternate right/left outwards from the centre: [.., 3, 1, 0, 2, 4, ..].
+            let mut arranged = std::collections::VecDeque::with_capacity(kids.len());
+            for (j, c) in kids.into_iter().enumerate() {
+                if j % 2 == 1 {
+                    arranged.push_front(c);
+                } else {
+                    arranged.push_back(c);
+                }
+            }
+            self.nodes[i].children = arranged.into();
+        }
+        // Depth-first: leaves take consecutive slots, a basin sits at the mean of its children.
+        let mut next_slot = 0.0;
+        let mut stack = vec![(self.root, false)];
+        while let Some((i, done)) = stack.pop() {
+            if self.nodes[i].children.is_empty() {
+                self.nodes[i].x = next_slot;
+                next_slot += 1.0;
+            } else if done {
+                let kids = &self.nodes[i].children;
+                let x = kids.iter().map(|&c| self.nodes[c].x).sum::<f64>() / kids.len() as f64;
+                self.nodes[i].x = x;
+            } else {
+                stack.push((i, true));
+                for &c in self.nodes[i].children.iter().rev() {
+                    stack.push((c, false));
+                }
+            }
+        }
+    }
+
+    /// The basins at level `k` as sorted lists of minimum ids, sorted; empty if `k` is out of
+    /// range.
+    pub fn basins_at(&self, k: usize) -> Vec<Vec<i64>> {
+        let mut out: Vec<Vec<i64>> = self
+            .level_nodes
+            .get(k)
+            .map(|v| {
+                v.iter()
+                    .map(|&i| {
+                        let mut m = self.nodes[i].members.clone();
+                        m.sort_unstable();
+                        m
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.sort();
+        out
+    }
+
+    /// Basin node indices at level `k`.
+    pub fn nodes_at(&self, k: usize) -> &[usize] {
+        self.level_nodes.get(k).map_or(&[], Vec::as_slice)
+    }
+
+    /// The lowest level at which minima `a` and `b` share a basin, if both are shown.
+    pub fn merge_level(&self, a: i64, b: i64) -> Option<usize> {
+        let leaf = self.nodes.iter().position(|n| n.minimum == Some(a))?;
+        self.nodes.iter().position(|n| n.minimum == Some(b))?;
+        let mut i = self.nodes[leaf].parent;
+        while let Some(node) = i {
+            if self.nodes[node].members.contains(&b) {
+                return self.nodes[node].level;
+            }
+            i = self.nodes[node].parent;
+        }
+        None
+    }
+
+    /// For every node, the accuracy class shared by all minima below it, or `None` if they
+    /// differ. The first nodes are the leaves in the order of `leaves`, and children precede
+    /// parents, so one pass upwards suffices.
+    fn node_classes(&self, classes: &AccuracyClasses) -> Vec<Option<usize>> {
+        let mut out: Vec<Option<usize>> = vec![None; self.nodes.len()];
+        for (i, node) in self.nodes.iter().enumerate() {
+            out[i] = if let Some(leaf) = self.leaves.get(i) {
+                Some(classes.class_of(leaf.accuracy))
+            } else {
+                let first = node.children.first().and_then(|&c| out[c]);
+                first.filter(|f| node.children.iter().all(|&c| out[c] == Some(*f)))
+            };
+        }
+        out
+    }
+
+    /// Draws the graph as a standalone SVG document.
+    pub fn to_svg(&self, opts: &SvgOptions) -> String {
+        let classes = AccuracyClasses::new(self.leaves.iter().map(|l| l.accuracy));
+        let node_class = self.node_classes(&classes);
+        let (w, h) = (opts.width.max(200.0), opts.height.max(150.0));
+        let (left, right, top, bottom) = (80.0, 170.0, 50.0, 30.0);
+        let plot_w = w - left - right;
+        let plot_h = h - top - bottom;
+        let e_top = self.levels.last().copied().unwrap_or(self.bottom + 1.0);
+        let e_span = (e_top - self.bottom).max(f64::MIN_POSITIVE);
+        let y = |e: f64| top + (e_top - e) / e_span * plot_h;
+        let n_slots = self.leaves.len().max(1) as f64;
+        let x = |slot: f64| left + (slot + 0.5) / n_slots * plot_w;
+
+        let mut s = String::new();
+        let _ = write!(
+            s,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">"#
+        );
+        let _ = write!(
+            s,
+            r#"<rect x="0" y="0" width="{w}" height="{h}" fill="white"/>"#
+        );
+        let _ = write!(
+            s,
+            r#"<text x="{:.1}" y="24" text-anchor="middle" font-size="16">{}</text>"#,
+            left + plot_w / 2.0,
+            escape_xml(&opts.title)
+        );
+        // Energy axis with ticks.
+        let _ = write!(s, r#"<g stroke="black" stroke-width="1">"#);
+        let _ = write!(
+            s,
+            r#"<line x1="{left}" y1="{top}" x2="{left}" y2="{:.2}"/>"#,
+            top + plot_h
+        );
+        s.push_str("</g>");
+        for t in nice_ticks(self.bottom, e_top, 6) {
+            let ty = y(t);
+            let _ = write!(
+                s,
+                r#"<line x1="{:.2}" y1="{ty:.2}" x2="{left}" y2="{ty:.2}" stroke="black"/><text x="{:.2}" y="{:.2}" text-anchor="end">{}</text>"#,
+                left - 5.0,
+                left - 8.0,
+                ty + 4.0,
+                escape_xml(&format_tick(t, e_span))
+            );
+        }
+        let _ = write!(
+            s,
+            r#"<text x="20" y="{:.1}" text-anchor="middle" transform="rotate(-90 20 {:.1})">{}</text>"#,
+            top + plot_h / 2.0,
+            top + plot_h / 2.0,
+            escape_xml(&opts.energy_label)
+        );
+        // Branches: each node to its parent, coloured by the accuracy below it.
+        let _ = write!(
+            s,
+            r#"<g stroke-width="1.2" fill="none" stroke-linecap="round">"#
+        );
+        for (i, node) in self.nodes.iter().enumerate() {
+            let Some(p) = node.parent else { continue };
+            let colour = match node_class[i] {
+                Some(c) => classes.colour(c),
+                None => MIXED_COLOUR,
+            };
+            let _ = write!(
+                s,
+                r#"<line class="branch" x1="{:.2}" y1="{:.2}" x2="{:.2}" y2="{:.2}" stroke="{colour}"/>"#,
+                x(node.x),
+                y(node.energy),
+                x(self.nodes[p].x),
+                y(self.nodes[p].energy)
+            );
+        }
+        // A short stub above the root, so the top join is visible.
+        let root = &self.nodes[self.root];
+        let _ = write!(
+            s,
+            r#"<line x1="{0:.2}" y1="{1:.2}" x2="{0:.2}" y2="{2:.2}" stroke="{MIXED_COLOUR}"/>"#,
+            x(root.x),
+            y(root.energy),
+            y(root.energy) - 8.0
+        );
+        s.push_str("</g>");
+        // Legend.
+        let lx = w - right + 20.0;
+        let _ = write!(
+            s,
+            r#"<text x="{lx}" y="{top}">{}</text>"#,
+            escape_xml("training accuracy")
+        );
+        let mut entries: Vec<(String, &str)> = (0..classes.len())
+            .map(|c| (classes.label(c), classes.colour(c)))
+            .collect();
+        if (0..self.nodes.len()).any(|i| self.nodes[i].parent.is_some() && node_class[i].is_none())
+        {
+            entries.push(("mixed".to_string(), MIXED_COLOUR));
+        }
+        for (j, (label, colour)) in entries.iter().enumerate() {
+            let ly = top + 20.0 + 18.0 * j as f64;
+            let _ = write!(
+                s,
+                r#"<line x1="{lx}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="{colour}" stroke-width="3"/><text x="{:.1}" y="{:.1}">{}</text>"#,
+                ly - 4.0,
+                lx + 24.0,
+                ly - 4.0,
+                lx + 30.0,
+                ly,
+                escape_xml(label)
+            );
+        }
+        s.push_str("</svg>");
+        s
+    }
+}
+
+/// Scans the saddles in energy order (Kruskal) and returns the energy of the last one that
+/// joins two groups of minima both containing a shown minimum; `-inf` if none does.
+fn last_useful_saddle(n: usize, n_kept: usize, edges: &[(f64, usize, usize)]) -> f64 {
+    let mut dsu = Dsu::new(n);
+    let mut has_kept: Vec<bool> = (0..n).map(|p| p < n_kept).collect();
+    let mut last = f64::NEG_INFINITY;
+    for &(e, a, b) in edges {
+        let (ra, rb) = (dsu.find(a), dsu.find(b));
+        if ra == rb {
+            continue;
+        }
+        let both = has_kept[ra] && has_kept[rb];
+        let either = has_kept[ra] || has_kept[rb];
+        dsu.union(ra, rb);
+        let r = dsu.find(ra);
+        has_kept[r] = either;
+        if both {
+            last = e;
+        }
+    }
+    last
+}
+
+/// How the picture is drawn.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SvgOptions {
+    /// Width in pixels.
+    pub width: f64,
+    /// Height in pixels.
+    pub height: f64,
+    /// Title above the graph.
+    pub title: String,
+    /// Label of the energy axis.
+    pub energy_label: String,
+}
+
+impl Default for SvgOptions {
+    fn default() -> Self {
+        Self {
+            width: 800.0,
+            height: 600.0,
+            title: "Disconnectivity graph".to_string(),
+            energy_label: "loss E".to_string(),
+        }
+    }
+}
+
+const MIXED_COLOUR: &str = "#555555";
+const UNKNOWN_COLOUR: &str = "#bbbbbb";
+const PALETTE: [&str; 10] = [
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+    "#bcbd22", "#7f7f7f",
+];
+
+/// Colour classes for training accuracy: one per distinct value when there are few (as for XOR,
+/// where accuracy is a multiple of 1/4), otherwise ten bins of width 0.1. Highest accuracy first.
+#[derive(Debug, Clone)]
+struct AccuracyClasses {
+    /// Distinct values (descending) or, when binned, `None`.
+    values: Option<Vec<f64>>,
+    has_unknown: bool,
+}
+
+impl AccuracyClasses {
+    fn new(acc: impl Iterator<Item = f64>) -> Self {
+        let mut values: Vec<f64> = Vec::new();
+        let mut has_unknown = false;
+        for a in acc {
+            if !a.is_finite() {
+                has_unknown = true;
+            } else if !values.iter().any(|v| (v - a).abs() < 1e-6) {
+                values.push(a);
+            }
+        }
+        values.sort_by(|a, b| b.total_cmp(a));
+        let values = (values.len() <= PALETTE.len()).then_some(values);
+        Self {
+            values,
+            has_unknown,
+        }
+    }
+
+    fn n_known(&self) -> usize {
+        self.values.as_ref().map_or(PALETTE.len(), Vec::len)
+    }
+
+    fn len(&self) -> usize {
+        self.n_known() + usize::from(self.has_unknown)
+    }
+
+    fn class_of(&self, a: f64) -> usize {
+        if !a.is_finite() {
+            return self.n_known();
+        }
+        match &self.values {
+            Some(v) => v.iter().position(|x| (x - a).abs() < 1e-6).unwrap_or(0),
+            // Bin 0 is [0.9, 1.0], bin 9 is [0, 0.1).
+            None => (9 - ((a.clamp(0.0, 1.0) * 10.0).floor() as usize).min(9)).min(9),
+        }
+    }
+
+    fn colour(&self, class: usize) -> &'static str {
+        if class >= self.n_known() {
+            UNKNOWN_COLOUR
+        } else {
+            PALETTE[class % PALETTE.len()]
+        }
+    }
+
+    fn label(&self, class: usize) -> String {
+        if class >= self.n_known() {
+            return "unknown".to_string();
+        }
+        match &self.values {
+            Some(v) => format!("{:.3}", v[class])
+                .trim_end_matches('0')
+                .trim_end_matches('.')
+                .to_string(),
+            None => {
+                let hi = 1.0 - class as f64 * 0.1;
+                format!("{:.1}–{:.1}", hi - 0.1, hi)
+            }
+        }
+    }
+}
+
+/// About `target` round-numbered ticks covering `[lo, hi]`.
+pub(crate) fn nice_ticks(lo: f64, hi: f64, target: usize) -> Vec<f64> {
+    if !(lo.is_finite() && hi.is_finite()) || hi <= lo {
+        return if lo.is_finite() { vec![lo] } else { Vec::new() };
+    }
+    let raw = (hi - lo) / target.max(1) as f64;
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * mag);
+    let first = (lo / step).ceil() as i64;
+    let last = (hi / step).floor() as i64;
+    (first..=last).map(|i| i as f64 * step).collect()
+}
+
+fn format_tick(t: f64, span: f64) -> String {
+    let decimals = if span > 0.0 {
+        (2.0 - span.log10().floor()).clamp(0.0, 8.0) as usize
+    } else {
+        3
+    };
+    format!("{t:.decimals$}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn min(id: i64, energy: f64, accuracy: f64) -> MinimumInfo {
+        MinimumInfo {
+            id,
+            energy,
+            accuracy,
+            coords: vec![],
+            ln_prod_positive: 0.0,
+            hessian_index: 0,
+        }
+    }
+
+    fn ts(id: i64, energy: f64, min1: i64, min2: i64) -> TsInfo {
+        TsInfo {
+            id,
+            energy,
+            accuracy: 1.0,
+            coords: vec![],
+            ln_prod_positive: 0.0,
+            min1,
+            min2,
+            degenerate: false,
+        }
+    }
+
+    /// Minima at 0,1,2,3,4 (ids 10..14); saddles: 10-11 at 2.5, 12-13 at 3.5, 11-12 at 5.5,
+    /// a degenerate one on 14 at 1.0; minimum 14 is connected to nothing.
+    fn network() -> (Vec<MinimumInfo>, Vec<TsInfo>) {
+        let minima = vec![
+            min(12, 2.0, 0.5),
+            min(10, 0.0, 1.0),
+            min(11, 1.0, 1.0),
+            min(13, 3.0, 0.75),
+            min(14, 4.0, 0.5),
+        ];
+        let mut degenerate = ts(5, 4.5, 14, 14);
+        degenerate.degenerate = true;
+        let t = vec![
+            ts(1, 2.5, 10, 11),
+            ts(2, 3.5, 12, 13),
+            ts(3, 5.5, 11, 12),
+            degenerate,
+        ];
+        (minima, t)
+    }
+
+    #[test]
+    fn basins_follow_known_merge_levels() {
+        let (m, t) = network();
+        // Window [0, 8] with 8 levels: levels at 1, 2, ..., 8.
+        let opts = DisconnectivityOptions {
+            levels: 8,
+            energy_window: Some([0.0, 8.0]),
+            keep_lowest: None,
+        };
+        let g = DisconnectivityGraph::build(&m, &t, &opts).unwrap();
+        assert_eq!(g.levels, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]);
+        assert_eq!(g.basins_at(0), vec![vec![10]]); // only the global minimum below 1
+        assert_eq!(g.basins_at(1), vec![vec![10], vec![11]]);
+        assert_eq!(g.basins_at(2), vec![vec![10, 11], vec![12]]);
+        assert_eq!(g.basins_at(3), vec![vec![10, 11], vec![12, 13]]);
+        assert_eq!(g.basins_at(4), vec![vec![10, 11], vec![12, 13], vec![14]]);
+        assert_eq!(g.basins_at(5), vec![vec![10, 11, 12, 13], vec![14]]);
+        assert_eq!(g.basins_at(6), vec![vec![10, 11, 12, 13], vec![14]]);
+        // 14 is joined by no usable saddle: it hangs to the top.
+        assert_eq!(g.basins_at(7), vec![vec![10, 11, 12, 13, 14]]);
+        assert_eq!(g.merge_level(10, 11), Some(2));
+        assert_eq!(g.merge_level(12, 13), Some(3));
+        assert_eq!(g.merge_level(13, 10), Some(5));
+        assert_eq!(g.merge_level(14, 10), Some(7));
+        let root = &g.nodes[g.root];
+        assert_eq!(root.level, Some(7));
+        assert_eq!(root.lowest_energy, 0.0);
+        assert_eq!(root.members.len(), 5);
+        // Every node except the root has a parent one level up (leaves: any level).
+        for (i, n) in g.nodes.iter().enumerate() {
+            if i == g.root {
+                assert!(n.parent.is_none());
+                continue;
+            }
+            let p = &g.nodes[n.parent.unwrap()];
+            if let Some(l) = n.level {
+                assert_eq!(p.level, Some(l + 1));
+            }
+            assert!(p.energy >= n.energy);
+        }
+    }
+
+    #[test]
+    fn default_levels_reach_above_the_highest_joining_saddle() {
+        let (m, t) = network();
+        let g = DisconnectivityGraph::build(&m, &t, &DisconnectivityOptions::default()).unwrap();
+        assert_eq!(g.levels.len(), 20);
+        assert_eq!(g.bottom, 0.0);
+        // Highest useful saddle 5.5, spacing 5.5/18.5: level 18 half a spacing above it.
+        let d = 5.5 / 18.5;
+        assert!((g.levels[18] - (5.5 + d / 2.0)).abs() < 1e-12);
+        assert!((g.levels[19] - 20.0 * d).abs() < 1e-12);
+        assert!((g.levels[0] - d).abs() < 1e-12);
+        assert_eq!(g.basins_at(19).len(), 1);
+        assert_eq!(g.basins_at(18), vec![vec![10, 11, 12, 13], vec![14]]);
+    }
+
+    #[test]
+    fn keep_lowest_keeps_connectivity_through_hidden_minima() {
+        // 0 and 1 joined only through hidden minimum 2 (energy 2) at saddles 2.5 and 3.
+        let m = vec![min(0, 0.0, 1.0), min(1, 1.0, 1.0), min(2, 2.0, 1.0)];
+        let t = vec![ts(0, 2.5, 0, 2), ts(1, 3.0, 2, 1)];
+        let opts = DisconnectivityOptions {
+            levels: 4,
+            energy_window: Some([0.0, 4.0]),
+            keep_lowest: Some(2),
+        };
+        let g = DisconnectivityGraph::build(&m, &t, &opts).unwrap();
+        assert_eq!(g.leaves.len(), 2);
+        assert_eq!(g.basins_at(2), vec![vec![0], vec![1]]);
+        assert_eq!(g.basins_at(3), vec![vec![0, 1]]);
+        // Without a window, the level below the top sits half a spacing above the saddle at 3.
+        let opts = DisconnectivityOptions {
+            levels: 4,
+            energy_window: None,
+            keep_lowest: Some(2),
+        };
+        let g = DisconnectivityGraph::build(&m, &t, &opts).unwrap();
+        assert!((g.levels[2] - 3.6).abs() < 1e-12);
+        assert_eq!(g.basins_at(2), vec![vec![0, 1]]);
+        assert_eq!(g.basins_at(1), vec![vec![0], vec![1]]);
+    }
+
+    #[test]
+    fn errors_are_values() {
+        let (m, mut t) = network();
+        let o = DisconnectivityOptions::default();
+        assert_eq!(
+            DisconnectivityGraph::build(&[], &[], &o),
+            Err(DisconnectivityError::NoMinima)
+        );
+        let bad = DisconnectivityOptions {
+            levels: 0,
+            ..o.clone()
+        };
+        assert_eq!(
+            DisconnectivityGraph::build(&m, &t, &bad),
+            Err(DisconnectivityError::NoLevels)
+        );
+        let bad = DisconnectivityOptions {
+            energy_window: Some([1.0, 1.0]),
+            ..o.clone()
+        };
+        assert!(matches!(
+            DisconnectivityGraph::build(&m, &t, &bad),
+            Err(DisconnectivityError::BadWindow { .. })
+        ));
+        let bad = DisconnectivityOptions {
+            energy_window: Some([10.0, 11.0]),
+            ..o.clone()
+        };
+        assert_eq!(
+            DisconnectivityGraph::build(&m, &t, &bad),
+            Err(DisconnectivityError::NoMinima)
+        );
+        t.push(ts(9, 1.0, 10, 99));
+        assert_eq!(
+            DisconnectivityGraph::build(&m, &t, &o),
+            Err(DisconnectivityError::UnknownMinimum { ts: 9, minimum: 99 })
+        );
+        let mut m2 = m.clone();
+        m2.push(min(10, 0.5, 1.0));
+        assert_eq!(
+            DisconnectivityGraph::build(&m2, &[], &o),
+            Err(DisconnectivityError::DuplicateId(10))
+        );
+    }
+
+    #[test]
+    fn single_minimum_draws() {
+        let g = DisconnectivityGraph::build(
+            &[min(1, -2.0, 1.0)],
+            &[],
+            &DisconnectivityOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(g.basins_at(19), vec![vec![1]]);
+        assert!(g.levels.windows(2).all(|w| w[1] > w[0]));
+        assert!(g.to_svg(&SvgOptions::default()).contains("<line"));
+    }
+
+    #[test]
+    fn layout_centres_the_global_minimum_branch() {
+        // Root joins three basins of sizes 1 (gmin), 3, 2: the gmin branch sits between them,
+        // the largest next to it on the left.
+        let m: Vec<MinimumInfo> = (0..6).map(|i| min(i, i as f64 * 0.1, 1.0)).collect();
+        let t = vec![ts(0, 1.0, 1, 2), ts(1, 1.0, 2, 3), ts(2, 1.0, 4, 5)];
+        let opts = DisconnectivityOptions {
+            levels: 2,
+            energy_window: Some([0.0, 4.0]),
+            keep_lowest: None,
+        };
+        let g = DisconnectivityGraph::build(&m, &t, &opts).unwrap();
+        let root = &g.nodes[g.root];
+        let sizes: Vec<usize> = root
+            .children
+            .iter()
+            .map(|&c| g.nodes[c].members.len())
+            .collect();
+        assert_eq!(sizes, vec![3, 1, 2]);
+        let gmin_leaf = g.nodes.iter().find(|n| n.minimum == Some(0)).unwrap();
+        assert_eq!(gmin_leaf.x, 3.0);
+        // Leaves occupy distinct slots 0..6.
+        let mut xs: Vec<f64> = g
+            .nodes
+            .iter()
+            .filter(|n| n.minimum.is_some())
+            .map(|n| n.x)
+            .collect();
+        xs.sort_by(f64::total_cmp);
+        assert_eq!(xs, vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
+    }
+
+    #[test]
+    fn svg_has_axis_legend_and_title() {
+        let (m, t) = network();
+        let g = DisconnectivityGraph::build(&m, &t, &DisconnectivityOptions::default()).unwrap();
+        let svg = g.to_svg(&SvgOptions {
+            title: "XOR <n_h=2>".into(),
+            ..SvgOptions::default()
+        });
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        assert!(svg.contains("XOR &lt;n_h=2&gt;"));
+        assert!(svg.contains("training accuracy"));
+        for label in ["1", "0.75", "0.5", "mixed"] {
+            assert!(
+                svg.contains(&format!(">{label}</text>")),
+                "legend entry {label}"
+            );
+        }
+        assert!(svg.contains(PALETTE[0]) && svg.contains(PALETTE[1]) && svg.contains(PALETTE[2]));
+        assert_eq!(svg.matches("class=\"branch\"").count(), g.nodes.len() - 1);
+    }
+
+    /// Brute force: are `a` and `b` joined by a path of saddles below `level` (both existing)?
+    fn joined(m: &[MinimumInfo], t: &[TsInfo], a: i64, b: i64, level: f64) -> bool {
+        let exists = |id: i64| m.iter().any(|x| x.id == id && x.energy < level);
+        if !exists(a) || !exists(b) {
+            return false;
+        }
+        let mut seen = vec![a];
+        let mut frontier = vec![a];
+        while let Some(x) = frontier.pop() {
+            for e in t.iter().filter(|e| !e.is_degenerate() && e.energy < level) {
+                for (u, v) in [(e.min1, e.min2), (e.min2, e.min1)] {
+                    if u == x && !seen.contains(&v) {
+                        seen.push(v);
+                        frontier.push(v);
+                    }
+                }
+            }
+        }
+        seen.contains(&b)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn merge_levels_match_brute_force(
+            energies in proptest::collection::vec(0.0f64..1.0, 1..12),
+            saddles in proptest::collection::vec((0usize..12, 0usize..12, 0.0f64..1.5), 0..20),
+            levels in 1usize..12,
+        ) {
+            let m: Vec<MinimumInfo> = energies.iter().enumerate().map(|(i, &e)| min(i as i64, e, 1.0)).collect();
+            let n = m.len();
+            let t: Vec<TsInfo> = saddles
+                .iter()
+                .enumerate()
+                .map(|(k, &(a, b, h))| {
+                    let (a, b) = (a % n, b % n);
+                    ts(k as i64, energies[a].max(energies[b]) + h, a as i64, b as i64)
+                })
+                .collect();
+            let g = DisconnectivityGraph::build(&m, &t, &DisconnectivityOptions { levels, ..Default::default() }).unwrap();
+            let top = g.levels.len() - 1;
+            for k in 0..g.levels.len() {
+                // The basins partition the minima that exist at this level.
+                let mut all: Vec<i64> = g.basins_at(k).concat();
+                all.sort_unstable();
+                let expect: Vec<i64> = if k == top {
+                    (0..n as i64).collect()
+                } else {
+                    (0..n as i64).filter(|&i| m[i as usize].energy < g.levels[k]).collect()
+                };
+                proptest::prop_assert_eq!(all, expect);
+            }
+            for a in 0..n as i64 {
+                for b in 0..n as i64 {
+                    let brute = (0..top).find(|&k| joined(&m, &t, a, b, g.levels[k])).unwrap_or(top);
+                    proptest::prop_assert_eq!(g.merge_level(a, b), Some(brute), "pair {} {}", a, b);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn large_network_builds_quickly() {
+        let n = 2000;
+        let m: Vec<MinimumInfo> = (0..n)
+            .map(|i| min(i, ((i * 7919) % 1000) as f64 / 1000.0, (i % 5) as f64 / 4.0))
+            .collect();
+        let t: Vec<TsInfo> = (0..3 * n)
+            .map(|k| {
+                ts(
+                    k,
+                    1.0 + (k % 13) as f64 / 13.0,
+                    (k * 31) % n,
+                    (k * 17 + 5) % n,
+                )
+            })
+            .collect();
+        let g = DisconnectivityGraph::build(&m, &t, &DisconnectivityOptions::default()).unwrap();
+        assert_eq!(g.nodes[g.root].members.len(), n as usize);
+        assert!(g.to_svg(&SvgOptions::default()).len() > 1000);
+    }
+
+    #[test]
+    fn ticks_are_round() {
+        let t = nice_ticks(0.0, 1.0, 5);
+        assert_eq!(t.len(), 6);
+        assert!(
+            t.iter()
+                .enumerate()
+                .all(|(i, v)| (v - 0.2 * i as f64).abs() < 1e-12)
+        );
+        let t = nice_ticks(0.13, 0.61, 5);
+        assert_eq!(t.len(), 5);
+        assert!(
+            t.iter()
+                .enumerate()
+                .all(|(i, v)| (v - 0.1 * (i + 2) as f64).abs() < 1e-12)
+        );
+        assert!(nice_ticks(1.0, 1.0, 5).len() == 1);
+    }
+}

@@ -1,0 +1,33 @@
+//! Analysis of a mapped loss landscape: from stored minima and transition states to what a
+//! researcher reads.
+//!
+//! The inputs are plain values ([`MinimumInfo`], [`TsInfo`]) that the experiment runner fills
+//! from database rows; this crate never touches the database itself. It provides
+//!
+//! - [`disconnectivity`]: the tree of basins (Becker & Karplus 1997) and its SVG picture;
+//! - [`counts`]: per-landscape count tables (Markdown/CSV) and count-versus-parameter plots;
+//! - [`pathsample`]: export and import of PATHSAMPLE's `min.data`/`ts.data`/`points.*` files;
+//! - [`sensitivity`]: training accuracy of every point under Gaussian input noise;
+//! - [`embedding`]: padding stationary points of an `n_h` network with a zero hidden unit and
+//!   checking the predicted change of Hessian index in the `n_h + 1` network;
+//! - [`report`]: a builder for one self-contained `index.html`.
+//!
+//! Everything here is a pure function of its inputs (no global state, no printing); only
+//! [`pathsample`] reads and writes files, and only where asked to. This crate must not depend on
+//! the database, the search algorithms or the experiment runner.
+
+#![forbid(unsafe_code)]
+
+pub mod counts;
+pub mod disconnectivity;
+pub mod embedding;
+mod escape;
+pub mod pathsample;
+mod points;
+pub mod report;
+pub mod sensitivity;
+mod table;
+
+pub use escape::escape_xml;
+pub use points::{MinimumInfo, PointKind, TsInfo};
+pub use table::Table;

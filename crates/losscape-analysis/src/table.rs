@@ -1,0 +1,183 @@
+//! A plain text table shared by every analysis: one header row, string cells, rendered to
+//! Markdown, CSV or (in [`crate::report`]) HTML.
+
+use std::fmt::Write as _;
+
+/// A rectangular table of text cells.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Table {
+    /// Column headings.
+    pub header: Vec<String>,
+    /// Rows of cells; rows shorter than the header are padded with empty cells when rendered.
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// A table with the given headings and no rows.
+    pub fn new<S: Into<String>>(header: impl IntoIterator<Item = S>) -> Self {
+        Self {
+            header: header.into_iter().map(Into::into).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Appends a row.
+    pub fn push_row<S: Into<String>>(&mut self, row: impl IntoIterator<Item = S>) {
+        self.rows.push(row.into_iter().map(Into::into).collect());
+    }
+
+    /// Number of columns (the widest of header and rows).
+    pub fn columns(&self) -> usize {
+        self.rows
+            .iter()
+            .map(Vec::len)
+            .chain([self.header.len()])
+            .max()
+            .unwrap_or(0)
+    }
+
+    fn cell(row: &[String], j: usize) -> &str {
+        row.get(j).map_or("", String::as_str)
+    }
+
+    /// GitHub-flavoured Markdown pipe table (`|` in cells escaped, newlines turned into spaces).
+    pub fn to_markdown(&self) -> String {
+        let n = self.columns();
+        let fmt_row = |row: &[String]| {
+            let mut s = String::from("|");
+            for j in 0..n {
+                let cell = Self::cell(row, j)
+                    .replace('|', "\\|")
+                    .replace(['\n', '\r'], " ");
+                let _ = write!(s, " {cell} |");
+            }
+            s.push('\n');
+            s
+        };
+        let mut out = fmt_row(&self.header);
+        out.push('|');
+        for _ in 0..n {
+            out.push_str(" --- |");
+        }
+        out.push('\n');
+        for row in &self.rows {
+            out.push_str(&fmt_row(row));
+        }
+        out
+    }
+
+    /// RFC 4180 CSV: fields with commas, quotes or line breaks are quoted; lines end in `\n`.
+    pub fn to_csv(&self) -> String {
+        let n = self.columns();
+        let mut out = String::new();
+        for row in std::iter::once(&self.header).chain(&self.rows) {
+            for j in 0..n {
+                if j > 0 {
+                    out.push(',');
+                }
+                let cell = Self::cell(row, j);
+                if cell.contains([',', '"', '\n', '\r']) {
+                    out.push('"');
+                    out.push_str(&cell.replace('"', "\"\""));
+                    out.push('"');
+                } else {
+                    out.push_str(cell);
+                }
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    /// Parses a Markdown pipe table (as written by [`Table::to_markdown`]): the first row is the
+    /// header, a separator row of dashes follows, `\|` is a literal bar. Lines that do not start
+    /// with `|` are ignored, so a table can be cut out of surrounding text.
+    pub fn from_markdown(text: &str) -> Self {
+        let mut table = Table::default();
+        let mut seen_header = false;
+        for line in text.lines() {
+            let line = line.trim();
+            if !line.starts_with('|') {
+                continue;
+            }
+            let cells = split_pipe_row(line);
+            if !seen_header {
+                table.header = cells;
+                seen_header = true;
+            } else if cells.iter().all(|c| is_separator_cell(c)) && table.rows.is_empty() {
+                continue;
+            } else {
+                table.rows.push(cells);
+            }
+        }
+        table
+    }
+}
+
+fn is_separator_cell(c: &str) -> bool {
+    let c = c.trim();
+    !c.is_empty() && c.chars().all(|ch| ch == '-' || ch == ':')
+}
+
+/// Splits `| a | b \| c |` into `["a", "b | c"]`.
+fn split_pipe_row(line: &str) -> Vec<String> {
+    let inner = line.strip_prefix('|').unwrap_or(line);
+    let mut cells = Vec::new();
+    let mut cur = String::new();
+    let mut chars = inner.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&'|') => {
+                cur.push('|');
+                chars.next();
+            }
+            '|' => cells.push(std::mem::take(&mut cur).trim().to_string()),
+            c => cur.push(c),
+        }
+    }
+    // Text after the last bar belongs to a cell only if the row did not end with a bar.
+    if !cur.trim().is_empty() {
+        cells.push(cur.trim().to_string());
+    }
+    cells
+}
+
+/// Formats a float for a table: fixed decimals for ordinary magnitudes, scientific otherwise,
+/// "NaN"/"inf" spelled out.
+pub(crate) fn fmt_f64(v: f64, decimals: usize) -> String {
+    if !v.is_finite() {
+        return format!("{v}");
+    }
+    let a = v.abs();
+    if a != 0.0 && !(1e-3..1e6).contains(&a) {
+        format!("{v:.decimals$e}")
+    } else {
+        format!("{v:.decimals$}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_round_trip_and_csv_quoting() {
+        let mut t = Table::new(["a", "b|c"]);
+        t.push_row(["1", "x, \"y\""]);
+        t.push_row(["2"]);
+        let md = t.to_markdown();
+        assert!(md.starts_with("| a | b\\|c |\n| --- | --- |\n"));
+        let back = Table::from_markdown(&md);
+        assert_eq!(back.header, vec!["a", "b|c"]);
+        assert_eq!(back.rows[0], vec!["1", "x, \"y\""]);
+        assert_eq!(back.rows[1], vec!["2", ""]);
+        assert_eq!(t.to_csv(), "a,b|c\n1,\"x, \"\"y\"\"\"\n2,\n");
+    }
+
+    #[test]
+    fn float_formatting() {
+        assert_eq!(fmt_f64(0.5, 3), "0.500");
+        assert_eq!(fmt_f64(1e-5, 2), "1.00e-5");
+        assert_eq!(fmt_f64(f64::NAN, 2), "NaN");
+    }
+}
