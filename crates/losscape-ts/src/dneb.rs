@@ -1,0 +1,512 @@
+//! Doubly-nudged elastic band (Trygubenko & Wales, J. Chem. Phys. 120, 2082, 2004).
+//!
+//! A chain of images is laid on the straight line between two minima and relaxed as a whole:
+//! each interior image feels the true gradient perpendicular to the path, the spring force along
+//! it (which keeps the images evenly spaced) and the doubly-nudged part of the perpendicular
+//! spring force (the part orthogonal to the perpendicular true gradient, which stops the band
+//! from kinking without pulling it off the path). The tangent is the improved, energy-weighted
+//! tangent of Henkelman & Jónsson (J. Chem. Phys. 113, 9978, 2000).
+//!
+//! **Band optimiser.** The nudged forces are not the gradient of any function, so there is no
+//! energy to guard a step with. The band is relaxed by L-BFGS on the nudged gradient alone (the
+//! OPTIM choice): two-loop recursion on the stacked interior coordinates, the whole step scaled
+//! down so no image moves more than `max_step`, memory reset whenever the proposed direction is
+//! not downhill with respect to the nudged gradient, and curvature pairs with `s·y <= 0`
+//! skipped. All buffers are allocated once per call.
+
+use losscape_core::{Landscape, vec};
+use serde::{Deserialize, Serialize};
+
+/// Elastic-band settings. `Default` holds the defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DnebParams {
+    /// Spring constant between neighbouring images.
+    pub spring: f64,
+    /// Interior images per unit of (aligned) endpoint distance.
+    pub images_per_unit: f64,
+    /// Fewest interior images.
+    pub min_images: usize,
+    /// Most interior images.
+    pub max_images: usize,
+    /// Stop once the RMS nudged gradient over all interior coordinates is at or below this.
+    pub rms_force: f64,
+    /// Iteration budget of the band optimiser.
+    pub max_iterations: usize,
+    /// Largest distance any image may move in one step.
+    pub max_step: f64,
+    /// L-BFGS memory of the band optimiser.
+    pub memory: usize,
+}
+
+impl Default for DnebParams {
+    fn default() -> Self {
+        Self {
+            spring: 50.0,
+            images_per_unit: 10.0,
+            min_images: 5,
+            max_images: 50,
+            rms_force: 1e-3,
+            max_iterations: 1000,
+            max_step: 0.1,
+            memory: 10,
+        }
+    }
+}
+
+impl DnebParams {
+    /// Checks every field; the message names the key and the allowed values.
+    pub fn validate(&self) -> Result<(), String> {
+        positive("spring", self.spring)?;
+        positive("images_per_unit", self.images_per_unit)?;
+        positive("rms_force", self.rms_force)?;
+        positive("max_step", self.max_step)?;
+        if self.min_images < 1 {
+            return Err(format!("min_images = {}: must be >= 1", self.min_images));
+        }
+        if self.max_images < self.min_images {
+            return Err(format!(
+                "max_images = {}: must be >= min_images ({})",
+                self.max_images, self.min_images
+            ));
+        }
+        if self.max_iterations < 1 {
+            return Err("max_iterations = 0: must be >= 1".into());
+        }
+        if self.memory < 1 {
+            return Err("memory = 0: must be >= 1".into());
+        }
+        Ok(())
+    }
+
+    /// Number of interior images for endpoints `distance` apart:
+    /// `clamp(round(images_per_unit * distance), min_images, max_images)`.
+    pub fn image_count(&self, distance: f64) -> usize {
+        let raw = (self.images_per_unit * distance).round();
+        // Casting a huge or NaN float saturates; clamp does the rest.
+        let raw = if raw.is_finite() && raw > 0.0 {
+            raw as usize
+        } else {
+            0
+        };
+        raw.clamp(self.min_images, self.max_images)
+    }
+}
+
+pub(crate) fn positive(key: &str, v: f64) -> Result<(), String> {
+    if v.is_finite() && v > 0.0 {
+        Ok(())
+    } else {
+        Err(format!("{key} = {v}: must be a finite number > 0"))
+    }
+}
+
+/// A relaxed band.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Band {
+    /// Images including both endpoints (the second endpoint as aligned to the first).
+    pub images: Vec<Vec<f64>>,
+    /// Energy of each image.
+    pub energies: Vec<f64>,
+    /// Indices into `images` of interior local maxima of the energy, highest first: the
+    /// transition-state candidates.
+    pub maxima: Vec<usize>,
+    /// Band-optimiser iterations used.
+    pub iterations: usize,
+    /// Final RMS nudged gradient.
+    pub rms_force: f64,
+    /// Whether `rms_force <= DnebParams::rms_force` was reached.
+    pub converged: bool,
+}
+
+/// Why a band could not be built.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DnebError {
+    /// The parameters are invalid.
+    #[error("invalid DNEB parameters: {0}")]
+    Params(String),
+    /// An endpoint does not match the landscape dimension.
+    #[error("endpoint has length {got}, the landscape needs {expected}")]
+    Dimension {
+        /// Landscape dimension.
+        expected: usize,
+        /// Length received.
+        got: usize,
+    },
+    /// After symmetry alignment the endpoints coincide: there is no path to relax.
+    #[error("the endpoints coincide after alignment (distance {distance:e})")]
+    CoincidentEndpoints {
+        /// Aligned distance.
+        distance: f64,
+    },
+    /// An energy or gradient became NaN or infinite.
+    #[error("non-finite energy or gradient on the band after {iterations} iterations")]
+    NonFinite {
+        /// Iterations completed.
+        iterations: usize,
+    },
+}
+
+/// Endpoints closer than this (after alignment) are treated as the same point.
+const COINCIDENT: f64 = 1e-12;
+
+/// Builds and relaxes a band from `start` to `end`.
+///
+/// `end` is first aligned to `start` with [`Landscape::align`] (on a copy), so the band joins
+/// `start` to the symmetry copy of `end` nearest to it; callers need not align beforehand.
+pub fn run(
+    l: &dyn Landscape,
+    start: &[f64],
+    end: &[f64],
+    params: &DnebParams,
+) -> Result<Band, DnebError> {
+    params.validate().map_err(DnebError::Params)?;
+    let n = l.dim();
+    for p in [start, end] {
+        if p.len() != n {
+            return Err(DnebError::Dimension {
+                expected: n,
+                got: p.len(),
+            });
+        }
+    }
+    let mut end = end.to_vec();
+    let distance = l.align(start, &mut end);
+    // `partial_cmp` so that a NaN distance is rejected too.
+    if distance.partial_cmp(&COINCIDENT) != Some(std::cmp::Ordering::Greater) {
+        return Err(DnebError::CoincidentEndpoints { distance });
+    }
+    let m = params.image_count(distance);
+    let total = m + 2;
+
+    // Flat storage: image i occupies x[i*n..(i+1)*n]; images 0 and m+1 never move.
+    let mut x = vec![0.0; total * n];
+    for i in 0..total {
+        let t = i as f64 / (m + 1) as f64;
+        for k in 0..n {
+            x[i * n + k] = start[k] + t * (end[k] - start[k]);
+        }
+    }
+    let mut work = Work::new(n, m);
+    let (last, first_interior) = ((m + 1) * n, n);
+    work.e[0] = l.energy_gradient(&x[..n], &mut work.g[..n]);
+    work.e[m + 1] = l.energy_gradient(&x[last..], &mut work.g[last..]);
+    if !(work.e[0].is_finite() && work.e[m + 1].is_finite()) {
+        return Err(DnebError::NonFinite { iterations: 0 });
+    }
+
+    let mut iterations = 0;
+    let mut rms = nudged(l, params.spring, n, m, &x, &mut work);
+    if !rms.is_finite() {
+        return Err(DnebError::NonFinite { iterations });
+    }
+    let mut lbfgs = BandLbfgs::new(m * n, params.memory);
+    while rms > params.rms_force && iterations < params.max_iterations {
+        let interior = &mut x[first_interior..last];
+        lbfgs.step(interior, &work.f, n, params.max_step);
+        iterations += 1;
+        rms = nudged(l, params.spring, n, m, &x, &mut work);
+        if !rms.is_finite() {
+            return Err(DnebError::NonFinite { iterations });
+        }
+        lbfgs.update(&x[first_interior..last], &work.f);
+    }
+
+    let images: Vec<Vec<f64>> = x.chunks_exact(n).map(<[f64]>::to_vec).collect();
+    let energies = work.e.clone();
+    let maxima = band_maxima(&energies);
+    Ok(Band {
+        images,
+        energies,
+        maxima,
+        iterations,
+        rms_force: rms,
+        converged: rms <= params.rms_force,
+    })
+}
+
+/// Interior local maxima, highest first. A plateau of two equal images (as a symmetric band
+/// produces around a symmetric barrier) counts once, at its last image.
+pub fn band_maxima(e: &[f64]) -> Vec<usize> {
+    let mut maxima: Vec<usize> = (1..e.len().saturating_sub(1))
+        .filter(|&i| e[i] >= e[i - 1] && e[i] > e[i + 1])
+        .collect();
+    maxima.sort_by(|&a, &b| e[b].total_cmp(&e[a]).then(a.cmp(&b)));
+    maxima
+}
+
+/// Per-call buffers of the force evaluation.
+struct Work {
+    /// Energy of every image.
+    e: Vec<f64>,
+    /// True gradient of every image.
+    g: Vec<f64>,
+    /// Nudged gradient of the interior images.
+    f: Vec<f64>,
+    tau: Vec<f64>,
+    spring: Vec<f64>,
+}
+
+impl Work {
+    fn new(n: usize, m: usize) -> Self {
+        Self {
+            e: vec![0.0; m + 2],
+            g: vec![0.0; (m + 2) * n],
+            f: vec![0.0; m * n],
+            tau: vec![0.0; n],
+            spring: vec![0.0; n],
+        }
+    }
+}
+
+/// Evaluates the interior images and writes the DNEB gradient into `w.f`; returns its RMS.
+fn nudged(l: &dyn Landscape, k: f64, n: usize, m: usize, x: &[f64], w: &mut Work) -> f64 {
+    for i in 1..=m {
+        w.e[i] = l.energy_gradient(&x[i * n..(i + 1) * n], &mut w.g[i * n..(i + 1) * n]);
+    }
+    for i in 1..=m {
+        let (prev, cur, next) = (
+            &x[(i - 1) * n..i * n],
+            &x[i * n..(i + 1) * n],
+            &x[(i + 1) * n..(i + 2) * n],
+        );
+        tangent(w.e[i - 1], w.e[i], w.e[i + 1], prev, cur, next, &mut w.tau);
+        let g = &w.g[i * n..(i + 1) * n];
+        let out = &mut w.f[(i - 1) * n..i * n];
+        // Perpendicular true gradient.
+        let gt = vec::dot(g, &w.tau);
+        out.copy_from_slice(g);
+        vec::axpy(-gt, &w.tau, out);
+        let g_perp_norm = vec::norm(out);
+        // Spring gradient k(2x_i - x_{i-1} - x_{i+1}), perpendicular part.
+        for kk in 0..n {
+            w.spring[kk] = k * (2.0 * cur[kk] - prev[kk] - next[kk]);
+        }
+        let st = vec::dot(&w.spring, &w.tau);
+        vec::axpy(-st, &w.tau, &mut w.spring);
+        // Doubly-nudged part: the perpendicular spring gradient minus its component along the
+        // perpendicular true gradient (out / |out| here, before the other terms are added).
+        if g_perp_norm > 0.0 {
+            let c = vec::dot(&w.spring, out) / (g_perp_norm * g_perp_norm);
+            vec::axpy(-c, out, &mut w.spring);
+        }
+        // Parallel spring gradient: -k (|x_{i+1}-x_i| - |x_i-x_{i-1}|) tau, which spaces the
+        // images evenly (Henkelman & Jónsson 2000).
+        let stretch = vec::distance(next, cur) - vec::distance(cur, prev);
+        vec::axpy(1.0, &w.spring, out);
+        vec::axpy(-k * stretch, &w.tau, out);
+    }
+    vec::rms(&w.f)
+}
+
+/// Improved tangent of Henkelman & Jónsson (2000) at the middle image, unit length.
+fn tangent(ep: f64, e: f64, en: f64, prev: &[f64], cur: &[f64], next: &[f64], tau: &mut [f64]) {
+    let n = tau.len();
+    let (up, down) = (en > e && e > ep, en < e && e < ep);
+    if up || down {
+        let (a, b) = if up { (next, cur) } else { (cur, prev) };
+        for k in 0..n {
+            tau[k] = a[k] - b[k];
+        }
+    } else {
+        // At extrema, weight the two one-sided tangents by the energy differences so the
+        // tangent turns smoothly as the image passes the top.
+        let (dn, dp) = ((en - e).abs(), (ep - e).abs());
+        let (big, small) = (dn.max(dp), dn.min(dp));
+        let (wn, wp) = if en > ep { (big, small) } else { (small, big) };
+        for k in 0..n {
+            tau[k] = wn * (next[k] - cur[k]) + wp * (cur[k] - prev[k]);
+        }
+    }
+    let mut norm = vec::norm(tau);
+    if norm.is_nan() || norm <= 0.0 {
+        // Flat or degenerate neighbourhood: fall back to the central difference.
+        for k in 0..n {
+            tau[k] = next[k] - prev[k];
+        }
+        norm = vec::norm(tau);
+    }
+    if norm > 0.0 {
+        vec::scale(1.0 / norm, tau);
+    }
+}
+
+/// L-BFGS on a gradient field that has no potential (no line search, capped step).
+struct BandLbfgs {
+    memory: usize,
+    s: Vec<f64>,
+    y: Vec<f64>,
+    rho: Vec<f64>,
+    alpha: Vec<f64>,
+    /// Number of stored pairs and the slot of the newest.
+    stored: usize,
+    newest: usize,
+    dir: Vec<f64>,
+    x_prev: Vec<f64>,
+    f_prev: Vec<f64>,
+    /// Initial inverse-Hessian scale, from the newest pair.
+    gamma: f64,
+}
+
+/// Inverse-Hessian scale before any curvature pair is known; the step cap bounds the first step.
+const FIRST_GAMMA: f64 = 0.01;
+
+impl BandLbfgs {
+    fn new(len: usize, memory: usize) -> Self {
+        Self {
+            memory,
+            s: vec![0.0; memory * len],
+            y: vec![0.0; memory * len],
+            rho: vec![0.0; memory],
+            alpha: vec![0.0; memory],
+            stored: 0,
+            newest: 0,
+            dir: vec![0.0; len],
+            x_prev: vec![0.0; len],
+            f_prev: vec![0.0; len],
+            gamma: FIRST_GAMMA,
+        }
+    }
+
+    /// Moves `x` along the quasi-Newton direction for gradient `f`, capping each image's move.
+    fn step(&mut self, x: &mut [f64], f: &[f64], n: usize, max_step: f64) {
+        self.x_prev.copy_from_slice(x);
+        self.f_prev.copy_from_slice(f);
+        self.direction(f);
+        if vec::dot(&self.dir, f) >= 0.0 {
+            // Not a descent direction for the nudged forces: forget the curvature history.
+            self.stored = 0;
+            self.gamma = FIRST_GAMMA;
+            self.direction(f);
+        }
+        let longest = self.dir.chunks_exact(n).map(vec::norm).fold(0.0, f64::max);
+        let scale = if longest > max_step {
+            max_step / longest
+        } else {
+            1.0
+        };
+        vec::axpy(scale, &self.dir, x);
+    }
+
+    /// Records the curvature pair from the last step.
+    fn update(&mut self, x: &[f64], f: &[f64]) {
+        let len = x.len();
+        let slot = if self.stored == 0 {
+            0
+        } else {
+            (self.newest + 1) % self.memory
+        };
+        let (s, y) = (
+            &mut self.s[slot * len..(slot + 1) * len],
+            &mut self.y[slot * len..(slot + 1) * len],
+        );
+        for k in 0..len {
+            s[k] = x[k] - self.x_prev[k];
+            y[k] = f[k] - self.f_prev[k];
+        }
+        let sy = vec::dot(s, y);
+        let yy = vec::dot(y, y);
+        if sy > 0.0 && yy > 0.0 {
+            self.rho[slot] = 1.0 / sy;
+            self.gamma = sy / yy;
+            self.newest = slot;
+            self.stored = (self.stored + 1).min(self.memory);
+        }
+    }
+
+    /// Two-loop recursion: `dir = -H f`.
+    fn direction(&mut self, f: &[f64]) {
+        let len = f.len();
+        self.dir.copy_from_slice(f);
+        for j in 0..self.stored {
+            let slot = (self.newest + self.memory - j) % self.memory;
+            let s = &self.s[slot * len..(slot + 1) * len];
+            let a = self.rho[slot] * vec::dot(s, &self.dir);
+            self.alpha[slot] = a;
+            vec::axpy(-a, &self.y[slot * len..(slot + 1) * len], &mut self.dir);
+        }
+        vec::scale(self.gamma, &mut self.dir);
+        for j in (0..self.stored).rev() {
+            let slot = (self.newest + self.memory - j) % self.memory;
+            let y = &self.y[slot * len..(slot + 1) * len];
+            let b = self.rho[slot] * vec::dot(y, &self.dir);
+            vec::axpy(
+                self.alpha[slot] - b,
+                &self.s[slot * len..(slot + 1) * len],
+                &mut self.dir,
+            );
+        }
+        vec::scale(-1.0, &mut self.dir);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use losscape_core::surfaces::{DoubleWell, MullerBrown};
+
+    #[test]
+    fn image_count_is_clamped() {
+        let p = DnebParams::default();
+        assert_eq!(p.image_count(2.0), 20);
+        assert_eq!(p.image_count(0.1), 5);
+        assert_eq!(p.image_count(100.0), 50);
+        assert_eq!(p.image_count(f64::NAN), 5);
+    }
+
+    #[test]
+    fn maxima_highest_first_with_plateau() {
+        assert_eq!(band_maxima(&[0.0, 2.0, 1.0, 3.0, 3.0, 0.0]), vec![4, 1]);
+        assert!(band_maxima(&[0.0, 1.0, 2.0]).is_empty());
+    }
+
+    #[test]
+    fn double_well_band_peaks_at_the_saddle() {
+        let l = DoubleWell::default();
+        let band = run(&l, &[-1.0, 0.0], &[1.0, 0.0], &DnebParams::default()).unwrap();
+        assert!(band.converged, "rms {}", band.rms_force);
+        assert_eq!(band.images.len(), 22);
+        let top = band.maxima[0];
+        assert!(band.images[top][0].abs() < 0.06, "{:?}", band.images[top]);
+        assert!(band.maxima.len() == 1);
+    }
+
+    #[test]
+    fn muller_brown_band_has_two_maxima() {
+        let (a, b) = (MullerBrown::MINIMA[0], MullerBrown::MINIMA[1]);
+        let band = run(&MullerBrown, &a, &b, &DnebParams::default()).unwrap();
+        assert_eq!(
+            band.maxima.len(),
+            2,
+            "{:?} {:?}",
+            band.energies,
+            band.iterations
+        );
+        // Images are evenly spaced after relaxation.
+        let d: Vec<f64> = band
+            .images
+            .windows(2)
+            .map(|w| vec::distance(&w[0], &w[1]))
+            .collect();
+        let mean = d.iter().sum::<f64>() / d.len() as f64;
+        assert!(d.iter().all(|x| (x - mean).abs() < 0.2 * mean), "{d:?}");
+    }
+
+    #[test]
+    fn coincident_and_invalid_are_errors() {
+        let l = DoubleWell::mirrored();
+        assert!(matches!(
+            run(&l, &[1.0, 0.0], &[-1.0, 0.0], &DnebParams::default()),
+            Err(DnebError::CoincidentEndpoints { .. })
+        ));
+        let bad = DnebParams {
+            max_images: 1,
+            ..DnebParams::default()
+        };
+        assert!(matches!(
+            run(&l, &[1.0, 0.0], &[0.0, 0.0], &bad),
+            Err(DnebError::Params(_))
+        ));
+        assert!(bad.validate().unwrap_err().contains("max_images"));
+    }
+}

@@ -1,0 +1,248 @@
+//! Transition states: finding the first-order saddles that connect minima.
+//!
+//! The methods are those of OPTIM and PATHSAMPLE (DESIGN.md §2):
+//!
+//! - [`dneb`]: doubly-nudged elastic band between two minima; its local maxima are candidates;
+//! - [`ef`]: hybrid eigenvector-following, which refines a candidate into a verified
+//!   transition state (or says why it could not);
+//! - [`pushoff`]: steps off a transition state along its negative eigenvector and quenches both
+//!   sides to find the two minima it connects;
+//! - [`connect`]: the missing-connection strategy that chains the three above over a growing
+//!   graph of minima until two target minima are joined;
+//! - [`survey`]: single-ended searches from each minimum along its softest modes.
+//!
+//! Everything is written against `&dyn Landscape` and, where a local minimiser is needed,
+//! `&dyn Minimiser`, so plugin optimisers work everywhere. The searches that find many points
+//! ([`connect`], [`survey`]) report each minimum, transition state and attempt through a
+//! [`Sink`] implemented by the caller as it happens, so a run can store them and resume.
+//!
+//! This crate must not depend on the model, the database or any I/O.
+
+#![forbid(unsafe_code)]
+
+pub mod connect;
+pub mod dneb;
+pub mod ef;
+pub mod pushoff;
+pub mod survey;
+
+use losscape_core::{Convergence, Identity, Landscape, Minimiser};
+use losscape_hessian::Checks;
+use serde::{Deserialize, Serialize};
+
+pub use ef::{EfFailure, TsFound};
+pub use pushoff::{Connects, PushOff, PushOffKind, Quenched};
+
+/// Caller-chosen identifier of a stored minimum (for example a database row id).
+pub type MinId = u64;
+
+/// All parameters of the transition-state tools, one section per module.
+///
+/// Each section has its defaults in its own `Default`; unknown keys are rejected.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TsParams {
+    /// Elastic band.
+    pub dneb: dneb::DnebParams,
+    /// Eigenvector-following.
+    pub ef: ef::EfParams,
+    /// Push-off from transition states.
+    pub pushoff: pushoff::PushOffParams,
+    /// Missing-connection strategy.
+    pub connect: connect::ConnectParams,
+    /// Single-ended survey.
+    pub survey: survey::SurveyParams,
+}
+
+impl TsParams {
+    /// Validates every section; the message names the section and key.
+    pub fn validate(&self) -> Result<(), String> {
+        self.dneb.validate().map_err(|e| format!("dneb.{e}"))?;
+        self.ef.validate().map_err(|e| format!("ef.{e}"))?;
+        self.pushoff
+            .validate()
+            .map_err(|e| format!("pushoff.{e}"))?;
+        self.connect
+            .validate()
+            .map_err(|e| format!("connect.{e}"))?;
+        self.survey.validate().map_err(|e| format!("survey.{e}"))?;
+        Ok(())
+    }
+}
+
+/// Everything a multi-step search needs: the landscape, a minimiser and all settings.
+#[derive(Clone, Copy)]
+pub struct Toolkit<'a> {
+    /// The surface searched.
+    pub landscape: &'a dyn Landscape,
+    /// Local minimiser for quenches and tangent-space relaxation (built-in or plugin).
+    pub minimiser: &'a dyn Minimiser,
+    /// Algorithm parameters.
+    pub params: &'a TsParams,
+    /// Stationary-point checks a transition state must pass.
+    pub checks: &'a Checks,
+    /// When two points are the same (push-off classification, duplicate candidates).
+    pub identity: &'a Identity,
+    /// Convergence of the push-off quenches (database minima need a tight tolerance).
+    pub quench: &'a Convergence,
+}
+
+/// One unit of work of [`connect`] or [`survey`], as named to the [`Sink`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Attempt {
+    /// A double-ended search between two minima (stored with `a < b`).
+    Pair {
+        /// First minimum.
+        a: MinId,
+        /// Second minimum.
+        b: MinId,
+    },
+    /// A single-ended search from `minimum` along its `mode`-th softest Hessian eigenvector, in
+    /// direction `positive` (+) or not (-).
+    Mode {
+        /// Starting minimum.
+        minimum: MinId,
+        /// Eigenvector number, 0 = softest.
+        mode: usize,
+        /// Direction along the eigenvector.
+        positive: bool,
+    },
+}
+
+impl Attempt {
+    /// The pair attempt between `a` and `b`, in canonical order.
+    pub fn pair(a: MinId, b: MinId) -> Self {
+        Attempt::Pair {
+            a: a.min(b),
+            b: a.max(b),
+        }
+    }
+}
+
+/// What one attempt produced.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AttemptOutcome {
+    /// Transition-state candidates tried (band maxima or single-ended starts).
+    pub candidates: usize,
+    /// Verified transition states whose push-off gave a usable connection.
+    pub transition_states: usize,
+    /// Why candidates or the band failed, one line each (for logs; not for control flow).
+    pub failures: Vec<String>,
+}
+
+/// Receives results as they are found, so the caller can store them immediately.
+///
+/// The caller owns identity and persistence: [`Sink::add_minimum`] decides whether a quenched
+/// point is new, already known, or unacceptable.
+pub trait Sink {
+    /// A quenched minimum from a push-off. Return its id (new or existing), or `None` to refuse
+    /// it (for example when it fails Hessian verification); a refused minimum drops the
+    /// transition state that led to it.
+    fn add_minimum(&mut self, energy: f64, coords: &[f64]) -> Option<MinId>;
+
+    /// A verified transition state joining `minus` and `plus` (equal ids for a degenerate
+    /// rearrangement, see [`PushOffKind::Degenerate`]).
+    fn add_ts(&mut self, ts: &TsFound, minus: MinId, plus: MinId, kind: PushOffKind);
+
+    /// Whether `attempt` was already made (in an earlier, resumed run) and should be skipped.
+    fn already_tried(&mut self, attempt: &Attempt) -> bool {
+        let _ = attempt;
+        false
+    }
+
+    /// Called after every attempt that was made.
+    fn attempt_done(&mut self, attempt: &Attempt, outcome: &AttemptOutcome) {
+        let _ = (attempt, outcome);
+    }
+}
+
+/// A transition state handed to the sink, with the minima it joins.
+pub(crate) struct Stored {
+    pub(crate) minus: MinId,
+    pub(crate) plus: MinId,
+    pub(crate) push: PushOff,
+}
+
+/// Refines a candidate with EF, pushes off, and hands the results to the sink. Returns what was
+/// stored; failures are appended to `outcome`. `found` lists the saddles already found in the
+/// current attempt, so two candidates converging to one saddle are pushed off only once.
+pub(crate) fn refine_and_store(
+    tools: &Toolkit<'_>,
+    sink: &mut dyn Sink,
+    start: &[f64],
+    guide: Option<&[f64]>,
+    outcome: &mut AttemptOutcome,
+    found: &mut Vec<(f64, Vec<f64>)>,
+) -> Option<Stored> {
+    let l = tools.landscape;
+    outcome.candidates += 1;
+    let ts = match ef::run_guided(
+        l,
+        tools.minimiser,
+        start,
+        guide,
+        &tools.params.ef,
+        tools.checks,
+    ) {
+        Ok(ts) => ts,
+        Err(e) => {
+            outcome.failures.push(format!("ef: {e}"));
+            return None;
+        }
+    };
+    if found
+        .iter()
+        .any(|(e, x)| tools.identity.same(l, *e, x, ts.energy, &ts.coords))
+    {
+        outcome
+            .failures
+            .push("ef: transition state already found in this attempt".into());
+        return None;
+    }
+    found.push((ts.energy, ts.coords.clone()));
+    let push = match pushoff::run(
+        l,
+        tools.minimiser,
+        &ts.coords,
+        ts.energy,
+        ts.analysis.lowest_vector(),
+        &tools.params.pushoff,
+        tools.quench,
+        tools.identity,
+    ) {
+        Ok(p) => p,
+        Err(e) => {
+            outcome.failures.push(format!("push-off: {e}"));
+            return None;
+        }
+    };
+    match push.kind {
+        PushOffKind::Distinct | PushOffKind::Degenerate => {}
+        other => {
+            outcome.failures.push(format!("push-off: {other:?}"));
+            return None;
+        }
+    }
+    if !(push.connects.minus.converged && push.connects.plus.converged) {
+        outcome
+            .failures
+            .push("push-off: a quench did not converge".into());
+        return None;
+    }
+    let c = &push.connects;
+    let Some(minus) = sink.add_minimum(c.minus.energy, &c.minus.coords) else {
+        outcome
+            .failures
+            .push("push-off: minus minimum refused by the caller".into());
+        return None;
+    };
+    let Some(plus) = sink.add_minimum(c.plus.energy, &c.plus.coords) else {
+        outcome
+            .failures
+            .push("push-off: plus minimum refused by the caller".into());
+        return None;
+    };
+    sink.add_ts(&ts, minus, plus, push.kind);
+    outcome.transition_states += 1;
+    Some(Stored { minus, plus, push })
+}

@@ -1,0 +1,206 @@
+//! Pushing off a transition state to find the two minima it connects.
+//!
+//! From the saddle, step `±step` along its negative eigenvector and quench each side. If both
+//! quenches reach the very same point the step was too small (or the saddle is not really one),
+//! so the next, larger step in [`PushOffParams::steps`] is tried.
+
+use losscape_core::{Convergence, Identity, Landscape, MinimiseError, Minimiser, vec};
+use serde::{Deserialize, Serialize};
+
+/// Push-off settings. `Default` holds the defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PushOffParams {
+    /// Step lengths along the negative eigenvector, tried in order while both sides reach the
+    /// same point (or a quench does not converge).
+    pub steps: Vec<f64>,
+}
+
+impl Default for PushOffParams {
+    fn default() -> Self {
+        Self {
+            steps: vec![0.01, 0.02],
+        }
+    }
+}
+
+impl PushOffParams {
+    /// Checks every field; the message names the key and the allowed values.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.steps.is_empty() {
+            return Err("steps = []: must list at least one step length".into());
+        }
+        for &s in &self.steps {
+            if !(s.is_finite() && s > 0.0) {
+                return Err(format!("steps: {s} is not a finite number > 0"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A minimum reached by a push-off quench.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quenched {
+    /// Energy.
+    pub energy: f64,
+    /// Coordinates.
+    pub coords: Vec<f64>,
+    /// RMS gradient reached.
+    pub rms_gradient: f64,
+    /// Whether the quench met its convergence criterion.
+    pub converged: bool,
+}
+
+/// The two minima on either side of a transition state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Connects {
+    /// Reached from `ts - step * v`.
+    pub minus: Quenched,
+    /// Reached from `ts + step * v`.
+    pub plus: Quenched,
+}
+
+/// How the two sides of a push-off relate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum PushOffKind {
+    /// Two different minima: an ordinary transition state.
+    Distinct,
+    /// Two different copies of one minimum related by a symmetry (aligned distance small, raw
+    /// distance not): a degenerate rearrangement. Store and count it, flag it, and leave it
+    /// out of disconnectivity graphs.
+    Degenerate,
+    /// Both sides reached the very same coordinates: the push-off failed.
+    SamePoint,
+    /// The transition state is not above both minima: reject it.
+    BelowMinimum,
+}
+
+/// Result of [`run`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct PushOff {
+    /// The two quenched minima (from the last step tried).
+    pub connects: Connects,
+    /// Their classification.
+    pub kind: PushOffKind,
+    /// The step length that produced them.
+    pub step: f64,
+}
+
+/// Why a push-off could not be carried out at all.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PushOffError {
+    /// The parameters are invalid.
+    #[error("invalid push-off parameters: {0}")]
+    Params(String),
+    /// Coordinates or direction do not match the landscape dimension.
+    #[error("vector has length {got}, the landscape needs {expected}")]
+    Dimension {
+        /// Landscape dimension.
+        expected: usize,
+        /// Length received.
+        got: usize,
+    },
+    /// The direction has zero or non-finite length.
+    #[error("push-off direction has no usable length")]
+    BadDirection,
+    /// A quench failed.
+    #[error("quench failed: {0}")]
+    Minimiser(#[from] MinimiseError),
+}
+
+/// Classifies the two sides of a push-off from a transition state at energy `ts_energy`.
+///
+/// In order: [`PushOffKind::BelowMinimum`] if either side is not below the saddle,
+/// [`PushOffKind::SamePoint`] if the sides agree without symmetry alignment,
+/// [`PushOffKind::Degenerate`] if they agree only after alignment, else
+/// [`PushOffKind::Distinct`].
+pub fn classify_pushoff(
+    l: &dyn Landscape,
+    identity: &Identity,
+    ts_energy: f64,
+    minus: (f64, &[f64]),
+    plus: (f64, &[f64]),
+) -> PushOffKind {
+    if !(ts_energy > minus.0 && ts_energy > plus.0) {
+        return PushOffKind::BelowMinimum;
+    }
+    let energies_agree = (minus.0 - plus.0).abs() <= identity.energy_tolerance;
+    if energies_agree && vec::distance(minus.1, plus.1) <= identity.distance_tolerance {
+        return PushOffKind::SamePoint;
+    }
+    if identity.same(l, minus.0, minus.1, plus.0, plus.1) {
+        return PushOffKind::Degenerate;
+    }
+    PushOffKind::Distinct
+}
+
+/// Pushes off the transition state `ts` (energy `ts_energy`) along `direction` (its
+/// negative-curvature eigenvector; normalised here) and quenches both sides with `stop`.
+///
+/// Steps from [`PushOffParams::steps`] are tried in order until both quenches converge and the
+/// sides are not [`PushOffKind::SamePoint`]; the last attempt is returned in any case, so the
+/// caller sees why it failed.
+#[allow(clippy::too_many_arguments)]
+pub fn run(
+    l: &dyn Landscape,
+    minimiser: &dyn Minimiser,
+    ts: &[f64],
+    ts_energy: f64,
+    direction: &[f64],
+    params: &PushOffParams,
+    stop: &Convergence,
+    identity: &Identity,
+) -> Result<PushOff, PushOffError> {
+    params.validate().map_err(PushOffError::Params)?;
+    let n = l.dim();
+    for v in [ts, direction] {
+        if v.len() != n {
+            return Err(PushOffError::Dimension {
+                expected: n,
+                got: v.len(),
+            });
+        }
+    }
+    let norm = vec::norm(direction);
+    if !(norm.is_finite() && norm > 0.0) {
+        return Err(PushOffError::BadDirection);
+    }
+    let mut result = None;
+    for &step in &params.steps {
+        let side = |sign: f64| -> Result<Quenched, MinimiseError> {
+            let mut x = ts.to_vec();
+            vec::axpy(sign * step / norm, direction, &mut x);
+            let q = minimiser.minimise(l, &mut x, stop)?;
+            Ok(Quenched {
+                energy: q.energy,
+                coords: x,
+                rms_gradient: q.rms_gradient,
+                converged: q.converged,
+            })
+        };
+        let connects = Connects {
+            minus: side(-1.0)?,
+            plus: side(1.0)?,
+        };
+        let kind = classify_pushoff(
+            l,
+            identity,
+            ts_energy,
+            (connects.minus.energy, &connects.minus.coords),
+            (connects.plus.energy, &connects.plus.coords),
+        );
+        let done =
+            kind != PushOffKind::SamePoint && connects.minus.converged && connects.plus.converged;
+        result = Some(PushOff {
+            connects,
+            kind,
+            step,
+        });
+        if done {
+            break;
+        }
+    }
+    // `steps` is non-empty (validated), so at least one attempt was made.
+    result.ok_or(PushOffError::Params("steps = []".into()))
+}

@@ -1,0 +1,125 @@
+//! Single-ended transition-state search from minima.
+//!
+//! The number of transition states found on a landscape depends on how hard one looks.
+//! Besides connecting pairs, every minimum is left along each of its `modes` softest Hessian
+//! eigenvectors, in both directions: the start is displaced by `displacement` along the mode
+//! and hybrid eigenvector-following climbs, following that mode (by overlap) until the Hessian
+//! acquires a negative eigenvalue and then the lowest mode. Each saddle found is verified and
+//! pushed off, and the results go to the [`Sink`].
+
+use losscape_core::vec;
+use losscape_hessian::analyse;
+use serde::{Deserialize, Serialize};
+
+use crate::dneb::positive;
+use crate::{Attempt, AttemptOutcome, MinId, Sink, Toolkit, refine_and_store};
+
+/// Survey settings. `Default` holds the defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SurveyParams {
+    /// Number of softest Hessian eigenvectors searched along from each minimum.
+    pub modes: usize,
+    /// Initial displacement from the minimum along the mode.
+    pub displacement: f64,
+}
+
+impl Default for SurveyParams {
+    fn default() -> Self {
+        Self {
+            modes: 2,
+            displacement: 0.05,
+        }
+    }
+}
+
+impl SurveyParams {
+    /// Checks every field; the message names the key and the allowed values.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.modes < 1 {
+            return Err("modes = 0: must be >= 1".into());
+        }
+        positive("displacement", self.displacement)
+    }
+}
+
+/// Result of surveying one minimum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SurveyReport {
+    /// Searches started (searches the sink reported as already tried are not counted).
+    pub attempts: usize,
+    /// Transition states handed to the sink.
+    pub transition_states: usize,
+}
+
+/// Why a survey could not start.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SurveyError {
+    /// Invalid parameters.
+    #[error("invalid parameters: {0}")]
+    Params(String),
+    /// The minimum does not match the landscape dimension.
+    #[error("minimum has length {got}, the landscape needs {expected}")]
+    Dimension {
+        /// Landscape dimension.
+        expected: usize,
+        /// Length received.
+        got: usize,
+    },
+    /// The Hessian at the minimum is not finite.
+    #[error("non-finite energy, gradient or Hessian at the minimum")]
+    NonFinite,
+}
+
+/// Searches for transition states around the minimum `id` at `coords`.
+pub fn run(
+    tools: &Toolkit<'_>,
+    sink: &mut dyn Sink,
+    id: MinId,
+    coords: &[f64],
+) -> Result<SurveyReport, SurveyError> {
+    tools.params.validate().map_err(SurveyError::Params)?;
+    let l = tools.landscape;
+    let n = l.dim();
+    if coords.len() != n {
+        return Err(SurveyError::Dimension {
+            expected: n,
+            got: coords.len(),
+        });
+    }
+    let params = &tools.params.survey;
+    let a = analyse(l, coords, tools.checks.zero_eigenvalue);
+    if !a.is_finite() {
+        return Err(SurveyError::NonFinite);
+    }
+    let mut report = SurveyReport::default();
+    let mut found = Vec::new();
+    let mut start = vec![0.0; n];
+    let mut guide = vec![0.0; n];
+    for mode in 0..params.modes.min(n) {
+        for positive in [true, false] {
+            let attempt = Attempt::Mode {
+                minimum: id,
+                mode,
+                positive,
+            };
+            if sink.already_tried(&attempt) {
+                continue;
+            }
+            report.attempts += 1;
+            let sign = if positive { 1.0 } else { -1.0 };
+            guide.copy_from_slice(a.spectrum.vector(mode));
+            vec::scale(sign, &mut guide);
+            start.copy_from_slice(coords);
+            vec::axpy(params.displacement, &guide, &mut start);
+            let mut outcome = AttemptOutcome::default();
+            if refine_and_store(tools, sink, &start, Some(&guide), &mut outcome, &mut found)
+                .is_some()
+            {
+                report.transition_states += 1;
+            }
+            sink.attempt_done(&attempt, &outcome);
+        }
+    }
+    Ok(report)
+}

@@ -1,0 +1,298 @@
+//! Known answers on the analytic surfaces of losscape-core.
+
+use losscape_core::surfaces::{DoubleWell, FourWell, MullerBrown};
+use losscape_core::{Convergence, Identity, Landscape, Minimiser, PointSet, vec};
+use losscape_hessian::{Checks, Kind, analyse, verify};
+use losscape_lbfgs::Lbfgs;
+use losscape_ts::connect::{self, Connector};
+use losscape_ts::{
+    Attempt, AttemptOutcome, EfFailure, MinId, PushOffKind, Sink, Toolkit, TsFound, TsParams, dneb,
+    ef, pushoff, survey,
+};
+
+const QUENCH: Convergence = Convergence {
+    rms_gradient: 1e-10,
+    max_iterations: 10_000,
+};
+
+/// A sink that plays the database: identity, verification, and a log of everything.
+struct Memory<'a> {
+    landscape: &'a dyn Landscape,
+    identity: Identity,
+    checks: Checks,
+    minima: PointSet,
+    ts: Vec<(f64, Vec<f64>, MinId, MinId, PushOffKind)>,
+    attempts: Vec<(Attempt, AttemptOutcome)>,
+}
+
+impl<'a> Memory<'a> {
+    fn new(landscape: &'a dyn Landscape) -> Self {
+        Self {
+            landscape,
+            identity: Identity::default(),
+            checks: Checks::default(),
+            minima: PointSet::new(),
+            ts: Vec::new(),
+            attempts: Vec::new(),
+        }
+    }
+
+    fn distinct_ts(&self) -> Points {
+        let mut set = PointSet::new();
+        for (e, x, ..) in &self.ts {
+            set.insert(self.landscape, &self.identity, *e, x);
+        }
+        (0..set.len())
+            .map(|i| (set.energy(i), set.point(i).to_vec()))
+            .collect()
+    }
+}
+
+impl Sink for Memory<'_> {
+    fn add_minimum(&mut self, energy: f64, coords: &[f64]) -> Option<MinId> {
+        let a = analyse(self.landscape, coords, self.checks.zero_eigenvalue);
+        verify(&a, Kind::Minimum, &self.checks).ok()?;
+        let (i, _) = self
+            .minima
+            .insert(self.landscape, &self.identity, energy, coords);
+        Some(i as MinId)
+    }
+    fn add_ts(&mut self, ts: &TsFound, minus: MinId, plus: MinId, kind: PushOffKind) {
+        self.ts
+            .push((ts.energy, ts.coords.clone(), minus, plus, kind));
+    }
+    fn attempt_done(&mut self, attempt: &Attempt, outcome: &AttemptOutcome) {
+        self.attempts.push((*attempt, outcome.clone()));
+    }
+}
+
+fn quench(l: &dyn Landscape, x: &[f64]) -> (f64, Vec<f64>) {
+    let mut x = x.to_vec();
+    let q = Lbfgs::default().minimise(l, &mut x, &QUENCH).unwrap();
+    assert!(q.converged);
+    (q.energy, x)
+}
+
+fn toolkit<'a>(
+    l: &'a dyn Landscape,
+    m: &'a dyn Minimiser,
+    params: &'a TsParams,
+    checks: &'a Checks,
+    identity: &'a Identity,
+) -> Toolkit<'a> {
+    Toolkit {
+        landscape: l,
+        minimiser: m,
+        params,
+        checks,
+        identity,
+        quench: &QUENCH,
+    }
+}
+
+#[test]
+fn double_well_band_ef_and_pushoff() {
+    let l = DoubleWell::default();
+    let lbfgs = Lbfgs::default();
+    let (checks, identity) = (Checks::default(), Identity::default());
+    let band = dneb::run(&l, &[-1.0, 0.0], &[1.0, 0.0], &Default::default()).unwrap();
+    let candidate = &band.images[band.maxima[0]];
+    let ts = ef::run(&l, &lbfgs, candidate, &Default::default(), &checks).unwrap();
+    assert!(vec::norm(&ts.coords) < 1e-8, "{:?}", ts.coords);
+    assert!((ts.energy - 1.0).abs() < 1e-12);
+    assert_eq!(ts.analysis.index, 1);
+    let push = pushoff::run(
+        &l,
+        &lbfgs,
+        &ts.coords,
+        ts.energy,
+        ts.analysis.lowest_vector(),
+        &Default::default(),
+        &QUENCH,
+        &identity,
+    )
+    .unwrap();
+    assert_eq!(push.kind, PushOffKind::Distinct);
+    assert_eq!(push.step, 0.01);
+    let (m, p) = (&push.connects.minus.coords, &push.connects.plus.coords);
+    assert!((m[0] * p[0] + 1.0).abs() < 1e-9, "{m:?} {p:?}");
+    assert!(m[1].abs() < 1e-9 && p[1].abs() < 1e-9);
+}
+
+#[test]
+fn mirrored_double_well_saddle_is_degenerate() {
+    let l = DoubleWell::mirrored();
+    let lbfgs = Lbfgs::default();
+    let (checks, identity) = (Checks::default(), Identity::default());
+    let ts = ef::run(&l, &lbfgs, &[0.2, 0.1], &Default::default(), &checks).unwrap();
+    assert!(vec::norm(&ts.coords) < 1e-8);
+    let push = pushoff::run(
+        &l,
+        &lbfgs,
+        &ts.coords,
+        ts.energy,
+        ts.analysis.lowest_vector(),
+        &Default::default(),
+        &QUENCH,
+        &identity,
+    )
+    .unwrap();
+    assert_eq!(push.kind, PushOffKind::Degenerate);
+    // The same minima without the symmetry are distinct; identical sides are a failure; a
+    // "saddle" below a minimum is rejected.
+    let (a, b) = ([1.0, 0.0], [-1.0, 0.0]);
+    let plain = DoubleWell::default();
+    let classify = pushoff::classify_pushoff;
+    assert_eq!(
+        classify(&plain, &identity, 1.0, (0.0, &a), (0.0, &b)),
+        PushOffKind::Distinct
+    );
+    assert_eq!(
+        classify(&l, &identity, 1.0, (0.0, &a), (0.0, &a)),
+        PushOffKind::SamePoint
+    );
+    assert_eq!(
+        classify(&l, &identity, -1.0, (0.0, &a), (0.0, &b)),
+        PushOffKind::BelowMinimum
+    );
+}
+
+#[test]
+fn ef_never_returns_a_higher_saddle() {
+    let lbfgs = Lbfgs::default();
+    let r = ef::run(
+        &FourWell,
+        &lbfgs,
+        &[0.0, 0.0],
+        &Default::default(),
+        &Checks::default(),
+    );
+    assert_eq!(r, Err(EfFailure::WrongIndex { index: 2 }));
+    let bad = ef::EfParams {
+        max_uphill_step: -1.0,
+        ..Default::default()
+    };
+    assert!(matches!(
+        ef::run(&FourWell, &lbfgs, &[0.5, 0.5], &bad, &Checks::default()),
+        Err(EfFailure::Params(m)) if m.contains("max_uphill_step")
+    ));
+}
+
+/// (energy, coordinates) of distinct points.
+type Points = Vec<(f64, Vec<f64>)>;
+
+/// Connects the minima quenched from `a` and `b`; returns the report, the distinct transition
+/// states, the distinct minima and the number of attempts the sink saw.
+fn connect_pair(
+    l: &dyn Landscape,
+    a: &[f64],
+    b: &[f64],
+) -> (connect::ConnectReport, Points, Points, usize) {
+    let lbfgs = Lbfgs::default();
+    let params = TsParams::default();
+    let (checks, identity) = (Checks::default(), Identity::default());
+    let tools = toolkit(l, &lbfgs, &params, &checks, &identity);
+    let mut sink = Memory::new(l);
+    let mut connector = Connector::new();
+    let mut ids = Vec::new();
+    for x in [a, b] {
+        let (e, x) = quench(l, x);
+        let id = sink.add_minimum(e, &x).unwrap();
+        connector.add_minimum(l, id, e, &x);
+        ids.push(id);
+    }
+    let report = connect::run(&tools, &mut sink, &mut connector, ids[0], ids[1]).unwrap();
+    let minima = (0..sink.minima.len())
+        .map(|i| (sink.minima.energy(i), sink.minima.point(i).to_vec()))
+        .collect();
+    (report, sink.distinct_ts(), minima, sink.attempts.len())
+}
+
+#[test]
+fn four_well_opposite_corners_need_two_saddles() {
+    let (report, ts, minima, attempts) = connect_pair(&FourWell, &[1.0, 1.0], &[-1.0, -1.0]);
+    assert!(report.connected, "{report:?}");
+    assert_eq!(report.path.len(), 3, "{report:?}");
+    assert_eq!(ts.len(), 2, "{ts:?}");
+    for (e, x) in &ts {
+        assert!((e - 1.0).abs() < 1e-12);
+        // Edge midpoints: one coordinate 0, the other ±1.
+        assert!((x[0].abs() + x[1].abs() - 1.0).abs() < 1e-8, "{x:?}");
+    }
+    assert_eq!(minima.len(), 3);
+    assert_eq!(attempts, report.attempts);
+}
+
+#[test]
+fn muller_brown_connect_finds_both_saddles_and_all_minima() {
+    let (report, ts, minima, _) = connect_pair(
+        &MullerBrown,
+        &MullerBrown::MINIMA[0],
+        &MullerBrown::MINIMA[1],
+    );
+    assert!(report.connected, "{report:?}");
+    let mut energies: Vec<f64> = ts.iter().map(|t| t.0).collect();
+    energies.sort_by(f64::total_cmp);
+    assert_eq!(energies.len(), 2, "{energies:?}");
+    assert!((energies[0] + 72.249).abs() < 1e-3, "{energies:?}");
+    assert!((energies[1] + 40.665).abs() < 1e-3, "{energies:?}");
+    let mut me: Vec<f64> = minima.iter().map(|m| m.0).collect();
+    me.sort_by(f64::total_cmp);
+    assert_eq!(me.len(), 3, "{me:?}");
+    for (got, want) in me.iter().zip([-146.700, -108.167, -80.768]) {
+        assert!((got - want).abs() < 1e-2, "{me:?}");
+    }
+}
+
+#[test]
+fn connecting_is_deterministic() {
+    let first = connect_pair(
+        &MullerBrown,
+        &MullerBrown::MINIMA[0],
+        &MullerBrown::MINIMA[1],
+    );
+    let second = connect_pair(
+        &MullerBrown,
+        &MullerBrown::MINIMA[0],
+        &MullerBrown::MINIMA[1],
+    );
+    assert_eq!(first, second);
+}
+
+#[test]
+fn survey_from_a_four_well_minimum_finds_its_two_saddles() {
+    let l = FourWell;
+    let lbfgs = Lbfgs::default();
+    let params = TsParams::default();
+    let (checks, identity) = (Checks::default(), Identity::default());
+    let tools = toolkit(&l, &lbfgs, &params, &checks, &identity);
+    let mut sink = Memory::new(&l);
+    let id = sink.add_minimum(0.0, &[1.0, 1.0]).unwrap();
+    let report = survey::run(&tools, &mut sink, id, &[1.0, 1.0]).unwrap();
+    assert_eq!(report.attempts, 4);
+    let ts = sink.distinct_ts();
+    assert_eq!(ts.len(), 2, "{ts:?} {:?}", sink.attempts);
+    let mut xs: Vec<[i64; 2]> = ts
+        .iter()
+        .map(|(_, x)| [(x[0] * 1e6).round() as i64, (x[1] * 1e6).round() as i64])
+        .collect();
+    xs.sort();
+    assert_eq!(xs, vec![[0, 1_000_000], [1_000_000, 0]]);
+    assert_eq!(report.transition_states, 2);
+}
+
+#[test]
+fn params_reject_unknown_keys_and_bad_values() {
+    let p: TsParams = toml::from_str("[dneb]\nspring = 80.0\n[pushoff]\nsteps = [0.02]\n").unwrap();
+    assert_eq!(p.dneb.spring, 80.0);
+    assert_eq!(p.ef, ef::EfParams::default());
+    assert!(toml::from_str::<TsParams>("[dneb]\nsprung = 1.0\n").is_err());
+    assert!(TsParams::default().validate().is_ok());
+    let mut bad = TsParams::default();
+    bad.pushoff.steps.clear();
+    assert!(bad.validate().unwrap_err().starts_with("pushoff.steps"));
+    let mut bad = TsParams::default();
+    bad.connect.weight = connect::EdgeWeight::Distance;
+    bad.survey.modes = 0;
+    assert!(bad.validate().unwrap_err().starts_with("survey.modes"));
+}
