@@ -17,6 +17,7 @@
 //! This crate depends on losscape-core, losscape-plugin-api and libloading only; it must not
 //! depend on any search algorithm or on a concrete landscape.
 
+pub mod dev;
 mod error;
 mod minimiser;
 mod spec;

@@ -1,59 +1,18 @@
 //! Loads the real plugin libraries under `plugins/` and runs them through the host.
 //!
-//! Cargo does not promise to build cdylib workspace members before this test runs, so the test
-//! builds them itself, once per process, with `$CARGO build` into a separate target directory
-//! (`<target>/plugin-tests`) so it never waits on the lock of the build that is running it.
+//! The libraries are built by `losscape_plugin_host::dev::built_plugin_dir` (cargo does not
+//! promise to build cdylib members before a test runs).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::OnceLock;
+use std::path::Path;
 
 use losscape_core::surfaces::{DoubleWell, MullerBrown};
 use losscape_core::{Convergence, Landscape, MinimiseError, Minimiser, vec};
 use losscape_plugin_api::{ABI_VERSION, PluginTable, status};
 use losscape_plugin_host::{PluginError, PluginMinimiser, PluginSpec, library_file_names};
 
-const PLUGIN_PACKAGES: [&str; 6] = [
-    "losscape-plugin-fire",
-    "losscape-plugin-adam",
-    "losscape-plugin-faulty",
-    "losscape-plugin-faulty-abi",
-    "losscape-plugin-faulty-size",
-    "losscape-plugin-faulty-nosym",
-];
-
 /// Directory holding the freshly built plugin libraries.
 fn plugin_dir() -> &'static Path {
-    static DIR: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    let built = DIR.get_or_init(|| {
-        // The test binary lives in <target>/<profile>/deps/; build next to <target>.
-        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-        let target = exe
-            .ancestors()
-            .nth(3)
-            .ok_or("unexpected test executable location")?
-            .join("plugin-tests");
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
-        let mut cmd = Command::new(cargo);
-        cmd.arg("build")
-            .arg("--manifest-path")
-            .arg(&manifest)
-            .arg("--target-dir")
-            .arg(&target);
-        for p in PLUGIN_PACKAGES {
-            cmd.args(["-p", p]);
-        }
-        let out = cmd.output().map_err(|e| format!("cannot run cargo: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "building the plugins failed:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        Ok(target.join("debug"))
-    });
-    match built {
+    match losscape_plugin_host::dev::built_plugin_dir() {
         Ok(dir) => dir,
         Err(e) => panic!("{e}"),
     }
