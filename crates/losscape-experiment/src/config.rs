@@ -11,6 +11,10 @@ use losscape_basinhop::BasinHoppingParams;
 use losscape_core::{Convergence, Identity};
 use losscape_hessian::Checks;
 use losscape_lbfgs::LbfgsParams;
+use losscape_ts::{
+    TsParams, connect::ConnectParams, dneb::DnebParams, ef::EfParams, pushoff::PushOffParams,
+    survey::SurveyParams,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ConfigError;
@@ -35,6 +39,16 @@ pub struct Config {
     pub checks: Checks,
     /// Global search for minima.
     pub basin_hopping: BasinHoppingParams,
+    /// Joining minima by transition states.
+    pub connect: ConnectParams,
+    /// Single-ended transition-state searches from every minimum.
+    pub survey: SurveyParams,
+    /// Doubly-nudged elastic band.
+    pub dneb: DnebParams,
+    /// Hybrid eigenvector-following.
+    pub ef: EfParams,
+    /// Pushing off transition states to their minima.
+    pub pushoff: PushOffParams,
 }
 
 /// A stage of a run, in the order they execute.
@@ -232,6 +246,17 @@ impl Config {
                     .map(move |&lambda| LandscapePoint { n_hidden, lambda })
             })
             .collect()
+    }
+
+    /// The transition-state tools' parameters, gathered from their sections.
+    pub fn ts_params(&self) -> TsParams {
+        TsParams {
+            dneb: self.dneb,
+            ef: self.ef,
+            pushoff: self.pushoff.clone(),
+            connect: self.connect,
+            survey: self.survey,
+        }
     }
 
     /// Checks every value a type cannot; the error is (key, what is allowed).

@@ -7,6 +7,7 @@
 //! whatever the thread count.
 
 pub mod config;
+mod connect;
 mod error;
 pub mod experiment;
 pub mod runner;

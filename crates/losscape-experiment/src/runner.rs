@@ -85,7 +85,7 @@ pub struct RunOptions<'a> {
 }
 
 impl RunOptions<'_> {
-    fn cancelled(&self) -> bool {
+    pub(crate) fn cancelled(&self) -> bool {
         self.cancel.is_some_and(|c| c.load(Ordering::Relaxed))
     }
 
@@ -168,7 +168,8 @@ fn run_grid(
             }
             match stage {
                 Stage::BasinHopping => ctx.basin_hopping(store, &key)?,
-                Stage::Connect | Stage::Survey => {}
+                Stage::Connect => ctx.connect(store, &key)?,
+                Stage::Survey => ctx.survey(store, &key)?,
             }
         }
         let summary = summarise(store, landscape_id, &exp.config.identity)?;

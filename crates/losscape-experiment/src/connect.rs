@@ -1,0 +1,282 @@
+//! The transition-state stages: `connect` and `survey`, storing as they go.
+//!
+//! The searches of `losscape-ts` report every quenched minimum, transition state and finished
+//! attempt through a [`Sink`]; [`DbSink`] verifies, identifies and commits each one at once, and
+//! records each attempt when it ends. A resumed run preloads the graph of minima and
+//! connections from the database and skips the attempts already recorded, so it carries on
+//! where the killed run stopped.
+
+use std::collections::HashSet;
+
+use losscape_core::PointSet;
+use losscape_db::{DbError, NewTs, Store};
+use losscape_hessian::analyse;
+use losscape_ts::connect::{Connector, connect_all_to_global};
+use losscape_ts::{
+    Attempt, AttemptOutcome, MinId, PushOffKind, Sink, Toolkit, TsFound, TsParams, survey,
+};
+
+use crate::config::Stage;
+use crate::error::RunError;
+use crate::runner::{Candidate, Event, KnownMinima, LandscapeRun};
+
+/// The name of an attempt in the database's attempts table.
+fn attempt_key(a: &Attempt) -> String {
+    match a {
+        Attempt::Pair { a, b } => format!("pair-{a}-{b}"),
+        Attempt::Mode {
+            minimum,
+            mode,
+            positive,
+        } => {
+            format!("mode-{minimum}-{mode}{}", if *positive { '+' } else { '-' })
+        }
+    }
+}
+
+/// Stores what the searches find, as they find it.
+struct DbSink<'s, 'r> {
+    run: &'s LandscapeRun<'r>,
+    store: &'s mut Store,
+    stage: Stage,
+    minima: KnownMinima,
+    ts: PointSet,
+    ts_ids: Vec<i64>,
+    /// Attempt keys already recorded (by this or an earlier run).
+    tried: HashSet<String>,
+    /// The first database error; once set, every further search is skipped.
+    error: Option<DbError>,
+}
+
+impl<'s, 'r> DbSink<'s, 'r> {
+    fn new(
+        run: &'s LandscapeRun<'r>,
+        store: &'s mut Store,
+        stage: Stage,
+    ) -> Result<Self, RunError> {
+        let minima = KnownMinima::load(store, run.landscape_id)?;
+        let mut ts = PointSet::new();
+        let mut ts_ids = Vec::new();
+        for t in store.transition_states(run.landscape_id)? {
+            ts.push(t.energy, t.coords);
+            ts_ids.push(t.id);
+        }
+        let tried = store
+            .attempts(run.landscape_id, stage.name())?
+            .into_iter()
+            .map(|a| a.key)
+            .collect();
+        Ok(Self {
+            run,
+            store,
+            stage,
+            minima,
+            ts,
+            ts_ids,
+            tried,
+            error: None,
+        })
+    }
+
+    fn stopping(&self) -> bool {
+        self.error.is_some() || self.run.opts.cancelled()
+    }
+
+    fn finish(self) -> Result<(), RunError> {
+        match self.error {
+            Some(e) => Err(e.into()),
+            None if self.run.opts.cancelled() => Err(RunError::Interrupted),
+            None => Ok(()),
+        }
+    }
+
+    fn committed(&self) {
+        self.run.observer.event(&Event::UnitCommitted {
+            stage: self.stage,
+            minima: self.minima.ids.len(),
+            transition_states: self.ts_ids.len(),
+        });
+    }
+}
+
+impl Sink for DbSink<'_, '_> {
+    fn add_minimum(&mut self, energy: f64, coords: &[f64]) -> Option<MinId> {
+        if self.error.is_some() {
+            return None;
+        }
+        let run = self.run;
+        let analysis = analyse(run.model, coords, run.exp.config.checks.zero_eigenvalue);
+        let candidate = Candidate {
+            energy,
+            coords: coords.to_vec(),
+            times_found: 1,
+            analysis,
+        };
+        let minima = &mut self.minima;
+        match self
+            .store
+            .write(|b| run.store_minimum(b, minima, &candidate))
+        {
+            Ok(id) => id.map(|id| id as MinId),
+            Err(e) => {
+                self.error = Some(e);
+                None
+            }
+        }
+    }
+
+    fn add_ts(&mut self, ts: &TsFound, minus: MinId, plus: MinId, kind: PushOffKind) {
+        if self.error.is_some() {
+            return;
+        }
+        let run = self.run;
+        let identity = &run.exp.config.identity;
+        let known = self.ts.find(run.model, identity, ts.energy, &ts.coords);
+        let result = self.store.write(|b| match known {
+            Some(i) => b.add_ts_times_found(self.ts_ids[i], 1).map(|()| None),
+            None => b
+                .insert_ts(&NewTs {
+                    landscape_id: run.landscape_id,
+                    energy: ts.energy,
+                    coords: ts.coords.clone(),
+                    rms_gradient: ts.analysis.rms_gradient,
+                    hessian_index: ts.analysis.index as u32,
+                    negative_eigenvalue: ts.analysis.lowest_eigenvalue,
+                    negative_vector: ts.analysis.lowest_vector().to_vec(),
+                    ln_prod_positive: ts.analysis.ln_prod_positive,
+                    accuracy: run.model.accuracy(&ts.coords),
+                    min1: minus as i64,
+                    min2: plus as i64,
+                    degenerate: kind == PushOffKind::Degenerate || minus == plus,
+                    times_found: 1,
+                    first_run: run.run_id,
+                })
+                .map(Some),
+        });
+        match result {
+            Ok(Some(id)) => {
+                self.ts.push(ts.energy, ts.coords.clone());
+                self.ts_ids.push(id);
+            }
+            Ok(None) => {}
+            Err(e) => self.error = Some(e),
+        }
+    }
+
+    fn already_tried(&mut self, attempt: &Attempt) -> bool {
+        // Once stopping, every attempt reads as done so the search winds down at once.
+        self.stopping() || self.tried.contains(&attempt_key(attempt))
+    }
+
+    fn attempt_done(&mut self, attempt: &Attempt, outcome: &AttemptOutcome) {
+        if self.error.is_some() {
+            return;
+        }
+        let key = attempt_key(attempt);
+        let result = if outcome.transition_states > 0 {
+            "connected"
+        } else {
+            "no transition state"
+        };
+        let detail = serde_json::json!({
+            "candidates": outcome.candidates,
+            "transition_states": outcome.transition_states,
+            "failures": outcome.failures,
+        })
+        .to_string();
+        let run = self.run;
+        let stage = self.stage.name();
+        match self
+            .store
+            .write(|b| b.record_attempt(run.landscape_id, stage, &key, result, &detail, run.run_id))
+        {
+            Ok(()) => {
+                self.tried.insert(key);
+                self.committed();
+            }
+            Err(e) => self.error = Some(e),
+        }
+    }
+}
+
+impl LandscapeRun<'_> {
+    fn toolkit<'t>(
+        &'t self,
+        params: &'t TsParams,
+        quench: &'t losscape_core::Convergence,
+    ) -> Toolkit<'t> {
+        Toolkit {
+            landscape: self.model,
+            minimiser: &*self.exp.minimiser,
+            params,
+            checks: &self.exp.config.checks,
+            identity: &self.exp.config.identity,
+            quench,
+        }
+    }
+
+    /// `connect`: the missing-connection strategy from every minimum to the global minimum.
+    pub(crate) fn connect(&mut self, store: &mut Store, key: &str) -> Result<(), RunError> {
+        let minima = store.minima(self.landscape_id)?;
+        let mut connector = Connector::new();
+        for m in &minima {
+            connector.add_minimum(self.model, m.id as MinId, m.energy, &m.coords);
+        }
+        for t in store.transition_states(self.landscape_id)? {
+            connector.add_connection(t.min1 as MinId, t.min2 as MinId);
+        }
+        self.observer.event(&Event::StageStarted {
+            key,
+            stage: Stage::Connect,
+            units: minima.len().saturating_sub(1),
+            already_done: 0,
+        });
+        let params = self.exp.config.ts_params();
+        let quench = self.exp.config.quench.convergence();
+        let tools = self.toolkit(&params, &quench);
+        let mut sink = DbSink::new(self, store, Stage::Connect)?;
+        // Parameters were validated with the experiment, and every target comes from the
+        // connector itself, so an error here means a bug; it is reported, not hidden.
+        connect_all_to_global(&tools, &mut sink, &mut connector).map_err(|e| {
+            RunError::Minimiser(losscape_core::MinimiseError::External {
+                name: "connect".into(),
+                message: e.to_string(),
+            })
+        })?;
+        sink.finish()
+    }
+
+    /// `survey`: eigenvector-following from every stored minimum along its softest modes.
+    pub(crate) fn survey(&mut self, store: &mut Store, key: &str) -> Result<(), RunError> {
+        // The minima known when the stage starts; those it finds are not surveyed in turn.
+        let minima = store.minima(self.landscape_id)?;
+        let params = self.exp.config.ts_params();
+        let per_minimum = 2 * params.survey.modes;
+        let already = store
+            .attempts(self.landscape_id, Stage::Survey.name())?
+            .len();
+        self.observer.event(&Event::StageStarted {
+            key,
+            stage: Stage::Survey,
+            units: (minima.len() * per_minimum).saturating_sub(already),
+            already_done: already,
+        });
+        let quench = self.exp.config.quench.convergence();
+        let tools = self.toolkit(&params, &quench);
+        let mut sink = DbSink::new(self, store, Stage::Survey)?;
+        for m in &minima {
+            if sink.stopping() {
+                break;
+            }
+            if let Err(e) = survey::run(&tools, &mut sink, m.id as MinId, &m.coords) {
+                return Err(RunError::Minimiser(
+                    losscape_core::MinimiseError::External {
+                        name: "survey".into(),
+                        message: e.to_string(),
+                    },
+                ));
+            }
+        }
+        sink.finish()
+    }
+}
