@@ -193,7 +193,11 @@ fn minima_bits(db: &Path) -> Vec<(String, u64, Vec<u64>)> {
     let mut out = Vec::new();
     for l in store.landscapes().unwrap() {
         for m in store.minima(l.id).unwrap() {
-            out.push((l.key.clone(), m.energy.to_bits(), m.coords.iter().map(|c| c.to_bits()).collect()));
+            out.push((
+                l.key.clone(),
+                m.energy.to_bits(),
+                m.coords.iter().map(|c| c.to_bits()).collect(),
+            ));
         }
     }
     out
@@ -202,10 +206,22 @@ fn minima_bits(db: &Path) -> Vec<(String, u64, Vec<u64>)> {
 #[test]
 fn one_and_two_threads_give_the_same_database() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = write(dir.path(), "tiny.toml", &TINY.replace("chains = 4", "chains = 6"));
+    let cfg = write(
+        dir.path(),
+        "tiny.toml",
+        &TINY.replace("chains = 4", "chains = 6"),
+    );
     for (threads, db) in [("1", "one.db"), ("2", "two.db")] {
         let out = losscape(
-            &["run", cfg.to_str().unwrap(), "--db", db, "--threads", threads, "--quiet"],
+            &[
+                "run",
+                cfg.to_str().unwrap(),
+                "--db",
+                db,
+                "--threads",
+                threads,
+                "--quiet",
+            ],
             dir.path(),
         );
         assert!(out.status.success(), "{}", text(&out));
@@ -223,8 +239,18 @@ fn the_fire_plugin_runs_an_experiment_end_to_end() {
         "{TINY}\n[minimiser]\nkind = \"plugin\"\nname = \"fire\"\ndirs = [{:?}]\n[minimiser.options]\ndt = 0.05\n",
         plugins.display()
     );
-    let cfg = write(dir.path(), "fire.toml", &body.replace("[basin_hopping]", "[quench]\nrms_gradient = 1e-8\n\n[checks]\nrms_gradient = 1e-7\n\n[basin_hopping]"));
-    let out = losscape(&["run", cfg.to_str().unwrap(), "--db", "fire.db", "--quiet"], dir.path());
+    let cfg = write(
+        dir.path(),
+        "fire.toml",
+        &body.replace(
+            "[basin_hopping]",
+            "[quench]\nrms_gradient = 1e-8\n\n[checks]\nrms_gradient = 1e-7\n\n[basin_hopping]",
+        ),
+    );
+    let out = losscape(
+        &["run", cfg.to_str().unwrap(), "--db", "fire.db", "--quiet"],
+        dir.path(),
+    );
     assert!(out.status.success(), "{}", text(&out));
     let store = Store::open_read_only(&dir.path().join("fire.db")).unwrap();
     assert_eq!(store.runs().unwrap()[0].minimiser, "fire");
@@ -234,8 +260,15 @@ fn the_fire_plugin_runs_an_experiment_end_to_end() {
     assert!(minima.iter().any(|m| m.accuracy == 1.0));
 
     // A misspelt plugin option is named before anything runs.
-    let bad = write(dir.path(), "bad.toml", &body.replace("dt = 0.05", "dtt = 0.05"));
-    let out = losscape(&["run", bad.to_str().unwrap(), "--db", "bad.db", "--quiet"], dir.path());
+    let bad = write(
+        dir.path(),
+        "bad.toml",
+        &body.replace("dt = 0.05", "dtt = 0.05"),
+    );
+    let out = losscape(
+        &["run", bad.to_str().unwrap(), "--db", "bad.db", "--quiet"],
+        dir.path(),
+    );
     assert!(!out.status.success());
     assert!(text(&out).contains("dtt"), "{}", text(&out));
     assert!(!dir.path().join("bad.db").exists());
