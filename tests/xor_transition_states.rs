@@ -1,0 +1,90 @@
+//! The acceptance test of the transition-state stages on the XOR landscape: after `connect`
+//! every minimum of N_h = 2, λ = 1e-3 is in one component, and every stored transition state is
+//! a verified index-1 saddle above both its minima that pushes off to exactly them.
+
+use std::path::Path;
+
+use losscape_core::Landscape;
+use losscape_db::Store;
+use losscape_experiment::{Experiment, RunOptions, run};
+use losscape_hessian::analyse;
+use losscape_ts::pushoff;
+
+const CONFIG: &str = r#"
+[experiment]
+name = "xor-ts"
+seed = 11
+stages = ["basin_hopping", "connect", "survey", "connect"]
+
+[landscape]
+n_hidden = [2]
+lambda = [1e-3]
+
+[basin_hopping]
+chains = 6
+steps = 150
+max_without_new = 60
+"#;
+
+#[test]
+fn xor_h2_minima_are_connected_by_verified_transition_states() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = Experiment::from_text(CONFIG.into(), Path::new("xor-ts.toml")).unwrap();
+    let mut store = Store::open(&dir.path().join("xor.db")).unwrap();
+    let summaries = run(&exp, &mut store, &RunOptions::default(), &()).unwrap();
+    assert_eq!(summaries.len(), 1);
+    let s = &summaries[0];
+    assert!(s.minima_by_structure >= 3, "{s:?}");
+    assert!(s.transition_states >= s.minima_by_structure - 1, "{s:?}");
+    assert_eq!(s.components, 1, "all minima in one component: {s:?}");
+
+    let model = exp.perceptron(&exp.config.landscapes()[0]).unwrap();
+    let landscape = &store.landscapes().unwrap()[0];
+    let minima = store.minima(landscape.id).unwrap();
+    let energy = |id: i64| {
+        minima
+            .iter()
+            .find(|m| m.id == id)
+            .map(|m| m.energy)
+            .unwrap()
+    };
+    let coords = |id: i64| &minima.iter().find(|m| m.id == id).unwrap().coords;
+    let quench = exp.config.quench.convergence();
+    for t in store.transition_states(landscape.id).unwrap() {
+        let a = analyse(&model, &t.coords, exp.config.checks.zero_eigenvalue);
+        assert_eq!(a.index, 1, "ts {} index", t.id);
+        assert_eq!(a.zero_modes, 0, "ts {} zero modes", t.id);
+        assert!(a.rms_gradient <= 1e-9, "ts {} rms {}", t.id, a.rms_gradient);
+        assert_eq!(t.hessian_index, 1);
+        assert!(
+            t.energy > energy(t.min1) && t.energy > energy(t.min2),
+            "ts {} below a minimum",
+            t.id
+        );
+
+        let push = pushoff::run(
+            &model,
+            &*exp.minimiser,
+            &t.coords,
+            t.energy,
+            a.lowest_vector(),
+            &exp.config.pushoff,
+            &quench,
+            &exp.config.identity,
+        )
+        .unwrap();
+        let sides = [&push.connects.minus, &push.connects.plus];
+        for end in [t.min1, t.min2] {
+            let reached = sides.iter().any(|q| {
+                (q.energy - energy(end)).abs() < 1e-7
+                    && model.aligned_distance(coords(end), &q.coords) < 1e-3
+            });
+            assert!(reached, "ts {} does not push off to minimum {end}", t.id);
+        }
+        if t.degenerate {
+            assert_eq!(t.min1, t.min2);
+        } else {
+            assert_ne!(t.min1, t.min2);
+        }
+    }
+}
