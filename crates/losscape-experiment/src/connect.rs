@@ -13,8 +13,10 @@ use losscape_db::{DbError, NewTs, Store};
 use losscape_hessian::analyse;
 use losscape_ts::connect::{Connector, connect_all_to_global};
 use losscape_ts::{
-    Attempt, AttemptOutcome, MinId, PushOffKind, Sink, Toolkit, TsFound, TsParams, survey,
+    Attempt, AttemptOutcome, Executor, MinId, PushOffKind, Refined, Sequential, Sink, Toolkit,
+    TsFound, TsParams, survey,
 };
+use rayon::prelude::*;
 
 use crate::config::Stage;
 use crate::error::RunError;
@@ -199,13 +201,37 @@ impl Sink for DbSink<'_, '_> {
     }
 }
 
+/// Runs the refinements of one attempt on the run's worker threads. `collect` on an indexed
+/// parallel iterator keeps index order, so results do not depend on the thread count.
+struct Parallel(rayon::ThreadPool);
+
+impl Executor for Parallel {
+    fn refine_all(
+        &self,
+        n: usize,
+        job: &(dyn Fn(usize) -> Result<Refined, String> + Sync),
+    ) -> Vec<Result<Refined, String>> {
+        self.0.install(|| (0..n).into_par_iter().map(job).collect())
+    }
+}
+
+/// The executor for `threads` workers (sequential for one, or if no pool can be built).
+fn executor(threads: usize) -> Box<dyn Executor> {
+    match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+        Ok(pool) if threads > 1 => Box::new(Parallel(pool)),
+        _ => Box::new(Sequential),
+    }
+}
+
 impl LandscapeRun<'_> {
     fn toolkit<'t>(
         &'t self,
         params: &'t TsParams,
         quench: &'t losscape_core::Convergence,
+        executor: &'t dyn Executor,
     ) -> Toolkit<'t> {
         Toolkit {
+            executor,
             landscape: self.model,
             minimiser: &*self.exp.minimiser,
             params,
@@ -233,7 +259,8 @@ impl LandscapeRun<'_> {
         });
         let params = self.exp.config.ts_params();
         let quench = self.exp.config.quench.convergence();
-        let tools = self.toolkit(&params, &quench);
+        let executor = executor(self.opts.worker_count());
+        let tools = self.toolkit(&params, &quench, &*executor);
         let mut sink = DbSink::new(self, store, Stage::Connect)?;
         // Parameters were validated with the experiment, and every target comes from the
         // connector itself, so an error here means a bug; it is reported, not hidden.
@@ -262,7 +289,8 @@ impl LandscapeRun<'_> {
             already_done: already,
         });
         let quench = self.exp.config.quench.convergence();
-        let tools = self.toolkit(&params, &quench);
+        let executor = executor(self.opts.worker_count());
+        let tools = self.toolkit(&params, &quench, &*executor);
         let mut sink = DbSink::new(self, store, Stage::Survey)?;
         for m in &minima {
             if sink.stopping() {

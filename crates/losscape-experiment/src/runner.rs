@@ -89,7 +89,7 @@ impl RunOptions<'_> {
         self.cancel.is_some_and(|c| c.load(Ordering::Relaxed))
     }
 
-    fn worker_count(&self) -> usize {
+    pub(crate) fn worker_count(&self) -> usize {
         if self.threads == 0 {
             std::thread::available_parallelism().map_or(1, |n| n.get())
         } else {

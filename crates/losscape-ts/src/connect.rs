@@ -18,7 +18,7 @@ use std::collections::{HashMap, HashSet};
 use losscape_core::Landscape;
 use serde::{Deserialize, Serialize};
 
-use crate::{Attempt, AttemptOutcome, MinId, Sink, Toolkit, dneb, refine_and_store};
+use crate::{Attempt, AttemptOutcome, MinId, Sink, Toolkit, dneb, refine_and_store_all};
 
 /// How an unjoined pair's aligned distance `d` turns into an edge cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -384,20 +384,17 @@ fn attempt_pair(
             return outcome;
         }
     };
-    let mut found = Vec::new();
-    for &k in band
+    let starts: Vec<(&[f64], Option<&[f64]>)> = band
         .maxima
         .iter()
         .take(tools.params.connect.candidates_per_band)
-    {
-        if let Some(s) =
-            refine_and_store(tools, sink, &band.images[k], None, &mut outcome, &mut found)
-        {
-            let c = &s.push.connects;
-            connector.add_minimum(tools.landscape, s.minus, c.minus.energy, &c.minus.coords);
-            connector.add_minimum(tools.landscape, s.plus, c.plus.energy, &c.plus.coords);
-            connector.add_connection(s.minus, s.plus);
-        }
+        .map(|&k| (band.images[k].as_slice(), None))
+        .collect();
+    for s in refine_and_store_all(tools, sink, &starts, &mut outcome) {
+        let c = &s.push.connects;
+        connector.add_minimum(tools.landscape, s.minus, c.minus.energy, &c.minus.coords);
+        connector.add_minimum(tools.landscape, s.plus, c.plus.energy, &c.plus.coords);
+        connector.add_connection(s.minus, s.plus);
     }
     outcome
 }

@@ -85,6 +85,8 @@ pub struct Toolkit<'a> {
     pub identity: &'a Identity,
     /// Convergence of the push-off quenches (database minima need a tight tolerance).
     pub quench: &'a Convergence,
+    /// How the independent refinements of one attempt are run ([`Sequential`] or parallel).
+    pub executor: &'a dyn Executor,
 }
 
 /// One unit of work of [`connect`] or [`survey`], as named to the [`Sink`].
@@ -156,51 +158,62 @@ pub trait Sink {
     }
 }
 
-/// A transition state handed to the sink, with the minima it joins.
-pub(crate) struct Stored {
-    pub(crate) minus: MinId,
-    pub(crate) plus: MinId,
-    pub(crate) push: PushOff,
+/// A candidate refined into a verified transition state and pushed off to two minima, not yet
+/// handed to any sink.
+#[derive(Debug, Clone)]
+pub struct Refined {
+    /// The verified transition state.
+    pub ts: TsFound,
+    /// Its push-off (kind `Distinct` or `Degenerate`, both quenches converged).
+    pub push: PushOff,
 }
 
-/// Refines a candidate with EF, pushes off, and hands the results to the sink. Returns what was
-/// stored; failures are appended to `outcome`. `found` lists the saddles already found in the
-/// current attempt, so two candidates converging to one saddle are pushed off only once.
-pub(crate) fn refine_and_store(
+/// Runs independent refinements (EF + push-off from several starting points).
+///
+/// The searches stay free of threads; the caller decides how the refinements of one attempt
+/// are spread over cores. Results must come back in index order, which is what keeps a run's
+/// outcome independent of the number of threads.
+pub trait Executor: Sync {
+    /// Returns `[job(0), job(1), ..., job(n - 1)]`.
+    fn refine_all(
+        &self,
+        n: usize,
+        job: &(dyn Fn(usize) -> Result<Refined, String> + Sync),
+    ) -> Vec<Result<Refined, String>>;
+}
+
+/// Runs every refinement on the calling thread, in order.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sequential;
+
+impl Executor for Sequential {
+    fn refine_all(
+        &self,
+        n: usize,
+        job: &(dyn Fn(usize) -> Result<Refined, String> + Sync),
+    ) -> Vec<Result<Refined, String>> {
+        (0..n).map(job).collect()
+    }
+}
+
+/// Refines `start` with hybrid EF (following `guide` while the index is 0), then pushes off.
+/// The error says why the candidate gave no usable transition state.
+pub fn refine(
     tools: &Toolkit<'_>,
-    sink: &mut dyn Sink,
     start: &[f64],
     guide: Option<&[f64]>,
-    outcome: &mut AttemptOutcome,
-    found: &mut Vec<(f64, Vec<f64>)>,
-) -> Option<Stored> {
+) -> Result<Refined, String> {
     let l = tools.landscape;
-    outcome.candidates += 1;
-    let ts = match ef::run_guided(
+    let ts = ef::run_guided(
         l,
         tools.minimiser,
         start,
         guide,
         &tools.params.ef,
         tools.checks,
-    ) {
-        Ok(ts) => ts,
-        Err(e) => {
-            outcome.failures.push(format!("ef: {e}"));
-            return None;
-        }
-    };
-    if found
-        .iter()
-        .any(|(e, x)| tools.identity.same(l, *e, x, ts.energy, &ts.coords))
-    {
-        outcome
-            .failures
-            .push("ef: transition state already found in this attempt".into());
-        return None;
-    }
-    found.push((ts.energy, ts.coords.clone()));
-    let push = match pushoff::run(
+    )
+    .map_err(|e| format!("ef: {e}"))?;
+    let push = pushoff::run(
         l,
         tools.minimiser,
         &ts.coords,
@@ -209,27 +222,72 @@ pub(crate) fn refine_and_store(
         &tools.params.pushoff,
         tools.quench,
         tools.identity,
-    ) {
-        Ok(p) => p,
+    )
+    .map_err(|e| format!("push-off: {e}"))?;
+    match push.kind {
+        PushOffKind::Distinct | PushOffKind::Degenerate => {}
+        other => return Err(format!("push-off: {other:?}")),
+    }
+    if !(push.connects.minus.converged && push.connects.plus.converged) {
+        return Err("push-off: a quench did not converge".into());
+    }
+    Ok(Refined { ts, push })
+}
+
+/// A transition state handed to the sink, with the minima it joins.
+pub(crate) struct Stored {
+    pub(crate) minus: MinId,
+    pub(crate) plus: MinId,
+    pub(crate) push: PushOff,
+}
+
+/// Refines every start (through the toolkit's executor) and hands the results to the sink in
+/// order. A saddle found twice within one attempt is stored once. Failures are appended to
+/// `outcome`; returns what was stored.
+pub(crate) fn refine_and_store_all(
+    tools: &Toolkit<'_>,
+    sink: &mut dyn Sink,
+    starts: &[(&[f64], Option<&[f64]>)],
+    outcome: &mut AttemptOutcome,
+) -> Vec<Stored> {
+    let results = tools
+        .executor
+        .refine_all(starts.len(), &|i| refine(tools, starts[i].0, starts[i].1));
+    let mut found = Vec::new();
+    results
+        .into_iter()
+        .filter_map(|r| store_refined(tools, sink, r, outcome, &mut found))
+        .collect()
+}
+
+/// Hands one refinement to the sink unless it failed or its saddle is already in `found`.
+pub(crate) fn store_refined(
+    tools: &Toolkit<'_>,
+    sink: &mut dyn Sink,
+    result: Result<Refined, String>,
+    outcome: &mut AttemptOutcome,
+    found: &mut Vec<(f64, Vec<f64>)>,
+) -> Option<Stored> {
+    outcome.candidates += 1;
+    let r = match result {
+        Ok(r) => r,
         Err(e) => {
-            outcome.failures.push(format!("push-off: {e}"));
+            outcome.failures.push(e);
             return None;
         }
     };
-    match push.kind {
-        PushOffKind::Distinct | PushOffKind::Degenerate => {}
-        other => {
-            outcome.failures.push(format!("push-off: {other:?}"));
-            return None;
-        }
-    }
-    if !(push.connects.minus.converged && push.connects.plus.converged) {
+    let l = tools.landscape;
+    if found
+        .iter()
+        .any(|(e, x)| tools.identity.same(l, *e, x, r.ts.energy, &r.ts.coords))
+    {
         outcome
             .failures
-            .push("push-off: a quench did not converge".into());
+            .push("ef: transition state already found in this attempt".into());
         return None;
     }
-    let c = &push.connects;
+    found.push((r.ts.energy, r.ts.coords.clone()));
+    let c = &r.push.connects;
     let Some(minus) = sink.add_minimum(c.minus.energy, &c.minus.coords) else {
         outcome
             .failures
@@ -242,7 +300,11 @@ pub(crate) fn refine_and_store(
             .push("push-off: plus minimum refused by the caller".into());
         return None;
     };
-    sink.add_ts(&ts, minus, plus, push.kind);
+    sink.add_ts(&r.ts, minus, plus, r.push.kind);
     outcome.transition_states += 1;
-    Some(Stored { minus, plus, push })
+    Some(Stored {
+        minus,
+        plus,
+        push: r.push,
+    })
 }

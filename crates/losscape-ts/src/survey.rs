@@ -12,7 +12,7 @@ use losscape_hessian::analyse;
 use serde::{Deserialize, Serialize};
 
 use crate::dneb::positive;
-use crate::{Attempt, AttemptOutcome, MinId, Sink, Toolkit, refine_and_store};
+use crate::{Attempt, AttemptOutcome, MinId, Sink, Toolkit, refine, store_refined};
 
 /// Survey settings. `Default` holds the defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -93,9 +93,8 @@ pub fn run(
         return Err(SurveyError::NonFinite);
     }
     let mut report = SurveyReport::default();
-    let mut found = Vec::new();
-    let mut start = vec![0.0; n];
-    let mut guide = vec![0.0; n];
+    // The attempts still to make, with their starting points and guiding modes.
+    let mut pending = Vec::new();
     for mode in 0..params.modes.min(n) {
         for positive in [true, false] {
             let attempt = Attempt::Mode {
@@ -106,20 +105,25 @@ pub fn run(
             if sink.already_tried(&attempt) {
                 continue;
             }
-            report.attempts += 1;
-            let sign = if positive { 1.0 } else { -1.0 };
-            guide.copy_from_slice(a.spectrum.vector(mode));
-            vec::scale(sign, &mut guide);
-            start.copy_from_slice(coords);
+            let mut guide = a.spectrum.vector(mode).to_vec();
+            vec::scale(if positive { 1.0 } else { -1.0 }, &mut guide);
+            let mut start = coords.to_vec();
             vec::axpy(params.displacement, &guide, &mut start);
-            let mut outcome = AttemptOutcome::default();
-            if refine_and_store(tools, sink, &start, Some(&guide), &mut outcome, &mut found)
-                .is_some()
-            {
-                report.transition_states += 1;
-            }
-            sink.attempt_done(&attempt, &outcome);
+            pending.push((attempt, start, guide));
         }
+    }
+    // The searches are independent: refine them together, then store in attempt order.
+    let results = tools.executor.refine_all(pending.len(), &|i| {
+        refine(tools, &pending[i].1, Some(&pending[i].2))
+    });
+    let mut found = Vec::new();
+    for ((attempt, _, _), result) in pending.iter().zip(results) {
+        report.attempts += 1;
+        let mut outcome = AttemptOutcome::default();
+        if store_refined(tools, sink, result, &mut outcome, &mut found).is_some() {
+            report.transition_states += 1;
+        }
+        sink.attempt_done(attempt, &outcome);
     }
     Ok(report)
 }

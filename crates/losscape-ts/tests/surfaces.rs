@@ -87,6 +87,7 @@ fn toolkit<'a>(
         checks,
         identity,
         quench: &QUENCH,
+        executor: &losscape_ts::Sequential,
     }
 }
 
