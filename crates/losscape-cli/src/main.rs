@@ -3,6 +3,7 @@
 //! The binary is a thin edge: it parses arguments, opens the database, shows progress and
 //! prints tables. Everything else lives in the library crates.
 
+mod analyse;
 mod progress;
 mod read;
 
@@ -81,6 +82,92 @@ enum Command {
         #[arg(long)]
         landscape: String,
     },
+    /// Draw the disconnectivity graph of one landscape as SVG, coloured by training accuracy.
+    Graph {
+        /// Database file.
+        db: PathBuf,
+        /// The landscape to draw.
+        #[arg(long)]
+        landscape: String,
+        /// Output SVG file.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Number of energy levels.
+        #[arg(long, default_value_t = 20)]
+        levels: usize,
+        /// Only minima with energies in [LO, HI]; the levels span this window.
+        #[arg(long, num_args = 2, value_names = ["LO", "HI"], allow_negative_numbers = true)]
+        window: Option<Vec<f64>>,
+        /// Show only the N lowest minima.
+        #[arg(long, value_name = "N")]
+        lowest: Option<usize>,
+    },
+    /// The counts table (Markdown on the terminal, optionally CSV to a file).
+    Counts {
+        /// Database file.
+        db: PathBuf,
+        /// Also write the table as CSV here.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+    },
+    /// Export stored points in another program's format.
+    #[command(subcommand)]
+    Export(analyse::Export),
+    /// Import points written by another program (re-analysed before they are stored).
+    #[command(subcommand)]
+    Import(analyse::Import),
+    /// Training accuracy of every stored point under Gaussian noise on the inputs.
+    Sensitivity {
+        /// Database file.
+        db: PathBuf,
+        /// Only this landscape.
+        #[arg(long)]
+        landscape: Option<String>,
+        #[command(flatten)]
+        args: analyse::SensitivityArgs,
+    },
+    /// Pad the stationary points of an N_h landscape into the N_h + 1 landscape and check them.
+    Embedding {
+        /// Database file.
+        db: PathBuf,
+        /// The N_h landscape.
+        #[arg(long)]
+        from: String,
+        /// The N_h + 1 landscape (same λ).
+        #[arg(long)]
+        to: String,
+    },
+    /// Basins of attraction of the landscapes of an experiment file, per minimiser.
+    Basins {
+        /// Experiment file (TOML).
+        config: PathBuf,
+        /// Only this landscape of the file's grid.
+        #[arg(long)]
+        landscape: Option<String>,
+        #[command(flatten)]
+        args: analyse::BasinsArgs,
+    },
+    /// Write the full report of a database: index.html, CSV tables, SVG figures, provenance.
+    Report {
+        /// Database file.
+        db: PathBuf,
+        /// Output folder (created if needed).
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Page title.
+        #[arg(long)]
+        title: Option<String>,
+        #[command(flatten)]
+        sensitivity: analyse::SensitivityArgs,
+        #[command(flatten)]
+        basins: analyse::BasinsArgs,
+        /// Leave out the basins of attraction.
+        #[arg(long)]
+        no_basins: bool,
+        /// A line for the provenance (repeatable), e.g. the machine a reproduction ran on.
+        #[arg(long)]
+        note: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -134,6 +221,37 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             to,
             landscape,
         } => read::path(&open_existing(&db)?, &landscape, from, to),
+        Command::Graph {
+            db,
+            landscape,
+            output,
+            levels,
+            window,
+            lowest,
+        } => analyse::graph(&db, &landscape, &output, levels, window.as_deref(), lowest),
+        Command::Counts { db, csv } => analyse::counts(&db, csv.as_deref()),
+        Command::Export(cmd) => analyse::export(&cmd),
+        Command::Import(cmd) => analyse::import(&cmd),
+        Command::Sensitivity {
+            db,
+            landscape,
+            args,
+        } => analyse::sensitivity_cmd(&db, landscape.as_deref(), &args),
+        Command::Embedding { db, from, to } => analyse::embedding_cmd(&db, &from, &to),
+        Command::Basins {
+            config,
+            landscape,
+            args,
+        } => analyse::basins_cmd(&config, landscape.as_deref(), &args),
+        Command::Report {
+            db,
+            output,
+            title,
+            sensitivity,
+            basins,
+            no_basins,
+            note,
+        } => analyse::report(&db, &output, title, &sensitivity, &basins, no_basins, note),
     }
 }
 

@@ -52,7 +52,7 @@ impl Observer for Bars {
                     ProgressDrawTarget::stderr(),
                 );
                 let style = ProgressStyle::with_template(
-                    "{prefix:>22} {msg:<14} [{bar:30}] {pos}/{len} {elapsed_precise}",
+                    "{prefix:>22} {msg:<24} [{bar:30}] {pos}/{len} {elapsed_precise}",
                 )
                 .map(|s| s.progress_chars("=> "))
                 .unwrap_or_else(|_| ProgressStyle::default_bar());
@@ -67,14 +67,15 @@ impl Observer for Bars {
                 *self.bar.borrow_mut() = Some(bar);
             }
             Event::UnitCommitted {
+                stage,
                 minima,
                 transition_states,
-                ..
             } => {
                 if let Some(bar) = self.bar.borrow().as_ref() {
                     bar.inc(1);
+                    // Connection work grows as new minima appear, so the length follows.
                     bar.set_length(bar.length().unwrap_or(0).max(bar.position()));
-                    let _ = (minima, transition_states);
+                    bar.set_message(format!("{} {minima}m {transition_states}ts", stage.name()));
                 }
             }
             Event::LandscapeFinished(s) => {

@@ -1,0 +1,327 @@
+//! Analysis commands: graph, counts, export/import, sensitivity, embedding, basins, report.
+//! Each parses nothing itself: it takes the parsed arguments, calls losscape-report and prints.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+use losscape_analysis::counts::{counts_csv, counts_markdown};
+use losscape_analysis::disconnectivity::DisconnectivityOptions;
+use losscape_analysis::embedding::{embedding_markdown, embedding_summary};
+use losscape_analysis::sensitivity::SensitivityOptions;
+use losscape_core::Convergence;
+use losscape_db::Store;
+use losscape_experiment::Config;
+use losscape_report::analyses::{
+    BasinsOptions, basins, basins_table, config_landscapes, counts_rows, embedding, graph_svg,
+    load_minimisers, sensitivity,
+};
+use losscape_report::data::{LandscapeData, StoredExperiment, read_landscapes, select_one};
+use losscape_report::exchange::{ImportOptions, export_pathsample, import_pathsample};
+use losscape_report::report::{ReportOptions, findings_text, write_report};
+
+/// `losscape export FORMAT ...`.
+#[derive(Subcommand)]
+pub enum Export {
+    /// PATHSAMPLE files (min.data, ts.data, points.min, points.ts) of one landscape.
+    Pathsample {
+        /// Database file.
+        db: PathBuf,
+        /// The landscape to export.
+        #[arg(long)]
+        landscape: String,
+        /// Folder to write the files into (created if needed).
+        #[arg(long)]
+        dir: PathBuf,
+    },
+}
+
+/// `losscape import FORMAT ...`.
+#[derive(Subcommand)]
+pub enum Import {
+    /// PATHSAMPLE files; every point is re-analysed in the given network before it is stored.
+    Pathsample {
+        /// Folder holding min.data, ts.data, points.min and points.ts.
+        dir: PathBuf,
+        /// Database file (created if needed).
+        #[arg(long)]
+        db: PathBuf,
+        /// Landscape key to store the points under (created if needed; must hold no minima).
+        #[arg(long)]
+        landscape: String,
+        /// Hidden units of the network the points belong to.
+        #[arg(long)]
+        n_hidden: usize,
+        /// L2 penalty of that network.
+        #[arg(long)]
+        lambda: f64,
+    },
+}
+
+/// Sensitivity measurement options shared by `sensitivity` and `report`.
+#[derive(Args)]
+pub struct SensitivityArgs {
+    /// Noise levels (standard deviations added to every input feature), comma separated.
+    #[arg(long, value_delimiter = ',', default_values_t = [0.05, 0.1, 0.2, 0.5])]
+    pub sigmas: Vec<f64>,
+    /// Noisy copies of the data set per point and noise level.
+    #[arg(long, default_value_t = 200)]
+    pub samples: usize,
+}
+
+/// Basins-of-attraction options shared by `basins` and `report`.
+#[derive(Args)]
+pub struct BasinsArgs {
+    /// Random starts per landscape (the same starts for every minimiser).
+    #[arg(long, default_value_t = 100)]
+    pub starts: usize,
+    /// Minimisers, comma separated: lbfgs, or the name of an optimiser plugin (fire, adam, ...).
+    #[arg(long, value_delimiter = ',', default_value = "lbfgs")]
+    pub minimisers: Vec<String>,
+    /// Folder to search for plugins (repeatable); the binary's own folder is searched last.
+    #[arg(long)]
+    pub plugin_dir: Vec<PathBuf>,
+    /// RMS gradient at which a quench counts as converged.
+    #[arg(long, default_value_t = 1e-6)]
+    pub rms_gradient: f64,
+    /// Iteration budget of one quench.
+    #[arg(long, default_value_t = 20_000)]
+    pub max_iterations: usize,
+    /// Identify end points as they are, without polishing them with L-BFGS to the config's
+    /// quench tolerance first (may count one minimum several times on soft landscapes).
+    #[arg(long)]
+    pub no_polish: bool,
+}
+
+impl BasinsArgs {
+    fn options(&self, seed: u64) -> BasinsOptions {
+        BasinsOptions {
+            starts: self.starts,
+            minimisers: self.minimisers.clone(),
+            plugin_dirs: self.plugin_dir.clone(),
+            convergence: Convergence {
+                rms_gradient: self.rms_gradient,
+                max_iterations: self.max_iterations,
+            },
+            seed,
+            polish: !self.no_polish,
+        }
+    }
+}
+
+fn open(path: &Path) -> Result<Store> {
+    Store::open_read_only(path).with_context(|| format!("cannot read database {}", path.display()))
+}
+
+fn write(path: &Path, text: &str) -> Result<()> {
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn one_landscape(store: &Store, key: &str) -> Result<(StoredExperiment, LandscapeData)> {
+    let exp = StoredExperiment::read(store)?;
+    let row = select_one(store, key)?;
+    let data = LandscapeData::read(store, &exp, &row)?;
+    Ok((exp, data))
+}
+
+/// `losscape graph DB --landscape KEY -o FILE.svg`.
+pub fn graph(
+    db: &Path,
+    key: &str,
+    output: &Path,
+    levels: usize,
+    window: Option<&[f64]>,
+    lowest: Option<usize>,
+) -> Result<ExitCode> {
+    let store = open(db)?;
+    let (_, l) = one_landscape(&store, key)?;
+    let energy_window = match window {
+        None => None,
+        Some(&[lo, hi]) => Some([lo, hi]),
+        Some(_) => bail!("--window needs two energies, LO and HI"),
+    };
+    let svg = graph_svg(
+        &l,
+        &DisconnectivityOptions {
+            levels,
+            energy_window,
+            keep_lowest: lowest,
+        },
+    )?;
+    write(output, &svg)?;
+    println!(
+        "{}: disconnectivity graph of {} ({} minima, {} transition states)",
+        output.display(),
+        key,
+        l.minima.len(),
+        l.ts.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `losscape counts DB [--csv FILE]`.
+pub fn counts(db: &Path, csv: Option<&Path>) -> Result<ExitCode> {
+    let store = open(db)?;
+    let exp = StoredExperiment::read(&store)?;
+    let landscapes = read_landscapes(&store, &exp, None)?;
+    let rows = counts_rows(&landscapes, exp.config.identity.energy_tolerance);
+    print!("{}", counts_markdown(&rows));
+    if let Some(path) = csv {
+        write(path, &counts_csv(&rows))?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `losscape export ...`.
+pub fn export(cmd: &Export) -> Result<ExitCode> {
+    match cmd {
+        Export::Pathsample { db, landscape, dir } => {
+            let store = open(db)?;
+            let (_, l) = one_landscape(&store, landscape)?;
+            let s = export_pathsample(&l, dir)?;
+            println!(
+                "{}: {} minima, {} transition states of {landscape} in PATHSAMPLE format",
+                dir.display(),
+                s.minima,
+                s.transition_states
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// `losscape import ...`.
+pub fn import(cmd: &Import) -> Result<ExitCode> {
+    match cmd {
+        Import::Pathsample {
+            dir,
+            db,
+            landscape,
+            n_hidden,
+            lambda,
+        } => {
+            let mut store = Store::open(db)?;
+            let checks = losscape_hessian::Checks::default();
+            let s = import_pathsample(
+                &mut store,
+                dir,
+                &ImportOptions {
+                    key: landscape.clone(),
+                    n_hidden: *n_hidden,
+                    lambda: *lambda,
+                    energy_tolerance: 1e-8,
+                    rms_gradient: checks.rms_gradient.max(1e-8),
+                    zero_eigenvalue: checks.zero_eigenvalue,
+                    command: std::env::args().collect::<Vec<_>>().join(" "),
+                    program_version: env!("CARGO_PKG_VERSION").to_string(),
+                },
+            )?;
+            println!(
+                "imported {} minima and {} transition states ({} degenerate) into {landscape} of \
+                 {}; largest energy difference from the files {:.2e}",
+                s.minima,
+                s.transition_states,
+                s.degenerate,
+                db.display(),
+                s.max_energy_difference
+            );
+            for w in &s.warnings {
+                eprintln!("warning: {w}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// `losscape sensitivity DB`.
+pub fn sensitivity_cmd(db: &Path, key: Option<&str>, args: &SensitivityArgs) -> Result<ExitCode> {
+    let store = open(db)?;
+    let exp = StoredExperiment::read(&store)?;
+    let landscapes = read_landscapes(&store, &exp, key)?;
+    let opts = SensitivityOptions {
+        sigmas: args.sigmas.clone(),
+        samples: args.samples,
+        seed: exp.config.experiment.seed,
+    };
+    for r in sensitivity(&landscapes, &opts)? {
+        println!("# {}\n", r.key);
+        println!("{}", r.table.to_markdown());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `losscape embedding DB --from KEY --to KEY`.
+pub fn embedding_cmd(db: &Path, from: &str, to: &str) -> Result<ExitCode> {
+    let store = open(db)?;
+    let exp = StoredExperiment::read(&store)?;
+    let small = LandscapeData::read(&store, &exp, &select_one(&store, from)?)?;
+    let large = LandscapeData::read(&store, &exp, &select_one(&store, to)?)?;
+    let pair = embedding(&small, &large, &exp.config.identity)?;
+    print!("{}", embedding_markdown(&pair.rows));
+    let (n, stationary, agrees, found) = embedding_summary(&pair.rows);
+    println!(
+        "\n{from} -> {to}: {n} points; stationary after padding {stationary}; index as \
+         predicted {agrees}; found among the points of {to}: {found}"
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `losscape basins CONFIG`.
+pub fn basins_cmd(config: &Path, key: Option<&str>, args: &BasinsArgs) -> Result<ExitCode> {
+    let text = std::fs::read_to_string(config)
+        .with_context(|| format!("cannot read {}", config.display()))?;
+    let cfg = Config::parse(&text, config)?;
+    let data = losscape_report::data::dataset(&cfg, config)?;
+    let models = config_landscapes(&cfg, &data, key)?;
+    let opts = args.options(cfg.experiment.seed);
+    let minimisers = load_minimisers(&cfg, &opts)?;
+    let results = basins(&models, &minimisers, &cfg, &opts);
+    print!("{}", basins_table(&results).to_markdown());
+    for r in &results {
+        for m in &r.report.minimisers {
+            if let Some(e) = &m.first_error {
+                eprintln!("{} / {}: first error: {e}", r.key, m.name);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `losscape report DB -o DIR`.
+pub fn report(
+    db: &Path,
+    dir: &Path,
+    title: Option<String>,
+    sens: &SensitivityArgs,
+    basins_args: &BasinsArgs,
+    no_basins: bool,
+    notes: Vec<String>,
+) -> Result<ExitCode> {
+    let store = open(db)?;
+    let opts = ReportOptions {
+        title: title.unwrap_or_else(|| format!("losscape report: {}", db.display())),
+        sensitivity: SensitivityOptions {
+            sigmas: sens.sigmas.clone(),
+            samples: sens.samples,
+            seed: 0, // replaced by the experiment's seed
+        },
+        basins: (!no_basins).then(|| basins_args.options(0)),
+        notes,
+        program_version: env!("CARGO_PKG_VERSION").to_string(),
+        ..ReportOptions::default()
+    };
+    let summary = write_report(&store, dir, &opts)?;
+    print!("{}", findings_text(&summary.findings));
+    for s in &summary.skipped {
+        eprintln!("skipped: {s}");
+    }
+    println!(
+        "\nwrote {} files into {} (open {})",
+        summary.files.len(),
+        dir.display(),
+        dir.join("index.html").display()
+    );
+    Ok(ExitCode::SUCCESS)
+}

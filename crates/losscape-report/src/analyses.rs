@@ -1,0 +1,399 @@
+//! The analyses of losscape-analysis and losscape-basins, fed from a database.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use losscape_analysis::Table;
+use losscape_analysis::counts::CountsRow;
+use losscape_analysis::disconnectivity::{
+    DisconnectivityGraph, DisconnectivityOptions, SvgOptions,
+};
+use losscape_analysis::embedding::{EmbeddingOptions, EmbeddingRow, embed_points};
+use losscape_analysis::sensitivity::{
+    PointSensitivity, SensitivityOptions, SensitivityTable, measure, summarise,
+};
+use losscape_basins::{BasinsReport, basins_of_attraction};
+use losscape_core::{Convergence, Minimiser};
+use losscape_experiment::Config;
+use losscape_experiment::config::MinimiserSection;
+use losscape_lbfgs::{Lbfgs, LbfgsParams};
+use losscape_model::{Dataset, Perceptron};
+use losscape_plugin_host::{PluginMinimiser, PluginSpec};
+
+use crate::ReportError;
+use crate::data::LandscapeData;
+
+/// One counts row per landscape, with the stored identity rule's energy tolerance.
+pub fn counts_rows(landscapes: &[LandscapeData], energy_tolerance: f64) -> Vec<CountsRow> {
+    landscapes
+        .iter()
+        .map(|l| {
+            CountsRow::from_points(l.n_hidden(), l.lambda(), &l.minima, &l.ts, energy_tolerance)
+        })
+        .collect()
+}
+
+/// The disconnectivity graph of one landscape as an SVG document, branches coloured by
+/// training accuracy (with a legend).
+pub fn graph_svg(l: &LandscapeData, opts: &DisconnectivityOptions) -> Result<String, ReportError> {
+    let graph = DisconnectivityGraph::build(&l.minima, &l.ts, opts)?;
+    Ok(graph.to_svg(&SvgOptions {
+        title: format!(
+            "{}: N_h = {}, λ = {:e} ({} minima, {} transition states)",
+            l.row.key,
+            l.n_hidden(),
+            l.lambda(),
+            l.minima.len(),
+            l.ts.len()
+        ),
+        ..SvgOptions::default()
+    }))
+}
+
+/// The sensitivity measurement of one landscape.
+#[derive(Debug, Clone)]
+pub struct LandscapeSensitivity {
+    /// Landscape key.
+    pub key: String,
+    /// Every point's measurement (minima first).
+    pub points: Vec<PointSensitivity>,
+    /// Summary by kind and energy quartile.
+    pub table: SensitivityTable,
+}
+
+/// Measures the training accuracy of every stored point under input noise, per landscape.
+pub fn sensitivity(
+    landscapes: &[LandscapeData],
+    opts: &SensitivityOptions,
+) -> Result<Vec<LandscapeSensitivity>, ReportError> {
+    landscapes
+        .iter()
+        .map(|l| {
+            let points = measure(&l.model, &l.minima, &l.ts, opts)?;
+            let table = summarise(&points, &opts.sigmas, 4);
+            Ok(LandscapeSensitivity {
+                key: l.row.key.clone(),
+                points,
+                table,
+            })
+        })
+        .collect()
+}
+
+/// The sensitivity summaries of several landscapes in one table (a `landscape` column first).
+pub fn sensitivity_table(results: &[LandscapeSensitivity]) -> Table {
+    let mut out: Option<Table> = None;
+    for r in results {
+        let t = r.table.to_table();
+        let table = out.get_or_insert_with(|| {
+            Table::new(std::iter::once("landscape".to_string()).chain(t.header.iter().cloned()))
+        });
+        for row in t.rows {
+            table.push_row(std::iter::once(r.key.clone()).chain(row));
+        }
+    }
+    out.unwrap_or_else(|| Table::new(["landscape"]))
+}
+
+/// The embedding check of one pair of landscapes: every point of `small` padded into `large`.
+#[derive(Debug, Clone)]
+pub struct EmbeddingPair {
+    /// Key of the `n_h` landscape.
+    pub from: String,
+    /// Key of the `n_h + 1` landscape.
+    pub to: String,
+    /// One row per point of `from`.
+    pub rows: Vec<EmbeddingRow>,
+}
+
+/// Pads every stationary point of `small` with a zero hidden unit and checks it in `large`,
+/// which must have one more hidden unit, the same λ and the same data.
+pub fn embedding(
+    small: &LandscapeData,
+    large: &LandscapeData,
+    identity: &losscape_core::Identity,
+) -> Result<EmbeddingPair, ReportError> {
+    if large.n_hidden() != small.n_hidden() + 1 || large.lambda() != small.lambda() {
+        return Err(ReportError::Invalid(format!(
+            "embedding needs a landscape with one more hidden unit and the same λ: {} has \
+             N_h = {}, λ = {:e}; {} has N_h = {}, λ = {:e}",
+            small.row.key,
+            small.n_hidden(),
+            small.lambda(),
+            large.row.key,
+            large.n_hidden(),
+            large.lambda()
+        )));
+    }
+    let opts = EmbeddingOptions {
+        identity: *identity,
+        ..EmbeddingOptions::default()
+    };
+    let rows = embed_points(
+        &small.model,
+        &small.minima,
+        &small.ts,
+        &large.minima,
+        &large.ts,
+        &opts,
+    )?;
+    Ok(EmbeddingPair {
+        from: small.row.key.clone(),
+        to: large.row.key.clone(),
+        rows,
+    })
+}
+
+/// Every pair `(N_h, λ)`, `(N_h + 1, λ)` among `landscapes`, checked.
+pub fn all_embeddings(
+    landscapes: &[LandscapeData],
+    identity: &losscape_core::Identity,
+) -> Result<Vec<EmbeddingPair>, ReportError> {
+    let mut out = Vec::new();
+    for small in landscapes {
+        if let Some(large) = landscapes
+            .iter()
+            .find(|l| l.n_hidden() == small.n_hidden() + 1 && l.lambda() == small.lambda())
+        {
+            out.push(embedding(small, large, identity)?);
+        }
+    }
+    Ok(out)
+}
+
+/// The embedding rows of several pairs in one table (`from` and `to` columns first).
+pub fn embedding_table(pairs: &[EmbeddingPair]) -> Table {
+    let mut out: Option<Table> = None;
+    for p in pairs {
+        let t = losscape_analysis::embedding::embedding_table(&p.rows);
+        let table = out.get_or_insert_with(|| {
+            Table::new(
+                ["from".to_string(), "to".to_string()]
+                    .into_iter()
+                    .chain(t.header.clone()),
+            )
+        });
+        for row in t.rows {
+            table.push_row([p.from.clone(), p.to.clone()].into_iter().chain(row));
+        }
+    }
+    out.unwrap_or_else(|| Table::new(["from", "to"]))
+}
+
+/// How the basins of attraction are measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BasinsOptions {
+    /// Random starts per landscape (the same starts for every minimiser).
+    pub starts: usize,
+    /// Minimiser names: `lbfgs` (the config's L-BFGS) or the name of an optimiser plugin.
+    pub minimisers: Vec<String>,
+    /// Folders searched for plugins (before the folder of the running executable).
+    pub plugin_dirs: Vec<PathBuf>,
+    /// Convergence of every quench. Looser than the database's 1e-10 by default, since
+    /// first-order optimisers such as Adam approach a minimum slowly; end points are still
+    /// identified by the stored identity rule.
+    pub convergence: Convergence,
+    /// Seed of the random starts.
+    pub seed: u64,
+    /// Polish every converged end point with L-BFGS to the config's quench tolerance before
+    /// it is identified. At the loose tolerance above, end points on the soft directions of a
+    /// weakly regularised landscape lie further apart than the identity rule's distance
+    /// tolerance, and one minimum would be counted many times; polishing from that close
+    /// cannot change the basin the optimiser chose.
+    pub polish: bool,
+}
+
+impl Default for BasinsOptions {
+    fn default() -> Self {
+        Self {
+            starts: 100,
+            minimisers: vec!["lbfgs".to_string()],
+            plugin_dirs: Vec::new(),
+            convergence: Convergence {
+                rms_gradient: 1e-6,
+                max_iterations: 20_000,
+            },
+            seed: 1,
+            polish: true,
+        }
+    }
+}
+
+/// A minimiser followed, when it converges, by an L-BFGS polish to a tight tolerance (see
+/// [`BasinsOptions::polish`]). Reports the inner minimiser's name and both runs' evaluations.
+struct Polished {
+    inner: Arc<dyn Minimiser>,
+    polish: Lbfgs,
+    tight: Convergence,
+}
+
+impl Minimiser for Polished {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn minimise(
+        &self,
+        landscape: &dyn losscape_core::Landscape,
+        x: &mut [f64],
+        stop: &Convergence,
+    ) -> Result<losscape_core::QuenchOutcome, losscape_core::MinimiseError> {
+        let first = self.inner.minimise(landscape, x, stop)?;
+        if !first.converged {
+            return Ok(first);
+        }
+        let second = self.polish.minimise(landscape, x, &self.tight)?;
+        Ok(losscape_core::QuenchOutcome {
+            iterations: first.iterations + second.iterations,
+            evaluations: first.evaluations + second.evaluations,
+            ..second
+        })
+    }
+}
+
+/// Loads the minimisers named in `opts`: `lbfgs` is the config's L-BFGS (defaults if the
+/// config uses a plugin), anything else is a plugin looked up by name.
+pub fn load_minimisers(
+    config: &Config,
+    opts: &BasinsOptions,
+) -> Result<Vec<Arc<dyn Minimiser>>, ReportError> {
+    if opts.minimisers.is_empty() {
+        return Err(ReportError::Invalid("no minimiser named".into()));
+    }
+    let params = match &config.minimiser {
+        MinimiserSection::Lbfgs(p) => *p,
+        MinimiserSection::Plugin(_) => LbfgsParams::default(),
+    };
+    opts.minimisers
+        .iter()
+        .map(|name| -> Result<Arc<dyn Minimiser>, ReportError> {
+            let m: Arc<dyn Minimiser> = if name == "lbfgs" {
+                Arc::new(Lbfgs::new(params))
+            } else {
+                let mut spec = PluginSpec::named(name.clone());
+                for d in &opts.plugin_dirs {
+                    spec = spec.search_dir(d.clone());
+                }
+                Arc::new(PluginMinimiser::load(&spec)?)
+            };
+            Ok(if opts.polish {
+                Arc::new(Polished {
+                    inner: m,
+                    polish: Lbfgs::new(params),
+                    tight: config.quench.convergence(),
+                })
+            } else {
+                m
+            })
+        })
+        .collect()
+}
+
+/// Basins of attraction of one landscape.
+#[derive(Debug, Clone)]
+pub struct LandscapeBasins {
+    /// Landscape key.
+    pub key: String,
+    /// The measurement.
+    pub report: BasinsReport,
+}
+
+/// Measures the basins of attraction of each `(key, model)` with every minimiser.
+pub fn basins(
+    landscapes: &[(String, Perceptron)],
+    minimisers: &[Arc<dyn Minimiser>],
+    config: &Config,
+    opts: &BasinsOptions,
+) -> Vec<LandscapeBasins> {
+    let refs: Vec<&dyn Minimiser> = minimisers.iter().map(|m| m.as_ref()).collect();
+    landscapes
+        .iter()
+        .map(|(key, model)| LandscapeBasins {
+            key: key.clone(),
+            report: basins_of_attraction(
+                model,
+                &refs,
+                opts.starts,
+                config.basin_hopping.start_range,
+                opts.seed,
+                &opts.convergence,
+                &config.identity,
+            ),
+        })
+        .collect()
+}
+
+/// The networks of a config's grid (for `losscape basins CONFIG`), optionally only `key`.
+pub fn config_landscapes(
+    config: &Config,
+    data: &Dataset,
+    key: Option<&str>,
+) -> Result<Vec<(String, Perceptron)>, ReportError> {
+    let all = config.landscapes();
+    let chosen: Vec<_> = all
+        .iter()
+        .filter(|p| key.is_none_or(|k| p.key() == k))
+        .collect();
+    if chosen.is_empty() {
+        let keys: Vec<String> = all.iter().map(|p| p.key()).collect();
+        return Err(ReportError::Invalid(format!(
+            "the config has no landscape '{}'; it has: {}",
+            key.unwrap_or(""),
+            keys.join(", ")
+        )));
+    }
+    chosen
+        .into_iter()
+        .map(|p| {
+            Ok((
+                p.key(),
+                Perceptron::new(data.clone(), p.n_hidden, p.lambda)?,
+            ))
+        })
+        .collect()
+}
+
+/// Per landscape and minimiser: the fraction of starts ending in each of the lowest minima,
+/// failures and evaluations per start.
+pub fn basins_table(results: &[LandscapeBasins]) -> Table {
+    const SHOWN: usize = 5;
+    let mut t = Table::new(
+        [
+            "landscape",
+            "minimiser",
+            "minima found",
+            "failed",
+            "evals/start",
+        ]
+        .into_iter()
+        .map(String::from)
+        .chain((1..=SHOWN).map(|k| format!("basin {k} (E)")))
+        .chain(std::iter::once("other basins".to_string())),
+    );
+    for r in results {
+        for m in &r.report.minimisers {
+            let reached = m.counts.iter().filter(|&&c| c > 0).count();
+            let mut row = vec![
+                r.key.clone(),
+                m.name.clone(),
+                reached.to_string(),
+                format!("{:.3}", m.failure_fraction()),
+                format!(
+                    "{:.0}",
+                    m.evaluations as f64 / r.report.n_starts.max(1) as f64
+                ),
+            ];
+            for k in 0..SHOWN {
+                row.push(match (m.fractions.get(k), r.report.minima.get(k)) {
+                    (Some(f), Some(min)) => format!("{f:.3} ({:.6})", min.energy),
+                    _ => "-".to_string(),
+                });
+            }
+            // Starting from +0.0: an empty float sum is -0.0, which would print as "-0.000".
+            let other = m.fractions.iter().skip(SHOWN).fold(0.0, |a, f| a + f);
+            row.push(format!("{other:.3}"));
+            t.push_row(row);
+        }
+    }
+    t
+}

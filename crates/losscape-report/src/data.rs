@@ -1,0 +1,186 @@
+//! Reading a database into the plain inputs of the analyses: the stored experiment (for the
+//! data set and the identity rule), and per landscape its network and its points.
+
+use std::path::Path;
+
+use losscape_analysis::{MinimumInfo, TsInfo};
+use losscape_db::{LandscapeRow, MinimumRow, RunRow, Store, TsRow};
+use losscape_experiment::Config;
+use losscape_experiment::config::{self, DataSection};
+use losscape_model::{Dataset, Perceptron};
+
+use crate::ReportError;
+
+/// The experiment a database was made with, as far as the analyses need it.
+#[derive(Debug, Clone)]
+pub struct StoredExperiment {
+    /// The parsed config of the newest run whose config text parses (the default config if no
+    /// run has one, e.g. a database filled only by an import of foreign files).
+    pub config: Config,
+    /// The run that config came from, if any.
+    pub run: Option<RunRow>,
+    /// The training data the config names.
+    pub data: Dataset,
+}
+
+impl StoredExperiment {
+    /// Reads the runs of `store`. Relative data paths in the stored config are resolved
+    /// against the database's folder (where a run usually starts from).
+    pub fn read(store: &Store) -> Result<StoredExperiment, ReportError> {
+        let runs = store.runs()?;
+        let source = store.path().with_file_name("<stored config>");
+        let found = runs
+            .iter()
+            .rev()
+            .find_map(|r| Config::parse(&r.config_text, &source).ok().map(|c| (c, r)));
+        let (config, run) = match found {
+            Some((c, r)) => (c, Some(r.clone())),
+            None => (Config::default(), None),
+        };
+        let data = dataset(&config, &source)?;
+        Ok(StoredExperiment { config, run, data })
+    }
+
+    /// The network of a stored landscape.
+    pub fn model(&self, l: &LandscapeRow) -> Result<Perceptron, ReportError> {
+        let model = Perceptron::new(self.data.clone(), l.n_hidden as usize, l.lambda)?;
+        if model.dim() != l.dimension as usize {
+            return Err(ReportError::Invalid(format!(
+                "landscape {} has {} parameters but the stored data set gives {}: the database \
+                 was made with other data",
+                l.key,
+                l.dimension,
+                model.dim()
+            )));
+        }
+        Ok(model)
+    }
+}
+
+/// The data set a config names; relative paths are resolved against `source`'s folder.
+pub fn dataset(config: &Config, source: &Path) -> Result<Dataset, ReportError> {
+    Ok(match &config.data {
+        DataSection::Xor => Dataset::xor(),
+        DataSection::Csv { path, header } => {
+            Dataset::from_csv_path(config::resolve(source, path), *header)?
+        }
+        DataSection::Mlpdata { path } => Dataset::from_mlpdata_path(config::resolve(source, path))?,
+    })
+}
+
+/// One stored landscape with its network and points, ready for the analyses.
+#[derive(Debug, Clone)]
+pub struct LandscapeData {
+    /// The stored landscape.
+    pub row: LandscapeRow,
+    /// Its network.
+    pub model: Perceptron,
+    /// Its minima, in id order.
+    pub minima: Vec<MinimumInfo>,
+    /// Its transition states, in id order.
+    pub ts: Vec<TsInfo>,
+}
+
+impl LandscapeData {
+    /// Reads one landscape.
+    pub fn read(
+        store: &Store,
+        exp: &StoredExperiment,
+        row: &LandscapeRow,
+    ) -> Result<LandscapeData, ReportError> {
+        let model = exp.model(row)?;
+        let minima = store.minima(row.id)?.iter().map(minimum_info).collect();
+        let ts = store
+            .transition_states(row.id)?
+            .iter()
+            .map(ts_info)
+            .collect();
+        Ok(LandscapeData {
+            row: row.clone(),
+            model,
+            minima,
+            ts,
+        })
+    }
+
+    /// Hidden units.
+    pub fn n_hidden(&self) -> usize {
+        self.row.n_hidden as usize
+    }
+
+    /// Regularisation strength.
+    pub fn lambda(&self) -> f64 {
+        self.row.lambda
+    }
+}
+
+/// Reads every landscape of `store` (or only `key`), in database order.
+pub fn read_landscapes(
+    store: &Store,
+    exp: &StoredExperiment,
+    key: Option<&str>,
+) -> Result<Vec<LandscapeData>, ReportError> {
+    select(store, key)?
+        .iter()
+        .map(|l| LandscapeData::read(store, exp, l))
+        .collect()
+}
+
+/// The landscapes selected by `key` (all when `None`), or an error listing the keys there are.
+pub fn select(store: &Store, key: Option<&str>) -> Result<Vec<LandscapeRow>, ReportError> {
+    let all = store.landscapes()?;
+    let Some(key) = key else { return Ok(all) };
+    let chosen: Vec<LandscapeRow> = all.iter().filter(|l| l.key == key).cloned().collect();
+    if chosen.is_empty() {
+        return Err(unknown(store, key, &all));
+    }
+    Ok(chosen)
+}
+
+/// The one landscape called `key`.
+pub fn select_one(store: &Store, key: &str) -> Result<LandscapeRow, ReportError> {
+    let all = store.landscapes()?;
+    all.iter()
+        .find(|l| l.key == key)
+        .cloned()
+        .ok_or_else(|| unknown(store, key, &all))
+}
+
+fn unknown(store: &Store, key: &str, all: &[LandscapeRow]) -> ReportError {
+    let keys: Vec<&str> = all.iter().map(|l| l.key.as_str()).collect();
+    ReportError::UnknownLandscape {
+        key: key.to_string(),
+        db: store.path().display().to_string(),
+        available: if keys.is_empty() {
+            "none".to_string()
+        } else {
+            keys.join(", ")
+        },
+    }
+}
+
+/// A stored minimum as the analyses see it.
+pub fn minimum_info(m: &MinimumRow) -> MinimumInfo {
+    MinimumInfo {
+        id: m.id,
+        energy: m.energy,
+        accuracy: m.accuracy,
+        coords: m.coords.clone(),
+        ln_prod_positive: m.ln_prod_positive,
+        hessian_index: m.hessian_index as usize,
+    }
+}
+
+/// A stored transition state as the analyses see it.
+pub fn ts_info(t: &TsRow) -> TsInfo {
+    TsInfo {
+        id: t.id,
+        energy: t.energy,
+        accuracy: t.accuracy,
+        coords: t.coords.clone(),
+        ln_prod_positive: t.ln_prod_positive,
+        min1: t.min1,
+        min2: t.min2,
+        degenerate: t.degenerate,
+    }
+}

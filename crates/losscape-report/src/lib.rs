@@ -1,0 +1,18 @@
+//! From a losscape database to what a researcher reads: the inputs of every analysis read from
+//! the stored landscapes, PATHSAMPLE export and verified import, and the reproduction report
+//! (`index.html`, CSV tables, SVG figures, provenance) whose findings are judged from the data.
+//!
+//! The `losscape` binary only parses arguments and calls into this crate. Algorithms stay in
+//! losscape-analysis and losscape-basins; this crate connects them to losscape-db and writes
+//! files only where a function says so ([`exchange`], [`report`]).
+
+#![forbid(unsafe_code)]
+
+pub mod analyses;
+pub mod data;
+mod error;
+pub mod exchange;
+pub mod findings;
+pub mod report;
+
+pub use error::ReportError;

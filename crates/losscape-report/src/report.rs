@@ -1,0 +1,411 @@
+//! `losscape report`: every analysis of a database written into one folder — `index.html`
+//! (self-contained), CSV tables, SVG figures and `provenance.txt`.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use losscape_analysis::Table;
+use losscape_analysis::counts::{
+    CountMetric, PlotError, counts_csv, counts_table, plot_counts_vs_hidden, plot_counts_vs_lambda,
+};
+use losscape_analysis::disconnectivity::DisconnectivityOptions;
+use losscape_analysis::embedding::embedding_summary;
+use losscape_analysis::report::{Finding, Report, Verdict};
+use losscape_analysis::sensitivity::SensitivityOptions;
+use losscape_db::Store;
+
+use crate::ReportError;
+use crate::analyses::{
+    BasinsOptions, all_embeddings, basins, basins_table, counts_rows, embedding_table, graph_svg,
+    load_minimisers, sensitivity, sensitivity_table,
+};
+use crate::data::{StoredExperiment, read_landscapes};
+use crate::findings::{count_findings, embedding_finding, sensitivity_finding};
+
+/// What the report measures and how it is labelled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportOptions {
+    /// Page title.
+    pub title: String,
+    /// Noise levels and samples of the sensitivity measurement (its seed is replaced by the
+    /// experiment's seed, so a report is reproducible from the database alone).
+    pub sensitivity: SensitivityOptions,
+    /// Basins of attraction per minimiser; `None` skips them (the CSV then has only a header).
+    pub basins: Option<BasinsOptions>,
+    /// Levels of the disconnectivity graphs.
+    pub graph_levels: usize,
+    /// Extra lines for the provenance (e.g. machine and wall time of a reproduction).
+    pub notes: Vec<String>,
+    /// Program version written into the provenance.
+    pub program_version: String,
+}
+
+impl Default for ReportOptions {
+    fn default() -> Self {
+        Self {
+            title: "losscape report".into(),
+            sensitivity: SensitivityOptions {
+                samples: 100,
+                ..SensitivityOptions::default()
+            },
+            basins: Some(BasinsOptions {
+                starts: 50,
+                ..BasinsOptions::default()
+            }),
+            graph_levels: 30,
+            notes: Vec::new(),
+            program_version: String::new(),
+        }
+    }
+}
+
+/// What a report contains, for the caller to print.
+#[derive(Debug, Clone)]
+pub struct ReportSummary {
+    /// The findings with their verdicts, in order.
+    pub findings: Vec<Finding>,
+    /// Every file written, in the order written.
+    pub files: Vec<PathBuf>,
+    /// Figures or analyses that were skipped, and why.
+    pub skipped: Vec<String>,
+}
+
+/// File names inside the report folder.
+pub mod files {
+    /// The HTML page.
+    pub const INDEX: &str = "index.html";
+    /// Counts table.
+    pub const COUNTS: &str = "counts.csv";
+    /// Sensitivity summary.
+    pub const SENSITIVITY: &str = "sensitivity.csv";
+    /// Embedding rows.
+    pub const EMBEDDING: &str = "embedding.csv";
+    /// Basins of attraction.
+    pub const BASINS: &str = "basins.csv";
+    /// Provenance.
+    pub const PROVENANCE: &str = "provenance.txt";
+}
+
+/// Writes the report of `store` into `dir` (created if needed).
+pub fn write_report(
+    store: &Store,
+    dir: &Path,
+    opts: &ReportOptions,
+) -> Result<ReportSummary, ReportError> {
+    std::fs::create_dir_all(dir).map_err(ReportError::io(dir))?;
+    let exp = StoredExperiment::read(store)?;
+    let landscapes = read_landscapes(store, &exp, None)?;
+    let mut written = Vec::new();
+    let mut skipped = Vec::new();
+    let mut put = |name: &str, text: &str| -> Result<(), ReportError> {
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(ReportError::io(&path))?;
+        written.push(path);
+        Ok(())
+    };
+
+    let mut report = Report::new(&opts.title);
+    report.intro(format!(
+        "Database {}: experiment \"{}\" (seed {}), {} landscape(s), {} minima and {} transition \
+         states in all. Every number and verdict below is computed from the database when this \
+         report is made.",
+        store.path().display(),
+        exp.config.experiment.name,
+        exp.config.experiment.seed,
+        landscapes.len(),
+        landscapes.iter().map(|l| l.minima.len()).sum::<usize>(),
+        landscapes.iter().map(|l| l.ts.len()).sum::<usize>(),
+    ));
+    report.intro(
+        "Reproduces the analysis of Mehta, Zhao, Bernal & Wales, \"The Loss Surface of XOR \
+         Artificial Neural Networks\", Phys. Rev. E 97, 052307 (2018).",
+    );
+
+    // Counts.
+    let rows = counts_rows(&landscapes, exp.config.identity.energy_tolerance);
+    put(files::COUNTS, &counts_csv(&rows))?;
+    let mut figures = Vec::new();
+    for (name, metric, vs_lambda) in [
+        (
+            "counts-minima-vs-nh.svg",
+            CountMetric::MinimaByStructure,
+            false,
+        ),
+        ("counts-ts-vs-nh.svg", CountMetric::TransitionStates, false),
+        (
+            "counts-minima-vs-lambda.svg",
+            CountMetric::MinimaByStructure,
+            true,
+        ),
+        (
+            "counts-ts-vs-lambda.svg",
+            CountMetric::TransitionStates,
+            true,
+        ),
+    ] {
+        let plot = if vs_lambda {
+            plot_counts_vs_lambda(&rows, metric)
+        } else {
+            plot_counts_vs_hidden(&rows, metric)
+        };
+        match plot {
+            Ok(svg) => {
+                put(name, &svg)?;
+                figures.push((svg, name));
+            }
+            Err(PlotError::Empty) => skipped.push(format!("{name}: no positive count to plot")),
+            Err(e) => return Err(e.into()),
+        }
+    }
+
+    // Disconnectivity graphs.
+    let graph_opts = DisconnectivityOptions {
+        levels: opts.graph_levels.max(1),
+        ..DisconnectivityOptions::default()
+    };
+    let mut graphs = Vec::new();
+    for l in &landscapes {
+        if l.minima.is_empty() {
+            skipped.push(format!("disconnectivity graph of {}: no minima", l.row.key));
+            continue;
+        }
+        let name = format!("disconnectivity-{}.svg", file_safe(&l.row.key));
+        let svg = graph_svg(l, &graph_opts)?;
+        put(&name, &svg)?;
+        graphs.push((svg, l.row.key.clone()));
+    }
+
+    // Sensitivity.
+    let sens_opts = SensitivityOptions {
+        seed: exp.config.experiment.seed,
+        ..opts.sensitivity.clone()
+    };
+    let sens = sensitivity(&landscapes, &sens_opts)?;
+    let sens_table = sensitivity_table(&sens);
+    put(files::SENSITIVITY, &sens_table.to_csv())?;
+
+    // Embedding.
+    let pairs = all_embeddings(&landscapes, &exp.config.identity)?;
+    put(files::EMBEDDING, &embedding_table(&pairs).to_csv())?;
+
+    // Basins of attraction.
+    let basins_result = match &opts.basins {
+        Some(b) => {
+            let minimisers = load_minimisers(&exp.config, b)?;
+            let models: Vec<_> = landscapes
+                .iter()
+                .map(|l| (l.row.key.clone(), l.model.clone()))
+                .collect();
+            let seeded = BasinsOptions {
+                seed: exp.config.experiment.seed,
+                ..b.clone()
+            };
+            Some((basins(&models, &minimisers, &exp.config, &seeded), seeded))
+        }
+        None => {
+            skipped.push("basins of attraction: not asked for".into());
+            None
+        }
+    };
+    let btable = basins_result
+        .as_ref()
+        .map_or_else(|| basins_table(&[]), |(r, _)| basins_table(r));
+    put(files::BASINS, &btable.to_csv())?;
+
+    // Findings, all computed above.
+    for f in count_findings(&rows) {
+        report.findings.push(f);
+    }
+    report.findings.push(embedding_finding(&pairs));
+    report
+        .findings
+        .push(sensitivity_finding(&sens, &sens_opts.sigmas));
+
+    // Sections.
+    let s = report.section("Counts of minima and transition states");
+    s.paragraph(
+        "Minima are counted by distinct energy (within the identity rule's energy tolerance, as \
+         PATHSAMPLE does) and by distinct structure modulo the network's symmetries (what the \
+         database stores). Transition states include degenerate rearrangements. Components: \
+         connected components of the graph of minima joined by transition states.",
+    );
+    s.table(counts_table(&rows), "counts.csv");
+    for (svg, name) in figures {
+        s.figure(svg, name);
+    }
+
+    let s = report.section("Disconnectivity graphs");
+    s.paragraph(
+        "One graph per landscape; each branch ends at a minimum and is coloured by the training \
+         accuracy of that minimum (legend on the right); basins holding minima of different \
+         accuracies are grey. Degenerate rearrangements are left out.",
+    );
+    for (svg, key) in graphs {
+        s.figure(svg, format!("disconnectivity-{}.svg", file_safe(&key)));
+    }
+
+    let s = report.section("Classification and sensitivity to perturbed inputs");
+    s.paragraph(format!(
+        "Training accuracy of every stationary point, and its mean accuracy over {} noisy \
+         copies of the training inputs (Gaussian noise of standard deviation σ on every \
+         feature), grouped by kind and by energy quartile.",
+        sens_opts.samples
+    ));
+    s.table(sens_table, "sensitivity.csv");
+
+    let s = report.section("Embedding N_h into N_h + 1");
+    let mut summary = Table::new([
+        "from",
+        "to",
+        "points",
+        "stationary",
+        "index as predicted",
+        "found in N_h + 1",
+        "minima that become saddles",
+    ]);
+    for p in &pairs {
+        let (n, st, ag, fd) = embedding_summary(&p.rows);
+        let saddles = p
+            .rows
+            .iter()
+            .filter(|r| r.kind == losscape_analysis::PointKind::Minimum && r.computed_index > 0)
+            .count();
+        summary.push_row([
+            p.from.clone(),
+            p.to.clone(),
+            n.to_string(),
+            st.to_string(),
+            ag.to_string(),
+            fd.to_string(),
+            saddles.to_string(),
+        ]);
+    }
+    s.paragraph(
+        "Every minimum and transition state of the N_h landscape is padded with a hidden unit \
+         whose weights are zero, then analysed in the N_h + 1 network (gradient, energy change, \
+         Hessian index computed and predicted) and looked up among the stationary points found \
+         there. Every row is in embedding.csv.",
+    );
+    s.table(summary, "per pair of landscapes");
+
+    let s = report.section("Basins of attraction per optimiser");
+    match &basins_result {
+        Some((_, b)) => {
+            s.paragraph(format!(
+                "The same {} seeded random starts per landscape, quenched by each optimiser to \
+                 an RMS gradient of {:.0e} (at most {} iterations){}; end points identified \
+                 across optimisers modulo symmetry. Basin k is the k-th lowest minimum found by \
+                 any optimiser; entries are the fraction of starts ending there; failed = did \
+                 not converge or stopped with an error.",
+                b.starts,
+                b.convergence.rms_gradient,
+                b.convergence.max_iterations,
+                if b.polish {
+                    ", then polished by L-BFGS to the quench tolerance of the experiment (the \
+                     optimiser decides the basin, the polish only makes identification reliable)"
+                } else {
+                    ""
+                }
+            ));
+            s.table(btable, "basins.csv");
+        }
+        None => {
+            s.paragraph("Not measured for this report.");
+        }
+    }
+
+    // Provenance.
+    let provenance = provenance_text(store, &exp, opts)?;
+    let s = report.section("Provenance");
+    if !opts.notes.is_empty() {
+        s.list(opts.notes.iter().cloned());
+    }
+    s.code(provenance.clone());
+    if !skipped.is_empty() {
+        let s = report.section("Skipped");
+        s.list(skipped.iter().cloned());
+    }
+    put(files::PROVENANCE, &provenance)?;
+    put(files::INDEX, &report.render())?;
+
+    Ok(ReportSummary {
+        findings: report.findings,
+        files: written,
+        skipped,
+    })
+}
+
+/// Config text, seed, program versions and run times.
+fn provenance_text(
+    store: &Store,
+    exp: &StoredExperiment,
+    opts: &ReportOptions,
+) -> Result<String, ReportError> {
+    let mut out = String::new();
+    let _ = writeln!(out, "database: {}", store.path().display());
+    let _ = writeln!(out, "report made by losscape {}", opts.program_version);
+    let _ = writeln!(out, "experiment: {}", exp.config.experiment.name);
+    let _ = writeln!(out, "seed: {}", exp.config.experiment.seed);
+    for n in &opts.notes {
+        let _ = writeln!(out, "note: {n}");
+    }
+    let _ = writeln!(out, "\nruns:");
+    for r in store.runs()? {
+        let _ = writeln!(
+            out,
+            "  run {}: {} .. {} [{}] losscape {}, seed {}, {} thread(s), minimiser {}\n    \
+             command: {}",
+            r.id,
+            r.started_at,
+            r.finished_at.as_deref().unwrap_or("-"),
+            r.status.as_str(),
+            r.program_version,
+            r.seed,
+            r.threads,
+            r.minimiser,
+            r.command
+        );
+    }
+    match &exp.run {
+        Some(r) => {
+            let _ = writeln!(out, "\nconfig (of run {}):\n{}", r.id, r.config_text);
+        }
+        None => {
+            let _ = writeln!(out, "\nconfig: none stored; defaults (XOR data) assumed");
+        }
+    }
+    Ok(out)
+}
+
+/// A landscape key as a file-name fragment (keys are already tame; this is a safeguard).
+fn file_safe(key: &str) -> String {
+    key.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.+".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// One line per finding: `verdict: statement`.
+pub fn findings_text(findings: &[Finding]) -> String {
+    findings
+        .iter()
+        .map(|f| {
+            format!(
+                "[{}] {}\n    {}\n",
+                f.verdict.label(),
+                f.statement,
+                f.evidence
+            )
+        })
+        .collect()
+}
+
+/// Whether any finding is inconclusive or contradicted (for callers that want to flag it).
+pub fn all_hold(findings: &[Finding]) -> bool {
+    findings.iter().all(|f| f.verdict == Verdict::Holds)
+}

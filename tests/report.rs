@@ -1,0 +1,525 @@
+//! End-to-end tests of the analysis commands and of the report step of `cargo xtask reproduce`,
+//! all on one small database made once by `losscape run` (N_h 1–2, λ 1e-2 and 1e-1,
+//! basin-hopping and connect).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use losscape_db::Store;
+
+const TINY: &str = r#"
+[experiment]
+name = "tiny-report"
+seed = 11
+stages = ["basin_hopping", "connect"]
+
+[landscape]
+n_hidden = [1, 2]
+lambda = [1e-2, 1e-1]
+
+[basin_hopping]
+chains = 3
+steps = 30
+max_without_new = 20
+"#;
+
+fn losscape(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_losscape"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("the losscape binary runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn ok(args: &[&str], cwd: &Path) -> String {
+    let out = losscape(args, cwd);
+    assert!(
+        out.status.success(),
+        "losscape {args:?} failed:\n{}",
+        text(&out)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A folder of its own for one test, under cargo's scratch folder for integration tests.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("report-tests-{}", std::process::id()))
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create scratch folder");
+    dir
+}
+
+/// The shared database (made once per test process) and its folder.
+fn tiny_db() -> &'static (PathBuf, PathBuf) {
+    static DB: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
+    DB.get_or_init(|| {
+        let dir = scratch("db");
+        let cfg = dir.join("tiny.toml");
+        std::fs::write(&cfg, TINY).expect("write config");
+        let db = dir.join("tiny.db");
+        ok(
+            &[
+                "run",
+                "tiny.toml",
+                "--db",
+                "tiny.db",
+                "--quiet",
+                "--threads",
+                "2",
+            ],
+            &dir,
+        );
+        (dir, db)
+    })
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// Checks that every element of an HTML/SVG document is closed in order (void elements and
+/// self-closing tags aside); returns the problem if not.
+fn tags_balanced(doc: &str) -> Result<usize, String> {
+    const VOID: [&str; 6] = ["meta", "br", "hr", "img", "link", "input"];
+    let mut stack: Vec<String> = Vec::new();
+    let mut count = 0;
+    let mut rest = doc;
+    while let Some(i) = rest.find('<') {
+        rest = &rest[i + 1..];
+        let end = rest.find('>').ok_or("unterminated tag")?;
+        let tag = &rest[..end];
+        rest = &rest[end + 1..];
+        if tag.starts_with('!') || tag.starts_with('?') {
+            continue;
+        }
+        if let Some(name) = tag.strip_prefix('/') {
+            let name = name.trim().to_ascii_lowercase();
+            match stack.pop() {
+                Some(open) if open == name => {}
+                other => return Err(format!("</{name}> closes {other:?}")),
+            }
+            continue;
+        }
+        let name: String = tag
+            .chars()
+            .take_while(|c| !c.is_whitespace() && *c != '/')
+            .collect::<String>()
+            .to_ascii_lowercase();
+        count += 1;
+        if tag.ends_with('/') || VOID.contains(&name.as_str()) {
+            continue;
+        }
+        stack.push(name);
+    }
+    if stack.is_empty() {
+        Ok(count)
+    } else {
+        Err(format!("unclosed: {stack:?}"))
+    }
+}
+
+#[test]
+fn graph_draws_an_svg_with_a_legend_and_honours_its_options() {
+    let (dir, db) = tiny_db();
+    let out = dir.join("h2.svg");
+    ok(
+        &[
+            "graph",
+            s(db),
+            "--landscape",
+            "h2-l1e-2",
+            "-o",
+            s(&out),
+            "--levels",
+            "15",
+        ],
+        dir,
+    );
+    let svg = std::fs::read_to_string(&out).unwrap();
+    assert!(svg.starts_with("<svg"), "{}", &svg[..svg.len().min(200)]);
+    tags_balanced(&svg).unwrap();
+    assert!(svg.contains("accuracy"), "legend for training accuracy");
+
+    let lowest = dir.join("lowest.svg");
+    ok(
+        &[
+            "graph",
+            s(db),
+            "--landscape",
+            "h2-l1e-2",
+            "-o",
+            s(&lowest),
+            "--lowest",
+            "2",
+        ],
+        dir,
+    );
+    tags_balanced(&std::fs::read_to_string(&lowest).unwrap()).unwrap();
+    let window = dir.join("window.svg");
+    ok(
+        &[
+            "graph",
+            s(db),
+            "--landscape",
+            "h2-l1e-2",
+            "-o",
+            s(&window),
+            "--window",
+            "0.0",
+            "0.8",
+        ],
+        dir,
+    );
+    assert!(window.is_file());
+
+    let bad = losscape(
+        &["graph", s(db), "--landscape", "h9-l1", "-o", "x.svg"],
+        dir,
+    );
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad).contains("h2-l1e-2"),
+        "lists the keys: {}",
+        text(&bad)
+    );
+}
+
+#[test]
+fn counts_prints_markdown_and_writes_csv_matching_the_database() {
+    let (dir, db) = tiny_db();
+    let csv = dir.join("counts.csv");
+    let md = ok(&["counts", s(db), "--csv", s(&csv)], dir);
+    assert!(md.lines().next().unwrap().starts_with("| n_h"), "{md}");
+    let csv = std::fs::read_to_string(&csv).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 5, "header + 4 landscapes:\n{csv}");
+    assert!(lines[0].contains("TS"), "{}", lines[0]);
+
+    let store = Store::open_read_only(db).unwrap();
+    for l in store.landscapes().unwrap() {
+        let minima = store.minima(l.id).unwrap().len();
+        let ts = store.transition_states(l.id).unwrap().len();
+        let row = lines[1..]
+            .iter()
+            .map(|r| r.split(',').collect::<Vec<_>>())
+            .find(|c| c[0] == l.n_hidden.to_string() && c[1].parse::<f64>().unwrap() == l.lambda)
+            .unwrap_or_else(|| panic!("a row for {}", l.key));
+        assert_eq!(
+            row[3],
+            minima.to_string(),
+            "minima by structure of {}",
+            l.key
+        );
+        assert_eq!(row[4], ts.to_string(), "TS of {}", l.key);
+    }
+}
+
+#[test]
+fn pathsample_round_trip_keeps_energies_coordinates_and_connections() {
+    let (_, db) = tiny_db();
+    let dir = scratch("pathsample");
+    let files = dir.join("ps");
+    ok(
+        &[
+            "export",
+            "pathsample",
+            s(db),
+            "--landscape",
+            "h2-l1e-2",
+            "--dir",
+            s(&files),
+        ],
+        &dir,
+    );
+    for f in ["min.data", "ts.data", "points.min", "points.ts"] {
+        assert!(files.join(f).is_file(), "{f} written");
+    }
+    let fresh = dir.join("fresh.db");
+    let out = ok(
+        &[
+            "import",
+            "pathsample",
+            s(&files),
+            "--db",
+            s(&fresh),
+            "--landscape",
+            "copy",
+            "--n-hidden",
+            "2",
+            "--lambda",
+            "1e-2",
+        ],
+        &dir,
+    );
+    assert!(out.contains("imported"), "{out}");
+
+    let a = Store::open_read_only(db).unwrap();
+    let b = Store::open_read_only(&fresh).unwrap();
+    let la = a.landscape_by_key("h2-l1e-2").unwrap().unwrap();
+    let lb = b.landscape_by_key("copy").unwrap().unwrap();
+    assert_eq!((lb.n_hidden, lb.dimension, lb.lambda), (2, 12, 1e-2));
+    let (ma, mb) = (a.minima(la.id).unwrap(), b.minima(lb.id).unwrap());
+    assert_eq!(ma.len(), mb.len());
+    for (x, y) in ma.iter().zip(&mb) {
+        assert_eq!(x.coords, y.coords, "coordinates are raw f64s, bit for bit");
+        assert!(
+            (x.energy - y.energy).abs() < 1e-12,
+            "{} vs {}",
+            x.energy,
+            y.energy
+        );
+        assert_eq!(
+            y.hessian_index, 0,
+            "recomputed index of an imported minimum"
+        );
+        assert!((x.ln_prod_positive - y.ln_prod_positive).abs() < 1e-6);
+        assert_eq!(x.accuracy, y.accuracy);
+    }
+    // Connections, as positions in the minima lists (degenerate ones written min1 = min2).
+    let pos = |list: &[losscape_db::MinimumRow], id: i64| list.iter().position(|m| m.id == id);
+    let (ta, tb) = (
+        a.transition_states(la.id).unwrap(),
+        b.transition_states(lb.id).unwrap(),
+    );
+    assert_eq!(ta.len(), tb.len());
+    assert!(!ta.is_empty(), "the tiny run connects h2-l1e-2");
+    for (x, y) in ta.iter().zip(&tb) {
+        assert_eq!(x.coords, y.coords);
+        assert!((x.energy - y.energy).abs() < 1e-12);
+        assert_eq!(y.hessian_index, 1);
+        assert_eq!(x.degenerate, y.degenerate);
+        assert_eq!(pos(&ma, x.min1), pos(&mb, y.min1));
+        if !x.degenerate {
+            assert_eq!(pos(&ma, x.min2), pos(&mb, y.min2));
+        }
+    }
+
+    // The wrong network is refused and stores nothing.
+    let wrong = dir.join("wrong.db");
+    let out = losscape(
+        &[
+            "import",
+            "pathsample",
+            s(&files),
+            "--db",
+            s(&wrong),
+            "--landscape",
+            "w",
+            "--n-hidden",
+            "2",
+            "--lambda",
+            "1e-1",
+        ],
+        &dir,
+    );
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("nothing was stored"), "{}", text(&out));
+    let w = Store::open_read_only(&wrong).unwrap();
+    assert!(w.landscapes().unwrap().is_empty());
+}
+
+#[test]
+fn sensitivity_and_embedding_print_their_tables() {
+    let (dir, db) = tiny_db();
+    let out = ok(
+        &[
+            "sensitivity",
+            s(db),
+            "--landscape",
+            "h2-l1e-2",
+            "--sigmas",
+            "0.1,0.3",
+            "--samples",
+            "20",
+        ],
+        dir,
+    );
+    assert!(out.contains("# h2-l1e-2"), "{out}");
+    assert!(
+        out.contains("acc σ=0.1") && out.contains("acc σ=0.3"),
+        "{out}"
+    );
+    assert!(out.contains("| min"), "{out}");
+
+    let out = ok(
+        &["embedding", s(db), "--from", "h1-l1e-2", "--to", "h2-l1e-2"],
+        dir,
+    );
+    let store = Store::open_read_only(db).unwrap();
+    let l = store.landscape_by_key("h1-l1e-2").unwrap().unwrap();
+    let n = store.minima(l.id).unwrap().len() + store.transition_states(l.id).unwrap().len();
+    let summary = out.lines().last().unwrap();
+    assert!(
+        summary.contains(&format!("{n} points; stationary after padding {n};")),
+        "every padded point is stationary: {summary}"
+    );
+    let bad = losscape(
+        &["embedding", s(db), "--from", "h1-l1e-2", "--to", "h2-l1e-1"],
+        dir,
+    );
+    assert!(!bad.status.success(), "different λ is refused");
+}
+
+#[test]
+fn basins_compares_lbfgs_with_a_plugin() {
+    let (dir, _) = tiny_db();
+    let plugins = losscape_plugin_host::dev::built_plugin_dir().expect("plugins build");
+    let out = ok(
+        &[
+            "basins",
+            "tiny.toml",
+            "--landscape",
+            "h2-l1e-2",
+            "--starts",
+            "12",
+            "--minimisers",
+            "lbfgs,fire",
+            "--plugin-dir",
+            s(plugins),
+        ],
+        dir,
+    );
+    let rows: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("| h2-l1e-2"))
+        .collect();
+    assert_eq!(rows.len(), 2, "{out}");
+    assert!(
+        rows[0].contains("| lbfgs |") && rows[1].contains("| fire |"),
+        "{out}"
+    );
+
+    let missing = losscape(
+        &[
+            "basins",
+            "tiny.toml",
+            "--minimisers",
+            "lbfgs,no-such-plugin",
+            "--starts",
+            "2",
+        ],
+        dir,
+    );
+    assert!(!missing.status.success());
+    assert!(
+        text(&missing).contains("no-such-plugin"),
+        "{}",
+        text(&missing)
+    );
+}
+
+/// The report step of `cargo xtask reproduce --quick`, on the tiny database.
+#[test]
+fn report_writes_findings_figures_tables_and_provenance() {
+    let (_, db) = tiny_db();
+    let dir = scratch("report");
+    let out_dir = dir.join("report");
+    let out = ok(
+        &[
+            "report",
+            s(db),
+            "-o",
+            s(&out_dir),
+            "--title",
+            "Tiny <XOR> & co",
+            "--samples",
+            "20",
+            "--starts",
+            "10",
+            "--note",
+            "machine: test",
+        ],
+        &dir,
+    );
+    let verdict_lines = out
+        .lines()
+        .filter(|l| {
+            l.starts_with("[holds]")
+                || l.starts_with("[does not hold]")
+                || l.starts_with("[inconclusive]")
+        })
+        .count();
+    assert_eq!(verdict_lines, 6, "six findings judged:\n{out}");
+
+    let html = std::fs::read_to_string(out_dir.join("index.html")).unwrap();
+    let elements = tags_balanced(&html).unwrap_or_else(|e| panic!("unbalanced HTML: {e}"));
+    assert!(elements > 100);
+    assert!(html.contains("Tiny &lt;XOR&gt; &amp; co"), "title escaped");
+    let findings = &html[html
+        .find("<section id=\"findings\">")
+        .expect("findings section")..];
+    let findings = &findings[..findings.find("</section>").unwrap()];
+    assert_eq!(findings.matches("<li class=").count(), 6, "{findings}");
+    assert_eq!(findings.matches("class=\"verdict\"").count(), 6);
+    for n in 1..=6 {
+        assert!(findings.contains(&format!("({n})")), "finding {n} present");
+    }
+    // Evidence is filled from the data: the counts of h2-l1e-2 appear in finding 1.
+    let store = Store::open_read_only(db).unwrap();
+    let l = store.landscape_by_key("h2-l1e-2").unwrap().unwrap();
+    let m2 = store.minima(l.id).unwrap().len();
+    assert!(
+        findings.contains(&format!("→ {m2} (N_h 1, 2)")),
+        "{findings}"
+    );
+    assert!(!html.contains("<script"), "self-contained, no scripts");
+    assert!(!html.contains("src=\"http"), "no external resources");
+
+    for f in [
+        "counts.csv",
+        "sensitivity.csv",
+        "embedding.csv",
+        "basins.csv",
+        "provenance.txt",
+    ] {
+        let body = std::fs::read_to_string(out_dir.join(f)).unwrap();
+        assert!(body.lines().count() >= 2, "{f} has rows:\n{body}");
+    }
+    for key in ["h1-l1e-2", "h1-l1e-1", "h2-l1e-2", "h2-l1e-1"] {
+        let svg =
+            std::fs::read_to_string(out_dir.join(format!("disconnectivity-{key}.svg"))).unwrap();
+        tags_balanced(&svg).unwrap();
+    }
+    for f in ["counts-minima-vs-nh.svg", "counts-minima-vs-lambda.svg"] {
+        let svg = std::fs::read_to_string(out_dir.join(f)).unwrap();
+        tags_balanced(&svg).unwrap_or_else(|e| panic!("{f}: {e}"));
+    }
+    let provenance = std::fs::read_to_string(out_dir.join("provenance.txt")).unwrap();
+    assert!(provenance.contains("seed: 11"), "{provenance}");
+    assert!(provenance.contains("machine: test"));
+    assert!(
+        provenance.contains("name = \"tiny-report\""),
+        "config text kept"
+    );
+    assert!(
+        provenance.contains("[completed]"),
+        "run status and times: {provenance}"
+    );
+}
+
+#[test]
+fn the_tag_checker_catches_unbalanced_documents() {
+    assert_eq!(
+        tags_balanced("<?xml version=\"1.0\"?><svg><path d=\"M0 0\"/><text>a</text></svg>"),
+        Ok(3)
+    );
+    assert_eq!(
+        tags_balanced("<p>a<br>b</p>"),
+        Ok(2),
+        "void elements need no end tag"
+    );
+    assert!(tags_balanced("<p><b>x</p></b>").is_err(), "crossed");
+    assert!(tags_balanced("<section><p>x</p>").is_err(), "unclosed");
+    assert!(tags_balanced("<p>x</p></p>").is_err(), "closed twice");
+}
