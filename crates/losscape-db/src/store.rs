@@ -172,13 +172,23 @@ impl Store {
     }
 
     /// Runs `f` in one write transaction: committed if `f` returns `Ok`, rolled back if it
-    /// returns `Err` (or panics), so either all of its records are stored or none.
+    /// returns `Err` (or panics), so either all of its records are stored or none. Inside a
+    /// unit of work ([`Store::begin_unit`]) it is a savepoint of the unit's transaction and
+    /// reaches the file only when the unit commits.
     pub fn write<T>(
         &mut self,
         f: impl FnOnce(&mut Batch<'_>) -> Result<T, DbError>,
     ) -> Result<T, DbError> {
         self.writable("write")?;
         let path = self.path.as_path();
+        if self.in_unit() {
+            // Inside a unit of work: a savepoint, so the closure is still all or nothing, but
+            // nothing reaches the file before the unit commits.
+            let sp = self.conn.savepoint().map_err(sql(path))?;
+            let value = f(&mut Batch { conn: &sp, path })?; // dropping `sp` rolls it back
+            sp.commit().map_err(sql(path))?;
+            return Ok(value);
+        }
         // IMMEDIATE takes the write lock up front, so the transaction cannot fail half-way
         // with SQLITE_BUSY when it first writes.
         let tx = self
@@ -188,6 +198,42 @@ impl Store {
         let value = f(&mut Batch { conn: &tx, path })?; // dropping `tx` on error rolls back
         tx.commit().map_err(sql(path))?;
         Ok(value)
+    }
+
+    /// Opens a unit of work: every [`Store::write`] until [`Store::commit_unit`] joins one
+    /// transaction, so a unit whose writes are spread over many calls (one search attempt that
+    /// stores minima and transition states as it finds them, then its attempt record) is
+    /// committed entirely or not at all. A process killed inside a unit loses only that unit.
+    /// Does nothing if a unit is already open.
+    pub fn begin_unit(&mut self) -> Result<(), DbError> {
+        self.writable("begin a unit of work")?;
+        if self.in_unit() {
+            return Ok(());
+        }
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(sql(&self.path))
+    }
+
+    /// Commits the open unit of work (nothing to do if none is open).
+    pub fn commit_unit(&mut self) -> Result<(), DbError> {
+        if !self.in_unit() {
+            return Ok(());
+        }
+        self.conn.execute_batch("COMMIT").map_err(sql(&self.path))
+    }
+
+    /// Discards every write of the open unit of work (nothing to do if none is open).
+    pub fn rollback_unit(&mut self) -> Result<(), DbError> {
+        if !self.in_unit() {
+            return Ok(());
+        }
+        self.conn.execute_batch("ROLLBACK").map_err(sql(&self.path))
+    }
+
+    /// Whether a unit of work is open ([`Store::begin_unit`]).
+    pub fn in_unit(&self) -> bool {
+        !self.conn.is_autocommit()
     }
 
     /// Records the start of a run (status `running`, start time now) and returns its id.

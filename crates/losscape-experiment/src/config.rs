@@ -97,10 +97,11 @@ impl Default for ExperimentSection {
 }
 
 /// `[data]`: where the training data come from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, tag = "kind", rename_all = "lowercase")]
 pub enum DataSection {
     /// The four XOR points.
+    #[default]
     Xor,
     /// A CSV file: features then an integer class label per row.
     Csv {
@@ -117,11 +118,6 @@ pub enum DataSection {
     },
 }
 
-impl Default for DataSection {
-    fn default() -> Self {
-        DataSection::Xor
-    }
-}
 
 /// `[landscape]`: the grid of landscapes, every `n_hidden` with every `lambda`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -316,13 +312,13 @@ impl Config {
         if let MinimiserSection::Lbfgs(p) = &self.minimiser {
             p.validate().or_else(|m| bad("minimiser", m))?;
         }
-        if let MinimiserSection::Plugin(p) = &self.minimiser {
-            if p.name.is_none() == p.path.is_none() {
-                return bad(
-                    "minimiser",
-                    "a plugin needs exactly one of `name` or `path`".into(),
-                );
-            }
+        if let MinimiserSection::Plugin(p) = &self.minimiser
+            && p.name.is_none() == p.path.is_none()
+        {
+            return bad(
+                "minimiser",
+                "a plugin needs exactly one of `name` or `path`".into(),
+            );
         }
         self.basin_hopping
             .validate()

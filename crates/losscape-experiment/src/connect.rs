@@ -20,7 +20,7 @@ use rayon::prelude::*;
 
 use crate::config::Stage;
 use crate::error::RunError;
-use crate::runner::{Candidate, Event, KnownMinima, LandscapeRun};
+use crate::runner::{Candidate, Event, KnownMinima, LandscapeRun, STAGES, stage_key};
 
 /// The name of an attempt in the database's attempts table.
 fn attempt_key(a: &Attempt) -> String {
@@ -84,12 +84,33 @@ impl<'s, 'r> DbSink<'s, 'r> {
         self.error.is_some() || self.run.opts.cancelled()
     }
 
-    fn finish(self) -> Result<(), RunError> {
-        match self.error {
+    fn finish(mut self) -> Result<(), RunError> {
+        // Every attempt commits its own unit, so an open unit here holds only writes of an
+        // attempt that did not finish; they are dropped with it (see `Drop`).
+        self.store.rollback_unit()?;
+        match self.error.take() {
             Some(e) => Err(e.into()),
             None if self.run.opts.cancelled() => Err(RunError::Interrupted),
             None => Ok(()),
         }
+    }
+
+    /// Stores `f`'s records inside the current attempt's unit of work, opening it if needed:
+    /// what an attempt finds reaches the file together with its attempt record or not at all.
+    /// A run killed mid-attempt so leaves no minimum or transition state without the attempt
+    /// that found it, and the resumed run redoes the attempt from the same state.
+    fn write<T>(
+        &mut self,
+        f: impl FnOnce(&mut losscape_db::Batch<'_>) -> Result<T, DbError>,
+    ) -> Result<T, DbError> {
+        self.store.begin_unit()?;
+        self.store.write(f)
+    }
+
+    fn fail(&mut self, e: DbError) {
+        // The unfinished attempt's writes go; what earlier attempts committed stays.
+        let _ = self.store.rollback_unit();
+        self.error = Some(e);
     }
 
     fn committed(&self) {
@@ -98,6 +119,14 @@ impl<'s, 'r> DbSink<'s, 'r> {
             minima: self.minima.ids.len(),
             transition_states: self.ts_ids.len(),
         });
+    }
+}
+
+impl Drop for DbSink<'_, '_> {
+    fn drop(&mut self) {
+        // Leaving a stage early (an error from the search) must not leave a unit open, or the
+        // run's final status would be written into it and discarded.
+        let _ = self.store.rollback_unit();
     }
 }
 
@@ -114,14 +143,19 @@ impl Sink for DbSink<'_, '_> {
             times_found: 1,
             analysis,
         };
-        let minima = &mut self.minima;
-        match self
-            .store
-            .write(|b| run.store_minimum(b, minima, &candidate))
-        {
+        let mut minima = std::mem::replace(
+            &mut self.minima,
+            KnownMinima {
+                set: PointSet::new(),
+                ids: Vec::new(),
+            },
+        );
+        let result = self.write(|b| run.store_minimum(b, &mut minima, &candidate));
+        self.minima = minima;
+        match result {
             Ok(id) => id.map(|id| id as MinId),
             Err(e) => {
-                self.error = Some(e);
+                self.fail(e);
                 None
             }
         }
@@ -134,8 +168,9 @@ impl Sink for DbSink<'_, '_> {
         let run = self.run;
         let identity = &run.exp.config.identity;
         let known = self.ts.find(run.model, identity, ts.energy, &ts.coords);
-        let result = self.store.write(|b| match known {
-            Some(i) => b.add_ts_times_found(self.ts_ids[i], 1).map(|()| None),
+        let known_id = known.map(|i| self.ts_ids[i]);
+        let result = self.write(|b| match known_id {
+            Some(id) => b.add_ts_times_found(id, 1).map(|()| None),
             None => b
                 .insert_ts(&NewTs {
                     landscape_id: run.landscape_id,
@@ -161,7 +196,7 @@ impl Sink for DbSink<'_, '_> {
                 self.ts_ids.push(id);
             }
             Ok(None) => {}
-            Err(e) => self.error = Some(e),
+            Err(e) => self.fail(e),
         }
     }
 
@@ -188,15 +223,16 @@ impl Sink for DbSink<'_, '_> {
         .to_string();
         let run = self.run;
         let stage = self.stage.name();
-        match self
-            .store
+        // The attempt record closes the attempt's unit: all of it is committed at once.
+        let recorded = self
             .write(|b| b.record_attempt(run.landscape_id, stage, &key, result, &detail, run.run_id))
-        {
+            .and_then(|()| self.store.commit_unit());
+        match recorded {
             Ok(()) => {
                 self.tried.insert(key);
                 self.committed();
             }
-            Err(e) => self.error = Some(e),
+            Err(e) => self.fail(e),
         }
     }
 }
@@ -274,9 +310,39 @@ impl LandscapeRun<'_> {
     }
 
     /// `survey`: eigenvector-following from every stored minimum along its softest modes.
-    pub(crate) fn survey(&mut self, store: &mut Store, key: &str) -> Result<(), RunError> {
-        // The minima known when the stage starts; those it finds are not surveyed in turn.
-        let minima = store.minima(self.landscape_id)?;
+    pub(crate) fn survey(
+        &mut self,
+        store: &mut Store,
+        key: &str,
+        position: usize,
+    ) -> Result<(), RunError> {
+        // The minima known when the stage first started; those it finds are not surveyed in
+        // turn. The last id is recorded at the start so a resumed survey works on the same set
+        // rather than also on the minima the killed run had already found.
+        let start_key = format!("{}-start", stage_key(position, Stage::Survey));
+        let recorded = store
+            .attempt(self.landscape_id, STAGES, &start_key)?
+            .and_then(|a| a.detail.parse::<i64>().ok());
+        let mut minima = store.minima(self.landscape_id)?;
+        let last = match recorded {
+            Some(last) => last,
+            None => {
+                let last = minima.iter().map(|m| m.id).max().unwrap_or(0);
+                let (landscape, run) = (self.landscape_id, self.run_id);
+                store.write(|b| {
+                    b.record_attempt(
+                        landscape,
+                        STAGES,
+                        &start_key,
+                        "started",
+                        &last.to_string(),
+                        run,
+                    )
+                })?;
+                last
+            }
+        };
+        minima.retain(|m| m.id <= last);
         let params = self.exp.config.ts_params();
         let per_minimum = 2 * params.survey.modes;
         let already = store

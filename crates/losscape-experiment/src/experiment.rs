@@ -64,7 +64,7 @@ impl Experiment {
         let data = match &config.data {
             DataSection::Xor => Dataset::xor(),
             DataSection::Csv { path, header } => {
-                Dataset::from_csv_path(&config::resolve(source, path), *header).map_err(|e| {
+                Dataset::from_csv_path(config::resolve(source, path), *header).map_err(|e| {
                     ConfigError::Data {
                         file: file.clone(),
                         source: e,
@@ -72,7 +72,7 @@ impl Experiment {
                 })?
             }
             DataSection::Mlpdata { path } => {
-                Dataset::from_mlpdata_path(&config::resolve(source, path)).map_err(|e| {
+                Dataset::from_mlpdata_path(config::resolve(source, path)).map_err(|e| {
                     ConfigError::Data {
                         file: file.clone(),
                         source: e,
@@ -90,7 +90,7 @@ impl Experiment {
             })?;
         }
         let minimiser: Arc<dyn Minimiser> = match &config.minimiser {
-            MinimiserSection::Lbfgs(p) => Arc::new(Lbfgs::new(p.clone())),
+            MinimiserSection::Lbfgs(p) => Arc::new(Lbfgs::new(*p)),
             MinimiserSection::Plugin(p) => {
                 let source_of = match (&p.name, &p.path) {
                     (_, Some(path)) => PluginSource::Path(config::resolve(source, path)),

@@ -162,15 +162,24 @@ fn run_grid(
             index,
             model: &model,
         };
-        for &stage in &exp.config.experiment.stages {
+        for (position, &stage) in exp.config.experiment.stages.iter().enumerate() {
             if opts.cancelled() {
                 return Err(RunError::Interrupted);
+            }
+            // A stage that finished in an earlier run is not run again: a stage named twice
+            // (connect, survey, connect) must not redo its first occurrence with what later
+            // stages found, or a resumed run would diverge from an uninterrupted one.
+            let marker = stage_key(position, stage);
+            if store.attempt(landscape_id, STAGES, &marker)?.is_some() {
+                continue;
             }
             match stage {
                 Stage::BasinHopping => ctx.basin_hopping(store, &key)?,
                 Stage::Connect => ctx.connect(store, &key)?,
-                Stage::Survey => ctx.survey(store, &key)?,
+                Stage::Survey => ctx.survey(store, &key, position)?,
             }
+            store
+                .write(|b| b.record_attempt(landscape_id, STAGES, &marker, "done", "{}", run_id))?;
         }
         let summary = summarise(store, landscape_id, &exp.config.identity)?;
         observer.event(&Event::LandscapeFinished(&summary));
@@ -399,6 +408,15 @@ impl LandscapeRun<'_> {
         }
         Ok(())
     }
+}
+
+/// The pseudo-stage under which finished stages (and the survey's starting set) are recorded
+/// in the attempts table.
+pub(crate) const STAGES: &str = "stages";
+
+/// The attempts-table key of the stage at `position` of `[experiment] stages`.
+pub(crate) fn stage_key(position: usize, stage: Stage) -> String {
+    format!("{position}-{}", stage.name())
 }
 
 fn chain_key(c: usize) -> String {

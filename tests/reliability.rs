@@ -1,0 +1,470 @@
+//! Reliability of `losscape run`: a run killed at any point (SIGKILL), stopped with SIGINT, or
+//! raced by a second process leaves a sound database that keeps everything it had committed,
+//! and resuming it ends exactly where an uninterrupted run ends. The same seed gives the same
+//! minima and transition states whatever `--threads` is.
+//!
+//! Every comparison is bit for bit: ids, energies and coordinates of minima and transition
+//! states, and the minima each transition state joins.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use losscape_db::{RunStatus, Store};
+
+/// The quick XOR sweep: 4 landscapes, basin-hopping, connect, survey, connect (~6 s in dev).
+const CONFIG: &str = include_str!("../configs/xor-quick.toml");
+
+/// One stored point, exactly: id, energy bits, coordinate bits, times found, and for a
+/// transition state the minima it joins.
+type Point = (i64, u64, Vec<u64>, i64, Option<(i64, i64)>);
+
+/// Every stored point, and every recorded unit of work (stage, key, outcome, detail), by
+/// landscape key.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Fingerprint {
+    minima: BTreeMap<String, Vec<Point>>,
+    ts: BTreeMap<String, Vec<Point>>,
+    attempts: BTreeMap<String, Vec<[String; 4]>>,
+}
+
+impl Fingerprint {
+    fn read(db: &Path) -> Fingerprint {
+        let store = Store::open_read_only(db).expect("open the database read-only");
+        let mut f = Fingerprint::default();
+        for l in store.landscapes().expect("landscapes") {
+            let bits = |c: &[f64]| c.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            let minima = store.minima(l.id).expect("minima");
+            f.minima.insert(
+                l.key.clone(),
+                minima
+                    .iter()
+                    .map(|m| {
+                        (
+                            m.id,
+                            m.energy.to_bits(),
+                            bits(&m.coords),
+                            m.times_found,
+                            None,
+                        )
+                    })
+                    .collect(),
+            );
+            let ts = store.transition_states(l.id).expect("transition states");
+            f.ts.insert(
+                l.key.clone(),
+                ts.iter()
+                    .map(|t| {
+                        (
+                            t.id,
+                            t.energy.to_bits(),
+                            bits(&t.coords),
+                            t.times_found,
+                            Some((t.min1, t.min2)),
+                        )
+                    })
+                    .collect(),
+            );
+            let mut attempts = Vec::new();
+            for stage in ["basin_hopping", "connect", "survey", "stages"] {
+                for a in store.attempts(l.id, stage).expect("attempts") {
+                    attempts.push([a.stage, a.key, a.outcome, a.detail]);
+                }
+            }
+            f.attempts.insert(l.key.clone(), attempts);
+        }
+        f
+    }
+
+    fn counts(&self) -> (usize, usize) {
+        (
+            self.minima.values().map(Vec::len).sum(),
+            self.ts.values().map(Vec::len).sum(),
+        )
+    }
+
+    /// Panics unless every point of `self` is in `later`, unchanged and under the same id.
+    fn assert_kept_in(&self, later: &Fingerprint, what: &str) {
+        for (table, mine, theirs) in [
+            ("minima", &self.minima, &later.minima),
+            ("transition states", &self.ts, &later.ts),
+        ] {
+            for (key, points) in mine {
+                let after = theirs.get(key).map(Vec::as_slice).unwrap_or_default();
+                for p in points {
+                    assert!(
+                        after
+                            .iter()
+                            .any(|q| (q.0, q.1, &q.2, q.4) == (p.0, p.1, &p.2, p.4) && q.3 >= p.3),
+                        "{what}: {table} id {} of {key} committed before was lost or changed",
+                        p.0
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_losscape")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// A temporary folder with the experiment file in it.
+fn workspace() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let cfg = dir.path().join("xor-quick.toml");
+    std::fs::write(&cfg, CONFIG).expect("write the config");
+    (dir, cfg)
+}
+
+fn run_args(cfg: &Path, db: &Path, threads: usize) -> Vec<String> {
+    vec![
+        "run".into(),
+        cfg.display().to_string(),
+        "--db".into(),
+        db.display().to_string(),
+        "--threads".into(),
+        threads.to_string(),
+        "--quiet".into(),
+    ]
+}
+
+fn run_to_end(cfg: &Path, db: &Path, threads: usize) -> Output {
+    let out = Command::new(bin())
+        .args(run_args(cfg, db, threads))
+        .output()
+        .expect("the losscape binary runs");
+    assert!(out.status.success(), "run failed:\n{}", text(&out));
+    out
+}
+
+fn spawn(cfg: &Path, db: &Path, threads: usize) -> Child {
+    Command::new(bin())
+        .args(run_args(cfg, db, threads))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the losscape binary starts")
+}
+
+/// The uninterrupted run everything is compared with (threads 2), computed once.
+fn reference() -> &'static Fingerprint {
+    static REF: OnceLock<Fingerprint> = OnceLock::new();
+    REF.get_or_init(|| {
+        let (dir, cfg) = workspace();
+        let db = dir.path().join("reference.db");
+        run_to_end(&cfg, &db, 2);
+        let f = Fingerprint::read(&db);
+        let (minima, ts) = f.counts();
+        assert!(
+            minima >= 8 && ts >= 4,
+            "reference run too small: {minima} minima, {ts} TS"
+        );
+        f
+    })
+}
+
+/// Attempts recorded so far: (landscape key, stage) -> count.
+type Progress = BTreeMap<(String, &'static str), usize>;
+
+/// Reads the [`Progress`] of a database that may be in use.
+fn progress(db: &Path) -> Progress {
+    let mut p = BTreeMap::new();
+    // The database may not exist yet, or be mid-creation: then nothing is done.
+    let Ok(store) = Store::open_read_only(db) else {
+        return p;
+    };
+    let Ok(landscapes) = store.landscapes() else {
+        return p;
+    };
+    for l in landscapes {
+        for stage in ["basin_hopping", "connect", "survey"] {
+            if let Ok(a) = store.attempts(l.id, stage) {
+                p.insert((l.key.clone(), stage), a.len());
+            }
+        }
+    }
+    p
+}
+
+fn done(p: &Progress, key: &str, stage: &str) -> usize {
+    p.iter()
+        .find(|((k, s), _)| k == key && *s == stage)
+        .map_or(0, |(_, &n)| n)
+}
+
+/// Polls the database of a running child until `ready` holds, then returns what was
+/// committed at that moment; `None` if the child finished first.
+fn wait_until(
+    child: &mut Child,
+    db: &Path,
+    ready: &dyn Fn(&Progress) -> bool,
+) -> Option<Fingerprint> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if child.try_wait().expect("poll the child").is_some() {
+            return None;
+        }
+        if ready(&progress(db)) {
+            return Some(Fingerprint::read(db));
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the run never reached the kill point"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn wait_with_timeout(child: Child) -> Output {
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(Duration::from_secs(120)) {
+        Ok(out) => out.expect("wait for the child"),
+        Err(_) => {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+            panic!("losscape (pid {pid}) did not stop within 120 s");
+        }
+    }
+}
+
+fn integrity_ok(db: &Path) {
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("rusqlite opens the database");
+    let verdict: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("integrity check runs");
+    assert_eq!(verdict, "ok", "integrity check of {}", db.display());
+}
+
+/// SIGKILL during basin-hopping, during connect, during survey and during the last landscape's
+/// basin-hopping, resuming (alternately with 1 and 2 threads) after each: nothing committed is
+/// lost, the file stays sound, and the end result is the uninterrupted run's, bit for bit.
+#[test]
+fn killed_runs_resume_to_the_uninterrupted_result() {
+    let expected = reference();
+    let (dir, cfg) = workspace();
+    let db = dir.path().join("killed.db");
+    type Ready = Box<dyn Fn(&Progress) -> bool>;
+    let kill_points: Vec<(&str, Ready)> = vec![
+        (
+            "basin-hopping of h2-l1e-2",
+            Box::new(|p| done(p, "h2-l1e-2", "basin_hopping") >= 5),
+        ),
+        (
+            "connect of h2-l1e-3",
+            Box::new(|p| done(p, "h2-l1e-3", "connect") >= 1 && done(p, "h2-l1e-3", "survey") == 0),
+        ),
+        (
+            "survey of h3-l1e-2",
+            Box::new(|p| done(p, "h3-l1e-2", "survey") >= 3),
+        ),
+        (
+            "basin-hopping of h3-l1e-3",
+            Box::new(|p| done(p, "h3-l1e-3", "basin_hopping") >= 3),
+        ),
+    ];
+    let mut kills = 0;
+    for (leg, (what, ready)) in kill_points.iter().enumerate() {
+        let mut child = spawn(&cfg, &db, 1 + leg % 2);
+        let Some(before) = wait_until(&mut child, &db, ready.as_ref()) else {
+            let out = wait_with_timeout(child);
+            panic!(
+                "the run finished before the kill point ({what}):\n{}",
+                text(&out)
+            );
+        };
+        child.kill().expect("SIGKILL the run");
+        child.wait().expect("reap the killed run");
+        kills += 1;
+        integrity_ok(&db);
+        let after = Fingerprint::read(&db);
+        before.assert_kept_in(&after, &format!("kill during {what}"));
+    }
+    assert_eq!(kills, 4);
+    run_to_end(&cfg, &db, 2);
+    integrity_ok(&db);
+    let resumed = Fingerprint::read(&db);
+    assert_eq!(
+        resumed.counts(),
+        expected.counts(),
+        "resumed run has different counts"
+    );
+    assert_eq!(
+        &resumed, expected,
+        "resumed run differs from the uninterrupted one"
+    );
+
+    // Provenance: every killed run was marked interrupted by the next writer.
+    let runs = Store::open_read_only(&db).unwrap().runs().unwrap();
+    assert_eq!(runs.len(), 5);
+    for r in &runs[..4] {
+        assert_eq!(r.status, RunStatus::Interrupted, "run {}", r.id);
+    }
+    assert_eq!(runs[4].status, RunStatus::Completed);
+}
+
+/// The same seed gives the same database with 1 and 2 worker threads.
+#[test]
+fn thread_count_does_not_change_the_result() {
+    let expected = reference();
+    let (dir, cfg) = workspace();
+    let db = dir.path().join("one-thread.db");
+    run_to_end(&cfg, &db, 1);
+    assert_eq!(&Fingerprint::read(&db), expected);
+    // Running a finished experiment again changes nothing: every stage is recorded as done.
+    let attempts = progress(&db);
+    run_to_end(&cfg, &db, 2);
+    assert_eq!(&Fingerprint::read(&db), expected);
+    assert_eq!(progress(&db), attempts, "a finished run redid work");
+}
+
+/// Ctrl-C (SIGINT) stops after committing: exit code 130, a message saying how to resume, the
+/// run marked interrupted; resuming ends at the uninterrupted result.
+#[test]
+fn sigint_stops_cleanly_and_resumes() {
+    let expected = reference();
+    let (dir, cfg) = workspace();
+    let db = dir.path().join("sigint.db");
+    let mut child = spawn(&cfg, &db, 2);
+    let before = wait_until(&mut child, &db, &|p| {
+        done(p, "h2-l1e-3", "basin_hopping") >= 3
+    })
+    .expect("the run reaches h2-l1e-3");
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT runs");
+    assert!(status.success());
+    let out = wait_with_timeout(child);
+    let msg = text(&out);
+    assert_eq!(out.status.code(), Some(130), "{msg}");
+    assert!(msg.contains("interrupted"), "{msg}");
+    assert!(msg.contains("resume with the same command"), "{msg}");
+    assert!(msg.contains("sigint.db"), "{msg}");
+    assert!(!msg.contains("panicked"), "{msg}");
+    integrity_ok(&db);
+    let after = Fingerprint::read(&db);
+    before.assert_kept_in(&after, "SIGINT");
+    let runs = Store::open_read_only(&db).unwrap().runs().unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].status, RunStatus::Interrupted);
+    assert!(runs[0].finished_at.is_some());
+
+    run_to_end(&cfg, &db, 1);
+    assert_eq!(&Fingerprint::read(&db), expected);
+}
+
+/// A second writer on a database in use is refused at once, naming the lock, and the first run
+/// goes on undisturbed to the usual result.
+#[test]
+fn a_second_writer_is_refused() {
+    let expected = reference();
+    let (dir, cfg) = workspace();
+    let db = dir.path().join("shared.db");
+    let mut first = spawn(&cfg, &db, 2);
+    wait_until(&mut first, &db, &|p| !p.is_empty()).expect("the first run starts");
+    let second = Command::new(bin())
+        .args(run_args(&cfg, &db, 1))
+        .output()
+        .expect("the second run starts");
+    let msg = text(&second);
+    assert!(!second.status.success(), "the second writer ran:\n{msg}");
+    assert!(msg.contains("busy"), "{msg}");
+    assert!(msg.contains("shared.db.lock"), "{msg}");
+    assert!(!msg.contains("panicked"), "{msg}");
+    // Reading while it runs is fine.
+    let read = Command::new(bin())
+        .args(["summary", &db.display().to_string()])
+        .output()
+        .expect("summary runs");
+    assert!(read.status.success(), "{}", text(&read));
+
+    let out = wait_with_timeout(first);
+    assert!(out.status.success(), "{}", text(&out));
+    integrity_ok(&db);
+    assert_eq!(&Fingerprint::read(&db), expected);
+    let runs = Store::open_read_only(&db).unwrap().runs().unwrap();
+    assert_eq!(runs.len(), 1, "the refused writer must not record a run");
+}
+
+/// A survey that finds new minima, killed after it committed one: the resumed run must not
+/// redo the finished first `connect` with that minimum, nor survey it (the uninterrupted survey
+/// works on the minima known when it started), so it still ends at the uninterrupted result.
+#[test]
+fn a_survey_killed_after_finding_new_minima_resumes_exactly() {
+    const SURVEY: &str = "[experiment]\nseed = 3\n\
+        stages = [\"basin_hopping\", \"connect\", \"survey\", \"connect\"]\n\
+        [landscape]\nn_hidden = [3]\nlambda = [1e-4]\n[basin_hopping]\nchains = 2\nsteps = 15\n";
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("survey.toml");
+    std::fs::write(&cfg, SURVEY).unwrap();
+    let full = dir.path().join("full.db");
+    run_to_end(&cfg, &full, 2);
+    let expected = Fingerprint::read(&full);
+
+    // Killed once the survey (third stage) has stored a minimum it found itself.
+    let found_by_survey = |db: &Path| -> bool {
+        let Ok(store) = Store::open_read_only(db) else {
+            return false;
+        };
+        let Some(l) = store.landscapes().ok().and_then(|l| l.into_iter().next()) else {
+            return false;
+        };
+        let start = store
+            .attempt(l.id, "stages", "2-survey-start")
+            .ok()
+            .flatten();
+        let done = store.attempt(l.id, "stages", "2-survey").ok().flatten();
+        let Some(last) = start.and_then(|a| a.detail.parse::<i64>().ok()) else {
+            return false;
+        };
+        done.is_none()
+            && store
+                .minima(l.id)
+                .is_ok_and(|m| m.iter().any(|m| m.id > last))
+    };
+    let mut caught = 0;
+    for attempt in 0..6 {
+        let db = dir.path().join(format!("killed-{attempt}.db"));
+        let mut child = spawn(&cfg, &db, 1);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while child.try_wait().unwrap().is_none() && !found_by_survey(&db) {
+            assert!(Instant::now() < deadline, "the run hangs");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let killed = child.try_wait().unwrap().is_none();
+        child.kill().ok();
+        child.wait().unwrap();
+        integrity_ok(&db);
+        if killed {
+            caught += 1;
+        }
+        run_to_end(&cfg, &db, 2);
+        assert_eq!(
+            Fingerprint::read(&db),
+            expected,
+            "kill {attempt} (caught: {killed})"
+        );
+        if caught >= 2 {
+            break;
+        }
+    }
+    assert!(caught >= 1, "never caught the survey with a new minimum");
+}
