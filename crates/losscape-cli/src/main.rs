@@ -319,6 +319,13 @@ fn run(
                 );
                 print!("{}", read::summary_table(&summaries));
             }
+            for s in summaries.iter().filter(|s| s.failed_quenches > 0) {
+                // Shown even with --quiet: a minimiser that fails is worth knowing about.
+                eprintln!(
+                    "warning: {}: {} of {} basin-hopping quenches failed (details in the attempts table)",
+                    s.key, s.failed_quenches, s.quenches
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Err(RunError::Interrupted) => {

@@ -31,6 +31,10 @@ pub struct LandscapeSummary {
     pub correct_ts: usize,
     /// Connected components of the graph of minima joined by transition states.
     pub components: usize,
+    /// Basin-hopping quenches made (one per step of every chain).
+    pub quenches: usize,
+    /// Of those, quenches that failed (no convergence within budget, minimiser error).
+    pub failed_quenches: usize,
 }
 
 impl LandscapeSummary {
@@ -92,6 +96,15 @@ pub fn summarise(
         })?;
     let minima = store.minima(landscape_id)?;
     let ts = store.transition_states(landscape_id)?;
+    let (mut quenches, mut failed_quenches) = (0, 0);
+    for a in store.attempts(landscape_id, "basin_hopping")? {
+        // Chain records carry their counts as JSON; other records (the origin) carry none.
+        if let Ok(detail) = serde_json::from_str::<serde_json::Value>(&a.detail) {
+            let count = |k: &str| detail.get(k).and_then(|v| v.as_u64()).unwrap_or(0) as usize;
+            quenches += count("steps");
+            failed_quenches += count("failed_quenches");
+        }
+    }
     let mut energies: Vec<f64> = minima.iter().map(|m| m.energy).collect();
     let position = |id: i64| minima.iter().position(|m| m.id == id);
     let edges: Vec<(usize, usize)> = ts
@@ -110,6 +123,8 @@ pub fn summarise(
         degenerate_ts: ts.iter().filter(|t| t.degenerate).count(),
         correct_ts: ts.iter().filter(|t| t.accuracy >= 1.0).count(),
         components: components(minima.len(), edges),
+        quenches,
+        failed_quenches,
     })
 }
 
