@@ -273,3 +273,39 @@ fn the_fire_plugin_runs_an_experiment_end_to_end() {
     assert!(text(&out).contains("dtt"), "{}", text(&out));
     assert!(!dir.path().join("bad.db").exists());
 }
+
+#[test]
+fn raising_the_chain_budget_extends_a_finished_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let small = write(dir.path(), "small.toml", TINY);
+    let out = losscape(
+        &["run", small.to_str().unwrap(), "--db", "x.db", "--quiet"],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let before = minima_bits(&dir.path().join("x.db"));
+
+    let big = write(
+        dir.path(),
+        "big.toml",
+        &TINY.replace("chains = 4", "chains = 8"),
+    );
+    let out = losscape(
+        &["run", big.to_str().unwrap(), "--db", "x.db", "--quiet"],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let store = Store::open_read_only(&dir.path().join("x.db")).unwrap();
+    let l = &store.landscapes().unwrap()[0];
+    let chains: Vec<String> = store
+        .attempts(l.id, "basin_hopping")
+        .unwrap()
+        .into_iter()
+        .map(|a| a.key)
+        .filter(|k| k.starts_with("chain-"))
+        .collect();
+    assert_eq!(chains.len(), 8, "{chains:?}");
+    // What the first run stored is kept as it was; new minima can only be appended.
+    let after = minima_bits(&dir.path().join("x.db"));
+    assert_eq!(&after[..before.len()], &before[..]);
+}

@@ -118,7 +118,6 @@ pub enum DataSection {
     },
 }
 
-
 /// `[landscape]`: the grid of landscapes, every `n_hidden` with every `lambda`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]

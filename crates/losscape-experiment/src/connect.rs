@@ -300,11 +300,9 @@ impl LandscapeRun<'_> {
         let mut sink = DbSink::new(self, store, Stage::Connect)?;
         // Parameters were validated with the experiment, and every target comes from the
         // connector itself, so an error here means a bug; it is reported, not hidden.
-        connect_all_to_global(&tools, &mut sink, &mut connector).map_err(|e| {
-            RunError::Minimiser(losscape_core::MinimiseError::External {
-                name: "connect".into(),
-                message: e.to_string(),
-            })
+        connect_all_to_global(&tools, &mut sink, &mut connector).map_err(|e| RunError::Search {
+            stage: "connect",
+            message: e.to_string(),
         })?;
         sink.finish()
     }
@@ -363,12 +361,10 @@ impl LandscapeRun<'_> {
                 break;
             }
             if let Err(e) = survey::run(&tools, &mut sink, m.id as MinId, &m.coords) {
-                return Err(RunError::Minimiser(
-                    losscape_core::MinimiseError::External {
-                        name: "survey".into(),
-                        message: e.to_string(),
-                    },
-                ));
+                return Err(RunError::Search {
+                    stage: "survey",
+                    message: e.to_string(),
+                });
             }
         }
         sink.finish()

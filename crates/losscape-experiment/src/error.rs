@@ -66,7 +66,15 @@ pub enum RunError {
         "interrupted; everything committed so far is kept; run the same command again to resume"
     )]
     Interrupted,
-    /// A local minimisation failed in a way that cannot be skipped.
-    #[error("{0}")]
-    Minimiser(#[from] losscape_core::MinimiseError),
+    /// The experiment could not build one of its landscapes.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A search could not start (its inputs were inconsistent); names the stage.
+    #[error("{stage}: {message}")]
+    Search {
+        /// The stage, e.g. "connect".
+        stage: &'static str,
+        /// What went wrong.
+        message: String,
+    },
 }

@@ -145,13 +145,7 @@ fn run_grid(
             index,
             total: grid.len(),
         });
-        let model = exp.perceptron(point).map_err(|e| {
-            // Checked when the experiment was loaded; reaching this is a bug, not bad input.
-            RunError::Minimiser(losscape_core::MinimiseError::External {
-                name: "model".into(),
-                message: e.to_string(),
-            })
-        })?;
+        let model = exp.perceptron(point)?;
         let landscape_id = store.landscape_id(&landscape_spec(exp, point, &model))?;
         let mut ctx = LandscapeRun {
             exp,
@@ -166,11 +160,15 @@ fn run_grid(
             if opts.cancelled() {
                 return Err(RunError::Interrupted);
             }
-            // A stage that finished in an earlier run is not run again: a stage named twice
-            // (connect, survey, connect) must not redo its first occurrence with what later
-            // stages found, or a resumed run would diverge from an uninterrupted one.
+            // A connect or survey stage that finished in an earlier run is not run again: a
+            // stage named twice (connect, survey, connect) must not redo its first occurrence
+            // with what later stages found, or a resumed run would diverge from an
+            // uninterrupted one. Basin-hopping is always entered: its chains are skipped one by
+            // one, so raising `chains` in the file adds just the new chains.
             let marker = stage_key(position, stage);
-            if store.attempt(landscape_id, STAGES, &marker)?.is_some() {
+            if stage != Stage::BasinHopping
+                && store.attempt(landscape_id, STAGES, &marker)?.is_some()
+            {
                 continue;
             }
             match stage {
