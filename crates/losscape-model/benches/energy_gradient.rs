@@ -1,18 +1,25 @@
-//! The hot path against a hand-written scalar loop for XOR with 4 hidden units.
+//! The model's hot paths on XOR: energy + gradient and the dense Hessian for N_h = 2 … 32, and
+//! the energy + gradient against a hand-written scalar loop at N_h = 4.
 //!
 //! The model's `energy_gradient` should stay within 1.5x of `hand_written`; run with
-//! `cargo bench -p losscape-model`.
+//! `cargo bench -p losscape-model --bench energy_gradient`.
 
 use std::hint::black_box;
+use std::time::Duration;
 
-use criterion::{Criterion, criterion_group, criterion_main};
-use losscape_core::Landscape;
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use losscape_core::{Landscape, seed};
 use losscape_model::{Dataset, Perceptron};
 
 const NH: usize = 4;
 const LAMBDA: f64 = 1e-4;
 const XS: [[f64; 2]; 4] = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]];
 const CS: [usize; 4] = [0, 1, 1, 0];
+
+/// Network widths of the scaling benchmarks.
+const SIZES: [usize; 5] = [2, 4, 8, 16, 32];
+/// Penalty of the scaling benchmarks (the value of the XOR landscapes).
+const SCALING_LAMBDA: f64 = 1e-3;
 
 /// The XOR loss and gradient with every size a constant, in GMIN order.
 fn hand_written(w: &[f64], g: &mut [f64]) -> f64 {
@@ -56,7 +63,17 @@ fn hand_written(w: &[f64], g: &mut [f64]) -> f64 {
     e / 4.0 + LAMBDA * penalty
 }
 
-fn bench(c: &mut Criterion) {
+/// A reproducible point with coordinates uniform in `[-2, 2]`, the scale of XOR minima.
+fn point(n: usize, stream: u64) -> Vec<f64> {
+    (0..n as u64)
+        .map(|i| {
+            let u = (seed::derive(stream, &[i]) >> 11) as f64 / (1u64 << 53) as f64;
+            4.0 * u - 2.0
+        })
+        .collect()
+}
+
+fn versus_hand_loop(c: &mut Criterion) {
     let Ok(model) = Perceptron::new(Dataset::xor(), NH, LAMBDA) else {
         return;
     };
@@ -79,5 +96,43 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench);
+fn scaling(c: &mut Criterion) {
+    let mut group = c.benchmark_group("xor_energy_gradient");
+    for nh in SIZES {
+        let Ok(model) = Perceptron::new(Dataset::xor(), nh, SCALING_LAMBDA) else {
+            continue;
+        };
+        let w = point(model.dim(), nh as u64);
+        let mut g = vec![0.0; model.dim()];
+        group.bench_with_input(BenchmarkId::from_parameter(nh), &w, |b, w| {
+            b.iter(|| model.energy_gradient(black_box(w), black_box(&mut g)))
+        });
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("xor_hessian");
+    for nh in SIZES {
+        let Ok(model) = Perceptron::new(Dataset::xor(), nh, SCALING_LAMBDA) else {
+            continue;
+        };
+        let n = model.dim();
+        let w = point(n, nh as u64);
+        let mut h = vec![0.0; n * n];
+        group.bench_with_input(BenchmarkId::from_parameter(nh), &w, |b, w| {
+            b.iter(|| model.hessian(black_box(w), black_box(&mut h)))
+        });
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    // Nanosecond kernels: a short window still gives tight intervals, and keeps `cargo bench`
+    // quick on small machines.
+    config = Criterion::default()
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1));
+    targets = versus_hand_loop, scaling
+}
 criterion_main!(benches);

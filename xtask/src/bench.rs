@@ -1,0 +1,579 @@
+//! `cargo xtask bench`: end-to-end timing of the `losscape` binary and a per-N_h scaling table
+//! of the library's two costly kernels.
+//!
+//! The end-to-end part builds the release binary, runs an experiment file once with 1 and once
+//! with 2 worker threads into fresh databases, and reads the databases back to report
+//! throughput and whether both thread counts stored bit-identical minima. The scaling part
+//! times L-BFGS quenches and Hessian analyses directly with the library and prints a Markdown
+//! table for the README.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use losscape_core::{Minimiser, seed};
+use losscape_db::Store;
+use losscape_experiment::Config;
+use losscape_hessian::analyse;
+use losscape_lbfgs::Lbfgs;
+use losscape_model::{Dataset, Perceptron};
+
+const USAGE: &str = "\
+usage: cargo xtask bench [--paper] [--repeat N] [--quenches N] [--no-run] [--no-scaling]
+
+  --paper        also time configs/xor-paper.toml (slow: the paper's 25 landscapes)
+  --repeat N     runs per thread count; the fastest is reported [3]
+  --quenches N   quenches (and Hessian analyses) per network width in the scaling table [300]
+  --no-run       skip the end-to-end runs of the losscape binary
+  --no-scaling   skip the per-N_h scaling table
+
+For release-profile library timings in the scaling table run
+`cargo run --release -p xtask -- bench`.";
+
+/// Thread counts of the end-to-end runs; the second is compared with the first.
+const THREADS: [usize; 2] = [1, 2];
+/// Network widths of the scaling table.
+const SIZES: [usize; 5] = [2, 4, 8, 16, 32];
+/// Penalty of the scaling table's XOR landscapes.
+const LAMBDA: f64 = 1e-3;
+/// Master seed of the scaling table's random starts.
+const SEED: u64 = 20180516;
+
+/// What the command line asked for.
+struct Options {
+    paper: bool,
+    quenches: usize,
+    repeat: usize,
+    run: bool,
+    scaling: bool,
+}
+
+/// The options, or `None` when only the usage was asked for.
+fn parse(args: &[String]) -> Result<Option<Options>> {
+    let mut o = Options {
+        paper: false,
+        quenches: 300,
+        repeat: 3,
+        run: true,
+        scaling: true,
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--paper" => o.paper = true,
+            "--no-run" => o.run = false,
+            "--no-scaling" => o.scaling = false,
+            "--quenches" => {
+                let v = it.next().context("--quenches needs a number")?;
+                o.quenches = v
+                    .parse()
+                    .ok()
+                    .filter(|&q| q > 0)
+                    .with_context(|| format!("--quenches {v}: need a whole number >= 1"))?;
+            }
+            "--repeat" => {
+                let v = it.next().context("--repeat needs a number")?;
+                o.repeat = v
+                    .parse()
+                    .ok()
+                    .filter(|&r| r > 0)
+                    .with_context(|| format!("--repeat {v}: need a whole number >= 1"))?;
+            }
+            "-h" | "--help" => return Ok(None),
+            other => bail!("unknown argument '{other}'\n{USAGE}"),
+        }
+    }
+    Ok(Some(o))
+}
+
+/// Runs `cargo xtask bench` with the arguments after `bench`.
+pub fn run(args: &[String]) -> Result<()> {
+    let Some(opts) = parse(args)? else {
+        println!("{USAGE}");
+        return Ok(());
+    };
+    let root = workspace_root()?;
+    println!("# losscape benchmarks\n");
+    println!("{}\n", machine());
+    if opts.run {
+        let bin = build_cli(&root)?;
+        let tmp = tempfile::tempdir().context("cannot create a temporary directory")?;
+        let mut configs = vec!["configs/xor-quick.toml"];
+        if opts.paper {
+            configs.push("configs/xor-paper.toml");
+        }
+        for config in configs {
+            end_to_end(&bin, &root, config, tmp.path(), opts.repeat)?;
+        }
+    }
+    if opts.scaling {
+        scaling(opts.quenches)?;
+    }
+    Ok(())
+}
+
+/// The workspace root: xtask lives one level below it.
+fn workspace_root() -> Result<PathBuf> {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .context("xtask has no parent directory")
+}
+
+/// CPU model and core counts, from `/proc/cpuinfo` where available.
+fn machine() -> String {
+    let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = info
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            (k.trim() == "model name").then(|| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let processors = info
+        .lines()
+        .filter(|l| l.split(':').next().is_some_and(|k| k.trim() == "processor"))
+        .count();
+    let available = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let profile = if cfg!(debug_assertions) {
+        "dev (numeric crates at opt-level 3)"
+    } else {
+        "release"
+    };
+    format!(
+        "machine: {model}, {processors} logical CPUs in /proc/cpuinfo, {available} available to \
+         this process; xtask built in the {profile} profile; load average at start: {}",
+        load_average()
+    )
+}
+
+/// The 1-minute load average, which says whether other work disturbed the timings.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Builds `losscape` in release mode and returns the executable cargo reports.
+fn build_cli(root: &Path) -> Result<PathBuf> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    eprintln!("building: cargo build --release -p losscape-cli");
+    let mut child = Command::new(cargo)
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "losscape-cli",
+            "--message-format=json-render-diagnostics",
+        ])
+        .current_dir(root)
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("cannot start cargo")?;
+    let stdout = child.stdout.take().context("cargo has no stdout")?;
+    let mut executable = None;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.context("cannot read cargo's output")?;
+        let Ok(msg) = serde_json::from_str::<serde_json::Value>(&line) else {
+            continue;
+        };
+        if msg["reason"] == "compiler-artifact"
+            && msg["target"]["name"] == "losscape"
+            && let Some(exe) = msg["executable"].as_str()
+        {
+            executable = Some(PathBuf::from(exe));
+        }
+    }
+    let status = child.wait().context("cargo did not finish")?;
+    if !status.success() {
+        bail!("cargo build --release -p losscape-cli failed ({status})");
+    }
+    executable.context("cargo built no 'losscape' executable")
+}
+
+/// What one database holds, as far as the benchmark is concerned.
+struct DbStats {
+    minima: usize,
+    transition_states: usize,
+    /// Basin-hopping steps (quenches) over all chains.
+    steps: u64,
+    /// Energy + gradient evaluations of those quenches.
+    evaluations: u64,
+    /// Recorded units of work per stage, to show which stages actually ran.
+    attempts: BTreeMap<&'static str, usize>,
+    /// Per landscape key: every minimum's energy and coordinates as raw bits, in id order.
+    fingerprint: BTreeMap<String, Vec<Vec<u64>>>,
+    /// Seconds per stage, from the commit times of the units of work (see [`stage_times`]).
+    stage_seconds: BTreeMap<&'static str, f64>,
+}
+
+/// Stages whose units of work are recorded in the attempts table.
+const STAGES: [&str; 3] = ["basin_hopping", "connect", "survey"];
+
+fn read_db(path: &Path) -> Result<DbStats> {
+    let store =
+        Store::open_read_only(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut s = DbStats {
+        minima: 0,
+        transition_states: 0,
+        steps: 0,
+        evaluations: 0,
+        attempts: BTreeMap::new(),
+        fingerprint: BTreeMap::new(),
+        stage_seconds: BTreeMap::new(),
+    };
+    // (commit time, stage) of every unit of work, for the time per stage.
+    let mut commits = Vec::new();
+    for l in store.landscapes()? {
+        let minima = store.minima(l.id)?;
+        s.minima += minima.len();
+        s.transition_states += store.transition_states(l.id)?.len();
+        let chains = store.attempts(l.id, "basin_hopping")?;
+        for a in &chains {
+            let detail: serde_json::Value = serde_json::from_str(&a.detail).with_context(|| {
+                format!("attempt {} of {} has a malformed detail", a.key, l.key)
+            })?;
+            s.steps += detail["steps"].as_u64().unwrap_or(0);
+            s.evaluations += detail["evaluations"].as_u64().unwrap_or(0);
+        }
+        for stage in STAGES {
+            let done = store.attempts(l.id, stage)?;
+            *s.attempts.entry(stage).or_default() += done.len();
+            commits.extend(
+                done.iter()
+                    .filter_map(|a| Some((seconds(&a.recorded_at)?, stage))),
+            );
+        }
+        let bits = minima
+            .iter()
+            .map(|m| {
+                std::iter::once(m.energy.to_bits())
+                    .chain(m.coords.iter().map(|c| c.to_bits()))
+                    .collect()
+            })
+            .collect();
+        s.fingerprint.insert(l.key, bits);
+    }
+    let start = store.runs()?.first().and_then(|r| seconds(&r.started_at));
+    if let Some(start) = start {
+        s.stage_seconds = stage_times(start, commits);
+    }
+    Ok(s)
+}
+
+/// Wall time per stage: the run's time line is cut at every commit of a unit of work, and
+/// each piece is charged to the stage of the commit that ends it. Units commit as they finish
+/// and stages run one after another per landscape, so this is the stage's share of the wall
+/// time up to the last commit (loading, summaries and the final bookkeeping are not charged).
+fn stage_times(start: f64, mut commits: Vec<(f64, &'static str)>) -> BTreeMap<&'static str, f64> {
+    commits.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut times = BTreeMap::new();
+    let mut last = start;
+    for (t, stage) in commits {
+        *times.entry(stage).or_insert(0.0) += (t - last).max(0.0);
+        last = last.max(t);
+    }
+    times
+}
+
+/// Seconds since 1970 of a `YYYY-MM-DDTHH:MM:SS.fffZ` time stamp (the database's format).
+fn seconds(stamp: &str) -> Option<f64> {
+    let (date, time) = stamp.trim_end_matches('Z').split_once('T')?;
+    let mut d = date.splitn(3, '-').map(str::parse::<i64>);
+    let (y, m, day) = (d.next()?.ok()?, d.next()?.ok()?, d.next()?.ok()?);
+    let mut t = time.splitn(3, ':');
+    let (hh, mm) = (
+        t.next()?.parse::<f64>().ok()?,
+        t.next()?.parse::<f64>().ok()?,
+    );
+    let ss = t.next()?.parse::<f64>().ok()?;
+    // Days from the civil date (Howard Hinnant's algorithm), proleptic Gregorian calendar.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days as f64 * 86_400.0 + hh * 3600.0 + mm * 60.0 + ss)
+}
+
+/// Times `losscape run CONFIG` once per thread count and prints the comparison.
+fn end_to_end(bin: &Path, root: &Path, config: &str, tmp: &Path, repeat: usize) -> Result<()> {
+    let config_path = root.join(config);
+    let stem = config_path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("run");
+    // Repetitions alternate the thread counts, so a burst of other load on the machine hits
+    // both; the fastest run of each thread count is reported.
+    let mut rows: Vec<(usize, Duration, DbStats)> = Vec::new();
+    let mut walls: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
+    let mut reference: Option<BTreeMap<String, Vec<Vec<u64>>>> = None;
+    let mut all_identical = true;
+    for rep in 0..repeat {
+        for (slot, threads) in THREADS.into_iter().enumerate() {
+            let db = tmp.join(format!("{stem}-t{threads}-r{rep}.db"));
+            eprintln!(
+                "running: losscape run {config} --db {} --quiet --threads {threads}",
+                db.display()
+            );
+            let started = Instant::now();
+            let status = Command::new(bin)
+                .arg("run")
+                .arg(&config_path)
+                .arg("--db")
+                .arg(&db)
+                .args(["--quiet", "--threads", &threads.to_string()])
+                .current_dir(root)
+                .status()
+                .with_context(|| format!("cannot start {}", bin.display()))?;
+            let wall = started.elapsed();
+            if !status.success() {
+                bail!("losscape run {config} --threads {threads} failed ({status})");
+            }
+            let stats = read_db(&db)?;
+            match &reference {
+                None => reference = Some(stats.fingerprint.clone()),
+                Some(r) => all_identical &= *r == stats.fingerprint,
+            }
+            walls.entry(threads).or_default().push(wall.as_secs_f64());
+            if rows.len() <= slot {
+                rows.push((threads, wall, stats));
+            } else if wall < rows[slot].1 {
+                rows[slot] = (threads, wall, stats);
+            }
+        }
+    }
+
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "## End to end: `losscape run {config}` (fastest of {repeat} run(s) per thread count)\n"
+    );
+    let _ = writeln!(
+        out,
+        "| threads | wall (s) | quenches | quenches/s | E+G evals/s | minima | TS | TS/s |"
+    );
+    let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (threads, wall, s) in &rows {
+        let secs = wall.as_secs_f64();
+        let _ = writeln!(
+            out,
+            "| {threads} | {secs:.2} | {} | {:.0} | {:.3e} | {} | {} | {:.1} |",
+            s.steps,
+            s.steps as f64 / secs,
+            s.evaluations as f64 / secs,
+            s.minima,
+            s.transition_states,
+            s.transition_states as f64 / secs,
+        );
+    }
+    if let [(t1, w1, a), (t2, w2, b)] = rows.as_slice() {
+        let _ = writeln!(
+            out,
+            "\nspeed-up of {t2} threads over {t1}: {:.2}x",
+            w1.as_secs_f64() / w2.as_secs_f64()
+        );
+        let verdict = if a.fingerprint == b.fingerprint {
+            "yes (energies and coordinates bit for bit, same ids)".to_string()
+        } else {
+            let sorted = |s: &DbStats| {
+                let mut v: Vec<_> = s.fingerprint.values().flatten().cloned().collect();
+                v.sort();
+                v
+            };
+            if sorted(a) == sorted(b) {
+                "same minima bit for bit, but stored in a different order".to_string()
+            } else {
+                "NO: the databases differ".to_string()
+            }
+        };
+        let _ = writeln!(out, "identical minima for {t1} and {t2} threads: {verdict}");
+    }
+    if repeat > 1 {
+        let _ = writeln!(
+            out,
+            "all {} databases hold the same minima bit for bit: {}",
+            repeat * THREADS.len(),
+            if all_identical { "yes" } else { "NO" }
+        );
+    }
+    for (threads, w) in &walls {
+        let list: Vec<String> = w.iter().map(|t| format!("{t:.2}")).collect();
+        let _ = writeln!(
+            out,
+            "wall times with {threads} thread(s): {} s",
+            list.join(", ")
+        );
+    }
+    if let Some((_, _, s)) = rows.first() {
+        let stages: Vec<String> = s
+            .attempts
+            .iter()
+            .map(|(stage, n)| format!("{stage}: {n}"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "recorded units of work per stage: {} (a stage with 0 did not run)",
+            stages.join(", ")
+        );
+    }
+    for (threads, _, s) in &rows {
+        let parts: Vec<String> = s
+            .stage_seconds
+            .iter()
+            .map(|(stage, t)| format!("{stage} {t:.2} s"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "wall time by stage with {threads} thread(s), from commit times: {}",
+            parts.join(", ")
+        );
+    }
+    println!("{out}");
+    Ok(())
+}
+
+/// One row of the scaling table.
+struct Scaling {
+    n_h: usize,
+    dim: usize,
+    quenches: usize,
+    converged: usize,
+    evaluations: usize,
+    quench_time: Duration,
+    analyses: usize,
+    analysis_time: Duration,
+}
+
+/// Times quenches and Hessian analyses per network width and prints the Markdown table.
+fn scaling(quenches: usize) -> Result<()> {
+    let defaults = Config::default();
+    let stop = defaults.quench.convergence();
+    let zero = defaults.checks.zero_eigenvalue;
+    let range = defaults.basin_hopping.start_range;
+    let lbfgs = Lbfgs::default();
+    let mut rows = Vec::new();
+    for n_h in SIZES {
+        eprintln!("scaling: N_h = {n_h}, {quenches} quenches");
+        let model = Perceptron::new(Dataset::xor(), n_h, LAMBDA)?;
+        let n = model.dim();
+        // Every start drawn before the clock starts, so only quenching is timed.
+        let mut points: Vec<f64> = (0..(quenches * n) as u64)
+            .map(|i| {
+                let u = (seed::derive(SEED, &[n_h as u64, i]) >> 11) as f64 / (1u64 << 53) as f64;
+                range * (2.0 * u - 1.0)
+            })
+            .collect();
+        let (mut converged, mut evaluations) = (0, 0);
+        let started = Instant::now();
+        for x in points.chunks_exact_mut(n) {
+            if let Ok(out) = lbfgs.minimise(&model, x, &stop) {
+                converged += usize::from(out.converged);
+                evaluations += out.evaluations;
+            }
+        }
+        let quench_time = started.elapsed();
+        // Every end point is analysed, as the runner analyses every converged minimum; an
+        // unconverged point costs the same.
+        let started = Instant::now();
+        let mut negative = 0;
+        for x in points.chunks_exact(n) {
+            negative += std::hint::black_box(analyse(&model, x, zero)).index;
+        }
+        let analysis_time = started.elapsed();
+        std::hint::black_box(negative);
+        rows.push(Scaling {
+            n_h,
+            dim: n,
+            quenches,
+            converged,
+            evaluations,
+            quench_time,
+            analyses: quenches,
+            analysis_time,
+        });
+    }
+    println!("{}", scaling_table(&rows));
+    Ok(())
+}
+
+fn scaling_table(rows: &[Scaling]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "## Scaling with N_h (XOR, λ = {LAMBDA:e}, L-BFGS to RMS gradient 1e-10 from random \
+         starts)\n"
+    );
+    let _ = writeln!(
+        out,
+        "| N_h | parameters | ms / quench | converged | E+G evals / quench | \
+         µs / E+G eval (whole quench) | ms / Hessian analysis |"
+    );
+    let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|");
+    for r in rows {
+        let q = r.quenches.max(1) as f64;
+        let evals = r.evaluations.max(1) as f64;
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.3} | {}/{} | {:.0} | {:.3} | {:.3} |",
+            r.n_h,
+            r.dim,
+            r.quench_time.as_secs_f64() * 1e3 / q,
+            r.converged,
+            r.quenches,
+            r.evaluations as f64 / q,
+            r.quench_time.as_secs_f64() * 1e6 / evals,
+            r.analysis_time.as_secs_f64() * 1e3 / r.analyses.max(1) as f64,
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_stamps_parse() {
+        assert_eq!(seconds("1970-01-01T00:00:00.000Z"), Some(0.0));
+        // 2000-03-01 is day 11017 (just after a leap day of a 400-year leap year).
+        assert_eq!(
+            seconds("2000-03-01T01:02:03.500Z"),
+            Some(11_017.0 * 86_400.0 + 3723.5)
+        );
+        assert_eq!(seconds("not a time"), None);
+    }
+
+    #[test]
+    fn stage_time_is_charged_to_the_committing_stage() {
+        let t = stage_times(
+            10.0,
+            vec![
+                (13.0, "connect"),
+                (11.0, "basin_hopping"),
+                (12.0, "basin_hopping"),
+            ],
+        );
+        assert_eq!(t.get("basin_hopping"), Some(&2.0));
+        assert_eq!(t.get("connect"), Some(&1.0));
+    }
+
+    #[test]
+    fn arguments() {
+        let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let o = parse(&args(&["--paper", "--quenches", "7", "--no-run"]))
+            .ok()
+            .flatten();
+        assert!(o.is_some_and(|o| o.paper && o.quenches == 7 && !o.run && o.scaling));
+        assert!(parse(&args(&["--quenches", "0"])).is_err());
+        assert!(parse(&args(&["--repeat", "x"])).is_err());
+        assert!(parse(&args(&["--bogus"])).is_err());
+        assert!(matches!(parse(&args(&["--help"])), Ok(None)));
+    }
+}

@@ -1,0 +1,260 @@
+//! `cargo xtask reproduce [--quick]`: rebuilds the paper's results from nothing.
+//!
+//! 1. builds the release `losscape` binary and the FIRE and Adam plugins (next to it in
+//!    `target/release`, where the plugin host looks);
+//! 2. runs `configs/xor-paper.toml` (or `configs/xor-quick.toml` with `--quick`) into
+//!    `report/<experiment name>.db`, from an empty database unless `--resume` is given;
+//! 3. writes the report into `report/` with `losscape report`, including the basins of
+//!    attraction of L-BFGS against the FIRE and Adam plugins, and the machine and wall times;
+//! 4. prints the findings, the wall times and the machine.
+//!
+//! Everything runs through `std::process::Command`; no shell is involved.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use losscape_experiment::Config;
+
+const USAGE: &str = "\
+usage: cargo xtask reproduce [--quick] [--resume] [--samples N] [--starts N]
+
+  --quick      run configs/xor-quick.toml instead of configs/xor-paper.toml (the paper's grid)
+  --resume     keep an existing report/<name>.db and resume it (default: start afresh)
+  --samples N  noisy copies per point and noise level in the sensitivity analysis [200]
+  --starts N   random starts per landscape for the basins of attraction [100]";
+
+/// What the command line asked for.
+struct Options {
+    quick: bool,
+    resume: bool,
+    samples: usize,
+    starts: usize,
+}
+
+fn parse(args: &[String]) -> Result<Option<Options>> {
+    let mut o = Options {
+        quick: false,
+        resume: false,
+        samples: 200,
+        starts: 100,
+    };
+    let mut it = args.iter();
+    let number = |flag: &str, v: Option<&String>| -> Result<usize> {
+        let v = v.with_context(|| format!("{flag} needs a number"))?;
+        v.parse()
+            .ok()
+            .filter(|&n: &usize| n > 0)
+            .with_context(|| format!("{flag} {v}: need a whole number >= 1"))
+    };
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--quick" => o.quick = true,
+            "--resume" => o.resume = true,
+            "--samples" => o.samples = number("--samples", it.next())?,
+            "--starts" => o.starts = number("--starts", it.next())?,
+            "-h" | "--help" => return Ok(None),
+            other => bail!("unknown argument '{other}'\n{USAGE}"),
+        }
+    }
+    Ok(Some(o))
+}
+
+/// Runs `cargo xtask reproduce` with the arguments after `reproduce`.
+pub fn run(args: &[String]) -> Result<()> {
+    let Some(opts) = parse(args)? else {
+        println!("{USAGE}");
+        return Ok(());
+    };
+    let started = Instant::now();
+    let root = workspace_root()?;
+    let machine = machine();
+    println!("machine: {machine}");
+
+    let t = Instant::now();
+    build(&root)?;
+    let build_time = t.elapsed();
+    let bin = root.join("target/release").join(exe("losscape"));
+    if !bin.is_file() {
+        bail!("the build did not produce {}", bin.display());
+    }
+
+    let config_rel = if opts.quick {
+        "configs/xor-quick.toml"
+    } else {
+        "configs/xor-paper.toml"
+    };
+    let config_path = root.join(config_rel);
+    let text = std::fs::read_to_string(&config_path)
+        .with_context(|| format!("cannot read {}", config_path.display()))?;
+    let config = Config::parse(&text, &config_path)?;
+    let name = &config.experiment.name;
+    let report_dir = root.join("report");
+    std::fs::create_dir_all(&report_dir)
+        .with_context(|| format!("cannot create {}", report_dir.display()))?;
+    let db = report_dir.join(format!("{name}.db"));
+    if !opts.resume {
+        remove_database(&db)?;
+    }
+
+    println!("\n== losscape run {config_rel} --db {}", db.display());
+    let t = Instant::now();
+    let mut run = Command::new(&bin);
+    run.arg("run").arg(&config_path).arg("--db").arg(&db);
+    status(run.current_dir(&root), "losscape run")?;
+    let run_time = t.elapsed();
+
+    println!(
+        "\n== losscape report {} -o {}",
+        db.display(),
+        report_dir.display()
+    );
+    let notes = [
+        format!("machine: {machine}"),
+        format!(
+            "cargo xtask reproduce{}: release build {}, losscape run {} (wall time{})",
+            if opts.quick { " --quick" } else { "" },
+            secs(build_time),
+            secs(run_time),
+            if opts.resume {
+                ", resumed"
+            } else {
+                ", from an empty database"
+            }
+        ),
+    ];
+    let t = Instant::now();
+    let mut report = Command::new(&bin);
+    report
+        .arg("report")
+        .arg(&db)
+        .arg("-o")
+        .arg(&report_dir)
+        .arg("--title")
+        .arg(format!(
+            "The loss surface of XOR networks: reproduction ({})",
+            if opts.quick {
+                "quick sweep"
+            } else {
+                "the paper's grid"
+            }
+        ))
+        .args(["--samples", &opts.samples.to_string()])
+        .args(["--starts", &opts.starts.to_string()])
+        .args(["--minimisers", "lbfgs,fire,adam"])
+        .arg("--plugin-dir")
+        .arg(root.join("target/release"));
+    for n in &notes {
+        report.arg("--note").arg(n);
+    }
+    status(report.current_dir(&root), "losscape report")?;
+    let report_time = t.elapsed();
+
+    let total = started.elapsed();
+    let closing = format!(
+        "wall time: build {}, run {}, report {}, total {}",
+        secs(build_time),
+        secs(run_time),
+        secs(report_time),
+        secs(total)
+    );
+    // The report itself was written before the total was known; the provenance gets it too.
+    let provenance = report_dir.join("provenance.txt");
+    let mut prov = std::fs::read_to_string(&provenance)
+        .with_context(|| format!("cannot read {}", provenance.display()))?;
+    prov.push_str(&format!("\n{closing}\n"));
+    std::fs::write(&provenance, prov)
+        .with_context(|| format!("cannot write {}", provenance.display()))?;
+
+    println!("\n{closing}");
+    println!("machine: {machine}");
+    println!("report: {}", report_dir.join("index.html").display());
+    Ok(())
+}
+
+/// The workspace root: xtask lives one level below it.
+fn workspace_root() -> Result<PathBuf> {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .context("xtask has no parent directory")
+}
+
+fn exe(name: &str) -> String {
+    format!("{name}{}", std::env::consts::EXE_SUFFIX)
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.1} s", d.as_secs_f64())
+}
+
+/// Runs `cmd` with inherited output and fails unless it succeeds.
+fn status(cmd: &mut Command, what: &str) -> Result<()> {
+    let st = cmd
+        .status()
+        .with_context(|| format!("cannot start {what}"))?;
+    if !st.success() {
+        bail!("{what} failed ({st})");
+    }
+    Ok(())
+}
+
+/// `cargo build --release` of the binary and the two plugins the report compares.
+fn build(root: &Path) -> Result<()> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    println!(
+        "== cargo build --release -p losscape-cli -p losscape-plugin-fire -p losscape-plugin-adam"
+    );
+    let mut cmd = Command::new(cargo);
+    cmd.args([
+        "build",
+        "--release",
+        "-p",
+        "losscape-cli",
+        "-p",
+        "losscape-plugin-fire",
+        "-p",
+        "losscape-plugin-adam",
+    ]);
+    status(cmd.current_dir(root), "cargo build --release")
+}
+
+/// Removes a database and its side files, so the run starts from nothing.
+fn remove_database(db: &Path) -> Result<()> {
+    let name = db.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    for suffix in ["", "-wal", "-shm", ".lock"] {
+        let p = db.with_file_name(format!("{name}{suffix}"));
+        if p.exists() {
+            std::fs::remove_file(&p).with_context(|| format!("cannot remove {}", p.display()))?;
+            if suffix.is_empty() {
+                println!("removed the previous {}", p.display());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// CPU model and core counts, from `/proc/cpuinfo` where available.
+fn machine() -> String {
+    let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let field = |key: &str| {
+        info.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            (k.trim() == key).then(|| v.trim().to_string())
+        })
+    };
+    let model = field("model name").unwrap_or_else(|| "unknown CPU".into());
+    let logical = info
+        .lines()
+        .filter(|l| l.split(':').next().is_some_and(|k| k.trim() == "processor"))
+        .count();
+    let cores = field("cpu cores").unwrap_or_else(|| "?".into());
+    let available = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!(
+        "{model}; {logical} logical CPUs ({cores} cores per package), {available} available; \
+         {} {}",
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    )
+}
