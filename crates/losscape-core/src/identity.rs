@@ -18,7 +18,10 @@ pub struct Identity {
 
 impl Default for Identity {
     fn default() -> Self {
-        Self { energy_tolerance: 1e-7, distance_tolerance: 1e-3 }
+        Self {
+            energy_tolerance: 1e-7,
+            distance_tolerance: 1e-3,
+        }
     }
 }
 
@@ -68,7 +71,9 @@ impl PointSet {
 
     /// Insertion index of a point the same as `(e, x)`, if any.
     pub fn find(&self, l: &dyn Landscape, id: &Identity, e: f64, x: &[f64]) -> Option<usize> {
-        let lo = self.order.partition_point(|&(oe, _)| oe < e - id.energy_tolerance);
+        let lo = self
+            .order
+            .partition_point(|&(oe, _)| oe < e - id.energy_tolerance);
         self.order[lo..]
             .iter()
             .take_while(|&&(oe, _)| oe <= e + id.energy_tolerance)

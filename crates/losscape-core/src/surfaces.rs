@@ -22,14 +22,20 @@ pub struct DoubleWell {
 
 impl Default for DoubleWell {
     fn default() -> Self {
-        Self { k: 1.0, mirror: false }
+        Self {
+            k: 1.0,
+            mirror: false,
+        }
     }
 }
 
 impl DoubleWell {
     /// The double well with the mirror x -> -x as a symmetry.
     pub fn mirrored() -> Self {
-        Self { k: 1.0, mirror: true }
+        Self {
+            k: 1.0,
+            mirror: true,
+        }
     }
 }
 
@@ -80,12 +86,7 @@ impl Landscape for FourWell {
         self.energy(x)
     }
     fn hessian(&self, x: &[f64], h: &mut [f64]) {
-        h.copy_from_slice(&[
-            12.0 * x[0] * x[0] - 4.0,
-            0.0,
-            0.0,
-            12.0 * x[1] * x[1] - 4.0,
-        ]);
+        h.copy_from_slice(&[12.0 * x[0] * x[0] - 4.0, 0.0, 0.0, 12.0 * x[1] * x[1] - 4.0]);
     }
 }
 
@@ -170,7 +171,10 @@ mod tests {
     #[test]
     fn known_points_are_stationary() {
         let mut g = [0.0; 2];
-        assert_eq!(DoubleWell::default().energy_gradient(&[0.0, 0.0], &mut g), 1.0);
+        assert_eq!(
+            DoubleWell::default().energy_gradient(&[0.0, 0.0], &mut g),
+            1.0
+        );
         assert_eq!(g, [0.0, 0.0]);
         assert_eq!(FourWell.energy_gradient(&[1.0, -1.0], &mut g), 0.0);
         assert_eq!(g, [0.0, 0.0]);
@@ -187,6 +191,9 @@ mod tests {
         let mut x = [-1.0, 0.0];
         assert_eq!(s.align(&[1.0, 0.0], &mut x), 0.0);
         assert_eq!(x, [1.0, 0.0]);
-        assert_eq!(DoubleWell::default().aligned_distance(&[1.0, 0.0], &[-1.0, 0.0]), 2.0);
+        assert_eq!(
+            DoubleWell::default().aligned_distance(&[1.0, 0.0], &[-1.0, 0.0]),
+            2.0
+        );
     }
 }

@@ -249,6 +249,14 @@ impl Executor for Parallel {
     ) -> Vec<Result<Refined, String>> {
         self.0.install(|| (0..n).into_par_iter().map(job).collect())
     }
+
+    fn pair_all(
+        &self,
+        n: usize,
+        job: &(dyn Fn(usize) -> losscape_ts::connect::PairWork + Sync),
+    ) -> Vec<losscape_ts::connect::PairWork> {
+        self.0.install(|| (0..n).into_par_iter().map(job).collect())
+    }
 }
 
 /// The executor for `threads` workers (sequential for one, or if no pool can be built).

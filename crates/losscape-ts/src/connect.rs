@@ -18,7 +18,7 @@ use std::collections::{HashMap, HashSet};
 use losscape_core::Landscape;
 use serde::{Deserialize, Serialize};
 
-use crate::{Attempt, AttemptOutcome, MinId, Sink, Toolkit, dneb, refine_and_store_all};
+use crate::{Attempt, AttemptOutcome, MinId, Refined, Sink, Toolkit, dneb, refine, store_refined};
 
 /// How an unjoined pair's aligned distance `d` turns into an edge cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,6 +42,11 @@ pub struct ConnectParams {
     pub tried_penalty: f64,
     /// Most band maxima refined with EF per attempt (highest first).
     pub candidates_per_band: usize,
+    /// Targets [`connect_all_to_global`] works on at once: each round picks the next pair of
+    /// up to this many targets from the same graph, runs those attempts side by side, then
+    /// stores them in order. A fixed number (not the thread count), so results do not depend
+    /// on the machine; 1 is the strictly sequential strategy.
+    pub batch: usize,
 }
 
 impl Default for ConnectParams {
@@ -51,6 +56,7 @@ impl Default for ConnectParams {
             weight: EdgeWeight::DistanceSquared,
             tried_penalty: 1e3,
             candidates_per_band: 5,
+            batch: 4,
         }
     }
 }
@@ -69,6 +75,9 @@ impl ConnectParams {
         }
         if self.candidates_per_band < 1 {
             return Err("candidates_per_band = 0: must be >= 1".into());
+        }
+        if self.batch < 1 {
+            return Err("batch = 0: must be >= 1".into());
         }
         Ok(())
     }
@@ -364,6 +373,53 @@ pub fn run(
     }
 }
 
+/// The pure part of one pair attempt: the band and the refinement of its maxima. `Err` says
+/// why the band itself failed.
+pub type PairWork = Result<Vec<Result<Refined, String>>, String>;
+
+/// DNEB between two minima, then EF + push-off from the band's highest maxima (through the
+/// toolkit's executor). Touches no shared state, so several can run at once.
+pub fn pair_work(tools: &Toolkit<'_>, cx: &[f64], cy: &[f64]) -> PairWork {
+    let band =
+        dneb::run(tools.landscape, cx, cy, &tools.params.dneb).map_err(|e| format!("dneb: {e}"))?;
+    let starts: Vec<usize> = band
+        .maxima
+        .iter()
+        .take(tools.params.connect.candidates_per_band)
+        .copied()
+        .collect();
+    Ok(tools.executor.refine_all(starts.len(), &|i| {
+        refine(tools, &band.images[starts[i]], None)
+    }))
+}
+
+/// Hands a finished pair attempt to the sink and the graph; returns what it produced.
+fn store_pair(
+    tools: &Toolkit<'_>,
+    sink: &mut dyn Sink,
+    connector: &mut Connector,
+    work: PairWork,
+) -> AttemptOutcome {
+    let mut outcome = AttemptOutcome::default();
+    let refined = match work {
+        Ok(r) => r,
+        Err(e) => {
+            outcome.failures.push(e);
+            return outcome;
+        }
+    };
+    let mut found = Vec::new();
+    for r in refined {
+        if let Some(s) = store_refined(tools, sink, r, &mut outcome, &mut found) {
+            let c = &s.push.connects;
+            connector.add_minimum(tools.landscape, s.minus, c.minus.energy, &c.minus.coords);
+            connector.add_minimum(tools.landscape, s.plus, c.plus.energy, &c.plus.coords);
+            connector.add_connection(s.minus, s.plus);
+        }
+    }
+    outcome
+}
+
 /// One attempt: DNEB between `x` and `y`, EF from the band maxima, push-off, record.
 fn attempt_pair(
     tools: &Toolkit<'_>,
@@ -372,69 +428,108 @@ fn attempt_pair(
     x: MinId,
     y: MinId,
 ) -> AttemptOutcome {
-    let mut outcome = AttemptOutcome::default();
-    let (Some((_, cx)), Some((_, cy))) = (connector.minimum(x), connector.minimum(y)) else {
-        outcome.failures.push("unknown minimum".into());
-        return outcome;
+    let work = match (connector.minimum(x), connector.minimum(y)) {
+        (Some((_, cx)), Some((_, cy))) => pair_work(tools, cx, cy),
+        _ => Err("unknown minimum".into()),
     };
-    let band = match dneb::run(tools.landscape, cx, cy, &tools.params.dneb) {
-        Ok(b) => b,
-        Err(e) => {
-            outcome.failures.push(format!("dneb: {e}"));
-            return outcome;
-        }
-    };
-    let starts: Vec<(&[f64], Option<&[f64]>)> = band
-        .maxima
-        .iter()
-        .take(tools.params.connect.candidates_per_band)
-        .map(|&k| (band.images[k].as_slice(), None))
-        .collect();
-    for s in refine_and_store_all(tools, sink, &starts, &mut outcome) {
-        let c = &s.push.connects;
-        connector.add_minimum(tools.landscape, s.minus, c.minus.energy, &c.minus.coords);
-        connector.add_minimum(tools.landscape, s.plus, c.plus.energy, &c.plus.coords);
-        connector.add_connection(s.minus, s.plus);
-    }
-    outcome
+    store_pair(tools, sink, connector, work)
 }
 
-/// Tries to join every minimum of `connector` to the lowest one, in order of increasing energy.
-/// Minima found on the way are included. Returns, for each minimum other than the lowest,
-/// whether it ended up joined.
+/// Tries to join every minimum of `connector` to the lowest one.
+///
+/// Targets are taken in order of increasing energy, `params.batch` at a time; minima found on
+/// the way become targets too. Each round asks the graph for the next pair of every active
+/// target, runs those pair attempts together through the toolkit's executor, and stores their
+/// results in target order before the next round. A target is done when it is joined, when
+/// nothing is left to try, or after `max_attempts` attempts. Returns, for each minimum other
+/// than the lowest, whether it ended up joined.
 pub fn connect_all_to_global(
     tools: &Toolkit<'_>,
     sink: &mut dyn Sink,
     connector: &mut Connector,
 ) -> Result<Vec<(MinId, bool)>, ConnectError> {
-    let mut results = Vec::new();
+    let params = &tools.params.connect;
+    tools.params.validate().map_err(ConnectError::Params)?;
     let mut handled: HashSet<MinId> = HashSet::new();
+    let mut results: Vec<MinId> = Vec::new();
+    // Active targets with the attempts spent on each.
+    let mut active: Vec<(MinId, usize)> = Vec::new();
     loop {
         // Recomputed each round: new minima (possibly a new global minimum) appear as we go.
         let mut order: Vec<usize> = (0..connector.len()).collect();
-        order.sort_by(|&i, &j| connector.energies[i].total_cmp(&connector.energies[j]));
-        let Some(&global) = order.first() else {
-            return Ok(results);
+        order.sort_by(|&i, &j| {
+            connector.energies[i]
+                .total_cmp(&connector.energies[j])
+                .then(i.cmp(&j))
+        });
+        let Some(&g) = order.first() else {
+            return Ok(Vec::new());
         };
-        let global = connector.ids[global];
-        let next = order
-            .iter()
-            .map(|&i| connector.ids[i])
-            .find(|&id| id != global && !handled.contains(&id));
-        let Some(id) = next else {
-            // Re-check earlier results: later connections may have joined them.
-            for r in &mut results {
-                r.1 = connector.connected(global, r.0);
+        let global = connector.ids[g];
+        active.retain(|&(id, _)| id != global);
+        while active.len() < params.batch {
+            let Some(id) = order
+                .iter()
+                .map(|&i| connector.ids[i])
+                .find(|&id| id != global && !handled.contains(&id))
+            else {
+                break;
+            };
+            handled.insert(id);
+            results.push(id);
+            active.push((id, 0));
+        }
+        if active.is_empty() {
+            return Ok(results
+                .into_iter()
+                .map(|id| (id, connector.connected(global, id)))
+                .collect());
+        }
+        // The next pair of every active target, from the same graph; a pair two targets both
+        // want is attempted once.
+        let mut pairs: Vec<(MinId, MinId)> = Vec::new();
+        let mut still = Vec::new();
+        for &(target, spent) in &active {
+            if spent >= params.max_attempts {
+                continue;
             }
-            return Ok(results);
-        };
-        handled.insert(id);
-        let joined = if connector.connected(global, id) {
-            true
-        } else {
-            run(tools, sink, connector, global, id)?.connected
-        };
-        results.push((id, joined));
+            match connector.next_pair(global, target, params)? {
+                Next::Connected(_) | Next::Exhausted => {}
+                Next::Try(x, y) => {
+                    still.push((target, spent));
+                    if !pairs.contains(&(x, y)) {
+                        pairs.push((x, y));
+                    }
+                }
+            }
+        }
+        // Pairs an earlier run already attempted are marked and skipped without cost.
+        let mut todo = Vec::new();
+        for &(x, y) in &pairs {
+            connector.mark_tried(x, y);
+            if !sink.already_tried(&Attempt::pair(x, y)) {
+                todo.push((x, y));
+            }
+        }
+        let ends: Vec<(Vec<f64>, Vec<f64>)> = todo
+            .iter()
+            .filter_map(|&(x, y)| {
+                Some((
+                    connector.minimum(x)?.1.to_vec(),
+                    connector.minimum(y)?.1.to_vec(),
+                ))
+            })
+            .collect();
+        let works = tools
+            .executor
+            .pair_all(ends.len(), &|i| pair_work(tools, &ends[i].0, &ends[i].1));
+        for (&(x, y), work) in todo.iter().zip(works) {
+            let outcome = store_pair(tools, sink, connector, work);
+            sink.attempt_done(&Attempt::pair(x, y), &outcome);
+        }
+        // Every active target spent one attempt this round (or none was left to make).
+        let spent = usize::from(!todo.is_empty());
+        active = still.into_iter().map(|(t, n)| (t, n + spent)).collect();
     }
 }
 

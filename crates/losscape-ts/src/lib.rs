@@ -180,6 +180,13 @@ pub trait Executor: Sync {
         n: usize,
         job: &(dyn Fn(usize) -> Result<Refined, String> + Sync),
     ) -> Vec<Result<Refined, String>>;
+
+    /// Returns `[job(0), job(1), ..., job(n - 1)]` for whole pair attempts (band + refinement).
+    fn pair_all(
+        &self,
+        n: usize,
+        job: &(dyn Fn(usize) -> connect::PairWork + Sync),
+    ) -> Vec<connect::PairWork>;
 }
 
 /// Runs every refinement on the calling thread, in order.
@@ -192,6 +199,14 @@ impl Executor for Sequential {
         n: usize,
         job: &(dyn Fn(usize) -> Result<Refined, String> + Sync),
     ) -> Vec<Result<Refined, String>> {
+        (0..n).map(job).collect()
+    }
+
+    fn pair_all(
+        &self,
+        n: usize,
+        job: &(dyn Fn(usize) -> connect::PairWork + Sync),
+    ) -> Vec<connect::PairWork> {
         (0..n).map(job).collect()
     }
 }
@@ -239,25 +254,6 @@ pub(crate) struct Stored {
     pub(crate) minus: MinId,
     pub(crate) plus: MinId,
     pub(crate) push: PushOff,
-}
-
-/// Refines every start (through the toolkit's executor) and hands the results to the sink in
-/// order. A saddle found twice within one attempt is stored once. Failures are appended to
-/// `outcome`; returns what was stored.
-pub(crate) fn refine_and_store_all(
-    tools: &Toolkit<'_>,
-    sink: &mut dyn Sink,
-    starts: &[(&[f64], Option<&[f64]>)],
-    outcome: &mut AttemptOutcome,
-) -> Vec<Stored> {
-    let results = tools
-        .executor
-        .refine_all(starts.len(), &|i| refine(tools, starts[i].0, starts[i].1));
-    let mut found = Vec::new();
-    results
-        .into_iter()
-        .filter_map(|r| store_refined(tools, sink, r, outcome, &mut found))
-        .collect()
 }
 
 /// Hands one refinement to the sink unless it failed or its saddle is already in `found`.
