@@ -96,7 +96,7 @@ pub fn run(args: &[String]) -> Result<()> {
         println!("{USAGE}");
         return Ok(());
     };
-    let root = workspace_root()?;
+    let root = crate::host::workspace_root()?;
     println!("# losscape benchmarks\n");
     println!("{}\n", machine());
     if opts.run {
@@ -116,37 +116,17 @@ pub fn run(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// The workspace root: xtask lives one level below it.
-fn workspace_root() -> Result<PathBuf> {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .context("xtask has no parent directory")
-}
-
-/// CPU model and core counts, from `/proc/cpuinfo` where available.
+/// The machine, the profile xtask was built in and the load, which says whether other work
+/// disturbed the timings.
 fn machine() -> String {
-    let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let model = info
-        .lines()
-        .find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            (k.trim() == "model name").then(|| v.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let processors = info
-        .lines()
-        .filter(|l| l.split(':').next().is_some_and(|k| k.trim() == "processor"))
-        .count();
-    let available = std::thread::available_parallelism().map_or(0, |n| n.get());
     let profile = if cfg!(debug_assertions) {
         "dev (numeric crates at opt-level 3)"
     } else {
         "release"
     };
     format!(
-        "machine: {model}, {processors} logical CPUs in /proc/cpuinfo, {available} available to \
-         this process; xtask built in the {profile} profile; load average at start: {}",
+        "machine: {}; xtask built in the {profile} profile; load average at start: {}",
+        crate::host::machine(),
         load_average()
     )
 }

@@ -4,6 +4,7 @@
 //! - `cargo xtask bench ...`: end-to-end and library timings.
 
 mod bench;
+mod host;
 mod reproduce;
 
 const USAGE: &str = "usage: cargo xtask <reproduce|bench> [ARGS...]   (`cargo xtask NAME --help`)";

@@ -68,8 +68,8 @@ pub fn run(args: &[String]) -> Result<()> {
         return Ok(());
     };
     let started = Instant::now();
-    let root = workspace_root()?;
-    let machine = machine();
+    let root = crate::host::workspace_root()?;
+    let machine = crate::host::machine();
     println!("machine: {machine}");
 
     let t = Instant::now();
@@ -173,14 +173,6 @@ pub fn run(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// The workspace root: xtask lives one level below it.
-fn workspace_root() -> Result<PathBuf> {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .context("xtask has no parent directory")
-}
-
 fn exe(name: &str) -> String {
     format!("{name}{}", std::env::consts::EXE_SUFFIX)
 }
@@ -233,28 +225,4 @@ fn remove_database(db: &Path) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// CPU model and core counts, from `/proc/cpuinfo` where available.
-fn machine() -> String {
-    let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let field = |key: &str| {
-        info.lines().find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            (k.trim() == key).then(|| v.trim().to_string())
-        })
-    };
-    let model = field("model name").unwrap_or_else(|| "unknown CPU".into());
-    let logical = info
-        .lines()
-        .filter(|l| l.split(':').next().is_some_and(|k| k.trim() == "processor"))
-        .count();
-    let cores = field("cpu cores").unwrap_or_else(|| "?".into());
-    let available = std::thread::available_parallelism().map_or(0, |n| n.get());
-    format!(
-        "{model}; {logical} logical CPUs ({cores} cores per package), {available} available; \
-         {} {}",
-        std::env::consts::OS,
-        std::env::consts::ARCH
-    )
 }
