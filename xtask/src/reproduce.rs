@@ -10,7 +10,7 @@
 //!
 //! Everything runs through `std::process::Command`; no shell is involved.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
