@@ -85,8 +85,8 @@ impl<'s, 'r> DbSink<'s, 'r> {
     }
 
     fn finish(mut self) -> Result<(), RunError> {
-        // Every attempt commits its own unit, so an open unit here holds only writes of an
-        // attempt that did not finish; they are dropped with it (see `Drop`).
+        // Every attempt (every round, in `connect`) commits its own unit, so an open unit here
+        // holds only writes of work that did not finish; they are dropped with it.
         self.store.rollback_unit()?;
         match self.error.take() {
             Some(e) => Err(e.into()),
@@ -223,16 +223,33 @@ impl Sink for DbSink<'_, '_> {
         .to_string();
         let run = self.run;
         let stage = self.stage.name();
-        // The attempt record closes the attempt's unit: all of it is committed at once.
+        // The attempt record closes the attempt's unit: all of it is committed at once. In
+        // `connect` the unit stays open until the whole round is done (`group_done`).
+        let hold = self.stage == Stage::Connect;
         let recorded = self
             .write(|b| b.record_attempt(run.landscape_id, stage, &key, result, &detail, run.run_id))
-            .and_then(|()| self.store.commit_unit());
+            .and_then(|()| {
+                if hold {
+                    Ok(())
+                } else {
+                    self.store.commit_unit()
+                }
+            });
         match recorded {
             Ok(()) => {
                 self.tried.insert(key);
                 self.committed();
             }
             Err(e) => self.fail(e),
+        }
+    }
+
+    fn group_done(&mut self) {
+        if self.error.is_some() {
+            return;
+        }
+        if let Err(e) = self.store.commit_unit() {
+            self.fail(e);
         }
     }
 }

@@ -99,6 +99,10 @@ struct History {
     diag_guess: f64,
 }
 
+/// Largest inverse-Hessian scale reached by doubling on negative curvature (the step cap
+/// bounds the step itself; this only keeps the scale finite).
+const MAX_GAMMA: f64 = 1e12;
+
 impl History {
     fn new(n: usize, m: usize, diag_guess: f64) -> Self {
         Self {
@@ -128,6 +132,12 @@ impl History {
 
     /// Stores `s = x - x_prev`, `y = g - g_prev` if the pair has positive curvature; a pair
     /// with `yᵀs <= 0` would make the implicit inverse Hessian indefinite, so it is dropped.
+    ///
+    /// A dropped pair means the step crossed negative curvature, as when quenching off a
+    /// saddle. Keeping the old scale there makes L-BFGS crawl: on a saddle with curvature -1e-3
+    /// each step grows by only a factor `1 + gamma * 1e-3`, and a push-off quench can spend
+    /// tens of thousands of iterations leaving it. Doubling the scale instead escapes in a few
+    /// dozen steps; the step cap and the energy-rise check still bound every step.
     fn push(&mut self, x: &[f64], x_prev: &[f64], g: &[f64], g_prev: &[f64]) {
         let at = self.head * self.n..(self.head + 1) * self.n;
         let (s, y) = (&mut self.s[at.clone()], &mut self.y[at]);
@@ -142,6 +152,8 @@ impl History {
             self.gamma = ys / yy;
             self.head = (self.head + 1) % self.m;
             self.len = (self.len + 1).min(self.m);
+        } else if ys < 0.0 && ys.is_finite() {
+            self.gamma = (2.0 * self.gamma).min(MAX_GAMMA);
         }
     }
 

@@ -252,3 +252,41 @@ fn params_from_toml_use_defaults_and_reject_unknown_keys() {
     );
     assert!(toml::from_str::<LbfgsParams>("step = 0.3").is_err());
 }
+
+/// `E = a (x² - 1)² + y²` with a tiny `a`: the saddle at the origin has curvature `-4a`, as
+/// flat as the saddles of a weakly regularised network.
+struct FlatSaddle {
+    a: f64,
+}
+
+impl Landscape for FlatSaddle {
+    fn dim(&self) -> usize {
+        2
+    }
+    fn energy(&self, x: &[f64]) -> f64 {
+        self.a * (x[0] * x[0] - 1.0).powi(2) + x[1] * x[1]
+    }
+    fn energy_gradient(&self, x: &[f64], g: &mut [f64]) -> f64 {
+        g[0] = 4.0 * self.a * x[0] * (x[0] * x[0] - 1.0);
+        g[1] = 2.0 * x[1];
+        self.energy(x)
+    }
+    fn hessian(&self, x: &[f64], h: &mut [f64]) {
+        h.copy_from_slice(&[self.a * (12.0 * x[0] * x[0] - 4.0), 0.0, 0.0, 2.0]);
+    }
+}
+
+#[test]
+fn a_push_off_leaves_a_flat_saddle_quickly() {
+    // Curvature -4e-4 at the top: with a fixed inverse-Hessian scale the quench would need
+    // about ln(1/0.01) / (0.1 * 4e-4) ≈ 1e5 iterations just to leave the saddle.
+    let l = FlatSaddle { a: 1e-4 };
+    let mut x = vec![0.01, 0.3];
+    let stop = Convergence {
+        rms_gradient: 1e-10,
+        max_iterations: 5_000,
+    };
+    let q = Lbfgs::default().minimise(&l, &mut x, &stop).unwrap();
+    assert!(q.converged, "{q:?}");
+    assert!((x[0] - 1.0).abs() < 1e-6 && x[1].abs() < 1e-9, "{x:?}");
+}

@@ -527,6 +527,7 @@ pub fn connect_all_to_global(
             let outcome = store_pair(tools, sink, connector, work);
             sink.attempt_done(&Attempt::pair(x, y), &outcome);
         }
+        sink.group_done();
         // Every active target spent one attempt this round (or none was left to make).
         let spent = usize::from(!todo.is_empty());
         active = still.into_iter().map(|(t, n)| (t, n + spent)).collect();

@@ -156,6 +156,12 @@ pub trait Sink {
     fn attempt_done(&mut self, attempt: &Attempt, outcome: &AttemptOutcome) {
         let _ = (attempt, outcome);
     }
+
+    /// Called after a group of attempts that were chosen together (one round of
+    /// [`connect::connect_all_to_global`]). A sink that persists results should keep or lose
+    /// the group as a whole: the choice of a round's pairs depends on the graph before the
+    /// round, so a resumed run can only reproduce whole rounds.
+    fn group_done(&mut self) {}
 }
 
 /// A candidate refined into a verified transition state and pushed off to two minima, not yet

@@ -116,10 +116,12 @@ pub fn run(
     let results = tools.executor.refine_all(pending.len(), &|i| {
         refine(tools, &pending[i].1, Some(&pending[i].2))
     });
-    let mut found = Vec::new();
     for ((attempt, _, _), result) in pending.iter().zip(results) {
         report.attempts += 1;
         let mut outcome = AttemptOutcome::default();
+        // Each attempt stands alone (a saddle met again is counted again by the sink), so
+        // its outcome does not depend on which other attempts a resumed run skips.
+        let mut found = Vec::new();
         if store_refined(tools, sink, result, &mut outcome, &mut found).is_some() {
             report.transition_states += 1;
         }
