@@ -523,3 +523,64 @@ fn the_tag_checker_catches_unbalanced_documents() {
     assert!(tags_balanced("<section><p>x</p>").is_err(), "unclosed");
     assert!(tags_balanced("<p>x</p></p>").is_err(), "closed twice");
 }
+
+/// The quick profile of `cargo xtask reproduce --quick`, as CI runs it: the real
+/// configs/xor-quick.toml, every landscape connected, then the report with the basins of
+/// L-BFGS and the FIRE plugin.
+#[test]
+fn the_quick_profile_runs_and_reports() {
+    let dir = scratch("quick-profile");
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/xor-quick.toml");
+    let db = dir.join("xor-quick.db");
+    ok(&["run", s(&config), "--db", s(&db), "--quiet"], &dir);
+    let store = Store::open_read_only(&db).unwrap();
+    let landscapes = store.landscapes().unwrap();
+    assert_eq!(landscapes.len(), 4);
+    for l in &landscapes {
+        assert!(store.minima(l.id).unwrap().len() >= 2, "{}", l.key);
+        assert!(
+            !store.transition_states(l.id).unwrap().is_empty(),
+            "{}",
+            l.key
+        );
+    }
+    let summary = ok(&["summary", s(&db)], &dir);
+    for line in summary.lines().filter(|l| l.starts_with("| h")) {
+        assert!(line.trim_end().ends_with("| 1 |"), "one component: {line}");
+    }
+
+    let plugins = losscape_plugin_host::dev::built_plugin_dir().expect("plugins build");
+    let out_dir = dir.join("report");
+    let out = ok(
+        &[
+            "report",
+            s(&db),
+            "-o",
+            s(&out_dir),
+            "--samples",
+            "50",
+            "--starts",
+            "30",
+            "--minimisers",
+            "lbfgs,fire",
+            "--plugin-dir",
+            s(plugins),
+        ],
+        &dir,
+    );
+    assert!(
+        out.contains("[holds]"),
+        "at least one finding holds:\n{out}"
+    );
+    let html = std::fs::read_to_string(out_dir.join("index.html")).unwrap();
+    tags_balanced(&html).unwrap_or_else(|e| panic!("unbalanced HTML: {e}"));
+    let basins = std::fs::read_to_string(out_dir.join("basins.csv")).unwrap();
+    assert!(
+        basins.contains("lbfgs") && basins.contains("fire"),
+        "{basins}"
+    );
+    for l in &landscapes {
+        let svg = out_dir.join(format!("disconnectivity-{}.svg", l.key));
+        assert!(svg.exists(), "{}", svg.display());
+    }
+}
