@@ -485,7 +485,7 @@ impl DisconnectivityGraph {
         let classes = AccuracyClasses::new(self.leaves.iter().map(|l| l.accuracy));
         let node_class = self.node_classes(&classes);
         let (w, h) = (opts.width.max(200.0), opts.height.max(150.0));
-        let (left, right, top, bottom) = (80.0, 170.0, 50.0, 30.0);
+        let (left, right, top, bottom) = (100.0, 170.0, 50.0, 30.0);
         let plot_w = w - left - right;
         let plot_h = h - top - bottom;
         let e_top = self.levels.last().copied().unwrap_or(self.bottom + 1.0);
@@ -530,7 +530,7 @@ impl DisconnectivityGraph {
         }
         let _ = write!(
             s,
-            r#"<text x="20" y="{:.1}" text-anchor="middle" transform="rotate(-90 20 {:.1})">{}</text>"#,
+            r#"<text x="16" y="{:.1}" text-anchor="middle" transform="rotate(-90 16 {:.1})">{}</text>"#,
             top + plot_h / 2.0,
             top + plot_h / 2.0,
             escape_xml(&opts.energy_label)
