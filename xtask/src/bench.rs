@@ -15,7 +15,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use losscape_core::{Minimiser, seed};
+use losscape_core::{Landscape, Minimiser, seed};
 use losscape_db::Store;
 use losscape_experiment::Config;
 use losscape_hessian::analyse;
@@ -429,7 +429,14 @@ struct Scaling {
     quench_time: Duration,
     analyses: usize,
     analysis_time: Duration,
+    /// Pair attempts (DNEB + EF + push-off) between quenched minima, and what they gave.
+    pair_attempts: usize,
+    transition_states: usize,
+    pair_time: Duration,
 }
+
+/// Pair attempts timed per network width: enough to see the trend, few enough to stay quick.
+const PAIR_ATTEMPTS: usize = 6;
 
 /// Times quenches and Hessian analyses per network width and prints the Markdown table.
 fn scaling(quenches: usize) -> Result<()> {
@@ -468,6 +475,37 @@ fn scaling(quenches: usize) -> Result<()> {
         }
         let analysis_time = started.elapsed();
         std::hint::black_box(negative);
+        // Pair attempts between consecutive distinct minima, as the connect stage makes them.
+        let minima: Vec<&[f64]> = points
+            .chunks_exact(n)
+            .filter(|x| analyse(&model, x, zero).index == 0)
+            .collect();
+        let config = Config::default();
+        let params = config.ts_params();
+        let tools = losscape_ts::Toolkit {
+            landscape: &model,
+            minimiser: &lbfgs,
+            params: &params,
+            checks: &config.checks,
+            identity: &config.identity,
+            quench: &stop,
+            executor: &losscape_ts::Sequential,
+        };
+        let pairs: Vec<(&[f64], &[f64])> = minima
+            .windows(2)
+            .map(|w| (w[0], w[1]))
+            .filter(|(a, b)| model.aligned_distance(a, b) > config.identity.distance_tolerance)
+            .take(PAIR_ATTEMPTS)
+            .collect();
+        let started = Instant::now();
+        let transition_states: usize = pairs
+            .iter()
+            .map(|(a, b)| {
+                losscape_ts::connect::pair_work(&tools, a, b)
+                    .map_or(0, |refined| refined.iter().filter(|r| r.is_ok()).count())
+            })
+            .sum();
+        let pair_time = started.elapsed();
         rows.push(Scaling {
             n_h,
             dim: n,
@@ -477,6 +515,9 @@ fn scaling(quenches: usize) -> Result<()> {
             quench_time,
             analyses: quenches,
             analysis_time,
+            pair_attempts: pairs.len(),
+            transition_states,
+            pair_time,
         });
     }
     println!("{}", scaling_table(&rows));
@@ -493,15 +534,16 @@ fn scaling_table(rows: &[Scaling]) -> String {
     let _ = writeln!(
         out,
         "| N_h | parameters | ms / quench | converged | E+G evals / quench | \
-         µs / E+G eval (whole quench) | ms / Hessian analysis |"
+         µs / E+G eval (whole quench) | ms / Hessian analysis | ms / pair attempt | \
+         verified TS / attempt | ms / TS |"
     );
-    let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in rows {
         let q = r.quenches.max(1) as f64;
         let evals = r.evaluations.max(1) as f64;
         let _ = writeln!(
             out,
-            "| {} | {} | {:.3} | {}/{} | {:.0} | {:.3} | {:.3} |",
+            "| {} | {} | {:.3} | {}/{} | {:.0} | {:.3} | {:.3} | {:.1} | {:.2} | {} |",
             r.n_h,
             r.dim,
             r.quench_time.as_secs_f64() * 1e3 / q,
@@ -510,6 +552,16 @@ fn scaling_table(rows: &[Scaling]) -> String {
             r.evaluations as f64 / q,
             r.quench_time.as_secs_f64() * 1e6 / evals,
             r.analysis_time.as_secs_f64() * 1e3 / r.analyses.max(1) as f64,
+            r.pair_time.as_secs_f64() * 1e3 / r.pair_attempts.max(1) as f64,
+            r.transition_states as f64 / r.pair_attempts.max(1) as f64,
+            if r.transition_states == 0 {
+                "-".to_string()
+            } else {
+                format!(
+                    "{:.1}",
+                    r.pair_time.as_secs_f64() * 1e3 / r.transition_states as f64
+                )
+            },
         );
     }
     out
