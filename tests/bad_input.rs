@@ -4,11 +4,14 @@
 //! Numerical hazards (quenches out of budget, zero Hessian eigenvalues, huge weights, plugins
 //! failing mid-run) end in a completed run that stores only verified minima.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use losscape_db::{AttemptRow, RunStatus, Store};
+use support::text;
 
 fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus")
@@ -20,14 +23,6 @@ fn losscape(args: &[&str]) -> Output {
         .env("RUST_BACKTRACE", "0")
         .output()
         .expect("the losscape binary runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 /// A small good run and its database bytes, made once; every failing case is also run

@@ -6,6 +6,8 @@
 //! Every comparison is bit for bit: ids, energies and coordinates of minima and transition
 //! states, and the minima each transition state joins.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -13,6 +15,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use losscape_db::{RunStatus, Store};
+use support::{bin, text};
 
 /// The quick XOR sweep: 4 landscapes, basin-hopping, connect, survey, connect (~6 s in dev).
 const CONFIG: &str = include_str!("../configs/xor-quick.toml");
@@ -105,18 +108,6 @@ impl Fingerprint {
             }
         }
     }
-}
-
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_losscape")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 /// A temporary folder with the experiment file in it.

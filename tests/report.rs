@@ -2,11 +2,13 @@
 //! all on one small database made once by `losscape run` (N_h 1–2, λ 1e-2 and 1e-1,
 //! basin-hopping and connect).
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use losscape_db::Store;
+use support::{losscape, text};
 
 const TINY: &str = r#"
 [experiment]
@@ -23,22 +25,6 @@ chains = 3
 steps = 30
 max_without_new = 20
 "#;
-
-fn losscape(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_losscape"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("the losscape binary runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 fn ok(args: &[&str], cwd: &Path) -> String {
     let out = losscape(args, cwd);
