@@ -9,6 +9,31 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use crate::author::{CheckConfigImpl, EvalError, MinimiseImpl, PluginError, Report, Stop};
 use crate::{EvalFn, MessageBuffer, RawReport, StopCriteria, status, truncate_utf8};
 
+thread_local! {
+    /// Whether this thread is inside an exported function, where a panic is caught and its
+    /// message handed to the host.
+    static CAUGHT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// `catch_unwind` that also keeps the default panic message off stderr: the message reaches
+/// the host through the error buffer instead. A plugin has its own copy of std, so the hook
+/// installed here is the plugin's alone; panics outside the exported functions still print.
+fn catch_quietly<R>(f: impl FnOnce() -> R) -> std::thread::Result<R> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !CAUGHT.with(|c| c.get()) {
+                previous(info);
+            }
+        }));
+    });
+    let outer = CAUGHT.with(|c| c.replace(true));
+    let result = catch_unwind(AssertUnwindSafe(f));
+    CAUGHT.with(|c| c.set(outer));
+    result
+}
+
 /// Text of a panic payload (`panic!` produces a `&str` or a `String`).
 fn panic_text(payload: &(dyn std::any::Any + Send)) -> &str {
     if let Some(s) = payload.downcast_ref::<&str>() {
@@ -70,7 +95,7 @@ pub unsafe fn run_check_config(
     config_len: usize,
     message: *mut MessageBuffer,
 ) -> i32 {
-    let result = catch_unwind(|| {
+    let result = catch_quietly(|| {
         // SAFETY: forwarded from this function's contract.
         let config = unsafe { config_text(config_ptr, config_len) }?;
         check(config)
@@ -102,9 +127,9 @@ pub unsafe fn run_minimise(
     report: *mut RawReport,
     message: *mut MessageBuffer,
 ) -> i32 {
-    // Unwind safety: on a panic nothing below is observed again except the host's buffer, whose
-    // half-updated contents the host discards along with the error.
-    let result = catch_unwind(AssertUnwindSafe(|| {
+    // Unwind safety (`catch_quietly` asserts it): on a panic nothing below is observed again
+    // except the host's buffer, whose half-updated contents the host discards with the error.
+    let result = catch_quietly(|| {
         // SAFETY: forwarded from this function's contract.
         let config = unsafe { config_text(config_ptr, config_len) }?;
         if x.is_null() && n > 0 {
@@ -143,7 +168,7 @@ pub unsafe fn run_minimise(
         };
         let outcome = minimise(config, coords, &mut callback, stop)?;
         Ok(Some((outcome, evaluations)))
-    }));
+    });
     // SAFETY: `message` and `report` satisfy `finish`'s contract per `MinimiseFn`.
     unsafe { finish(result, message, report) }
 }
