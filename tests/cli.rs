@@ -295,3 +295,70 @@ fn raising_the_chain_budget_extends_a_finished_database() {
     let after = minima_bits(&dir.path().join("x.db"));
     assert_eq!(&after[..before.len()], &before[..]);
 }
+
+#[test]
+fn ts_and_path_read_the_connected_network() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(
+        dir.path(),
+        "net.toml",
+        &TINY.replace(
+            "stages = [\"basin_hopping\"]",
+            "stages = [\"basin_hopping\", \"connect\"]",
+        ),
+    );
+    let out = losscape(&["check", cfg.to_str().unwrap()], dir.path());
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("h2-l1e-2"), "{}", text(&out));
+    let out = losscape(
+        &["run", cfg.to_str().unwrap(), "--db", "net.db", "--quiet"],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+
+    let store = Store::open_read_only(&dir.path().join("net.db")).unwrap();
+    let l = &store.landscapes().unwrap()[0];
+    let ts = store.transition_states(l.id).unwrap();
+    assert!(!ts.is_empty());
+    let out = losscape(&["ts", "net.db", "--landscape", &l.key], dir.path());
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().count(),
+        2 + ts.len()
+    );
+
+    // A path from the global minimum to the far end of a non-degenerate transition state.
+    let minima = store.minima(l.id).unwrap();
+    let global = minima
+        .iter()
+        .min_by(|a, b| a.energy.total_cmp(&b.energy))
+        .unwrap();
+    let edge = ts
+        .iter()
+        .find(|t| !t.degenerate)
+        .expect("a non-degenerate transition state");
+    let target = if edge.min1 == global.id {
+        edge.min2
+    } else {
+        edge.min1
+    };
+    let (a, b) = (global.id.to_string(), target.to_string());
+    let out = losscape(
+        &["path", "net.db", &a, &b, "--landscape", &l.key],
+        dir.path(),
+    );
+    let printed = text(&out);
+    assert!(out.status.success(), "{printed}");
+    assert!(printed.contains("highest transition state"), "{printed}");
+    assert!(
+        printed.lines().any(|line| line.contains("ts ")),
+        "{printed}"
+    );
+    // An unknown minimum is an error that says where to look.
+    let out = losscape(
+        &["path", "net.db", &a, "99999", "--landscape", &l.key],
+        dir.path(),
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("99999"), "{}", text(&out));
+}
