@@ -98,7 +98,17 @@ pub fn distinct_by_energy(energies: &[f64], tolerance: f64) -> usize {
 pub fn components(minima: &[MinimumInfo], ts: &[TsInfo]) -> usize {
     let index: std::collections::HashMap<i64, usize> =
         minima.iter().enumerate().map(|(i, m)| (m.id, i)).collect();
-    let mut parent: Vec<usize> = (0..minima.len()).collect();
+    let edges = ts
+        .iter()
+        .filter(|t| !t.is_degenerate())
+        .filter_map(|t| Some((*index.get(&t.min1)?, *index.get(&t.min2)?)));
+    components_of(minima.len(), edges)
+}
+
+/// Connected components of `n` vertices joined by `edges` (pairs of vertex indices below `n`),
+/// by union-find.
+pub fn components_of(n: usize, edges: impl IntoIterator<Item = (usize, usize)>) -> usize {
+    let mut parent: Vec<usize> = (0..n).collect();
     fn find(p: &mut [usize], mut a: usize) -> usize {
         while p[a] != a {
             p[a] = p[p[a]];
@@ -106,17 +116,15 @@ pub fn components(minima: &[MinimumInfo], ts: &[TsInfo]) -> usize {
         }
         a
     }
-    let mut n = index.len();
-    for t in ts.iter().filter(|t| !t.is_degenerate()) {
-        if let (Some(&a), Some(&b)) = (index.get(&t.min1), index.get(&t.min2)) {
-            let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
-            if ra != rb {
-                parent[ra] = rb;
-                n -= 1;
-            }
+    let mut count = n;
+    for (a, b) in edges {
+        let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+        if ra != rb {
+            parent[ra] = rb;
+            count -= 1;
         }
     }
-    n
+    count
 }
 
 /// Column headings of [`counts_table`], in order.

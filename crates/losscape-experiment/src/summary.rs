@@ -1,5 +1,6 @@
 //! Per-landscape numbers read back from the database: what a run's closing table shows.
 
+use losscape_analysis::counts::{components_of, distinct_by_energy};
 use losscape_core::Identity;
 use losscape_db::Store;
 
@@ -45,41 +46,6 @@ impl LandscapeSummary {
     }
 }
 
-/// Number of distinct values when values closer than `tol` to their sorted neighbour merge.
-pub fn distinct_within(values: &mut [f64], tol: f64) -> usize {
-    values.sort_by(f64::total_cmp);
-    let mut count = 0;
-    let mut last = None;
-    for &v in values.iter() {
-        if last.is_none_or(|l: f64| v - l > tol) {
-            count += 1;
-        }
-        last = Some(v);
-    }
-    count
-}
-
-/// Connected components of `n` nodes joined by `edges` (union-find).
-pub fn components(n: usize, edges: impl IntoIterator<Item = (usize, usize)>) -> usize {
-    let mut parent: Vec<usize> = (0..n).collect();
-    fn root(p: &mut [usize], mut i: usize) -> usize {
-        while p[i] != i {
-            p[i] = p[p[i]];
-            i = p[i];
-        }
-        i
-    }
-    let mut count = n;
-    for (a, b) in edges {
-        let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
-        if ra != rb {
-            parent[ra] = rb;
-            count -= 1;
-        }
-    }
-    count
-}
-
 /// Reads one landscape's minima and transition states and summarises them.
 pub fn summarise(
     store: &Store,
@@ -105,7 +71,7 @@ pub fn summarise(
             failed_quenches += count("failed_quenches");
         }
     }
-    let mut energies: Vec<f64> = minima.iter().map(|m| m.energy).collect();
+    let energies: Vec<f64> = minima.iter().map(|m| m.energy).collect();
     let position = |id: i64| minima.iter().position(|m| m.id == id);
     let edges: Vec<(usize, usize)> = ts
         .iter()
@@ -115,36 +81,15 @@ pub fn summarise(
         key: row.key,
         n_hidden: row.n_hidden as usize,
         lambda: row.lambda,
-        minima_by_energy: distinct_within(&mut energies, identity.energy_tolerance),
+        minima_by_energy: distinct_by_energy(&energies, identity.energy_tolerance),
         minima_by_structure: minima.len(),
         lowest_energy: minima.iter().map(|m| m.energy).min_by(f64::total_cmp),
         correct_minima: minima.iter().filter(|m| m.accuracy >= 1.0).count(),
         transition_states: ts.len(),
         degenerate_ts: ts.iter().filter(|t| t.degenerate).count(),
         correct_ts: ts.iter().filter(|t| t.accuracy >= 1.0).count(),
-        components: components(minima.len(), edges),
+        components: components_of(minima.len(), edges),
         quenches,
         failed_quenches,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn distinct_energies_merge_within_tolerance() {
-        assert_eq!(
-            distinct_within(&mut [0.1, 0.1 + 1e-9, 0.2, 0.30000001], 1e-7),
-            3
-        );
-        assert_eq!(distinct_within(&mut [], 1e-7), 0);
-    }
-
-    #[test]
-    fn union_find_counts_components() {
-        assert_eq!(components(4, [(0, 1), (2, 3)]), 2);
-        assert_eq!(components(4, [(0, 1), (1, 2), (2, 3), (3, 0)]), 1);
-        assert_eq!(components(3, []), 3);
-    }
 }
