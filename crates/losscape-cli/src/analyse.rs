@@ -63,10 +63,10 @@ pub enum Import {
 #[derive(Args)]
 pub struct SensitivityArgs {
     /// Noise levels (standard deviations added to every input feature), comma separated.
-    #[arg(long, value_delimiter = ',', default_values_t = [0.05, 0.1, 0.2, 0.5])]
+    #[arg(long, value_delimiter = ',', default_values_t = SensitivityOptions::default().sigmas)]
     pub sigmas: Vec<f64>,
     /// Noisy copies of the data set per point and noise level.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = SensitivityOptions::default().samples)]
     pub samples: usize,
 }
 
@@ -74,7 +74,7 @@ pub struct SensitivityArgs {
 #[derive(Args)]
 pub struct BasinsArgs {
     /// Random starts per landscape (the same starts for every minimiser).
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = BasinsOptions::default().starts)]
     pub starts: usize,
     /// Minimisers, comma separated: lbfgs, or the name of an optimiser plugin (fire, adam, ...).
     #[arg(long, value_delimiter = ',', default_value = "lbfgs")]
@@ -83,10 +83,10 @@ pub struct BasinsArgs {
     #[arg(long)]
     pub plugin_dir: Vec<PathBuf>,
     /// RMS gradient at which a quench counts as converged.
-    #[arg(long, default_value_t = 1e-6)]
+    #[arg(long, default_value_t = BasinsOptions::default().convergence.rms_gradient)]
     pub rms_gradient: f64,
     /// Iteration budget of one quench.
-    #[arg(long, default_value_t = 20_000)]
+    #[arg(long, default_value_t = BasinsOptions::default().convergence.max_iterations)]
     pub max_iterations: usize,
     /// Identify end points as they are, without polishing them with L-BFGS to the config's
     /// quench tolerance first (may count one minimum several times on soft landscapes).

@@ -93,7 +93,7 @@ enum Command {
         #[arg(short, long)]
         output: PathBuf,
         /// Number of energy levels.
-        #[arg(long, default_value_t = 20)]
+        #[arg(long, default_value_t = losscape_analysis::disconnectivity::DisconnectivityOptions::default().levels)]
         levels: usize,
         /// Only minima with energies in [LO, HI]; the levels span this window.
         #[arg(long, num_args = 2, value_names = ["LO", "HI"], allow_negative_numbers = true)]

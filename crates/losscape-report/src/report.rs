@@ -44,14 +44,8 @@ impl Default for ReportOptions {
     fn default() -> Self {
         Self {
             title: "losscape report".into(),
-            sensitivity: SensitivityOptions {
-                samples: 100,
-                ..SensitivityOptions::default()
-            },
-            basins: Some(BasinsOptions {
-                starts: 50,
-                ..BasinsOptions::default()
-            }),
+            sensitivity: SensitivityOptions::default(),
+            basins: Some(BasinsOptions::default()),
             graph_levels: 30,
             notes: Vec::new(),
             program_version: String::new(),
