@@ -341,6 +341,83 @@ impl TsRow {
     }
 }
 
+/// A verified stationary point of any Hessian index, as recorded by a census (the
+/// `stationary_points` table, schema version 2). Minima and transition states found by the
+/// census may appear here as well as in their own tables.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewStationaryPoint {
+    /// The landscape it belongs to.
+    pub landscape_id: i64,
+    /// Loss at the point (must not be NaN).
+    pub energy: f64,
+    /// Coordinates; length must equal the landscape's `dimension`.
+    pub coords: Vec<f64>,
+    /// RMS gradient `|g| / sqrt(P)` at `coords`.
+    pub rms_gradient: f64,
+    /// Number of negative Hessian eigenvalues.
+    pub hessian_index: u32,
+    /// Number of Hessian eigenvalues judged zero (a degenerate critical point if above 0).
+    pub zero_modes: u32,
+    /// Smallest Hessian eigenvalue.
+    pub lowest_eigenvalue: f64,
+    /// Natural log of the product of the positive Hessian eigenvalues.
+    pub ln_prod_positive: f64,
+    /// Training accuracy in `[0, 1]`.
+    pub accuracy: f64,
+    /// How many times searches have reached it so far.
+    pub times_found: i64,
+    /// The run that first found it.
+    pub first_run: i64,
+}
+
+/// A census stationary point as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StationaryPointRow {
+    /// Database id.
+    pub id: i64,
+    /// See [`NewStationaryPoint::landscape_id`].
+    pub landscape_id: i64,
+    /// See [`NewStationaryPoint::energy`].
+    pub energy: f64,
+    /// See [`NewStationaryPoint::coords`].
+    pub coords: Vec<f64>,
+    /// See [`NewStationaryPoint::rms_gradient`].
+    pub rms_gradient: f64,
+    /// See [`NewStationaryPoint::hessian_index`].
+    pub hessian_index: u32,
+    /// See [`NewStationaryPoint::zero_modes`].
+    pub zero_modes: u32,
+    /// See [`NewStationaryPoint::lowest_eigenvalue`].
+    pub lowest_eigenvalue: f64,
+    /// See [`NewStationaryPoint::ln_prod_positive`].
+    pub ln_prod_positive: f64,
+    /// See [`NewStationaryPoint::accuracy`].
+    pub accuracy: f64,
+    /// See [`NewStationaryPoint::times_found`].
+    pub times_found: i64,
+    /// See [`NewStationaryPoint::first_run`].
+    pub first_run: i64,
+}
+
+impl StationaryPointRow {
+    /// The record without its id.
+    pub fn to_new(&self) -> NewStationaryPoint {
+        NewStationaryPoint {
+            landscape_id: self.landscape_id,
+            energy: self.energy,
+            coords: self.coords.clone(),
+            rms_gradient: self.rms_gradient,
+            hessian_index: self.hessian_index,
+            zero_modes: self.zero_modes,
+            lowest_eigenvalue: self.lowest_eigenvalue,
+            ln_prod_positive: self.ln_prod_positive,
+            accuracy: self.accuracy,
+            times_found: self.times_found,
+            first_run: self.first_run,
+        }
+    }
+}
+
 /// The recorded outcome of one unit of work, so a resumed run can skip it.
 ///
 /// `(landscape_id, stage, key)` is unique: recording again replaces the previous outcome.

@@ -9,7 +9,11 @@ use rusqlite::{Connection, OptionalExtension};
 use crate::error::{DbError, sql};
 
 /// Schema version written by (and the newest understood by) this build.
-pub const SCHEMA_VERSION: i64 = 1;
+///
+/// Version 2 added the `stationary_points` table. A version-1 file is upgraded in place when it
+/// is opened for writing ([`migrate`]); read-only stores read it as it is, with no stationary
+/// points.
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Value of SQLite's `PRAGMA application_id` in every losscape database: the ASCII bytes
 /// `"LSCP"`. Lets `file(1)` and this crate recognise the file without reading any table.
@@ -24,7 +28,7 @@ const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 /// Size of the SQLite database header; a non-empty file shorter than this is not SQLite.
 const SQLITE_HEADER_LEN: u64 = 100;
 
-/// Tables of schema version 1.
+/// Tables every version has (those of schema version 1).
 const TABLES: [&str; 6] = [
     "meta",
     "runs",
@@ -119,6 +123,27 @@ CREATE TABLE attempts (
 );
 ";
 
+/// Schema version 2: the census record of verified stationary points of any Hessian index
+/// (same column conventions as `minima`). Run in one transaction, either after [`SCHEMA_V1`]
+/// when initialising or by [`migrate`] on a version-1 file.
+const SCHEMA_V2: &str = "
+CREATE TABLE stationary_points (
+    id                INTEGER PRIMARY KEY,
+    landscape_id      INTEGER NOT NULL REFERENCES landscapes (id),
+    energy            REAL NOT NULL,
+    coords            BLOB NOT NULL,
+    rms_gradient      REAL,
+    hessian_index     INTEGER NOT NULL CHECK (hessian_index >= 0),
+    zero_modes        INTEGER NOT NULL CHECK (zero_modes >= 0),
+    lowest_eigenvalue REAL,
+    ln_prod_positive  REAL,
+    accuracy          REAL,
+    times_found       INTEGER NOT NULL CHECK (times_found >= 0),
+    first_run         INTEGER NOT NULL REFERENCES runs (id)
+);
+CREATE INDEX stationary_points_by_energy ON stationary_points (landscape_id, energy);
+";
+
 /// What the file system says about a database path, judged without SQLite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum OnDisk {
@@ -188,13 +213,16 @@ pub(crate) enum Contents {
     Blank,
     /// A losscape database of the current schema version with all its tables.
     Current,
+    /// A losscape database of an older schema version (with all the tables of that version),
+    /// which a writer upgrades with [`migrate`] and a reader reads as it is.
+    Outdated(i64),
 }
 
 /// Decides whether the database behind `conn` is ours, using reads only.
 ///
 /// Refuses (as an error naming the path and what was found) anything with a foreign
 /// application id, with tables but no losscape `meta`, with a mismatched `format`, or with a
-/// schema version other than [`SCHEMA_VERSION`].
+/// schema version newer than [`SCHEMA_VERSION`] (older versions are [`Contents::Outdated`]).
 pub(crate) fn inspect(conn: &Connection, path: &Path) -> Result<Contents, DbError> {
     let app_id: i32 = conn
         .query_row("PRAGMA application_id", [], |r| r.get(0))
@@ -282,18 +310,32 @@ pub(crate) fn inspect(conn: &Connection, path: &Path) -> Result<Contents, DbErro
     if version < 1 {
         return Err(not_ours(&format!("unknown schema_version {version}")));
     }
-    if let Some(missing) = TABLES.iter().find(|t| !names.iter().any(|n| n == *t)) {
+    let v2_tables: &[&str] = if version >= 2 {
+        &["stationary_points"]
+    } else {
+        &[]
+    };
+    if let Some(missing) = TABLES
+        .iter()
+        .chain(v2_tables)
+        .find(|t| !names.iter().any(|n| n == *t))
+    {
         return Err(DbError::Corrupt {
             path: path.to_path_buf(),
             what: format!("schema version {version} but the {missing} table is missing"),
         });
     }
-    Ok(Contents::Current)
+    if version < SCHEMA_VERSION {
+        Ok(Contents::Outdated(version))
+    } else {
+        Ok(Contents::Current)
+    }
 }
 
-/// Creates schema version 1 in a blank database. Must run inside a transaction.
+/// Creates the current schema in a blank database. Must run inside a transaction.
 pub(crate) fn initialise(conn: &Connection, path: &Path) -> Result<(), DbError> {
     conn.execute_batch(SCHEMA_V1).map_err(sql(path))?;
+    conn.execute_batch(SCHEMA_V2).map_err(sql(path))?;
     conn.execute(
         "INSERT INTO meta (key, value) VALUES ('format', ?1), ('schema_version', ?2)",
         (FORMAT, SCHEMA_VERSION.to_string()),
@@ -304,6 +346,32 @@ pub(crate) fn initialise(conn: &Connection, path: &Path) -> Result<(), DbError> 
     conn.pragma_update(None, "application_id", APPLICATION_ID)
         .map_err(sql(path))?;
     Ok(())
+}
+
+/// Upgrades a database of schema version `from` (judged [`Contents::Outdated`] by [`inspect`])
+/// to [`SCHEMA_VERSION`]: creates the tables added since and bumps `meta.schema_version`. Must
+/// run inside the writer's opening transaction, so the upgrade is all or nothing.
+pub(crate) fn migrate(conn: &Connection, path: &Path, from: i64) -> Result<(), DbError> {
+    if from < 2 {
+        conn.execute_batch(SCHEMA_V2).map_err(sql(path))?;
+    }
+    conn.execute(
+        "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
+        [SCHEMA_VERSION.to_string()],
+    )
+    .map_err(sql(path))?;
+    Ok(())
+}
+
+/// Whether the database behind `conn` has the `stationary_points` table (schema version 2 on).
+pub(crate) fn has_stationary_points(conn: &Connection, path: &Path) -> Result<bool, DbError> {
+    conn.query_row(
+        "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'stationary_points'",
+        [],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|n| n > 0)
+    .map_err(sql(path))
 }
 
 /// Maps an error from the very first reads of a file. SQLite reports a file whose header looks

@@ -9,10 +9,12 @@ use crate::blob::{decode_f64s, encode_f64s};
 use crate::error::{DbError, corrupt, invalid, not_found, sql};
 use crate::lock::WriterLock;
 use crate::records::{
-    AttemptRow, LandscapeRow, LandscapeSpec, MinimumRow, NewMinimum, NewTs, RunInfo, RunRow,
-    RunStatus, TsRow,
+    AttemptRow, LandscapeRow, LandscapeSpec, MinimumRow, NewMinimum, NewStationaryPoint, NewTs,
+    RunInfo, RunRow, RunStatus, StationaryPointRow, TsRow,
 };
-use crate::schema::{Contents, OnDisk, initialise, inspect, probe_file};
+use crate::schema::{
+    Contents, OnDisk, has_stationary_points, initialise, inspect, migrate, probe_file,
+};
 
 /// How long a statement waits for another connection's lock (a reader's checkpoint, a writer's
 /// commit) before failing. Contention is brief: only one writer exists, readers never block it.
@@ -39,6 +41,9 @@ pub struct Store {
     conn: Connection,
     path: PathBuf,
     read_only: bool,
+    /// Whether the file has the `stationary_points` table (a read-only store of a version-1
+    /// file has not; it reads as empty).
+    has_stationary: bool,
     /// Runs begun through this store and not yet finished: not stale, whatever their status.
     own_runs: Vec<i64>,
     _lock: Option<WriterLock>,
@@ -91,8 +96,10 @@ impl Store {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sql(path))?;
-        if inspect(&tx, path)? == Contents::Blank {
-            initialise(&tx, path)?;
+        match inspect(&tx, path)? {
+            Contents::Blank => initialise(&tx, path)?,
+            Contents::Outdated(version) => migrate(&tx, path, version)?,
+            Contents::Current => {}
         }
         tx.commit().map_err(sql(path))?;
         // WAL lets readers run beside the writer. It is switched outside any transaction, and
@@ -109,6 +116,7 @@ impl Store {
             conn,
             path: path.to_path_buf(),
             read_only: false,
+            has_stationary: true,
             own_runs: Vec::new(),
             _lock: Some(lock),
         };
@@ -117,7 +125,8 @@ impl Store {
     }
 
     /// Opens an existing losscape database for reading only. Never creates, initialises,
-    /// migrates or locks anything; works while a writer has the database open.
+    /// migrates or locks anything; works while a writer has the database open. An older schema
+    /// version is read as it is (a version-1 file has no stationary points).
     pub fn open_read_only(path: &Path) -> Result<Store, DbError> {
         match probe_file(path)? {
             OnDisk::Absent => {
@@ -141,10 +150,12 @@ impl Store {
                 found: "an SQLite database without any tables".to_owned(),
             });
         }
+        let has_stationary = has_stationary_points(&conn, path)?;
         Ok(Store {
             conn,
             path: path.to_path_buf(),
             read_only: true,
+            has_stationary,
             own_runs: Vec::new(),
             _lock: None,
         })
@@ -541,6 +552,55 @@ impl Store {
         Ok(states)
     }
 
+    /// All census stationary points of a landscape, ordered by energy, then id.
+    /// [`DbError::NotFound`] for an unknown landscape; empty for a version-1 file opened
+    /// read-only.
+    pub fn stationary_points(&self, landscape_id: i64) -> Result<Vec<StationaryPointRow>, DbError> {
+        let path = self.path.as_path();
+        let dim = dimension(&self.conn, path, landscape_id)?;
+        if !self.has_stationary {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, landscape_id, energy, coords, rms_gradient, hessian_index, \
+                 zero_modes, lowest_eigenvalue, ln_prod_positive, accuracy, times_found, \
+                 first_run FROM stationary_points WHERE landscape_id = ?1 ORDER BY energy, id",
+            )
+            .map_err(sql(path))?;
+        let rows = stmt
+            .query_map([landscape_id], |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(3)?,
+                    StationaryPointRow {
+                        id: r.get(0)?,
+                        landscape_id: r.get(1)?,
+                        energy: r.get(2)?,
+                        coords: Vec::new(), // decoded below, with a length check
+                        rms_gradient: real(r, 4)?,
+                        hessian_index: r.get(5)?,
+                        zero_modes: r.get(6)?,
+                        lowest_eigenvalue: real(r, 7)?,
+                        ln_prod_positive: real(r, 8)?,
+                        accuracy: real(r, 9)?,
+                        times_found: r.get(10)?,
+                        first_run: r.get(11)?,
+                    },
+                ))
+            })
+            .map_err(sql(path))?;
+        let mut points = Vec::new();
+        for row in rows {
+            let (blob, mut p) = row.map_err(sql(path))?;
+            p.coords = decode_vector(path, &blob, dim, || {
+                format!("coords of stationary point {}", p.id)
+            })?;
+            points.push(p);
+        }
+        Ok(points)
+    }
+
     /// The recorded outcome of one unit of work, if any.
     pub fn attempt(
         &self,
@@ -691,6 +751,45 @@ impl Batch<'_> {
     /// Adds `by` (not negative) to a transition state's `times_found`.
     pub fn add_ts_times_found(&mut self, ts_id: i64, by: i64) -> Result<(), DbError> {
         self.bump("transition_states", "transition state", ts_id, by)
+    }
+
+    /// Inserts a census stationary point and returns its id, with the checks of
+    /// [`Batch::insert_minimum`].
+    pub fn insert_stationary_point(&mut self, p: &NewStationaryPoint) -> Result<i64, DbError> {
+        let what = || "new stationary point".to_owned();
+        self.check_common(p.landscape_id, p.energy, p.times_found, p.first_run, what)?;
+        let dim = dimension(self.conn, self.path, p.landscape_id)?;
+        check_len(self.path, &p.coords, dim, || {
+            "coords of new stationary point".to_owned()
+        })?;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO stationary_points (landscape_id, energy, coords, rms_gradient, \
+                 hessian_index, zero_modes, lowest_eigenvalue, ln_prod_positive, accuracy, \
+                 times_found, first_run) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    p.landscape_id,
+                    p.energy,
+                    encode_f64s(&p.coords),
+                    p.rms_gradient,
+                    p.hessian_index,
+                    p.zero_modes,
+                    p.lowest_eigenvalue,
+                    p.ln_prod_positive,
+                    p.accuracy,
+                    p.times_found,
+                    p.first_run,
+                ])
+            })
+            .map_err(sql(self.path))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Adds `by` (not negative) to a census stationary point's `times_found`.
+    pub fn add_stationary_times_found(&mut self, id: i64, by: i64) -> Result<(), DbError> {
+        self.bump("stationary_points", "stationary point", id, by)
     }
 
     /// Records the outcome of one unit of work, replacing any earlier outcome for the same
