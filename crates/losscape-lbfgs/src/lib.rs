@@ -2,8 +2,8 @@
 //!
 //! The search direction comes from Nocedal's (1980) two-loop recursion over the last few
 //! `(s, y)` pairs; there is no line search. Instead, as in GMIN's `mylbfgs`, the step length is
-//! capped at [`LbfgsParams::max_step`] and a step that raises the energy by more than
-//! [`LbfgsParams::max_rise`] is halved (and the memory forgotten). On the small, smooth network
+//! capped at [`LbfgsParams::max_step`] and a step that raises the energy by more than it may
+//! (see [`LbfgsParams::relative_rise`]) is halved (and the memory forgotten). On the small, smooth network
 //! landscapes this is cheaper and more robust than a Wolfe line search, and it never jumps far
 //! enough to leave the catchment basin it started in, which is what basin-hopping needs.
 //!
@@ -29,8 +29,16 @@ pub struct LbfgsParams {
     pub memory: usize,
     /// Largest allowed step length `|Δx|` per iteration (GMIN's `MAXBFGS`).
     pub max_step: f64,
-    /// Largest energy rise accepted for a step before it is halved (GMIN's `MAXERISE`).
+    /// Largest energy rise accepted for a step before it is halved (GMIN's `MAXERISE`), an
+    /// absolute cap on top of [`LbfgsParams::relative_rise`].
     pub max_rise: f64,
+    /// Largest energy rise accepted for a step, as a multiple of the decrease its first-order
+    /// model predicts (`|g·d|`). An absolute tolerance alone does not scale with the landscape:
+    /// next to `w = 0` at λ = 1e-3 whole barriers are about 1e-5, far below GMIN's usual 1e-4,
+    /// so a quench could climb out of the basin it started in. The predicted decrease shrinks
+    /// with the gradient and the step, so this rule is as strict on a flat landscape as on a
+    /// steep one, and near convergence it admits only rises of round-off size.
+    pub relative_rise: f64,
     /// Initial inverse-Hessian scale, used before any curvature pair is known and after a
     /// memory reset (GMIN's `DGUESS`).
     pub diag_guess: f64,
@@ -42,6 +50,7 @@ impl Default for LbfgsParams {
             memory: 8,
             max_step: 0.2,
             max_rise: 1e-4,
+            relative_rise: 0.1,
             diag_guess: 0.1,
         }
     }
@@ -56,6 +65,7 @@ impl LbfgsParams {
         for (key, value) in [
             ("max_step", self.max_step),
             ("max_rise", self.max_rise),
+            ("relative_rise", self.relative_rise),
             ("diag_guess", self.diag_guess),
         ] {
             if !(value.is_finite() && value > 0.0) {
@@ -139,15 +149,22 @@ impl History {
     /// tens of thousands of iterations leaving it. Doubling the scale instead escapes in a few
     /// dozen steps; the step cap and the energy-rise check still bound every step.
     fn push(&mut self, x: &[f64], x_prev: &[f64], g: &[f64], g_prev: &[f64]) {
-        let at = self.head * self.n..(self.head + 1) * self.n;
-        let (s, y) = (&mut self.s[at.clone()], &mut self.y[at]);
+        // The curvature test comes first: once the memory is full, the head slot still holds
+        // the oldest pair the two-loop recursion uses, so it may only be overwritten by a pair
+        // that is kept.
+        let (mut ys, mut yy) = (0.0, 0.0);
         for i in 0..self.n {
-            s[i] = x[i] - x_prev[i];
-            y[i] = g[i] - g_prev[i];
+            let (si, yi) = (x[i] - x_prev[i], g[i] - g_prev[i]);
+            ys += yi * si;
+            yy += yi * yi;
         }
-        let ys = vec::dot(y, s);
-        let yy = vec::dot(y, y);
         if ys > 0.0 && yy > 0.0 && ys.is_finite() && yy.is_finite() {
+            let at = self.head * self.n..(self.head + 1) * self.n;
+            let (s, y) = (&mut self.s[at.clone()], &mut self.y[at]);
+            for i in 0..self.n {
+                s[i] = x[i] - x_prev[i];
+                y[i] = g[i] - g_prev[i];
+            }
             self.rho[self.head] = 1.0 / ys;
             self.gamma = ys / yy;
             self.head = (self.head + 1) % self.m;
@@ -247,6 +264,8 @@ impl Minimiser for Lbfgs {
             if length > p.max_step {
                 vec::scale(p.max_step / length, &mut d);
             }
+            // The decrease the step's linear model predicts; halves with the step.
+            let mut decrease = vec::dot(&d, &g).abs();
 
             x_prev.copy_from_slice(x);
             g_prev.copy_from_slice(&g);
@@ -262,7 +281,10 @@ impl Minimiser for Lbfgs {
                     x.copy_from_slice(&x_prev);
                     return Err(MinimiseError::NonFinite { evaluations });
                 }
-                if energy - e_prev <= p.max_rise {
+                // Round-off in the energy itself is never a reason to halve.
+                let noise = 64.0 * f64::EPSILON * (1.0 + e_prev.abs());
+                let allowed = p.max_rise.min(p.relative_rise * decrease + noise);
+                if energy - e_prev <= allowed {
                     accepted = true;
                     if halvings > 0 {
                         // The model overshot: its curvature information is stale.
@@ -271,6 +293,7 @@ impl Minimiser for Lbfgs {
                     break;
                 }
                 vec::scale(0.5, &mut d);
+                decrease *= 0.5;
             }
             if accepted {
                 history.push(x, &x_prev, &g, &g_prev);

@@ -290,3 +290,71 @@ fn a_push_off_leaves_a_flat_saddle_quickly() {
     assert!(q.converged, "{q:?}");
     assert!((x[0] - 1.0).abs() < 1e-6 && x[1].abs() < 1e-9, "{x:?}");
 }
+
+/// A pair that fails the curvature test must leave the remembered pairs untouched, also when
+/// the memory is full and the slot it would go into still holds the oldest pair in use.
+#[test]
+fn rejected_pair_leaves_a_full_memory_intact() {
+    let n = 3;
+    let pairs = [
+        ([1.0, 0.0, 0.0], [2.0, 0.1, 0.0]),
+        ([0.0, 1.0, 0.0], [0.2, 3.0, 0.0]),
+    ];
+    let zero = [0.0; 3];
+    let mut full = History::new(n, 2, 0.1);
+    for (s, y) in &pairs {
+        full.push(s, &zero, y, &zero);
+    }
+    let mut reference = History::new(n, 2, 0.1);
+    for (s, y) in &pairs {
+        reference.push(s, &zero, y, &zero);
+    }
+    // y·s < 0: negative curvature, rejected (only the scale doubles).
+    full.push(&[0.0, 0.0, 1.0], &zero, &[0.0, 0.0, -5.0], &zero);
+    reference.gamma = full.gamma;
+    let g = [0.3, -0.7, 0.2];
+    let (mut d_full, mut d_ref) = (vec![0.0; n], vec![0.0; n]);
+    full.direction(&g, &mut d_full);
+    reference.direction(&g, &mut d_ref);
+    assert_eq!(d_full, d_ref);
+}
+
+/// `b (x² - 1)²` in one dimension: minima at ±1 and a barrier of height `b` at 0.
+struct ShallowWell(f64);
+
+impl Landscape for ShallowWell {
+    fn dim(&self) -> usize {
+        1
+    }
+    fn energy(&self, x: &[f64]) -> f64 {
+        self.0 * (x[0] * x[0] - 1.0).powi(2)
+    }
+    fn energy_gradient(&self, x: &[f64], g: &mut [f64]) -> f64 {
+        g[0] = 4.0 * self.0 * x[0] * (x[0] * x[0] - 1.0);
+        self.energy(x)
+    }
+    fn hessian(&self, x: &[f64], h: &mut [f64]) {
+        h[0] = self.0 * (12.0 * x[0] * x[0] - 4.0);
+    }
+}
+
+/// The rise a step may make scales with the landscape: on a well whose barrier is 1e-5 (as
+/// next to `w = 0` at λ = 1e-3) a first step that lands on the barrier top rises by 5e-6, below
+/// GMIN's absolute 1e-4, and must still be halved rather than accepted.
+#[test]
+fn rise_tolerance_scales_with_a_shallow_landscape() {
+    let l = ShallowWell(1e-5);
+    let start = [-1.3];
+    let mut g = [0.0];
+    l.energy_gradient(&start, &mut g);
+    // An initial scale that makes the first step end exactly on the barrier top.
+    let params = LbfgsParams {
+        diag_guess: 1.3 / g[0].abs(),
+        max_step: 10.0,
+        ..LbfgsParams::default()
+    };
+    let mut x = start.to_vec();
+    let out = Lbfgs::new(params).minimise(&l, &mut x, &TIGHT).unwrap();
+    assert!(out.converged);
+    assert!((x[0] + 1.0).abs() < 1e-6, "quench left its basin: {x:?}");
+}
