@@ -12,6 +12,7 @@ mod data;
 mod embed;
 mod layout;
 mod perceptron;
+mod stabiliser;
 #[cfg(test)]
 mod tests;
 
