@@ -5,6 +5,8 @@
 //! from database rows; this crate never touches the database itself. It provides
 //!
 //! - [`disconnectivity`]: the tree of basins (Becker & Karplus 1997) and its SVG picture;
+//! - [`census`]: the Morse completeness check (critical points per Hessian index, counted
+//!   modulo symmetry, and their alternating sum);
 //! - [`counts`]: per-landscape count tables (Markdown/CSV) and count-versus-parameter plots;
 //! - [`pathsample`]: export and import of PATHSAMPLE's `min.data`/`ts.data`/`points.*` files;
 //! - [`sensitivity`]: training accuracy of every point under Gaussian input noise;
@@ -18,6 +20,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod census;
 pub mod counts;
 pub mod disconnectivity;
 pub mod embedding;
