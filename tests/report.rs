@@ -464,6 +464,7 @@ fn report_writes_findings_figures_tables_and_provenance() {
 
     for f in [
         "counts.csv",
+        "census.csv",
         "sensitivity.csv",
         "embedding.csv",
         "basins.csv",
@@ -472,6 +473,22 @@ fn report_writes_findings_figures_tables_and_provenance() {
         let body = std::fs::read_to_string(out_dir.join(f)).unwrap();
         assert!(body.lines().count() >= 2, "{f} has rows:\n{body}");
     }
+    // The Morse census sits next to the counts: a row per landscape with its sum and verdict.
+    let census = std::fs::read_to_string(out_dir.join("census.csv")).unwrap();
+    assert_eq!(
+        census.lines().count(),
+        5,
+        "header + 4 landscapes:\n{census}"
+    );
+    assert!(
+        census.lines().next().unwrap().contains("Morse sum,verdict"),
+        "{census}"
+    );
+    assert!(census.contains("no saturation stage run") || census.contains("saturated after"));
+    let counts_at = html.find("counts.csv").expect("counts table");
+    let census_at = html.find("census.csv").expect("census table");
+    assert!(census_at > counts_at, "census after the counts table");
+    assert!(html.contains("Morse check"), "the census is explained");
     for key in ["h1-l1e-2", "h1-l1e-1", "h2-l1e-2", "h2-l1e-1"] {
         let svg =
             std::fs::read_to_string(out_dir.join(format!("disconnectivity-{key}.svg"))).unwrap();

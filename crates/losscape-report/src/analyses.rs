@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use losscape_analysis::Table;
+use losscape_analysis::census::{CensusRow, MorseCensus, Saturation, census_table, morse_census};
 use losscape_analysis::counts::CountsRow;
 use losscape_analysis::disconnectivity::{
     DisconnectivityGraph, DisconnectivityOptions, SvgOptions,
@@ -13,7 +14,8 @@ use losscape_analysis::sensitivity::{
     PointSensitivity, SensitivityOptions, SensitivityTable, measure, summarise,
 };
 use losscape_basins::{BasinsReport, basins_of_attraction};
-use losscape_core::{Convergence, Minimiser};
+use losscape_core::{Convergence, Identity, Minimiser};
+use losscape_db::Store;
 use losscape_experiment::Config;
 use losscape_experiment::config::MinimiserSection;
 use losscape_lbfgs::{Lbfgs, LbfgsParams};
@@ -21,7 +23,7 @@ use losscape_model::{Dataset, Perceptron};
 use losscape_plugin_host::{PluginMinimiser, PluginSpec};
 
 use crate::ReportError;
-use crate::data::LandscapeData;
+use crate::data::{LandscapeData, stationary_info};
 
 /// One counts row per landscape, with the stored identity rule's energy tolerance.
 pub fn counts_rows(landscapes: &[LandscapeData], energy_tolerance: f64) -> Vec<CountsRow> {
@@ -31,6 +33,66 @@ pub fn counts_rows(landscapes: &[LandscapeData], energy_tolerance: f64) -> Vec<C
             CountsRow::from_points(l.n_hidden(), l.lambda(), &l.minima, &l.ts, energy_tolerance)
         })
         .collect()
+}
+
+/// The Morse census of one landscape and its saturation record.
+#[derive(Debug, Clone)]
+pub struct LandscapeCensus {
+    /// Landscape key.
+    pub key: String,
+    /// Hidden units.
+    pub n_hidden: usize,
+    /// Regularisation strength.
+    pub lambda: f64,
+    /// Orbits and points per Hessian index, the Morse sum and the cross-checks.
+    pub census: MorseCensus,
+    /// The `saturate`/`status` attempt record, if the stage ran (and its detail parses).
+    pub saturation: Option<Saturation>,
+}
+
+/// The Morse census of every landscape in `landscapes`: stored minima, stored transition
+/// states and the census's stationary points of `store`, identified with `identity`.
+pub fn morse_censuses(
+    store: &Store,
+    landscapes: &[LandscapeData],
+    identity: &Identity,
+) -> Result<Vec<LandscapeCensus>, ReportError> {
+    landscapes
+        .iter()
+        .map(|l| {
+            let stationary: Vec<_> = store
+                .stationary_points(l.row.id)?
+                .iter()
+                .map(stationary_info)
+                .collect();
+            let census = morse_census(&l.model, identity, &l.minima, &l.ts, &stationary);
+            let saturation = store
+                .attempt(l.row.id, Saturation::STAGE, Saturation::KEY)?
+                .and_then(|a| Saturation::from_detail(&a.detail));
+            Ok(LandscapeCensus {
+                key: l.row.key.clone(),
+                n_hidden: l.n_hidden(),
+                lambda: l.lambda(),
+                census,
+                saturation,
+            })
+        })
+        .collect()
+}
+
+/// The censuses as one table, a row per landscape (see [`census_table`]).
+pub fn morse_census_table(censuses: &[LandscapeCensus]) -> Table {
+    let rows: Vec<CensusRow<'_>> = censuses
+        .iter()
+        .map(|c| CensusRow {
+            key: &c.key,
+            n_hidden: c.n_hidden,
+            lambda: c.lambda,
+            census: &c.census,
+            saturation: c.saturation.as_ref(),
+        })
+        .collect();
+    census_table(&rows)
 }
 
 /// The disconnectivity graph of one landscape as an SVG document, branches coloured by

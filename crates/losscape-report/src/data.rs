@@ -3,8 +3,9 @@
 
 use std::path::Path;
 
+use losscape_analysis::census::StationaryInfo;
 use losscape_analysis::{MinimumInfo, TsInfo};
-use losscape_db::{LandscapeRow, MinimumRow, RunRow, Store, TsRow};
+use losscape_db::{LandscapeRow, MinimumRow, RunRow, StationaryPointRow, Store, TsRow};
 use losscape_experiment::Config;
 use losscape_experiment::config::{self, DataSection};
 use losscape_model::{Dataset, Perceptron};
@@ -182,5 +183,16 @@ pub fn ts_info(t: &TsRow) -> TsInfo {
         min1: t.min1,
         min2: t.min2,
         degenerate: t.degenerate,
+    }
+}
+
+/// A census stationary point as the Morse check sees it.
+pub fn stationary_info(p: &StationaryPointRow) -> StationaryInfo {
+    StationaryInfo {
+        id: p.id,
+        energy: p.energy,
+        coords: p.coords.clone(),
+        hessian_index: p.hessian_index as usize,
+        zero_modes: p.zero_modes as usize,
     }
 }

@@ -17,7 +17,7 @@ use losscape_db::Store;
 use crate::ReportError;
 use crate::analyses::{
     BasinsOptions, all_embeddings, basins, basins_table, counts_rows, embedding_table, graph_svg,
-    load_minimisers, sensitivity, sensitivity_table,
+    load_minimisers, morse_census_table, morse_censuses, sensitivity, sensitivity_table,
 };
 use crate::data::{StoredExperiment, read_landscapes};
 use crate::findings::{count_findings, embedding_finding, sensitivity_finding};
@@ -70,6 +70,8 @@ pub mod files {
     pub const INDEX: &str = "index.html";
     /// Counts table.
     pub const COUNTS: &str = "counts.csv";
+    /// Morse census: orbits and points per Hessian index, Morse sum, verdict, saturation.
+    pub const CENSUS: &str = "census.csv";
     /// Sensitivity summary.
     pub const SENSITIVITY: &str = "sensitivity.csv";
     /// Embedding rows.
@@ -152,6 +154,11 @@ pub fn write_report(
         }
     }
 
+    // Morse census.
+    let censuses = morse_censuses(store, &landscapes, &exp.config.identity)?;
+    let census = morse_census_table(&censuses);
+    put(files::CENSUS, &census.to_csv())?;
+
     // Disconnectivity graphs.
     let graph_opts = DisconnectivityOptions {
         levels: opts.graph_levels.max(1),
@@ -224,6 +231,23 @@ pub fn write_report(
          connected components of the graph of minima joined by transition states.",
     );
     s.table(counts_table(&rows), "counts.csv");
+    s.paragraph(
+        "Completeness (the Morse check): with λ > 0 the loss is coercive, so if every critical \
+         point is non-degenerate, Σ_k (−1)^k c_k = 1, where c_k counts every critical point of \
+         Hessian index k. Each stored point stands for its symmetry orbit, |G| / |Stab(x)| \
+         points (G: hidden-unit permutations × sign flips × input symmetries of the data). \
+         The count is the union of the stored minima, the stored transition states and the \
+         census's stationary points of any index, identified modulo symmetry. A sum of 1 is \
+         necessary for a complete census, not sufficient; any other sum proves that points are \
+         missing. Degenerate points (a zero Hessian eigenvalue) void the check and are not \
+         counted. \"census TS not stored\" and \"stored TS not in census\" compare the \
+         census's index-1 points with the stored transition states (- when no census points \
+         are stored).",
+    );
+    s.table(census, "census.csv");
+    for c in censuses.iter().filter(|c| !c.census.warnings.is_empty()) {
+        s.list(c.census.warnings.iter().map(|w| format!("{}: {w}", c.key)));
+    }
     for (svg, name) in figures {
         s.figure(svg, name);
     }
