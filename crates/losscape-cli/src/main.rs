@@ -4,6 +4,7 @@
 //! prints tables. Everything else lives in the library crates.
 
 mod analyse;
+mod census;
 mod progress;
 mod read;
 
@@ -109,6 +110,18 @@ enum Command {
         /// Also write the table as CSV here.
         #[arg(long)]
         csv: Option<PathBuf>,
+    },
+    /// The Morse completeness check: critical points per Hessian index (orbits and points),
+    /// their alternating sum, degenerate points, census vs stored TS, saturation.
+    Census {
+        /// Database file.
+        db: PathBuf,
+        /// Only this landscape.
+        #[arg(long)]
+        landscape: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Export stored points in another program's format.
     #[command(subcommand)]
@@ -246,6 +259,11 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             lowest,
         } => analyse::graph(&db, &landscape, &output, levels, window.as_deref(), lowest),
         Command::Counts { db, csv } => analyse::counts(&db, csv.as_deref()),
+        Command::Census {
+            db,
+            landscape,
+            json,
+        } => census::census(&db, landscape.as_deref(), json),
         Command::Export(cmd) => analyse::export(&cmd),
         Command::Import(cmd) => analyse::import(&cmd),
         Command::Sensitivity {
