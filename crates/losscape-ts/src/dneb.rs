@@ -391,6 +391,17 @@ impl BandLbfgs {
     /// Records the curvature pair from the last step.
     fn update(&mut self, x: &[f64], f: &[f64]) {
         let len = x.len();
+        // Test the pair before storing it: with the memory full, the next slot still holds
+        // the oldest pair in use, which a rejected pair must not overwrite.
+        let (mut sy, mut yy) = (0.0, 0.0);
+        for k in 0..len {
+            let (sk, yk) = (x[k] - self.x_prev[k], f[k] - self.f_prev[k]);
+            sy += sk * yk;
+            yy += yk * yk;
+        }
+        if !(sy > 0.0 && yy > 0.0) {
+            return;
+        }
         let slot = if self.stored == 0 {
             0
         } else {
@@ -404,14 +415,10 @@ impl BandLbfgs {
             s[k] = x[k] - self.x_prev[k];
             y[k] = f[k] - self.f_prev[k];
         }
-        let sy = vec::dot(s, y);
-        let yy = vec::dot(y, y);
-        if sy > 0.0 && yy > 0.0 {
-            self.rho[slot] = 1.0 / sy;
-            self.gamma = sy / yy;
-            self.newest = slot;
-            self.stored = (self.stored + 1).min(self.memory);
-        }
+        self.rho[slot] = 1.0 / sy;
+        self.gamma = sy / yy;
+        self.newest = slot;
+        self.stored = (self.stored + 1).min(self.memory);
     }
 
     /// Two-loop recursion: `dir = -H f`.
@@ -508,5 +515,32 @@ mod tests {
             Err(DnebError::Params(_))
         ));
         assert!(bad.validate().unwrap_err().contains("max_images"));
+    }
+}
+
+#[cfg(test)]
+mod band_lbfgs_tests {
+    use super::*;
+
+    /// A rejected curvature pair must not overwrite the oldest stored pair of a full memory.
+    #[test]
+    fn rejected_pair_leaves_a_full_memory_intact() {
+        let fill = |o: &mut BandLbfgs| {
+            for (x, f) in [([1.0, 0.0], [2.0, 0.1]), ([1.0, 1.0], [2.2, 3.1])] {
+                o.update(&x, &f);
+                o.x_prev.copy_from_slice(&x);
+                o.f_prev.copy_from_slice(&f);
+            }
+        };
+        let mut full = BandLbfgs::new(2, 2);
+        let mut reference = BandLbfgs::new(2, 2);
+        fill(&mut full);
+        fill(&mut reference);
+        // A step with s·y < 0 (negative curvature along it) is rejected.
+        full.update(&[2.0, 1.0], &[1.0, 3.1]);
+        let f = [0.3, -0.7];
+        full.direction(&f);
+        reference.direction(&f);
+        assert_eq!(full.dir, reference.dir);
     }
 }
