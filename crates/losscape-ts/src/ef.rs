@@ -30,7 +30,10 @@ pub struct EfParams {
     pub max_uphill_step: f64,
     /// Trust radius at the start.
     pub initial_uphill_step: f64,
-    /// Minimiser iterations in the tangent space per macro-iteration.
+    /// Minimiser iterations in the tangent space after each macro-iteration's
+    /// eigenvector-following step (the hybrid method of Munro & Wales); 0, the default, takes
+    /// the downhill steps in the Hessian's eigenbasis instead, which converges far more often
+    /// on these small landscapes.
     pub tangent_iterations: usize,
 }
 
@@ -41,7 +44,7 @@ impl Default for EfParams {
             max_iterations: 200,
             max_uphill_step: 0.5,
             initial_uphill_step: 0.1,
-            tangent_iterations: 10,
+            tangent_iterations: 0,
         }
     }
 }
@@ -60,9 +63,6 @@ impl EfParams {
         }
         if self.max_iterations < 1 {
             return Err("max_iterations = 0: must be >= 1".into());
-        }
-        if self.tangent_iterations < 1 {
-            return Err("tangent_iterations = 0: must be >= 1".into());
         }
         Ok(())
     }
@@ -95,11 +95,10 @@ pub enum EfFailure {
         /// Length received.
         got: usize,
     },
-    /// The budget ran out; `index` is the Hessian index at the last point (0: stuck in a well,
-    /// >= 2: wandering among higher saddles).
-    #[error(
-        "no convergence in {iterations} iterations (RMS gradient {rms_gradient:e}, index {index})"
-    )]
+    /// The budget ran out; `index` is the Hessian index at the last point (0: the followed
+    /// mode climbed a wall without meeting negative curvature, as stiff modes of a coercive
+    /// loss do; >= 2: wandering among higher saddles).
+    #[error("{}", budget_message(*iterations, *rms_gradient, *index))]
     Budget {
         /// Macro-iterations used.
         iterations: usize,
@@ -126,6 +125,31 @@ pub enum EfFailure {
     /// The tangent-space minimiser failed.
     #[error("tangent-space minimisation failed: {0}")]
     Minimiser(MinimiseError),
+}
+
+fn budget_message(iterations: usize, rms_gradient: f64, index: usize) -> String {
+    let why = match index {
+        0 => "the followed mode met no negative curvature",
+        1 => "near a saddle but not converged",
+        _ => "among higher-index saddles",
+    };
+    format!(
+        "no convergence in {iterations} iterations ({why}; RMS gradient {rms_gradient:e}, index {index})"
+    )
+}
+
+/// The eigenvector-following step along one eigendirection with gradient component `f` and
+/// curvature `ev`: `2F / (|ev| (1 + sqrt(1 + 4F²/ev²)))`, uphill (the sign of `f`). Bounded by
+/// `|f| / |ev|` on stiff modes and by 1 on flat ones.
+fn rfo_step(f: f64, ev: f64) -> f64 {
+    if f == 0.0 {
+        return 0.0;
+    }
+    let e = ev.abs();
+    if e == 0.0 {
+        return f.signum();
+    }
+    2.0 * f / (e * (1.0 + (1.0 + 4.0 * f * f / (ev * ev)).sqrt()))
 }
 
 /// Refines `x0` into a transition state, always following the lowest Hessian eigenvector.
@@ -169,6 +193,7 @@ pub fn run_guided(
     }
     let mut x = x0.to_vec();
     let mut g = vec![0.0; n];
+    let mut step = vec![0.0; n];
     let mut tracked: Option<Vec<f64>> = guide.map(|gd| {
         let mut t = gd.to_vec();
         let norm = vec::norm(&t);
@@ -237,29 +262,51 @@ pub fn run_guided(
             }
             _ => 0,
         };
-        let v = a.spectrum.vector(k);
-        let ev = a.spectrum.values[k];
+        // One eigenvector-following step in the full eigenbasis (the Hessian is diagonalised
+        // anyway): uphill along mode `k`, downhill along every other mode, each component the
+        // rational-function step of Munro & Wales that stays bounded on flat modes, the whole
+        // step capped by the trust radius. Minimising only a few tangent-space iterations
+        // instead (restarting the minimiser's memory at every macro-step) left most
+        // single-ended searches short of convergence after hundreds of iterations.
         let energy = l.energy_gradient(&x, &mut g);
-        let f = vec::dot(&g, v);
-        let h = if ev < -checks.zero_eigenvalue {
-            2.0 * f / (ev.abs() * (1.0 + (1.0 + 4.0 * f * f / (ev * ev)).sqrt()))
-        } else {
-            // Positive curvature: the model has no maximum along v, so climb a full step.
-            let direction = if f != 0.0 {
-                f.signum()
-            } else {
-                match &tracked {
-                    Some(t) if vec::dot(v, t) < 0.0 => -1.0,
-                    _ => 1.0,
+        step.fill(0.0);
+        let mut predicted = 0.0;
+        for i in 0..n {
+            let v = a.spectrum.vector(i);
+            let ev = a.spectrum.values[i];
+            let f = vec::dot(&g, v);
+            let h = if i == k {
+                if ev < -checks.zero_eigenvalue {
+                    rfo_step(f, ev)
+                } else {
+                    // Positive curvature: the model has no maximum along v, so climb a full
+                    // step.
+                    let direction = if f != 0.0 {
+                        f.signum()
+                    } else {
+                        match &tracked {
+                            Some(t) if vec::dot(v, t) < 0.0 => -1.0,
+                            _ => 1.0,
+                        }
+                    };
+                    direction * trust
                 }
+            } else {
+                -rfo_step(f, ev)
             };
-            direction * trust
-        };
-        let h = h.clamp(-trust, trust);
-        vec::axpy(h, v, &mut x);
+            let h = h.clamp(-trust, trust);
+            predicted += f * h + 0.5 * ev * h * h;
+            vec::axpy(h, v, &mut step);
+        }
+        let length = vec::norm(&step);
+        if length > trust {
+            let shrink = trust / length;
+            vec::scale(shrink, &mut step);
+            predicted *= shrink;
+        }
+        vec::axpy(1.0, &step, &mut x);
 
         // Trust-radius update from how well the quadratic model predicted the energy change.
-        let predicted = f * h + 0.5 * ev * h * h;
         let actual = l.energy(&x) - energy;
         if predicted.abs() > 1e-12 * (1.0 + energy.abs()) {
             let ratio = actual / predicted;
@@ -270,15 +317,17 @@ pub fn run_guided(
             }
         }
 
-        let restricted = Restricted::new(l, vec![v.to_vec()]);
-        minimiser
-            .minimise(&restricted, &mut x, &tangent_stop)
-            .map_err(|e| match e {
-                MinimiseError::NonFinite { .. } => EfFailure::NonFinite {
-                    iterations: iteration + 1,
-                },
-                other => EfFailure::Minimiser(other),
-            })?;
+        if params.tangent_iterations > 0 {
+            let restricted = Restricted::new(l, vec![a.spectrum.vector(k).to_vec()]);
+            minimiser
+                .minimise(&restricted, &mut x, &tangent_stop)
+                .map_err(|e| match e {
+                    MinimiseError::NonFinite { .. } => EfFailure::NonFinite {
+                        iterations: iteration + 1,
+                    },
+                    other => EfFailure::Minimiser(other),
+                })?;
+        }
     }
     Err(EfFailure::Budget {
         iterations: params.max_iterations,
