@@ -5,6 +5,7 @@
 //! so the next, larger step in [`PushOffParams::steps`] is tried.
 
 use losscape_core::{Convergence, Identity, Landscape, MinimiseError, Minimiser, vec};
+use losscape_hessian::analyse;
 use serde::{Deserialize, Serialize};
 
 /// Push-off settings. `Default` holds the defaults.
@@ -14,12 +15,16 @@ pub struct PushOffParams {
     /// Step lengths along the negative eigenvector, tried in order while both sides reach the
     /// same point (or a quench does not converge).
     pub steps: Vec<f64>,
+    /// How often a quench that converged to a point with a negative Hessian eigenvalue (a
+    /// saddle inside a symmetric subspace) is perturbed along that eigenvector and continued.
+    pub escapes: usize,
 }
 
 impl Default for PushOffParams {
     fn default() -> Self {
         Self {
             steps: vec![0.01, 0.02],
+            escapes: 3,
         }
     }
 }
@@ -136,7 +141,8 @@ pub fn classify_pushoff(
 }
 
 /// Pushes off the transition state `ts` (energy `ts_energy`) along `direction` (its
-/// negative-curvature eigenvector; normalised here) and quenches both sides with `stop`.
+/// negative-curvature eigenvector; normalised here) and quenches both sides with `stop`;
+/// eigenvalues below `-zero_tolerance` at a quenched point make it a saddle to escape from.
 ///
 /// Steps from [`PushOffParams::steps`] are tried in order until both quenches converge and the
 /// sides are not [`PushOffKind::SamePoint`]; the last attempt is returned in any case, so the
@@ -151,6 +157,7 @@ pub fn run(
     params: &PushOffParams,
     stop: &Convergence,
     identity: &Identity,
+    zero_tolerance: f64,
 ) -> Result<PushOff, PushOffError> {
     params.validate().map_err(PushOffError::Params)?;
     let n = l.dim();
@@ -171,7 +178,26 @@ pub fn run(
         let side = |sign: f64| -> Result<Quenched, MinimiseError> {
             let mut x = ts.to_vec();
             vec::axpy(sign * step / norm, direction, &mut x);
-            let q = minimiser.minimise(l, &mut x, stop)?;
+            let mut q = minimiser.minimise(l, &mut x, stop)?;
+            for _ in 0..params.escapes {
+                if !q.converged {
+                    break;
+                }
+                let a = analyse(l, &x, zero_tolerance);
+                if !(a.is_finite() && a.index > 0) {
+                    break;
+                }
+                // Leave the subspace along the negative mode, away from the transition state.
+                let v = a.lowest_vector();
+                let away: f64 = v
+                    .iter()
+                    .zip(&x)
+                    .zip(ts)
+                    .map(|((v, x), t)| v * (x - t))
+                    .sum();
+                vec::axpy(if away < 0.0 { -step } else { step }, v, &mut x);
+                q = minimiser.minimise(l, &mut x, stop)?;
+            }
             Ok(Quenched {
                 energy: q.energy,
                 coords: x,
