@@ -503,34 +503,80 @@ pub fn connect_all_to_global(
                 }
             }
         }
-        // Pairs an earlier run already attempted are marked and skipped without cost.
-        let mut todo = Vec::new();
-        for &(x, y) in &pairs {
-            connector.mark_tried(x, y);
-            if !sink.already_tried(&Attempt::pair(x, y)) {
-                todo.push((x, y));
+        let made = attempt_pairs(tools, sink, connector, &pairs);
+        // Every active target spent one attempt this round (or none was left to make).
+        let spent = usize::from(made > 0);
+        active = still.into_iter().map(|(t, n)| (t, n + spent)).collect();
+    }
+}
+
+/// Attempts `pairs` as one group: pairs an earlier run already made (per
+/// [`Sink::already_tried`]) are marked tried and skipped, the others run side by side through
+/// the toolkit's executor and are stored in the order given, then [`Sink::group_done`] is
+/// called. Returns the number of attempts made.
+pub fn attempt_pairs(
+    tools: &Toolkit<'_>,
+    sink: &mut dyn Sink,
+    connector: &mut Connector,
+    pairs: &[(MinId, MinId)],
+) -> usize {
+    let mut todo = Vec::new();
+    for &(x, y) in pairs {
+        connector.mark_tried(x, y);
+        if !sink.already_tried(&Attempt::pair(x, y)) {
+            todo.push((x, y));
+        }
+    }
+    let ends: Vec<(Vec<f64>, Vec<f64>)> = todo
+        .iter()
+        .filter_map(|&(x, y)| {
+            Some((
+                connector.minimum(x)?.1.to_vec(),
+                connector.minimum(y)?.1.to_vec(),
+            ))
+        })
+        .collect();
+    let works = tools
+        .executor
+        .pair_all(ends.len(), &|i| pair_work(tools, &ends[i].0, &ends[i].1));
+    for (&(x, y), work) in todo.iter().zip(works) {
+        let outcome = store_pair(tools, sink, connector, work);
+        sink.attempt_done(&Attempt::pair(x, y), &outcome);
+    }
+    sink.group_done();
+    todo.len()
+}
+
+impl Connector {
+    /// Pairs of known minima that no transition state joins directly and that were not tried,
+    /// each minimum with its `k` nearest such partners by aligned distance, in a deterministic
+    /// order. Searching them after the graph is connected finds the transition states that
+    /// close cycles, which a spanning tree of connections never needs.
+    pub fn unjoined_neighbours(&self, k: usize) -> Vec<(MinId, MinId)> {
+        let n = self.ids.len();
+        let mut out: Vec<(MinId, MinId)> = Vec::new();
+        for i in 0..n {
+            let mut near: Vec<usize> = (0..n)
+                .filter(|&j| {
+                    j != i && !self.joined[i].contains(&j) && !self.tried.contains(&key(i, j))
+                })
+                .collect();
+            let d = |j: usize| {
+                if i > j {
+                    self.dist[i][j]
+                } else {
+                    self.dist[j][i]
+                }
+            };
+            near.sort_by(|&a, &b| d(a).total_cmp(&d(b)).then(a.cmp(&b)));
+            for &j in near.iter().take(k) {
+                let pair = (self.ids[i.min(j)], self.ids[i.max(j)]);
+                if !out.contains(&pair) {
+                    out.push(pair);
+                }
             }
         }
-        let ends: Vec<(Vec<f64>, Vec<f64>)> = todo
-            .iter()
-            .filter_map(|&(x, y)| {
-                Some((
-                    connector.minimum(x)?.1.to_vec(),
-                    connector.minimum(y)?.1.to_vec(),
-                ))
-            })
-            .collect();
-        let works = tools
-            .executor
-            .pair_all(ends.len(), &|i| pair_work(tools, &ends[i].0, &ends[i].1));
-        for (&(x, y), work) in todo.iter().zip(works) {
-            let outcome = store_pair(tools, sink, connector, work);
-            sink.attempt_done(&Attempt::pair(x, y), &outcome);
-        }
-        sink.group_done();
-        // Every active target spent one attempt this round (or none was left to make).
-        let spent = usize::from(!todo.is_empty());
-        active = still.into_iter().map(|(t, n)| (t, n + spent)).collect();
+        out
     }
 }
 

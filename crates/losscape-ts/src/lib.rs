@@ -9,7 +9,9 @@
 //!   sides to find the two minima it connects;
 //! - [`connect`]: the missing-connection strategy that chains the three above over a growing
 //!   graph of minima until two target minima are joined;
-//! - [`survey`]: single-ended searches from each minimum along its softest modes.
+//! - [`survey`]: single-ended searches from each minimum along its Hessian modes;
+//! - [`newton`]: Newton's method on `∇E = 0`, which converges to stationary points of any
+//!   index, and [`census`], which runs it from many starts and pushes off the index-1 points.
 //!
 //! Everything is written against `&dyn Landscape` and, where a local minimiser is needed,
 //! `&dyn Minimiser`, so plugin optimisers work everywhere. The searches that find many points
@@ -20,9 +22,11 @@
 
 #![forbid(unsafe_code)]
 
+pub mod census;
 pub mod connect;
 pub mod dneb;
 pub mod ef;
+pub mod newton;
 pub mod pushoff;
 pub mod survey;
 
@@ -52,6 +56,8 @@ pub struct TsParams {
     pub connect: connect::ConnectParams,
     /// Single-ended survey.
     pub survey: survey::SurveyParams,
+    /// Newton search for stationary points of any index.
+    pub newton: newton::NewtonParams,
 }
 
 impl TsParams {
@@ -66,6 +72,7 @@ impl TsParams {
             .validate()
             .map_err(|e| format!("connect.{e}"))?;
         self.survey.validate().map_err(|e| format!("survey.{e}"))?;
+        self.newton.validate().map_err(|e| format!("newton.{e}"))?;
         Ok(())
     }
 }
@@ -75,7 +82,9 @@ impl TsParams {
 pub struct Toolkit<'a> {
     /// The surface searched.
     pub landscape: &'a dyn Landscape,
-    /// Local minimiser for quenches and tangent-space relaxation (built-in or plugin).
+    /// Local minimiser for push-off quenches and tangent-space relaxation. The runner passes
+    /// the built-in L-BFGS whatever basin-hopping uses, so which transition states are found
+    /// does not depend on that choice.
     pub minimiser: &'a dyn Minimiser,
     /// Algorithm parameters.
     pub params: &'a TsParams,
@@ -108,6 +117,13 @@ pub enum Attempt {
         mode: usize,
         /// Direction along the eigenvector.
         positive: bool,
+    },
+    /// A batch of Newton census starts, named by the caller.
+    Census {
+        /// Saturation round (0 for a census outside saturation).
+        round: usize,
+        /// Batch number within the round.
+        batch: usize,
     },
 }
 
@@ -145,6 +161,13 @@ pub trait Sink {
     /// A verified transition state joining `minus` and `plus` (equal ids for a degenerate
     /// rearrangement, see [`PushOffKind::Degenerate`]).
     fn add_ts(&mut self, ts: &TsFound, minus: MinId, plus: MinId, kind: PushOffKind);
+
+    /// A converged stationary point of any index from the Newton census (verified or with zero
+    /// modes; the caller decides what to keep). Index-0 points also go through
+    /// [`Sink::add_minimum`] and index-1 points through push-off and [`Sink::add_ts`].
+    fn add_stationary(&mut self, point: &newton::StationaryPoint) {
+        let _ = point;
+    }
 
     /// Whether `attempt` was already made (in an earlier, resumed run) and should be skipped.
     fn already_tried(&mut self, attempt: &Attempt) -> bool {
@@ -193,6 +216,13 @@ pub trait Executor: Sync {
         n: usize,
         job: &(dyn Fn(usize) -> connect::PairWork + Sync),
     ) -> Vec<connect::PairWork>;
+
+    /// Returns `[job(0), job(1), ..., job(n - 1)]` for Newton census starts.
+    fn census_all(
+        &self,
+        n: usize,
+        job: &(dyn Fn(usize) -> census::StartWork + Sync),
+    ) -> Vec<census::StartWork>;
 }
 
 /// Runs every refinement on the calling thread, in order.
@@ -215,6 +245,14 @@ impl Executor for Sequential {
     ) -> Vec<connect::PairWork> {
         (0..n).map(job).collect()
     }
+
+    fn census_all(
+        &self,
+        n: usize,
+        job: &(dyn Fn(usize) -> census::StartWork + Sync),
+    ) -> Vec<census::StartWork> {
+        (0..n).map(job).collect()
+    }
 }
 
 /// Refines `start` with hybrid EF (following `guide` while the index is 0), then pushes off.
@@ -234,8 +272,13 @@ pub fn refine(
         tools.checks,
     )
     .map_err(|e| format!("ef: {e}"))?;
+    push_off(tools, ts)
+}
+
+/// Pushes off a verified transition state; the error says why it gave no usable connection.
+pub fn push_off(tools: &Toolkit<'_>, ts: TsFound) -> Result<Refined, String> {
     let push = pushoff::run(
-        l,
+        tools.landscape,
         tools.minimiser,
         &ts.coords,
         ts.energy,
@@ -243,6 +286,7 @@ pub fn refine(
         &tools.params.pushoff,
         tools.quench,
         tools.identity,
+        tools.checks.zero_eigenvalue,
     )
     .map_err(|e| format!("push-off: {e}"))?;
     match push.kind {

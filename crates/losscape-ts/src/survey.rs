@@ -2,7 +2,7 @@
 //!
 //! The number of transition states found on a landscape depends on how hard one looks.
 //! Besides connecting pairs, every minimum is left along each of its `modes` softest Hessian
-//! eigenvectors, in both directions: the start is displaced by `displacement` along the mode
+//! eigenvectors (all of them by default), in both directions: the start is displaced by `displacement` along the mode
 //! and hybrid eigenvector-following climbs, following that mode (by overlap) until the Hessian
 //! acquires a negative eigenvalue and then the lowest mode. Each saddle found is verified and
 //! pushed off, and the results go to the [`Sink`].
@@ -18,7 +18,9 @@ use crate::{Attempt, AttemptOutcome, MinId, Sink, Toolkit, refine, store_refined
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SurveyParams {
-    /// Number of softest Hessian eigenvectors searched along from each minimum.
+    /// Number of softest Hessian eigenvectors searched along from each minimum; 0 (the
+    /// default) means every mode. Saddles on symmetric subspaces are often reached only along
+    /// stiff modes, so a complete census needs them all on the small landscapes.
     pub modes: usize,
     /// Initial displacement from the minimum along the mode.
     pub displacement: f64,
@@ -27,18 +29,24 @@ pub struct SurveyParams {
 impl Default for SurveyParams {
     fn default() -> Self {
         Self {
-            modes: 2,
+            modes: 0,
             displacement: 0.05,
         }
     }
 }
 
 impl SurveyParams {
+    /// How many modes are searched on a landscape of dimension `n`.
+    pub fn mode_count(&self, n: usize) -> usize {
+        if self.modes == 0 {
+            n
+        } else {
+            self.modes.min(n)
+        }
+    }
+
     /// Checks every field; the message names the key and the allowed values.
     pub fn validate(&self) -> Result<(), String> {
-        if self.modes < 1 {
-            return Err("modes = 0: must be >= 1".into());
-        }
         positive("displacement", self.displacement)
     }
 }
@@ -95,7 +103,7 @@ pub fn run(
     let mut report = SurveyReport::default();
     // The attempts still to make, with their starting points and guiding modes.
     let mut pending = Vec::new();
-    for mode in 0..params.modes.min(n) {
+    for mode in 0..params.mode_count(n) {
         for positive in [true, false] {
             let attempt = Attempt::Mode {
                 minimum: id,

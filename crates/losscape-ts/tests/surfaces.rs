@@ -111,6 +111,7 @@ fn double_well_band_ef_and_pushoff() {
         &Default::default(),
         &QUENCH,
         &identity,
+        1e-9,
     )
     .unwrap();
     assert_eq!(push.kind, PushOffKind::Distinct);
@@ -136,6 +137,7 @@ fn mirrored_double_well_saddle_is_degenerate() {
         &Default::default(),
         &QUENCH,
         &identity,
+        1e-9,
     )
     .unwrap();
     assert_eq!(push.kind, PushOffKind::Degenerate);
@@ -294,8 +296,12 @@ fn params_reject_unknown_keys_and_bad_values() {
     assert!(bad.validate().unwrap_err().starts_with("pushoff.steps"));
     let mut bad = TsParams::default();
     bad.connect.weight = connect::EdgeWeight::Distance;
-    bad.survey.modes = 0;
-    assert!(bad.validate().unwrap_err().starts_with("survey.modes"));
+    bad.survey.displacement = 0.0;
+    assert!(
+        bad.validate()
+            .unwrap_err()
+            .starts_with("survey.displacement")
+    );
 }
 
 /// Runs every job, last first, but returns the results in index order: a stand-in for a
@@ -317,6 +323,15 @@ impl losscape_ts::Executor for Backwards {
         n: usize,
         job: &(dyn Fn(usize) -> connect::PairWork + Sync),
     ) -> Vec<connect::PairWork> {
+        let mut out: Vec<_> = (0..n).rev().map(job).collect();
+        out.reverse();
+        out
+    }
+    fn census_all(
+        &self,
+        n: usize,
+        job: &(dyn Fn(usize) -> losscape_ts::census::StartWork + Sync),
+    ) -> Vec<losscape_ts::census::StartWork> {
         let mut out: Vec<_> = (0..n).rev().map(job).collect();
         out.reverse();
         out

@@ -1,0 +1,305 @@
+//! Stationary points of any Hessian index: Newton's method on `∇E = 0` with a trust region.
+//!
+//! Minimisers find minima and eigenvector-following finds index-1 saddles; a census that is to
+//! be checked against the Morse relation (DESIGN.md §2b) needs every critical point, whatever
+//! its index. Newton's method on the gradient converges to whichever stationary point is near,
+//! so many starts sample all of them. Each iteration diagonalises the exact Hessian `H` and
+//! takes the Levenberg–Marquardt step `h = -Σ λᵢ Fᵢ / (λᵢ² + μ) vᵢ` (`Fᵢ = g·vᵢ`) for the
+//! merit `½|g|²`: `μ = 0` (the Newton step) when it fits the trust radius, otherwise the `μ`
+//! that puts it on the radius. The radius follows the agreement of the actual and the
+//! Gauss–Newton-predicted decrease of the merit. Because the step is built from `g` and `H`
+//! alone, a start on a symmetric subspace (a dead hidden unit, two equal units) stays on it,
+//! which is how the saddles inside those subspaces are reached on purpose.
+
+use losscape_core::{Landscape, vec};
+use losscape_hessian::{Analysis, analyse};
+use serde::{Deserialize, Serialize};
+
+use crate::dneb::positive;
+
+/// Newton census settings. `Default` holds the defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NewtonParams {
+    /// Converged once the RMS gradient is at or below this.
+    pub rms_gradient: f64,
+    /// Iteration budget (one Hessian diagonalisation each).
+    pub max_iterations: usize,
+    /// Trust radius at the start.
+    pub initial_trust: f64,
+    /// Largest trust radius.
+    pub max_trust: f64,
+}
+
+impl Default for NewtonParams {
+    fn default() -> Self {
+        Self {
+            rms_gradient: 1e-11,
+            max_iterations: 300,
+            initial_trust: 0.2,
+            max_trust: 1.0,
+        }
+    }
+}
+
+impl NewtonParams {
+    /// Checks every field; the message names the key and the allowed values.
+    pub fn validate(&self) -> Result<(), String> {
+        positive("rms_gradient", self.rms_gradient)?;
+        positive("initial_trust", self.initial_trust)?;
+        positive("max_trust", self.max_trust)?;
+        if self.initial_trust > self.max_trust {
+            return Err(format!(
+                "initial_trust = {}: must be <= max_trust ({})",
+                self.initial_trust, self.max_trust
+            ));
+        }
+        if self.max_iterations < 1 {
+            return Err("max_iterations = 0: must be >= 1".into());
+        }
+        Ok(())
+    }
+}
+
+/// A converged stationary point (not yet verified: it may have zero modes).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StationaryPoint {
+    /// Coordinates.
+    pub coords: Vec<f64>,
+    /// Hessian analysis at `coords`.
+    pub analysis: Analysis,
+    /// Iterations used.
+    pub iterations: usize,
+}
+
+/// Why a Newton search found no stationary point.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum NewtonFailure {
+    /// The parameters are invalid.
+    #[error("invalid Newton parameters: {0}")]
+    Params(String),
+    /// The start point does not match the landscape dimension.
+    #[error("start point has length {got}, the landscape needs {expected}")]
+    Dimension {
+        /// Landscape dimension.
+        expected: usize,
+        /// Length received.
+        got: usize,
+    },
+    /// The budget ran out.
+    #[error("no convergence in {iterations} iterations (RMS gradient {rms_gradient:e})")]
+    Budget {
+        /// Iterations used.
+        iterations: usize,
+        /// RMS gradient at the last point.
+        rms_gradient: f64,
+    },
+    /// The trust radius collapsed: a local minimum of `|g|²` that is not a stationary point.
+    #[error("stalled at RMS gradient {rms_gradient:e} (a minimum of |g|, not a zero)")]
+    Stalled {
+        /// RMS gradient where it stalled.
+        rms_gradient: f64,
+    },
+    /// Energy, gradient or Hessian became NaN or infinite (the search ran off).
+    #[error("non-finite energy, gradient or Hessian after {iterations} iterations")]
+    NonFinite {
+        /// Iterations completed.
+        iterations: usize,
+    },
+}
+
+/// Smallest trust radius before the search is declared stalled.
+const MIN_TRUST: f64 = 1e-12;
+
+/// Solves `∇E = 0` from `x0`.
+pub fn solve(
+    l: &dyn Landscape,
+    x0: &[f64],
+    params: &NewtonParams,
+    zero_tolerance: f64,
+) -> Result<StationaryPoint, NewtonFailure> {
+    params.validate().map_err(NewtonFailure::Params)?;
+    let n = l.dim();
+    if x0.len() != n {
+        return Err(NewtonFailure::Dimension {
+            expected: n,
+            got: x0.len(),
+        });
+    }
+    let mut x = x0.to_vec();
+    let mut trial = vec![0.0; n];
+    let mut g = vec![0.0; n];
+    let mut f = vec![0.0; n];
+    let mut step = vec![0.0; n];
+    let mut trust = params.initial_trust;
+    let mut a = analyse(l, &x, zero_tolerance);
+    for iteration in 0..params.max_iterations {
+        if !a.is_finite() {
+            return Err(NewtonFailure::NonFinite {
+                iterations: iteration,
+            });
+        }
+        if a.rms_gradient <= params.rms_gradient {
+            return Ok(StationaryPoint {
+                coords: x,
+                analysis: a,
+                iterations: iteration,
+            });
+        }
+        l.energy_gradient(&x, &mut g);
+        let values = &a.spectrum.values;
+        for (i, fi) in f.iter_mut().enumerate() {
+            *fi = vec::dot(&g, a.spectrum.vector(i));
+        }
+        let merit = 0.5 * vec::dot(&g, &g);
+        // Inner loop: shrink the radius until a step lowers the merit.
+        loop {
+            let mu = damping(values, &f, trust);
+            // Components in the eigenbasis, and the Gauss–Newton model's merit after the step.
+            step.fill(0.0);
+            let mut model = 0.0;
+            for i in 0..n {
+                let c = -values[i] * f[i] / (values[i] * values[i] + mu);
+                let r = f[i] + values[i] * c;
+                model += 0.5 * r * r;
+                vec::axpy(c, a.spectrum.vector(i), &mut step);
+            }
+            trial.copy_from_slice(&x);
+            vec::axpy(1.0, &step, &mut trial);
+            l.energy_gradient(&trial, &mut g);
+            let new_merit = 0.5 * vec::dot(&g, &g);
+            let predicted = merit - model;
+            let ratio = if predicted > 0.0 {
+                (merit - new_merit) / predicted
+            } else {
+                -1.0
+            };
+            let length = vec::norm(&step);
+            if ratio > 0.75 && length >= 0.99 * trust {
+                trust = (2.0 * trust).min(params.max_trust);
+            } else if ratio <= 0.25 || ratio.is_nan() {
+                trust = 0.25 * length.min(trust);
+            }
+            if new_merit.is_finite() && new_merit < merit {
+                std::mem::swap(&mut x, &mut trial);
+                break;
+            }
+            if trust < MIN_TRUST {
+                return Err(NewtonFailure::Stalled {
+                    rms_gradient: a.rms_gradient,
+                });
+            }
+        }
+        a = analyse(l, &x, zero_tolerance);
+    }
+    if a.is_finite() && a.rms_gradient <= params.rms_gradient {
+        return Ok(StationaryPoint {
+            coords: x,
+            analysis: a,
+            iterations: params.max_iterations,
+        });
+    }
+    Err(NewtonFailure::Budget {
+        iterations: params.max_iterations,
+        rms_gradient: a.rms_gradient,
+    })
+}
+
+/// The Levenberg–Marquardt parameter `μ >= 0` whose step `-Σ λᵢFᵢ/(λᵢ²+μ) vᵢ` has length at
+/// most `trust`: 0 when the Newton step fits, else found by bisection on `log μ` (the length
+/// falls monotonically as `μ` grows).
+fn damping(values: &[f64], f: &[f64], trust: f64) -> f64 {
+    let length = |mu: f64| -> f64 {
+        values
+            .iter()
+            .zip(f)
+            .map(|(&l, &fi)| {
+                let d = l * l + mu;
+                if d > 0.0 { (l * fi / d).powi(2) } else { 0.0 }
+            })
+            .sum::<f64>()
+            .sqrt()
+    };
+    let newton = length(0.0);
+    if newton.is_finite() && newton <= trust {
+        return 0.0;
+    }
+    let (mut lo, mut hi) = (1e-300_f64, 1.0_f64);
+    while length(hi) > trust && hi < 1e300 {
+        hi *= 100.0;
+    }
+    for _ in 0..200 {
+        let mid = (lo * hi).sqrt();
+        if length(mid) > trust {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+        if hi / lo < 1.0 + 1e-6 {
+            break;
+        }
+    }
+    hi
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use losscape_core::surfaces::{DoubleWell, MullerBrown};
+
+    #[test]
+    fn finds_the_double_well_saddle_and_minima() {
+        let l = DoubleWell::default();
+        let near_saddle = solve(&l, &[0.1, 0.05], &NewtonParams::default(), 1e-9).unwrap();
+        assert_eq!(near_saddle.analysis.index, 1);
+        let near_min = solve(&l, &[0.8, 0.1], &NewtonParams::default(), 1e-9).unwrap();
+        assert_eq!(near_min.analysis.index, 0);
+    }
+
+    #[test]
+    fn muller_brown_from_a_grid_finds_all_five_points() {
+        // The three minima and two saddles known from the literature.
+        let l = MullerBrown;
+        let mut found: Vec<(f64, usize)> = Vec::new();
+        for i in 0..15 {
+            for j in 0..15 {
+                let x0 = [-1.5 + 2.5 * i as f64 / 14.0, -0.5 + 2.5 * j as f64 / 14.0];
+                if let Ok(p) = solve(&l, &x0, &NewtonParams::default(), 1e-9) {
+                    let e = p.analysis.energy;
+                    if !found.iter().any(|(f, _)| (f - e).abs() < 1e-6) {
+                        found.push((e, p.analysis.index));
+                    }
+                }
+            }
+        }
+        for (e, index) in [
+            (-146.70, 0),
+            (-108.17, 0),
+            (-80.77, 0),
+            (-72.25, 1),
+            (-40.66, 1),
+        ] {
+            assert!(
+                found.iter().any(|f| (f.0 - e).abs() < 0.01 && f.1 == index),
+                "{e} (index {index}) not among {found:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn stays_on_a_symmetric_subspace() {
+        // The double well is mirror-symmetric in y; a start with y = 0 keeps y = 0 exactly.
+        let l = DoubleWell::default();
+        let p = solve(&l, &[0.3, 0.0], &NewtonParams::default(), 1e-9).unwrap();
+        assert_eq!(p.coords[1], 0.0);
+    }
+
+    #[test]
+    fn invalid_parameters_are_reported() {
+        let bad = NewtonParams {
+            initial_trust: 2.0,
+            ..NewtonParams::default()
+        };
+        assert!(bad.validate().unwrap_err().contains("initial_trust"));
+    }
+}
