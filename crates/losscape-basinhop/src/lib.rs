@@ -155,6 +155,9 @@ pub struct ChainResult {
     pub accepted: usize,
     /// Quenches that did not converge or failed with an error (never recorded as minima).
     pub failed_quenches: usize,
+    /// Why the first failed quench failed (the minimiser's error, or "no convergence"), so a
+    /// misbehaving plugin is named in the run's record and not only counted.
+    pub first_failure: Option<String>,
     /// Energy + gradient evaluations spent in quenches.
     pub evaluations: usize,
     /// Step size after the last adjustment.
@@ -242,6 +245,7 @@ pub fn run_chain(
     let (mut window_moves, mut window_accepted) = (0usize, 0usize);
     let (mut without_new, mut without_improvement) = (0usize, 0usize);
     let (mut accepted_total, mut failed, mut evaluations) = (0usize, 0usize, 0usize);
+    let mut first_failure: Option<String> = None;
     let mut steps = 0;
     let mut stop = StopReason::Budget;
 
@@ -309,6 +313,12 @@ pub fn run_chain(
                         Some(e)
                     }
                 };
+                if first_failure.is_none() {
+                    first_failure = Some(match &error {
+                        Some(e) => e.to_string(),
+                        None => "no convergence within the quench budget".to_string(),
+                    });
+                }
                 observer(&ChainEvent::QuenchFailed { step, error });
             }
         }
@@ -367,6 +377,7 @@ pub fn run_chain(
         steps,
         accepted: accepted_total,
         failed_quenches: failed,
+        first_failure,
         evaluations,
         final_step_size: step_size,
         stop,
