@@ -552,7 +552,7 @@ impl Store {
         Ok(states)
     }
 
-    /// All census stationary points of a landscape, ordered by energy, then id.
+    /// All census stationary points of a landscape, in id (storage) order, like minima and transition states.
     /// [`DbError::NotFound`] for an unknown landscape; empty for a version-1 file opened
     /// read-only.
     pub fn stationary_points(&self, landscape_id: i64) -> Result<Vec<StationaryPointRow>, DbError> {
@@ -566,7 +566,7 @@ impl Store {
             .prepare_cached(
                 "SELECT id, landscape_id, energy, coords, rms_gradient, hessian_index, \
                  zero_modes, lowest_eigenvalue, ln_prod_positive, accuracy, times_found, \
-                 first_run FROM stationary_points WHERE landscape_id = ?1 ORDER BY energy, id",
+                 first_run FROM stationary_points WHERE landscape_id = ?1 ORDER BY id",
             )
             .map_err(sql(path))?;
         let rows = stmt

@@ -12,9 +12,11 @@ use losscape_core::{Convergence, Identity};
 use losscape_hessian::Checks;
 use losscape_lbfgs::LbfgsParams;
 use losscape_ts::{
-    TsParams, connect::ConnectParams, dneb::DnebParams, ef::EfParams, pushoff::PushOffParams,
-    survey::SurveyParams,
+    TsParams, connect::ConnectParams, dneb::DnebParams, ef::EfParams, newton::NewtonParams,
+    pushoff::PushOffParams, survey::SurveyParams,
 };
+
+use crate::census::{CensusParams, SaturateParams};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ConfigError;
@@ -49,6 +51,12 @@ pub struct Config {
     pub ef: EfParams,
     /// Pushing off transition states to their minima.
     pub pushoff: PushOffParams,
+    /// Newton's method on the gradient (the census's solver).
+    pub newton: NewtonParams,
+    /// The census of stationary points of every index.
+    pub census: CensusParams,
+    /// Repeating the searches until they stop finding points.
+    pub saturate: SaturateParams,
 }
 
 /// A stage of a run, in the order they execute.
@@ -61,6 +69,10 @@ pub enum Stage {
     Connect,
     /// Single-ended eigenvector-following from every minimum.
     Survey,
+    /// Newton searches for stationary points of every index from many starts.
+    Census,
+    /// Rounds of census, survey and connection until K rounds find nothing new.
+    Saturate,
 }
 
 impl Stage {
@@ -70,6 +82,8 @@ impl Stage {
             Stage::BasinHopping => "basin_hopping",
             Stage::Connect => "connect",
             Stage::Survey => "survey",
+            Stage::Census => "census",
+            Stage::Saturate => "saturate",
         }
     }
 }
@@ -251,6 +265,7 @@ impl Config {
             pushoff: self.pushoff.clone(),
             connect: self.connect,
             survey: self.survey,
+            newton: self.newton,
         }
     }
 
@@ -284,7 +299,7 @@ impl Config {
         if self.experiment.stages.is_empty() {
             return bad(
                 "experiment.stages",
-                "must name at least one of \"basin_hopping\", \"connect\", \"survey\"".into(),
+                "must name at least one of \"basin_hopping\", \"connect\", \"survey\", \"census\", \"saturate\"".into(),
             );
         }
         let q = &self.quench;
@@ -322,6 +337,13 @@ impl Config {
         self.basin_hopping
             .validate()
             .or_else(|m| bad("basin_hopping", m))?;
+        // Each section through its own rule, so nothing `check` accepts fails mid-run.
+        self.ts_params().validate().or_else(|m| {
+            let (section, rest) = m.split_once('.').unwrap_or(("ts", &m));
+            bad(section, rest.to_string())
+        })?;
+        self.census.validate().or_else(|m| bad("census", m))?;
+        self.saturate.validate().or_else(|m| bad("saturate", m))?;
         Ok(())
     }
 }

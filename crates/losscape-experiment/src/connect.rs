@@ -9,9 +9,11 @@
 use std::collections::HashSet;
 
 use losscape_core::PointSet;
-use losscape_db::{DbError, NewTs, Store};
+use losscape_db::{DbError, NewStationaryPoint, NewTs, Store};
 use losscape_hessian::analyse;
+use losscape_lbfgs::Lbfgs;
 use losscape_ts::connect::{Connector, connect_all_to_global};
+use losscape_ts::newton::StationaryPoint;
 use losscape_ts::{
     Attempt, AttemptOutcome, Executor, MinId, PushOffKind, Refined, Sequential, Sink, Toolkit,
     TsFound, TsParams, survey,
@@ -33,25 +35,44 @@ fn attempt_key(a: &Attempt) -> String {
         } => {
             format!("mode-{minimum}-{mode}{}", if *positive { '+' } else { '-' })
         }
+        Attempt::Census { round, batch } => format!("census-{round}-{batch}"),
     }
 }
 
+/// The stages whose attempts share one key space: a pair or a mode searched by one of them is
+/// not searched again by another (the search is deterministic, it would find the same).
+const SEARCH_STAGES: [Stage; 4] = [
+    Stage::Connect,
+    Stage::Survey,
+    Stage::Census,
+    Stage::Saturate,
+];
+
 /// Stores what the searches find, as they find it.
-struct DbSink<'s, 'r> {
+pub(crate) struct DbSink<'s, 'r> {
     run: &'s LandscapeRun<'r>,
     store: &'s mut Store,
     stage: Stage,
     minima: KnownMinima,
     ts: PointSet,
     ts_ids: Vec<i64>,
+    /// Census points already stored, with their ids.
+    census: PointSet,
+    census_ids: Vec<i64>,
+    /// Whether attempts stay in one open unit until [`Sink::group_done`] (connection rounds).
+    pub(crate) hold: bool,
     /// Attempt keys already recorded (by this or an earlier run).
     tried: HashSet<String>,
+    /// Points stored (minima, transition states, census points) when the last attempt ended:
+    /// what an attempt adds is recorded with it, so the census's stopping rule replays
+    /// exactly on resume.
+    points_before: usize,
     /// The first database error; once set, every further search is skipped.
     error: Option<DbError>,
 }
 
 impl<'s, 'r> DbSink<'s, 'r> {
-    fn new(
+    pub(crate) fn new(
         run: &'s LandscapeRun<'r>,
         store: &'s mut Store,
         stage: Stage,
@@ -63,11 +84,21 @@ impl<'s, 'r> DbSink<'s, 'r> {
             ts.push(t.energy, t.coords);
             ts_ids.push(t.id);
         }
-        let tried = store
-            .attempts(run.landscape_id, stage.name())?
-            .into_iter()
-            .map(|a| a.key)
-            .collect();
+        let mut census = PointSet::new();
+        let mut census_ids = Vec::new();
+        for p in store.stationary_points(run.landscape_id)? {
+            census.push(p.energy, p.coords);
+            census_ids.push(p.id);
+        }
+        let mut tried = HashSet::new();
+        for s in SEARCH_STAGES {
+            tried.extend(
+                store
+                    .attempts(run.landscape_id, s.name())?
+                    .into_iter()
+                    .map(|a| a.key),
+            );
+        }
         Ok(Self {
             run,
             store,
@@ -75,16 +106,39 @@ impl<'s, 'r> DbSink<'s, 'r> {
             minima,
             ts,
             ts_ids,
+            census,
+            census_ids,
+            hold: stage == Stage::Connect,
             tried,
+            points_before: 0,
             error: None,
-        })
+        }
+        .counted())
     }
 
-    fn stopping(&self) -> bool {
+    /// Minima, transition states and census points stored.
+    pub(crate) fn points(&self) -> usize {
+        self.minima.ids.len() + self.ts_ids.len() + self.census_ids.len()
+    }
+
+    fn counted(mut self) -> Self {
+        self.points_before = self.points();
+        self
+    }
+
+    /// The points census starts may be placed near: the stored minima and census points, in
+    /// storage order (transition states of other searches are left out on purpose).
+    pub(crate) fn census_centres(&self) -> Vec<Vec<f64>> {
+        let minima = (0..self.minima.set.len()).map(|i| self.minima.set.point(i).to_vec());
+        let census = (0..self.census.len()).map(|i| self.census.point(i).to_vec());
+        minima.chain(census).collect()
+    }
+
+    pub(crate) fn stopping(&self) -> bool {
         self.error.is_some() || self.run.opts.cancelled()
     }
 
-    fn finish(mut self) -> Result<(), RunError> {
+    pub(crate) fn finish(mut self) -> Result<(), RunError> {
         // Every attempt (every round, in `connect`) commits its own unit, so an open unit here
         // holds only writes of work that did not finish; they are dropped with it.
         self.store.rollback_unit()?;
@@ -200,6 +254,49 @@ impl Sink for DbSink<'_, '_> {
         }
     }
 
+    fn add_stationary(&mut self, p: &StationaryPoint) {
+        if self.error.is_some() {
+            return;
+        }
+        let run = self.run;
+        let a = &p.analysis;
+        // Converged is not enough: only points the checks accept as stationary are recorded
+        // (zero modes are kept, flagged, so the census can say its certificate is void).
+        if !(a.is_finite() && a.rms_gradient <= run.exp.config.checks.rms_gradient) {
+            return;
+        }
+        let identity = &run.exp.config.identity;
+        let known = self.census.find(run.model, identity, a.energy, &p.coords);
+        let known_id = known.map(|i| self.census_ids[i]);
+        let result = self.write(|b| match known_id {
+            Some(id) => b.add_stationary_times_found(id, 1).map(|()| None),
+            None => b
+                .insert_stationary_point(&NewStationaryPoint {
+                    landscape_id: run.landscape_id,
+                    energy: a.energy,
+                    coords: p.coords.clone(),
+                    rms_gradient: a.rms_gradient,
+                    // Counted with the checks' zero tolerance, which the census solves with.
+                    hessian_index: a.index as u32,
+                    zero_modes: a.zero_modes as u32,
+                    lowest_eigenvalue: a.lowest_eigenvalue,
+                    ln_prod_positive: a.ln_prod_positive,
+                    accuracy: run.model.accuracy(&p.coords),
+                    times_found: 1,
+                    first_run: run.run_id,
+                })
+                .map(Some),
+        });
+        match result {
+            Ok(Some(id)) => {
+                self.census.push(a.energy, p.coords.clone());
+                self.census_ids.push(id);
+            }
+            Ok(None) => {}
+            Err(e) => self.fail(e),
+        }
+    }
+
     fn already_tried(&mut self, attempt: &Attempt) -> bool {
         // Once stopping, every attempt reads as done so the search winds down at once.
         self.stopping() || self.tried.contains(&attempt_key(attempt))
@@ -215,9 +312,11 @@ impl Sink for DbSink<'_, '_> {
         } else {
             "no transition state"
         };
+        let new_points = self.points() - self.points_before;
         let detail = serde_json::json!({
             "candidates": outcome.candidates,
             "transition_states": outcome.transition_states,
+            "new_points": new_points,
             "failures": outcome.failures,
         })
         .to_string();
@@ -225,7 +324,7 @@ impl Sink for DbSink<'_, '_> {
         let stage = self.stage.name();
         // The attempt record closes the attempt's unit: all of it is committed at once. In
         // `connect` the unit stays open until the whole round is done (`group_done`).
-        let hold = self.stage == Stage::Connect;
+        let hold = self.hold;
         let recorded = self
             .write(|b| b.record_attempt(run.landscape_id, stage, &key, result, &detail, run.run_id))
             .and_then(|()| {
@@ -238,6 +337,7 @@ impl Sink for DbSink<'_, '_> {
         match recorded {
             Ok(()) => {
                 self.tried.insert(key);
+                self.points_before = self.points();
                 self.committed();
             }
             Err(e) => self.fail(e),
@@ -274,10 +374,18 @@ impl Executor for Parallel {
     ) -> Vec<losscape_ts::connect::PairWork> {
         self.0.install(|| (0..n).into_par_iter().map(job).collect())
     }
+
+    fn census_all(
+        &self,
+        n: usize,
+        job: &(dyn Fn(usize) -> losscape_ts::census::StartWork + Sync),
+    ) -> Vec<losscape_ts::census::StartWork> {
+        self.0.install(|| (0..n).into_par_iter().map(job).collect())
+    }
 }
 
 /// The executor for `threads` workers (sequential for one, or if no pool can be built).
-fn executor(threads: usize) -> Box<dyn Executor> {
+pub(crate) fn executor(threads: usize) -> Box<dyn Executor> {
     match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
         Ok(pool) if threads > 1 => Box::new(Parallel(pool)),
         _ => Box::new(Sequential),
@@ -285,16 +393,17 @@ fn executor(threads: usize) -> Box<dyn Executor> {
 }
 
 impl LandscapeRun<'_> {
-    fn toolkit<'t>(
+    pub(crate) fn toolkit<'t>(
         &'t self,
         params: &'t TsParams,
         quench: &'t losscape_core::Convergence,
+        minimiser: &'t Lbfgs,
         executor: &'t dyn Executor,
     ) -> Toolkit<'t> {
         Toolkit {
             executor,
             landscape: self.model,
-            minimiser: &*self.exp.minimiser,
+            minimiser,
             params,
             checks: &self.exp.config.checks,
             identity: &self.exp.config.identity,
@@ -321,7 +430,8 @@ impl LandscapeRun<'_> {
         let params = self.exp.config.ts_params();
         let quench = self.exp.config.quench.convergence();
         let executor = executor(self.opts.worker_count());
-        let tools = self.toolkit(&params, &quench, &*executor);
+        let lbfgs = self.exp.ts_minimiser();
+        let tools = self.toolkit(&params, &quench, &lbfgs, &*executor);
         let mut sink = DbSink::new(self, store, Stage::Connect)?;
         // Parameters were validated with the experiment, and every target comes from the
         // connector itself, so an error here means a bug; it is reported, not hidden.
@@ -367,7 +477,7 @@ impl LandscapeRun<'_> {
         };
         minima.retain(|m| m.id <= last);
         let params = self.exp.config.ts_params();
-        let per_minimum = 2 * params.survey.modes;
+        let per_minimum = 2 * params.survey.mode_count(self.model.dim());
         let already = store
             .attempts(self.landscape_id, Stage::Survey.name())?
             .len();
@@ -379,7 +489,8 @@ impl LandscapeRun<'_> {
         });
         let quench = self.exp.config.quench.convergence();
         let executor = executor(self.opts.worker_count());
-        let tools = self.toolkit(&params, &quench, &*executor);
+        let lbfgs = self.exp.ts_minimiser();
+        let tools = self.toolkit(&params, &quench, &lbfgs, &*executor);
         let mut sink = DbSink::new(self, store, Stage::Survey)?;
         for m in &minima {
             if sink.stopping() {

@@ -125,6 +125,17 @@ impl Experiment {
         })
     }
 
+    /// The minimiser of the transition-state searches (push-off quenches, tangent-space
+    /// relaxation): always the built-in L-BFGS, with the `[minimiser]` settings when that names
+    /// L-BFGS and its defaults otherwise. Which saddles a run finds, and which minima their
+    /// push-offs reach, so do not depend on the optimiser basin-hopping is run with.
+    pub fn ts_minimiser(&self) -> Lbfgs {
+        match &self.config.minimiser {
+            MinimiserSection::Lbfgs(p) => Lbfgs::new(*p),
+            MinimiserSection::Plugin(_) => Lbfgs::default(),
+        }
+    }
+
     /// The network of one landscape of the grid.
     pub fn perceptron(&self, p: &LandscapePoint) -> Result<Perceptron, ConfigError> {
         Perceptron::new(self.data.clone(), p.n_hidden, p.lambda).map_err(|e| ConfigError::Model {

@@ -6,6 +6,7 @@
 //! from parallel threads is committed in a fixed order so the same seed gives the same database
 //! whatever the thread count.
 
+mod census;
 pub mod config;
 mod connect;
 mod error;
@@ -13,6 +14,7 @@ pub mod experiment;
 pub mod runner;
 pub mod summary;
 
+pub use census::{CensusParams, SaturateParams};
 pub use config::{Config, LandscapePoint, Stage};
 pub use error::{ConfigError, RunError};
 pub use experiment::Experiment;

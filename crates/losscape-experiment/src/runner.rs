@@ -175,6 +175,8 @@ fn run_grid(
                 Stage::BasinHopping => ctx.basin_hopping(store, &key)?,
                 Stage::Connect => ctx.connect(store, &key)?,
                 Stage::Survey => ctx.survey(store, &key, position)?,
+                Stage::Census => ctx.census(store, &key)?,
+                Stage::Saturate => ctx.saturate(store, &key)?,
             }
             store
                 .write(|b| b.record_attempt(landscape_id, STAGES, &marker, "done", "{}", run_id))?;
@@ -372,6 +374,7 @@ impl LandscapeRun<'_> {
                         "distinct_minima": result.minima.len(),
                         "rejected": rejected,
                         "failed_quenches": result.failed_quenches,
+                        "first_failure": result.first_failure,
                         "evaluations": result.evaluations,
                     });
                     b.record_attempt(
