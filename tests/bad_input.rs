@@ -437,8 +437,9 @@ fn a_plugin_failing_mid_run_is_contained_and_recorded() {
             SMALL,
         );
         let (store, _) = run_ok(&cfg, dir.path());
-        // Only the origin (analysed directly, without the minimiser) can be stored.
-        assert!(assert_all_verified(&store) <= 1, "{mode}");
+        // Whatever the search stores is verified: the failing plugin's quenches give nothing,
+        // and the transition-state searches run on the built-in L-BFGS.
+        assert_all_verified(&store);
         let chains = details(&store, "basin_hopping");
         let chain0 = chains
             .iter()
@@ -448,16 +449,13 @@ fn a_plugin_failing_mid_run_is_contained_and_recorded() {
             chain0.detail.contains("\"failed_quenches\":5"),
             "{mode}: {chain0:?}"
         );
+        // The plugin's own message is kept with the chain that met it.
+        assert!(
+            chain0.detail.contains(reported),
+            "{mode}: expected {reported:?} in {chain0:?}"
+        );
         let survey = details(&store, "survey");
         assert!(!survey.is_empty(), "{mode}: the survey ran");
-        assert!(
-            survey.iter().all(|d| d.outcome == "no transition state"),
-            "{mode}: {survey:?}"
-        );
-        assert!(
-            survey.iter().any(|d| d.detail.contains(reported)),
-            "{mode}: expected {reported:?} in {survey:?}"
-        );
     }
 }
 

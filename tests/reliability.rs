@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use losscape_db::{RunStatus, Store};
 use support::{bin, text};
 
-/// The quick XOR sweep: 4 landscapes, basin-hopping, connect, survey, connect (~6 s in dev).
+/// The quick XOR sweep: 4 landscapes, basin-hopping, census, connect, saturate.
 const CONFIG: &str = include_str!("../configs/xor-quick.toml");
 
 /// One stored point, exactly: id, energy bits, coordinate bits, times found, and for a
@@ -30,6 +30,7 @@ type Point = (i64, u64, Vec<u64>, i64, Option<(i64, i64)>);
 struct Fingerprint {
     minima: BTreeMap<String, Vec<Point>>,
     ts: BTreeMap<String, Vec<Point>>,
+    census: BTreeMap<String, Vec<Point>>,
     attempts: BTreeMap<String, Vec<[String; 4]>>,
 }
 
@@ -70,8 +71,31 @@ impl Fingerprint {
                     })
                     .collect(),
             );
+            let census = store.stationary_points(l.id).expect("census points");
+            f.census.insert(
+                l.key.clone(),
+                census
+                    .iter()
+                    .map(|p| {
+                        (
+                            p.id,
+                            p.energy.to_bits(),
+                            bits(&p.coords),
+                            p.times_found,
+                            None,
+                        )
+                    })
+                    .collect(),
+            );
             let mut attempts = Vec::new();
-            for stage in ["basin_hopping", "connect", "survey", "stages"] {
+            for stage in [
+                "basin_hopping",
+                "connect",
+                "survey",
+                "census",
+                "saturate",
+                "stages",
+            ] {
                 for a in store.attempts(l.id, stage).expect("attempts") {
                     attempts.push([a.stage, a.key, a.outcome, a.detail]);
                 }
@@ -88,11 +112,44 @@ impl Fingerprint {
         )
     }
 
+    /// Panics with the first difference unless `self` equals `expected`.
+    fn assert_same(&self, expected: &Fingerprint, what: &str) {
+        if self == expected {
+            return;
+        }
+        let tables = [
+            ("minima", &self.minima, &expected.minima),
+            ("transition states", &self.ts, &expected.ts),
+            ("census points", &self.census, &expected.census),
+        ];
+        for (table, mine, theirs) in tables {
+            for (key, points) in theirs {
+                let got = mine.get(key).map(Vec::as_slice).unwrap_or_default();
+                for (i, p) in points.iter().enumerate() {
+                    assert_eq!(got.get(i), Some(p), "{what}: {table} #{i} of {key} differs");
+                }
+                assert_eq!(got.len(), points.len(), "{what}: {table} of {key}");
+            }
+        }
+        for (key, records) in &expected.attempts {
+            let got = self
+                .attempts
+                .get(key)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            for (i, r) in records.iter().enumerate() {
+                assert_eq!(got.get(i), Some(r), "{what}: attempt #{i} of {key} differs");
+            }
+        }
+        panic!("{what} differs from the uninterrupted one");
+    }
+
     /// Panics unless every point of `self` is in `later`, unchanged and under the same id.
     fn assert_kept_in(&self, later: &Fingerprint, what: &str) {
         for (table, mine, theirs) in [
             ("minima", &self.minima, &later.minima),
             ("transition states", &self.ts, &later.ts),
+            ("census points", &self.census, &later.census),
         ] {
             for (key, points) in mine {
                 let after = theirs.get(key).map(Vec::as_slice).unwrap_or_default();
@@ -179,7 +236,7 @@ fn progress(db: &Path) -> Progress {
         return p;
     };
     for l in landscapes {
-        for stage in ["basin_hopping", "connect", "survey"] {
+        for stage in ["basin_hopping", "connect", "survey", "census", "saturate"] {
             if let Ok(a) = store.attempts(l.id, stage) {
                 p.insert((l.key.clone(), stage), a.len());
             }
@@ -244,8 +301,8 @@ fn integrity_ok(db: &Path) {
     assert_eq!(verdict, "ok", "integrity check of {}", db.display());
 }
 
-/// SIGKILL during basin-hopping, during connect, during survey and during the last landscape's
-/// basin-hopping, resuming (alternately with 1 and 2 threads) after each: nothing committed is
+/// SIGKILL during basin-hopping, during the census, during saturation and during the last
+/// landscape's basin-hopping, resuming (alternately with 1 and 2 threads) after each: nothing committed is
 /// lost, the file stays sound, and the end result is the uninterrupted run's, bit for bit.
 #[test]
 fn killed_runs_resume_to_the_uninterrupted_result() {
@@ -259,12 +316,12 @@ fn killed_runs_resume_to_the_uninterrupted_result() {
             Box::new(|p| done(p, "h2-l1e-2", "basin_hopping") >= 5),
         ),
         (
-            "connect of h2-l1e-3",
-            Box::new(|p| done(p, "h2-l1e-3", "connect") >= 1 && done(p, "h2-l1e-3", "survey") == 0),
+            "census of h2-l1e-3",
+            Box::new(|p| done(p, "h2-l1e-3", "census") >= 2 && done(p, "h2-l1e-3", "connect") == 0),
         ),
         (
-            "survey of h3-l1e-2",
-            Box::new(|p| done(p, "h3-l1e-2", "survey") >= 3),
+            "saturation of h3-l1e-2",
+            Box::new(|p| done(p, "h3-l1e-2", "saturate") >= 5),
         ),
         (
             "basin-hopping of h3-l1e-3",
@@ -297,10 +354,7 @@ fn killed_runs_resume_to_the_uninterrupted_result() {
         expected.counts(),
         "resumed run has different counts"
     );
-    assert_eq!(
-        &resumed, expected,
-        "resumed run differs from the uninterrupted one"
-    );
+    resumed.assert_same(expected, "resumed run");
 
     // Provenance: every killed run was marked interrupted by the next writer.
     let runs = Store::open_read_only(&db).unwrap().runs().unwrap();
@@ -403,7 +457,7 @@ fn a_second_writer_is_refused() {
 fn a_survey_killed_after_finding_new_minima_resumes_exactly() {
     const SURVEY: &str = "[experiment]\nseed = 3\n\
         stages = [\"basin_hopping\", \"connect\", \"survey\", \"connect\"]\n\
-        [landscape]\nn_hidden = [3]\nlambda = [1e-3]\n[basin_hopping]\nchains = 1\nsteps = 2\n\
+        [landscape]\nn_hidden = [4]\nlambda = [1e-4]\n[basin_hopping]\nchains = 1\nsteps = 2\n\
         [survey]\nmodes = 4\n";
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("survey.toml");

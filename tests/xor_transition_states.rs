@@ -64,13 +64,14 @@ fn xor_h2_minima_are_connected_by_verified_transition_states() {
 
         let push = pushoff::run(
             &model,
-            &*exp.minimiser,
+            &exp.ts_minimiser(),
             &t.coords,
             t.energy,
             a.lowest_vector(),
             &exp.config.pushoff,
             &quench,
             &exp.config.identity,
+            exp.config.checks.zero_eigenvalue,
         )
         .unwrap();
         let sides = [&push.connects.minus, &push.connects.plus];
