@@ -344,6 +344,15 @@ fn run(
                     s.key, s.failed_quenches, s.quenches
                 );
             }
+            for s in summaries
+                .iter()
+                .filter(|s| s.ts_searches > 0 && s.failed_ts_searches == s.ts_searches)
+            {
+                eprintln!(
+                    "warning: {}: all {} transition-state searches failed (reasons in the attempts table)",
+                    s.key, s.ts_searches
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Err(RunError::Interrupted) => {

@@ -43,13 +43,13 @@ pub fn summary_table(rows: &[LandscapeSummary]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "| landscape | minima (energy) | minima (structure) | lowest E | correct minima | TS | degenerate TS | TS/minima | components |"
+        "| landscape | minima (energy) | minima (structure) | lowest E | correct minima | TS | degenerate TS | TS/minima | components | saturated |"
     );
-    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     for s in rows {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             s.key,
             s.minima_by_energy,
             s.minima_by_structure,
@@ -58,7 +58,12 @@ pub fn summary_table(rows: &[LandscapeSummary]) -> String {
             s.transition_states,
             s.degenerate_ts,
             s.ts_ratio().map_or("-".into(), |r| format!("{r:.2}")),
-            s.components
+            s.components,
+            match s.saturation {
+                Some(sat) if sat.saturated => format!("yes ({} rounds)", sat.rounds),
+                Some(sat) => format!("no ({} rounds)", sat.rounds),
+                None => "-".into(),
+            }
         );
     }
     out

@@ -1,9 +1,11 @@
 //! Per-landscape numbers read back from the database: what a run's closing table shows.
 
+use losscape_analysis::census::Saturation;
 use losscape_analysis::counts::{components_of, distinct_by_energy};
 use losscape_core::Identity;
 use losscape_db::Store;
 
+use crate::config::Stage;
 use crate::error::RunError;
 
 /// The headline numbers of one landscape.
@@ -36,6 +38,13 @@ pub struct LandscapeSummary {
     pub quenches: usize,
     /// Of those, quenches that failed (no convergence within budget, minimiser error).
     pub failed_quenches: usize,
+    /// Transition-state searches made (pair attempts and single-ended directions, in every
+    /// stage that makes them).
+    pub ts_searches: usize,
+    /// Of those, searches that produced no transition state.
+    pub failed_ts_searches: usize,
+    /// The saturation stage's verdict, if one ran.
+    pub saturation: Option<Saturation>,
 }
 
 impl LandscapeSummary {
@@ -71,6 +80,18 @@ pub fn summarise(
             failed_quenches += count("failed_quenches");
         }
     }
+    let (mut ts_searches, mut failed_ts_searches) = (0, 0);
+    for stage in [Stage::Connect, Stage::Survey, Stage::Saturate] {
+        for a in store.attempts(landscape_id, stage.name())? {
+            if a.key.starts_with("pair-") || a.key.starts_with("mode-") {
+                ts_searches += 1;
+                failed_ts_searches += usize::from(a.outcome == "no transition state");
+            }
+        }
+    }
+    let saturation = store
+        .attempt(landscape_id, Saturation::STAGE, Saturation::KEY)?
+        .and_then(|a| Saturation::from_detail(&a.detail));
     let energies: Vec<f64> = minima.iter().map(|m| m.energy).collect();
     let position = |id: i64| minima.iter().position(|m| m.id == id);
     let edges: Vec<(usize, usize)> = ts
@@ -91,5 +112,8 @@ pub fn summarise(
         components: components_of(minima.len(), edges),
         quenches,
         failed_quenches,
+        ts_searches,
+        failed_ts_searches,
+        saturation,
     })
 }
