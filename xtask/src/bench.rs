@@ -193,7 +193,7 @@ struct DbStats {
 }
 
 /// Stages whose units of work are recorded in the attempts table.
-const STAGES: [&str; 3] = ["basin_hopping", "connect", "survey"];
+const STAGES: [&str; 5] = ["basin_hopping", "census", "connect", "survey", "saturate"];
 
 fn read_db(path: &Path) -> Result<DbStats> {
     let store =

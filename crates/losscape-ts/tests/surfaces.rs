@@ -375,3 +375,47 @@ fn connect_all_joins_every_minimum_whatever_the_batch_and_schedule() {
         assert_eq!(connect_all(batch, &Backwards).0, ts, "batch {batch}");
     }
 }
+
+/// A push-off quench that starts on a symmetric subspace stays on it: on the four-well surface,
+/// quenches from (±0.01, 0) keep y = 0 and converge to the saddles (±1, 0). The push-off must
+/// leave such a point along its negative mode and reach the true minima (±1, ±1).
+#[test]
+fn pushoff_quenches_leave_saddles_of_a_symmetric_subspace() {
+    let l = FourWell;
+    let push = pushoff::run(
+        &l,
+        &Lbfgs::default(),
+        &[0.0, 0.0],
+        l.energy(&[0.0, 0.0]),
+        &[1.0, 0.0],
+        &Default::default(),
+        &QUENCH,
+        &Identity::default(),
+        1e-9,
+    )
+    .unwrap();
+    for side in [&push.connects.minus, &push.connects.plus] {
+        assert!(side.converged);
+        assert!((side.coords[0].abs() - 1.0).abs() < 1e-6, "{side:?}");
+        assert!((side.coords[1].abs() - 1.0).abs() < 1e-6, "{side:?}");
+        let a = analyse(&l, &side.coords, 1e-9);
+        assert_eq!(a.index, 0);
+    }
+    // Without escapes the quenches end on the subspace's saddles.
+    let stuck = pushoff::run(
+        &l,
+        &Lbfgs::default(),
+        &[0.0, 0.0],
+        l.energy(&[0.0, 0.0]),
+        &[1.0, 0.0],
+        &pushoff::PushOffParams {
+            escapes: 0,
+            ..Default::default()
+        },
+        &QUENCH,
+        &Identity::default(),
+        1e-9,
+    )
+    .unwrap();
+    assert_eq!(stuck.connects.plus.coords[1], 0.0);
+}
