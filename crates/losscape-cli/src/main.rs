@@ -344,10 +344,13 @@ fn run(
                     s.key, s.failed_quenches, s.quenches
                 );
             }
-            for s in summaries
-                .iter()
-                .filter(|s| s.ts_searches > 0 && s.failed_ts_searches == s.ts_searches)
-            {
+            // Where several minima exist, transition states must join them: a landscape whose
+            // searches all failed points at a setting or minimiser that does not work.
+            for s in summaries.iter().filter(|s| {
+                s.minima_by_structure > 1
+                    && s.ts_searches > 0
+                    && s.failed_ts_searches == s.ts_searches
+            }) {
                 eprintln!(
                     "warning: {}: all {} transition-state searches failed (reasons in the attempts table)",
                     s.key, s.ts_searches

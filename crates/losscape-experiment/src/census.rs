@@ -18,7 +18,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Stage;
-use crate::connect::{DbSink, executor};
+use crate::connect::DbSink;
 use crate::error::RunError;
 use crate::runner::{Event, LandscapeRun};
 
@@ -43,7 +43,7 @@ pub struct CensusParams {
     pub range: f64,
     /// Fraction of starts placed on a symmetric subspace of the network (a dead hidden unit,
     /// two equal units up to sign, first-layer weights invariant under an input symmetry of
-    /// the data). Newton's method keeps such a start inside its subspace, which is where the
+    /// the data, or two units exchanged by an input symmetry). Newton's method keeps such a start inside its subspace, which is where the
     /// saddles whose push-offs reach two copies of one minimum live.
     pub symmetric_fraction: f64,
     /// Fraction of starts placed near a stationary point already known (a stored minimum or
@@ -189,7 +189,7 @@ fn census_start(
     }
     let symmetries = model.input_symmetries();
     // Each subspace with probability one half, at least one of them.
-    let kinds = 1 + (rng.random::<f64>() * 7.0) as u32 % 7;
+    let kinds = 1 + (rng.random::<f64>() * 15.0) as u32 % 15;
     let unit = |rng: &mut ChaCha8Rng| (rng.random::<f64>() * l.n_h as f64) as usize % l.n_h;
     if kinds & 1 != 0 {
         // A dead hidden unit: tanh(0) = 0 and no weight leaves it, so it stays dead.
@@ -223,6 +223,27 @@ fn census_start(
             let w: Vec<f64> = (0..l.n_in).map(|m| x[l.w_ih(j, m)]).collect();
             for m in 0..l.n_in {
                 x[l.w_ih(j, m)] = 0.5 * (w[m] + w[sigma[m]]);
+            }
+        }
+    }
+    if kinds & 8 != 0 && symmetries.len() > 1 && l.n_h >= 2 {
+        // Fixed by an input symmetry σ combined with swapping two units j and k: unit k is
+        // unit j with its inputs permuted by σ, every other unit is σ-invariant. (On XOR: one
+        // unit sees x1 as the other sees x2.)
+        let sigma = &symmetries[1 + unit(rng) % (symmetries.len() - 1)];
+        let j = unit(rng);
+        let k = (j + 1 + unit(rng) % (l.n_h - 1)) % l.n_h;
+        for m in 0..l.n_in {
+            x[l.w_ih(k, m)] = x[l.w_ih(j, sigma[m])];
+        }
+        x[l.b_h(k)] = x[l.b_h(j)];
+        for i in 0..l.n_out {
+            x[l.w_ho(i, k)] = x[l.w_ho(i, j)];
+        }
+        for u in (0..l.n_h).filter(|&u| u != j && u != k) {
+            let w: Vec<f64> = (0..l.n_in).map(|m| x[l.w_ih(u, m)]).collect();
+            for m in 0..l.n_in {
+                x[l.w_ih(u, m)] = 0.5 * (w[m] + w[sigma[m]]);
             }
         }
     }
@@ -262,11 +283,8 @@ impl LandscapeRun<'_> {
                 (a.key, new)
             })
             .collect();
-        let params = self.exp.config.ts_params();
-        let quench = self.exp.config.quench.convergence();
-        let executor = executor(self.opts.worker_count());
-        let lbfgs = self.exp.ts_minimiser();
-        let tools = self.toolkit(&params, &quench, &lbfgs, &*executor);
+        let setup = self.ts_setup();
+        let tools = self.toolkit(&setup);
         let mut sink = DbSink::new(self, store, Stage::Census)?;
         let (mut quiet, mut added) = (0, 0);
         for batch in 0..cfg.batches {
@@ -313,11 +331,8 @@ impl LandscapeRun<'_> {
 
     /// Survey (every mode, both directions) of the minima with ids up to `last`.
     fn survey_up_to(&self, store: &mut Store, last: i64) -> Result<(), RunError> {
-        let params = self.exp.config.ts_params();
-        let quench = self.exp.config.quench.convergence();
-        let executor = executor(self.opts.worker_count());
-        let lbfgs = self.exp.ts_minimiser();
-        let tools = self.toolkit(&params, &quench, &lbfgs, &*executor);
+        let setup = self.ts_setup();
+        let tools = self.toolkit(&setup);
         let minima = store.minima(self.landscape_id)?;
         let mut sink = DbSink::new(self, store, Stage::Saturate)?;
         for m in minima.iter().filter(|m| m.id <= last) {
@@ -357,11 +372,8 @@ impl LandscapeRun<'_> {
     /// minimum (cycles of the connection graph). The neighbour pairs are recorded before they
     /// run, so a resumed round tries the same ones.
     fn connect_round(&self, store: &mut Store, round: usize) -> Result<(), RunError> {
-        let params = self.exp.config.ts_params();
-        let quench = self.exp.config.quench.convergence();
-        let executor = executor(self.opts.worker_count());
-        let lbfgs = self.exp.ts_minimiser();
-        let tools = self.toolkit(&params, &quench, &lbfgs, &*executor);
+        let setup = self.ts_setup();
+        let tools = self.toolkit(&setup);
         let search_error = |e: losscape_ts::connect::ConnectError| RunError::Search {
             stage: "saturate",
             message: e.to_string(),

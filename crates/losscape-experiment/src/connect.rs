@@ -384,8 +384,17 @@ impl Executor for Parallel {
     }
 }
 
+/// What a [`Toolkit`] borrows: the parameters, the quench rule, the transition-state
+/// minimiser (always the built-in L-BFGS) and the executor.
+pub(crate) struct TsSetup {
+    pub(crate) params: TsParams,
+    quench: losscape_core::Convergence,
+    lbfgs: Lbfgs,
+    executor: Box<dyn Executor>,
+}
+
 /// The executor for `threads` workers (sequential for one, or if no pool can be built).
-pub(crate) fn executor(threads: usize) -> Box<dyn Executor> {
+fn executor(threads: usize) -> Box<dyn Executor> {
     match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
         Ok(pool) if threads > 1 => Box::new(Parallel(pool)),
         _ => Box::new(Sequential),
@@ -393,21 +402,25 @@ pub(crate) fn executor(threads: usize) -> Box<dyn Executor> {
 }
 
 impl LandscapeRun<'_> {
-    pub(crate) fn toolkit<'t>(
-        &'t self,
-        params: &'t TsParams,
-        quench: &'t losscape_core::Convergence,
-        minimiser: &'t Lbfgs,
-        executor: &'t dyn Executor,
-    ) -> Toolkit<'t> {
+    /// Everything the transition-state tools borrow, built once per stage.
+    pub(crate) fn ts_setup(&self) -> TsSetup {
+        TsSetup {
+            params: self.exp.config.ts_params(),
+            quench: self.exp.config.quench.convergence(),
+            lbfgs: self.exp.ts_minimiser(),
+            executor: executor(self.opts.worker_count()),
+        }
+    }
+
+    pub(crate) fn toolkit<'t>(&'t self, setup: &'t TsSetup) -> Toolkit<'t> {
         Toolkit {
-            executor,
+            executor: &*setup.executor,
             landscape: self.model,
-            minimiser,
-            params,
+            minimiser: &setup.lbfgs,
+            params: &setup.params,
             checks: &self.exp.config.checks,
             identity: &self.exp.config.identity,
-            quench,
+            quench: &setup.quench,
         }
     }
 
@@ -427,11 +440,8 @@ impl LandscapeRun<'_> {
             units: minima.len().saturating_sub(1),
             already_done: 0,
         });
-        let params = self.exp.config.ts_params();
-        let quench = self.exp.config.quench.convergence();
-        let executor = executor(self.opts.worker_count());
-        let lbfgs = self.exp.ts_minimiser();
-        let tools = self.toolkit(&params, &quench, &lbfgs, &*executor);
+        let setup = self.ts_setup();
+        let tools = self.toolkit(&setup);
         let mut sink = DbSink::new(self, store, Stage::Connect)?;
         // Parameters were validated with the experiment, and every target comes from the
         // connector itself, so an error here means a bug; it is reported, not hidden.
@@ -476,8 +486,8 @@ impl LandscapeRun<'_> {
             }
         };
         minima.retain(|m| m.id <= last);
-        let params = self.exp.config.ts_params();
-        let per_minimum = 2 * params.survey.mode_count(self.model.dim());
+        let setup = self.ts_setup();
+        let per_minimum = 2 * setup.params.survey.mode_count(self.model.dim());
         let already = store
             .attempts(self.landscape_id, Stage::Survey.name())?
             .len();
@@ -487,10 +497,7 @@ impl LandscapeRun<'_> {
             units: (minima.len() * per_minimum).saturating_sub(already),
             already_done: already,
         });
-        let quench = self.exp.config.quench.convergence();
-        let executor = executor(self.opts.worker_count());
-        let lbfgs = self.exp.ts_minimiser();
-        let tools = self.toolkit(&params, &quench, &lbfgs, &*executor);
+        let tools = self.toolkit(&setup);
         let mut sink = DbSink::new(self, store, Stage::Survey)?;
         for m in &minima {
             if sink.stopping() {
