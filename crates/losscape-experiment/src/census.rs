@@ -18,8 +18,9 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Stage;
-use crate::connect::DbSink;
+use crate::connect::{DbSink, attempt_key, parse_pair};
 use crate::error::RunError;
+use crate::points::stored_morse_census;
 use crate::runner::{Event, LandscapeRun};
 
 /// Seed-stream tag of census starts (basin-hopping uses 1).
@@ -101,8 +102,10 @@ impl CensusParams {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SaturateParams {
-    /// Consecutive rounds without a new minimum, transition state or census point (of any
-    /// index) that count as saturated (the K of DESIGN.md §2b).
+    /// Consecutive quiet rounds that count as saturated (the K of DESIGN.md §2b). A round is
+    /// quiet when it adds no minimum, transition state or census point (of any index) and the
+    /// Morse check of the landscape passes (or is void): a failing check proves points are
+    /// missing, so searching goes on until `max_rounds`.
     pub quiet_rounds: usize,
     /// Most rounds; a landscape still finding points then is recorded as not saturated.
     pub max_rounds: usize,
@@ -153,6 +156,18 @@ struct RoundEnd {
     new_minima: usize,
     new_transition_states: usize,
     new_census_points: usize,
+    /// For a round that found nothing new: whether the Morse check passed (or is void through
+    /// degenerate points). A round that found nothing but leaves the check failing proves
+    /// points are still missing, so it does not count as quiet.
+    #[serde(default)]
+    morse_passes: Option<bool>,
+}
+
+impl RoundEnd {
+    fn quiet(&self) -> bool {
+        self.new_minima + self.new_transition_states + self.new_census_points == 0
+            && self.morse_passes != Some(false)
+    }
 }
 
 /// A number log-uniform in `[lo, hi]`.
@@ -291,7 +306,7 @@ impl LandscapeRun<'_> {
             if sink.stopping() || quiet >= cfg.quiet_batches {
                 break;
             }
-            let key = census_key(round, batch);
+            let key = attempt_key(&Attempt::Census { round, batch });
             let new = match done.iter().find(|(k, _)| *k == key) {
                 Some(&(_, new)) => new,
                 None => {
@@ -311,15 +326,15 @@ impl LandscapeRun<'_> {
     /// `census`: Newton searches from seeded starts (round 0).
     pub(crate) fn census(&mut self, store: &mut Store, key: &str) -> Result<(), RunError> {
         let batches = self.exp.config.census.batches;
-        let done = (0..batches)
-            .filter(|&b| {
+        let mut done = 0;
+        for batch in 0..batches {
+            let key = attempt_key(&Attempt::Census { round: 0, batch });
+            done += usize::from(
                 store
-                    .attempt(self.landscape_id, Stage::Census.name(), &census_key(0, b))
-                    .ok()
-                    .flatten()
-                    .is_some()
-            })
-            .count();
+                    .attempt(self.landscape_id, Stage::Census.name(), &key)?
+                    .is_some(),
+            );
+        }
         self.observer.event(&Event::StageStarted {
             key,
             stage: Stage::Census,
@@ -442,11 +457,7 @@ impl LandscapeRun<'_> {
                 Some(end) => end,
                 None => self.saturation_round(store, round)?,
             };
-            if end.new_minima + end.new_transition_states + end.new_census_points == 0 {
-                quiet += 1;
-            } else {
-                quiet = 0;
-            }
+            quiet = if end.quiet() { quiet + 1 } else { 0 };
             round += 1;
             self.observer.event(&Event::UnitCommitted {
                 stage: Stage::Saturate,
@@ -505,12 +516,20 @@ impl LandscapeRun<'_> {
         if self.opts.cancelled() {
             return Err(RunError::Interrupted);
         }
-        let end = RoundEnd {
+        let mut end = RoundEnd {
             new_minima: store.minima(landscape)?.len() - start.minima,
             new_transition_states: store.transition_states(landscape)?.len()
                 - start.transition_states,
             new_census_points: store.stationary_points(landscape)?.len() - start.census_points,
+            morse_passes: None,
         };
+        if end.new_minima + end.new_transition_states + end.new_census_points == 0 {
+            // Only computed when nothing new turned up, which on large landscapes (thousands
+            // of census points, where the union costs most) is rare.
+            let census =
+                stored_morse_census(store, landscape, self.model, &self.exp.config.identity)?;
+            end.morse_passes = Some(census.passes() || census.voided());
+        }
         let detail = serde_json::to_string(&end).unwrap_or_default();
         store.write(|b| {
             b.record_attempt(
@@ -526,28 +545,11 @@ impl LandscapeRun<'_> {
     }
 }
 
-fn census_key(round: usize, batch: usize) -> String {
-    format!("census-{round}-{batch}")
-}
-
-/// The two minimum ids of a pair attempt's key (`pair-A-B`).
-fn parse_pair(key: &str) -> Option<(MinId, MinId)> {
-    let rest = key.strip_prefix("pair-")?;
-    let (a, b) = rest.split_once('-')?;
-    Some((a.parse().ok()?, b.parse().ok()?))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use losscape_model::Dataset;
     use std::collections::HashSet;
-
-    #[test]
-    fn pair_keys_parse() {
-        assert_eq!(parse_pair("pair-3-17"), Some((3, 17)));
-        assert_eq!(parse_pair("mode-3-1+"), None);
-    }
 
     #[test]
     fn symmetric_starts_lie_on_their_subspaces() {

@@ -25,7 +25,7 @@ use crate::error::RunError;
 use crate::runner::{Candidate, Event, KnownMinima, LandscapeRun, STAGES, stage_key};
 
 /// The name of an attempt in the database's attempts table.
-fn attempt_key(a: &Attempt) -> String {
+pub(crate) fn attempt_key(a: &Attempt) -> String {
     match a {
         Attempt::Pair { a, b } => format!("pair-{a}-{b}"),
         Attempt::Mode {
@@ -37,6 +37,13 @@ fn attempt_key(a: &Attempt) -> String {
         }
         Attempt::Census { round, batch } => format!("census-{round}-{batch}"),
     }
+}
+
+/// The two minimum ids of a pair attempt's key (`pair-A-B`).
+pub(crate) fn parse_pair(key: &str) -> Option<(MinId, MinId)> {
+    let rest = key.strip_prefix("pair-")?;
+    let (a, b) = rest.split_once('-')?;
+    Some((a.parse().ok()?, b.parse().ok()?))
 }
 
 /// The stages whose attempts share one key space: a pair or a mode searched by one of them is
@@ -511,5 +518,24 @@ impl LandscapeRun<'_> {
             }
         }
         sink.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pair_keys_round_trip() {
+        assert_eq!(
+            parse_pair(&attempt_key(&Attempt::pair(17, 3))),
+            Some((3, 17))
+        );
+        let mode = Attempt::Mode {
+            minimum: 3,
+            mode: 1,
+            positive: true,
+        };
+        assert_eq!(parse_pair(&attempt_key(&mode)), None);
     }
 }

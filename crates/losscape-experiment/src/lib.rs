@@ -11,6 +11,7 @@ pub mod config;
 mod connect;
 mod error;
 pub mod experiment;
+pub mod points;
 pub mod runner;
 pub mod summary;
 

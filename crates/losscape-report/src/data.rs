@@ -3,9 +3,8 @@
 
 use std::path::Path;
 
-use losscape_analysis::census::StationaryInfo;
 use losscape_analysis::{MinimumInfo, TsInfo};
-use losscape_db::{LandscapeRow, MinimumRow, RunRow, StationaryPointRow, Store, TsRow};
+use losscape_db::{LandscapeRow, RunRow, Store};
 use losscape_experiment::Config;
 use losscape_experiment::config::{self, DataSection};
 use losscape_model::{Dataset, Perceptron};
@@ -147,6 +146,8 @@ pub fn select_one(store: &Store, key: &str) -> Result<LandscapeRow, ReportError>
         .ok_or_else(|| unknown(store, key, &all))
 }
 
+pub use losscape_experiment::points::{minimum_info, stationary_info, ts_info};
+
 fn unknown(store: &Store, key: &str, all: &[LandscapeRow]) -> ReportError {
     let keys: Vec<&str> = all.iter().map(|l| l.key.as_str()).collect();
     ReportError::UnknownLandscape {
@@ -157,42 +158,5 @@ fn unknown(store: &Store, key: &str, all: &[LandscapeRow]) -> ReportError {
         } else {
             keys.join(", ")
         },
-    }
-}
-
-/// A stored minimum as the analyses see it.
-pub fn minimum_info(m: &MinimumRow) -> MinimumInfo {
-    MinimumInfo {
-        id: m.id,
-        energy: m.energy,
-        accuracy: m.accuracy,
-        coords: m.coords.clone(),
-        ln_prod_positive: m.ln_prod_positive,
-        hessian_index: m.hessian_index as usize,
-    }
-}
-
-/// A stored transition state as the analyses see it.
-pub fn ts_info(t: &TsRow) -> TsInfo {
-    TsInfo {
-        id: t.id,
-        energy: t.energy,
-        accuracy: t.accuracy,
-        coords: t.coords.clone(),
-        ln_prod_positive: t.ln_prod_positive,
-        min1: t.min1,
-        min2: t.min2,
-        degenerate: t.degenerate,
-    }
-}
-
-/// A census stationary point as the Morse check sees it.
-pub fn stationary_info(p: &StationaryPointRow) -> StationaryInfo {
-    StationaryInfo {
-        id: p.id,
-        energy: p.energy,
-        coords: p.coords.clone(),
-        hessian_index: p.hessian_index as usize,
-        zero_modes: p.zero_modes as usize,
     }
 }
