@@ -1,14 +1,17 @@
-//! Hybrid eigenvector-following (Munro & Wales, Phys. Rev. B 59, 3969, 1999).
+//! Eigenvector-following (Munro & Wales, Phys. Rev. B 59, 3969, 1999).
 //!
-//! Each macro-iteration diagonalises the Hessian, steps uphill along one eigenvector (the
+//! Each macro-iteration diagonalises the Hessian and steps uphill along one eigenvector (the
 //! lowest, or while the Hessian is still positive definite the one a guide direction selects)
-//! and then relaxes the remaining coordinates for a few iterations with any [`Minimiser`] on the
-//! [`Restricted`] landscape that hides that eigenvector. When the Hessian already has a negative
-//! eigenvalue the uphill step is the eigenvector-following step
-//! `h = 2F / (|ev| (1 + sqrt(1 + 4F²/ev²)))` (F = gradient along the eigenvector; the sign of
-//! `h` is that of F, i.e. uphill); while the eigenvalue is positive (climbing out of a well) it
-//! is a full trust-radius step uphill. The trust radius grows after steps whose energy change
-//! the local quadratic model predicted well and shrinks after the others.
+//! and downhill along all the others. Along a mode with gradient component F and curvature ev
+//! the step is `h = 2F / (|ev| (1 + sqrt(1 + 4F²/ev²)))` (uphill: the sign of F; downhill: the
+//! opposite), which stays bounded on flat modes; along the followed mode while its eigenvalue is
+//! still positive (climbing out of a well) it is a full trust-radius step uphill. The whole
+//! step is capped by a trust radius that grows after steps whose energy change the local
+//! quadratic model predicted well and shrinks after the others. With
+//! [`EfParams::tangent_iterations`] > 0 a few iterations of any [`Minimiser`] on the
+//! [`Restricted`] landscape that hides the followed eigenvector follow each step: the hybrid
+//! method, meant for systems too large to diagonalise; on these small landscapes the full
+//! eigenbasis is already at hand and converges far more often.
 //!
 //! A point is returned only after [`losscape_hessian::verify`] accepts it as a transition state.
 

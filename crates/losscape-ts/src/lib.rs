@@ -3,7 +3,7 @@
 //! The methods are those of OPTIM and PATHSAMPLE (DESIGN.md §2):
 //!
 //! - [`dneb`]: doubly-nudged elastic band between two minima; its local maxima are candidates;
-//! - [`ef`]: hybrid eigenvector-following, which refines a candidate into a verified
+//! - [`ef`]: eigenvector-following, which refines a candidate into a verified
 //!   transition state (or says why it could not);
 //! - [`pushoff`]: steps off a transition state along its negative eigenvector and quenches both
 //!   sides to find the two minima it connects;
@@ -255,7 +255,7 @@ impl Executor for Sequential {
     }
 }
 
-/// Refines `start` with hybrid EF (following `guide` while the index is 0), then pushes off.
+/// Refines `start` with eigenvector-following (following `guide` while the index is 0), then pushes off.
 /// The error says why the candidate gave no usable transition state.
 pub fn refine(
     tools: &Toolkit<'_>,
