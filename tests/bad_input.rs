@@ -138,6 +138,12 @@ const CONFIG_CASES: &[(&str, &[&str])] = &[
     ),
     ("quench-rms-nan.toml", &["`quench.rms_gradient`", "NaN"]),
     ("identity-negative.toml", &["`identity.energy_tolerance`"]),
+    // Every section is validated before anything runs (these used to fail mid-run).
+    ("dneb-spring-negative.toml", &["`dneb`", "spring = -5"]),
+    ("pushoff-steps-empty.toml", &["`pushoff`", "steps = []"]),
+    ("census-batch-zero.toml", &["`census`", "batch = 0"]),
+    ("saturate-rounds.toml", &["`saturate`", "max_rounds = 2"]),
+    ("newton-trust.toml", &["`newton`", "initial_trust = 2"]),
     // Data files (CSV: features then label; MLPdata: label then features).
     (
         "data-csv-empty.toml",
