@@ -181,7 +181,7 @@ fn log_uniform(rng: &mut ChaCha8Rng, lo: f64, hi: f64) -> f64 {
 fn census_start(
     model: &Perceptron,
     params: &CensusParams,
-    known: &[Vec<f64>],
+    known: &[&[f64]],
     rng: &mut ChaCha8Rng,
 ) -> Vec<f64> {
     let l = model.layout();
@@ -269,7 +269,7 @@ impl LandscapeRun<'_> {
     /// The starts of census batch `batch` of `round`: a pure function of the master seed, the
     /// landscape, the batch's key and the points `known` when the batch starts (which are the
     /// same in a resumed run, since batches are committed in order).
-    fn census_starts(&self, round: usize, batch: usize, known: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    fn census_starts(&self, round: usize, batch: usize, known: &[&[f64]]) -> Vec<Vec<f64>> {
         let cfg = &self.exp.config;
         let seed = seed::derive(
             cfg.experiment.seed,
@@ -550,6 +550,11 @@ mod tests {
     use super::*;
     use losscape_model::Dataset;
     use std::collections::HashSet;
+
+    #[test]
+    fn the_saturation_record_is_written_where_readers_look() {
+        assert_eq!(Stage::Saturate.name(), Saturation::STAGE);
+    }
 
     #[test]
     fn symmetric_starts_lie_on_their_subspaces() {

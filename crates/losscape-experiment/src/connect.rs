@@ -135,9 +135,9 @@ impl<'s, 'r> DbSink<'s, 'r> {
 
     /// The points census starts may be placed near: the stored minima and census points, in
     /// storage order (transition states of other searches are left out on purpose).
-    pub(crate) fn census_centres(&self) -> Vec<Vec<f64>> {
-        let minima = (0..self.minima.set.len()).map(|i| self.minima.set.point(i).to_vec());
-        let census = (0..self.census.len()).map(|i| self.census.point(i).to_vec());
+    pub(crate) fn census_centres(&self) -> Vec<&[f64]> {
+        let minima = (0..self.minima.set.len()).map(|i| self.minima.set.point(i));
+        let census = (0..self.census.len()).map(|i| self.census.point(i));
         minima.chain(census).collect()
     }
 

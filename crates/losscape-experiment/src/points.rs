@@ -1,9 +1,10 @@
-//! Stored rows as the analyses see them, and the Morse check of one stored landscape.
+//! Stored rows as the analyses see them, and the Morse check and saturation verdict of one
+//! stored landscape.
 //!
 //! The runner needs the check to decide saturation and the report shows it, so the
 //! conversions from database rows to analysis inputs live here, once, for both.
 
-use losscape_analysis::census::{MorseCensus, StationaryInfo, morse_census};
+use losscape_analysis::census::{MorseCensus, Saturation, StationaryInfo, morse_census};
 use losscape_analysis::{MinimumInfo, TsInfo};
 use losscape_core::Identity;
 use losscape_db::{DbError, MinimumRow, StationaryPointRow, Store, TsRow};
@@ -44,6 +45,13 @@ pub fn stationary_info(p: &StationaryPointRow) -> StationaryInfo {
         hessian_index: p.hessian_index as usize,
         zero_modes: p.zero_modes as usize,
     }
+}
+
+/// The saturation stage's verdict for one landscape, if it ran (and its record parses).
+pub fn stored_saturation(store: &Store, landscape_id: i64) -> Result<Option<Saturation>, DbError> {
+    Ok(store
+        .attempt(landscape_id, Saturation::STAGE, Saturation::KEY)?
+        .and_then(|a| Saturation::from_detail(&a.detail)))
 }
 
 /// The Morse check of everything stored for one landscape.

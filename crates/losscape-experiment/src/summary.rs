@@ -7,6 +7,7 @@ use losscape_db::Store;
 
 use crate::config::Stage;
 use crate::error::RunError;
+use crate::points::stored_saturation;
 
 /// The headline numbers of one landscape.
 #[derive(Debug, Clone, PartialEq)]
@@ -89,9 +90,7 @@ pub fn summarise(
             }
         }
     }
-    let saturation = store
-        .attempt(landscape_id, Saturation::STAGE, Saturation::KEY)?
-        .and_then(|a| Saturation::from_detail(&a.detail));
+    let saturation = stored_saturation(store, landscape_id)?;
     let energies: Vec<f64> = minima.iter().map(|m| m.energy).collect();
     let position = |id: i64| minima.iter().position(|m| m.id == id);
     let edges: Vec<(usize, usize)> = ts

@@ -18,6 +18,7 @@ use losscape_core::{Convergence, Identity, Minimiser};
 use losscape_db::Store;
 use losscape_experiment::Config;
 use losscape_experiment::config::MinimiserSection;
+use losscape_experiment::points::stored_saturation;
 use losscape_lbfgs::{Lbfgs, LbfgsParams};
 use losscape_model::{Dataset, Perceptron};
 use losscape_plugin_host::{PluginMinimiser, PluginSpec};
@@ -66,9 +67,7 @@ pub fn morse_censuses(
                 .map(stationary_info)
                 .collect();
             let census = morse_census(&l.model, identity, &l.minima, &l.ts, &stationary);
-            let saturation = store
-                .attempt(l.row.id, Saturation::STAGE, Saturation::KEY)?
-                .and_then(|a| Saturation::from_detail(&a.detail));
+            let saturation = stored_saturation(store, l.row.id)?;
             Ok(LandscapeCensus {
                 key: l.row.key.clone(),
                 n_hidden: l.n_hidden(),
