@@ -9,10 +9,10 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum DbError {
-    /// A file-system operation (reading the header, creating the lock file) failed.
+    /// A file-system operation (reading the header, locking the file) failed.
     #[error("cannot {action} ({}): {source}", .path.display())]
     Io {
-        /// The file concerned: the database, or its lock file.
+        /// The database file concerned.
         path: PathBuf,
         /// What was being attempted, e.g. "create the lock file".
         action: &'static str,
@@ -74,17 +74,14 @@ pub enum DbError {
 
     /// Another process holds the single-writer lock of this database.
     #[error(
-        "database {} is busy: another losscape process{} holds it for writing (lock file {}); wait for it to finish or stop it",
+        "database {} is busy: another losscape process{} holds it for writing (an OS lock on the file, whatever name or link it was opened by); wait for it to finish or stop it",
         .path.display(),
-        .holder.map(|pid| format!(" (pid {pid})")).unwrap_or_default(),
-        .lock.display()
+        .holder.map(|pid| format!(" (pid {pid})")).unwrap_or_default()
     )]
     Busy {
         /// The database file.
         path: PathBuf,
-        /// The lock file whose OS advisory lock is held.
-        lock: PathBuf,
-        /// The process id the holder wrote into the lock file, if it could be read.
+        /// The process holding the lock, where the OS says (Linux's `/proc/locks`).
         holder: Option<u32>,
     },
 
@@ -128,8 +125,7 @@ pub enum DbError {
 }
 
 impl DbError {
-    /// The file this error is about: the database (or, for [`DbError::Io`], possibly its lock
-    /// file).
+    /// The database file this error is about.
     pub fn path(&self) -> &Path {
         match self {
             DbError::Io { path, .. }

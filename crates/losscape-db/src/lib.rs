@@ -9,9 +9,13 @@
 //! - **Crash safety.** Every write runs in a transaction ([`Store::write`]) in WAL mode with
 //!   `synchronous = FULL`: a killed process loses nothing it committed and leaves nothing half
 //!   written. Runs it left `running` are marked `interrupted` by the next writer.
-//! - **One writer.** [`Store::open`] holds an OS advisory lock on `<database>.lock` for the
-//!   store's lifetime; a second writer gets [`DbError::Busy`]. Readers
-//!   ([`Store::open_read_only`]) may run at any time.
+//! - **One writer.** [`Store::open`] holds an OS advisory lock on the database file itself (its
+//!   inode, so symbolic and hard links reach the same lock) for the store's lifetime; a second
+//!   writer gets [`DbError::Busy`]. Readers ([`Store::open_read_only`]) may run at any time, also
+//!   where they cannot write (a read-only folder): they then read a private copy.
+//! - **Safe creation.** A writer killed while it creates a database leaves at worst a hot
+//!   journal, which the next writer rolls back once it has judged the file on a private copy.
+//! - **Regular files only.** A folder, FIFO, device or socket is refused before it is opened.
 //! - **Other files are never touched.** A file that is not SQLite, an SQLite database that is
 //!   not ours (its `PRAGMA application_id` is not [`APPLICATION_ID`] or its `meta` table does
 //!   not say `format = 'losscape'`), or one with a newer [`SCHEMA_VERSION`] is refused with an
@@ -43,7 +47,6 @@ mod schema;
 mod store;
 
 pub use error::DbError;
-pub use lock::lock_path;
 pub use records::{
     AttemptRow, LandscapeRow, LandscapeSpec, MinimumRow, NewMinimum, NewStationaryPoint, NewTs,
     RunInfo, RunRow, RunStatus, StationaryPointRow, TsRow, UnknownRunStatus,

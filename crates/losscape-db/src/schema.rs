@@ -165,6 +165,19 @@ pub(crate) fn probe_file(path: &Path) -> Result<OnDisk, DbError> {
             source,
         }
     };
+    // Judge the kind of file before opening it: opening a FIFO blocks until a writer comes, and
+    // a device is no place for a database.
+    let kind = match std::fs::metadata(path) {
+        Ok(meta) => meta.file_type(),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(OnDisk::Absent),
+        Err(e) => return Err(io_err("inspect the database file")(e)),
+    };
+    if let Some(found) = not_a_regular_file(kind) {
+        return Err(DbError::NotSqlite {
+            path: path.to_path_buf(),
+            found: found.to_owned(),
+        });
+    }
     let mut file = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(OnDisk::Absent),
@@ -173,10 +186,10 @@ pub(crate) fn probe_file(path: &Path) -> Result<OnDisk, DbError> {
     let meta = file
         .metadata()
         .map_err(io_err("inspect the database file"))?;
-    if meta.is_dir() {
+    if let Some(found) = not_a_regular_file(meta.file_type()) {
         return Err(DbError::NotSqlite {
             path: path.to_path_buf(),
-            found: "a directory".to_owned(),
+            found: found.to_owned(),
         });
     }
     let len = meta.len();
@@ -204,6 +217,25 @@ pub(crate) fn probe_file(path: &Path) -> Result<OnDisk, DbError> {
         });
     }
     Ok(OnDisk::Sqlite)
+}
+
+/// What a file that is not a regular file is, for the message that refuses it; `None` for a
+/// regular file.
+fn not_a_regular_file(kind: std::fs::FileType) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_file() {
+        None
+    } else if kind.is_dir() {
+        Some("a directory")
+    } else if kind.is_fifo() {
+        Some("a FIFO (named pipe), not a regular file")
+    } else if kind.is_char_device() || kind.is_block_device() {
+        Some("a device, not a regular file")
+    } else if kind.is_socket() {
+        Some("a socket, not a regular file")
+    } else {
+        Some("not a regular file")
+    }
 }
 
 /// What an SQLite connection found inside a file that passed [`probe_file`].

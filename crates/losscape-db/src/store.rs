@@ -7,7 +7,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavio
 
 use crate::blob::{decode_f64s, encode_f64s};
 use crate::error::{DbError, corrupt, invalid, not_found, sql};
-use crate::lock::WriterLock;
+use crate::lock::{WriterLock, real_path};
 use crate::records::{
     AttemptRow, LandscapeRow, LandscapeSpec, MinimumRow, NewMinimum, NewStationaryPoint, NewTs,
     RunInfo, RunRow, RunStatus, StationaryPointRow, TsRow,
@@ -46,11 +46,15 @@ pub struct Store {
     has_stationary: bool,
     /// Runs begun through this store and not yet finished: not stale, whatever their status.
     own_runs: Vec<i64>,
+    /// The private copy a reader reads when the file cannot be read in place; removed after
+    /// the connection closes.
+    _copy: Option<PrivateCopy>,
     _lock: Option<WriterLock>,
 }
 
-/// Opens an SQLite connection with the settings every store uses.
-fn connect(path: &Path, read_only: bool) -> Result<Connection, DbError> {
+/// Opens an SQLite connection to `file` with the settings every store uses; errors name
+/// `shown`, the path as the user gave it.
+fn connect(file: &Path, shown: &Path, read_only: bool) -> Result<Connection, DbError> {
     // No URI flag: a path is always a file name, even if it contains '?' or starts "file:".
     let flags = if read_only {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
@@ -59,40 +63,126 @@ fn connect(path: &Path, read_only: bool) -> Result<Connection, DbError> {
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
     };
-    let conn = Connection::open_with_flags(path, flags).map_err(sql(path))?;
-    conn.busy_timeout(BUSY_TIMEOUT).map_err(sql(path))?;
+    let conn = Connection::open_with_flags(file, flags).map_err(sql(shown))?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(sql(shown))?;
     // Per-connection settings: they change nothing in the file.
     conn.pragma_update(None, "foreign_keys", true)
-        .map_err(sql(path))?;
+        .map_err(sql(shown))?;
     if read_only {
         conn.pragma_update(None, "query_only", true)
-            .map_err(sql(path))?;
+            .map_err(sql(shown))?;
     }
     Ok(conn)
+}
+
+/// A read-only connection to `file` and what it holds, or the reason it cannot be read in
+/// place.
+fn inspect_in_place(file: &Path, shown: &Path) -> Result<(Connection, Contents), DbError> {
+    let conn = connect(file, shown, true)?;
+    let contents = inspect(&conn, shown)?;
+    Ok((conn, contents))
+}
+
+/// Whether `e` says the file could not be read where it lies, although it may be readable: a
+/// hot rollback journal left by a killed writer (which only a read-write connection may roll
+/// back), or a folder where SQLite cannot create the companion files a WAL reader needs.
+fn needs_private_copy(e: &DbError) -> bool {
+    matches!(
+        e,
+        DbError::Sqlite { source, .. }
+            if matches!(
+                source.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::CannotOpen)
+            )
+    )
+}
+
+/// A private copy of a database file and its `-wal`/`-journal` companions in a fresh temporary
+/// folder, where SQLite may finish what a killed writer left (roll back a hot journal, recover a
+/// WAL) without touching the original. Removed when dropped.
+#[derive(Debug)]
+struct PrivateCopy {
+    file: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl PrivateCopy {
+    fn new(file: &Path, shown: &Path) -> Result<PrivateCopy, DbError> {
+        let io_err = |action| {
+            move |source| DbError::Io {
+                path: shown.to_path_buf(),
+                action,
+                source,
+            }
+        };
+        let dir = tempfile::Builder::new()
+            .prefix("losscape-read-")
+            .tempdir()
+            .map_err(io_err("create a folder for a private copy of the database"))?;
+        let copy = dir.path().join("copy.db");
+        std::fs::copy(file, &copy).map_err(io_err("copy the database file"))?;
+        for suffix in ["-wal", "-journal"] {
+            let companion = with_suffix(file, suffix);
+            if companion.is_file() {
+                std::fs::copy(&companion, with_suffix(&copy, suffix))
+                    .map_err(io_err("copy the database's journal"))?;
+            }
+        }
+        Ok(PrivateCopy {
+            file: copy,
+            _dir: dir,
+        })
+    }
+
+    /// Opens the copy (read-write, so SQLite recovers it), judges it, then forbids writes.
+    fn open(&self, shown: &Path) -> Result<(Connection, Contents), DbError> {
+        let conn = connect(&self.file, shown, false)?;
+        let contents = inspect(&conn, shown)?;
+        conn.pragma_update(None, "query_only", true)
+            .map_err(sql(shown))?;
+        Ok((conn, contents))
+    }
+}
+
+/// `file` with `suffix` appended to its name (SQLite's `-wal`, `-journal`, `-shm`).
+fn with_suffix(file: &Path, suffix: &str) -> PathBuf {
+    let mut name = file.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
 }
 
 impl Store {
     /// Opens the database at `path` for writing, creating and initialising it if the file does
     /// not exist, is empty, or is an SQLite database without any schema.
     ///
-    /// Refuses, without modifying the file (and without creating a lock file next to it), a file
-    /// that is not SQLite, an SQLite database that is not ours, or one of a newer schema version.
-    /// Then takes the single-writer lock ([`DbError::Busy`] if another process holds it), and
-    /// marks runs left `running` by a killed process as interrupted
-    /// ([`Store::interrupt_stale_runs`]).
+    /// Refuses, without modifying the file, anything that is not a regular file (a folder, a
+    /// FIFO, a device), a file that is not SQLite, an SQLite database that is not ours, or one
+    /// of a newer schema version. Takes the single-writer lock on the file itself
+    /// ([`DbError::Busy`] if another process holds it, through whatever name), and marks runs
+    /// left `running` by a killed process as interrupted ([`Store::interrupt_stale_runs`]).
+    ///
+    /// A writer killed while it created the file may leave a hot rollback journal beside it;
+    /// the file is then judged on a private copy where the journal is rolled back, and, if it is
+    /// ours (or still blank), the journal is rolled back in place by the read-write connection.
     pub fn open(path: &Path) -> Result<Store, DbError> {
-        if probe_file(path)? == OnDisk::Sqlite {
+        // Refuse what is not SQLite before creating or locking anything.
+        probe_file(path)?;
+        let lock = WriterLock::acquire(path, path)?;
+        let file = real_path(path)?;
+        if probe_file(&file)? == OnDisk::Sqlite {
             // Judge existing contents through a read-only connection first: a read-write one
             // may write on its own (hot-journal rollback, checkpoint on close), which a foreign
             // file must never see.
-            let probe = connect(path, true)?;
-            inspect(&probe, path)?;
-            drop(probe);
+            match inspect_in_place(&file, path) {
+                Ok(_) => {}
+                Err(e) if needs_private_copy(&e) => {
+                    PrivateCopy::new(&file, path)?.open(path)?;
+                }
+                Err(e) => return Err(e),
+            }
         }
-        let lock = WriterLock::acquire(path)?;
-        let mut conn = connect(path, false)?;
-        // Judge again under the lock and inside the write transaction, since another process
-        // may have initialised the file since the probe.
+        let mut conn = connect(&file, path, false)?;
+        // Judge again inside the write transaction, which sees the rolled-back state.
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sql(path))?;
@@ -118,6 +208,7 @@ impl Store {
             read_only: false,
             has_stationary: true,
             own_runs: Vec::new(),
+            _copy: None,
             _lock: Some(lock),
         };
         store.interrupt_stale_runs()?;
@@ -125,8 +216,12 @@ impl Store {
     }
 
     /// Opens an existing losscape database for reading only. Never creates, initialises,
-    /// migrates or locks anything; works while a writer has the database open. An older schema
-    /// version is read as it is (a version-1 file has no stationary points).
+    /// migrates, locks or writes anything; works while a writer has the database open. An older
+    /// schema version is read as it is (a version-1 file has no stationary points).
+    ///
+    /// Where the file cannot be read in place (a folder without write permission, where SQLite
+    /// cannot create a WAL reader's companion files, or a hot journal left by a killed writer),
+    /// the store reads a private copy of the file and its journal, taken now.
     pub fn open_read_only(path: &Path) -> Result<Store, DbError> {
         match probe_file(path)? {
             OnDisk::Absent => {
@@ -143,8 +238,17 @@ impl Store {
             }
             OnDisk::Sqlite => {}
         }
-        let conn = connect(path, true)?;
-        if inspect(&conn, path)? == Contents::Blank {
+        let file = real_path(path)?;
+        let (conn, contents, copy) = match inspect_in_place(&file, path) {
+            Ok((conn, contents)) => (conn, contents, None),
+            Err(e) if needs_private_copy(&e) => {
+                let copy = PrivateCopy::new(&file, path)?;
+                let (conn, contents) = copy.open(path)?;
+                (conn, contents, Some(copy))
+            }
+            Err(e) => return Err(e),
+        };
+        if contents == Contents::Blank {
             return Err(DbError::NotOurs {
                 path: path.to_path_buf(),
                 found: "an SQLite database without any tables".to_owned(),
@@ -157,6 +261,7 @@ impl Store {
             read_only: true,
             has_stationary,
             own_runs: Vec::new(),
+            _copy: copy,
             _lock: None,
         })
     }

@@ -4,7 +4,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use losscape_db::{
-    APPLICATION_ID, DbError, LandscapeSpec, NewMinimum, NewTs, RunInfo, RunStatus, Store, lock_path,
+    APPLICATION_ID, DbError, LandscapeSpec, NewMinimum, NewTs, RunInfo, RunStatus, Store,
 };
 use tempfile::TempDir;
 
@@ -500,14 +500,11 @@ fn only_one_writer_at_a_time_but_readers_are_welcome() {
 
     let err = Store::open(&path).unwrap_err();
     match &err {
-        DbError::Busy {
-            path: p,
-            lock,
-            holder,
-        } => {
+        DbError::Busy { path: p, holder } => {
             assert_eq!(p, &path);
-            assert_eq!(lock, &lock_path(&path));
-            assert_eq!(*holder, Some(std::process::id()));
+            if Path::new("/proc/locks").exists() {
+                assert_eq!(*holder, Some(std::process::id()));
+            }
         }
         other => panic!("expected Busy, got {other}"),
     }
