@@ -95,6 +95,41 @@ pub struct BasinsArgs {
 }
 
 impl BasinsArgs {
+    /// Refuses settings no quench can use, and a number of starts whose coordinates (kept for
+    /// every start, `dim` values each) do not fit in the memory this process can get.
+    fn validate(&self, dims: impl IntoIterator<Item = usize>) -> Result<()> {
+        if !(self.rms_gradient.is_finite() && self.rms_gradient > 0.0) {
+            bail!(
+                "--rms-gradient must be a finite number > 0 (got {})",
+                self.rms_gradient
+            );
+        }
+        if self.max_iterations == 0 {
+            bail!("--max-iterations must be >= 1 (got 0)");
+        }
+        if self.starts == 0 {
+            bail!("--starts must be >= 1 (got 0)");
+        }
+        if self.minimisers.is_empty() {
+            bail!("--minimisers must name at least one minimiser");
+        }
+        let dim = dims.into_iter().max().unwrap_or(0);
+        // Every start's coordinates, and per minimiser an assignment per start.
+        let need = self.starts as f64 * (8.0 * dim as f64 + 16.0 * self.minimisers.len() as f64);
+        if let Some(have) = losscape_experiment::memory::available()
+            && need > have.bytes
+        {
+            bail!(
+                "--starts {} needs about {} of memory for {dim}-parameter networks but only {} are available ({}); use fewer starts",
+                self.starts,
+                losscape_experiment::memory::bytes(need),
+                losscape_experiment::memory::bytes(have.bytes),
+                have.source
+            );
+        }
+        Ok(())
+    }
+
     fn options(&self, seed: u64) -> BasinsOptions {
         BasinsOptions {
             starts: self.starts,
@@ -125,6 +160,10 @@ fn one_landscape(store: &Store, key: &str) -> Result<(StoredExperiment, Landscap
     Ok((exp, data))
 }
 
+/// The most energy levels a disconnectivity graph may have: far more than a figure can show,
+/// and few enough that the graph's per-level tables stay small.
+const MAX_LEVELS: usize = 10_000;
+
 /// `losscape graph DB --landscape KEY -o FILE.svg`.
 pub fn graph(
     db: &Path,
@@ -134,6 +173,9 @@ pub fn graph(
     window: Option<&[f64]>,
     lowest: Option<usize>,
 ) -> Result<ExitCode> {
+    if !(2..=MAX_LEVELS).contains(&levels) {
+        bail!("--levels must be between 2 and {MAX_LEVELS} (got {levels})");
+    }
     let store = open(db)?;
     let (_, l) = one_landscape(&store, key)?;
     let energy_window = match window {
@@ -275,6 +317,7 @@ pub fn basins_cmd(config: &Path, key: Option<&str>, args: &BasinsArgs) -> Result
     let cfg = Config::parse(&text, config)?;
     let data = losscape_report::data::dataset(&cfg, config)?;
     let models = config_landscapes(&cfg, &data, key)?;
+    args.validate(models.iter().map(|(_, m)| losscape_core::Landscape::dim(m)))?;
     let opts = args.options(cfg.experiment.seed);
     let minimisers = load_minimisers(&cfg, &opts)?;
     let results = basins(&models, &minimisers, &cfg, &opts);
@@ -299,7 +342,20 @@ pub fn report(
     no_basins: bool,
     notes: Vec<String>,
 ) -> Result<ExitCode> {
+    if dir.exists() && !dir.is_dir() {
+        bail!(
+            "cannot write the report into {}: it is a file, not a folder (give a new or an existing folder)",
+            dir.display()
+        );
+    }
     let store = open(db)?;
+    if !no_basins {
+        let dims = store
+            .landscapes()?
+            .into_iter()
+            .map(|l| l.dimension as usize);
+        basins_args.validate(dims)?;
+    }
     let opts = ReportOptions {
         title: title.unwrap_or_else(|| format!("losscape report: {}", db.display())),
         sensitivity: SensitivityOptions {

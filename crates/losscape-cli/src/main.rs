@@ -220,10 +220,16 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         } => run(config.as_deref(), db, threads, quiet),
         Command::Check { config } => {
             let exp = Experiment::load(&config)?;
+            let memory = exp.memory_estimate(0);
             println!(
-                "{}: ok, minimiser {}",
+                "{}: ok, minimiser {}, memory estimate {} ({} thread(s) × {} for {}, plus {} shared)",
                 config.display(),
-                exp.minimiser.name()
+                exp.minimiser.name(),
+                losscape_experiment::memory::bytes(memory.total()),
+                memory.threads,
+                losscape_experiment::memory::bytes(memory.per_thread),
+                memory.largest,
+                losscape_experiment::memory::bytes(memory.shared),
             );
             for p in exp.config.landscapes() {
                 println!(
@@ -304,19 +310,27 @@ fn run(
         Some(path) => Experiment::load(path)?,
         None => Experiment::builtin()?,
     };
+    // The name is checked to be a plain file name, so the default stays in the current folder.
     let db = db.unwrap_or_else(|| PathBuf::from(format!("{}.db", exp.config.experiment.name)));
+    // So is the memory it needs (and the thread count).
+    let memory = exp.check_resources(threads)?;
     let mut store = Store::open(&db)?;
 
     static CANCEL: AtomicBool = AtomicBool::new(false);
-    // A second Ctrl-C kills the process at once; SQLite's journal keeps the file consistent.
+    // Ctrl-C, SIGTERM (what `kill` and schedulers send) and SIGHUP stop the run after the units
+    // in hand are committed. A second signal exits at once; SQLite's journal keeps the file
+    // consistent.
     ctrlc::set_handler(|| {
         if CANCEL.swap(true, Ordering::SeqCst) {
             std::process::exit(130);
         }
     })
-    .context("cannot install the Ctrl-C handler")?;
+    .context("cannot install the signal handler")?;
 
-    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let command = std::env::args()
+        .map(|a| shell_quote(&a))
+        .collect::<Vec<_>>()
+        .join(" ");
     let opts = RunOptions {
         threads,
         command,
@@ -330,18 +344,25 @@ fn run(
         Ok(summaries) => {
             if !quiet {
                 println!(
-                    "\n{} landscape(s) in {:.1} s -> {}\n",
+                    "\n{} landscape(s) in {:.1} s -> {} (memory estimate {})\n",
                     summaries.len(),
                     started.elapsed().as_secs_f64(),
-                    db.display()
+                    db.display(),
+                    losscape_experiment::memory::bytes(memory.total())
                 );
                 print!("{}", read::summary_table(&summaries));
             }
             for s in summaries.iter().filter(|s| s.failed_quenches > 0) {
                 // Shown even with --quiet: a minimiser that fails is worth knowing about.
                 eprintln!(
-                    "warning: {}: {} of {} basin-hopping quenches failed (details in the attempts table)",
-                    s.key, s.failed_quenches, s.quenches
+                    "warning: {}: {} of {} basin-hopping quenches failed{} (each chain's count and first failure are in the detail of its basin_hopping row of the attempts table)",
+                    s.key,
+                    s.failed_quenches,
+                    s.quenches,
+                    s.first_quench_failure
+                        .as_deref()
+                        .map(|f| format!("; the first: {f}"))
+                        .unwrap_or_default()
                 );
             }
             // Where several minima exist, transition states must join them: a landscape whose
@@ -368,5 +389,36 @@ fn run(
         }
         Err(e) => Err(e)
             .with_context(|| format!("run stopped; committed work is kept in {}", db.display())),
+    }
+}
+
+/// `arg` as a POSIX shell word: unchanged where it is plain, else in single quotes, so a printed
+/// command can be pasted back whatever the paths hold (spaces, quotes, `$`).
+fn shell_quote(arg: &str) -> String {
+    let plain = !arg.is_empty()
+        && arg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "@%+=:,./_-".contains(c));
+    if plain {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', "'\\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_quote;
+
+    #[test]
+    fn printed_commands_can_be_pasted_back() {
+        assert_eq!(
+            shell_quote("configs/xor-quick.toml"),
+            "configs/xor-quick.toml"
+        );
+        assert_eq!(shell_quote("my cfg.toml"), "'my cfg.toml'");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(shell_quote(""), "''");
+        assert_eq!(shell_quote("$HOME"), "'$HOME'");
     }
 }

@@ -272,6 +272,9 @@ impl Config {
     /// Checks every value a type cannot; the error is (key, what is allowed).
     fn validate(&self) -> Result<(), (String, String)> {
         let bad = |key: &str, msg: String| Err((key.to_string(), msg));
+        if let Err(why) = check_name(&self.experiment.name) {
+            return bad("experiment.name", why);
+        }
         let l = &self.landscape;
         if l.n_hidden.is_empty() {
             return bad(
@@ -316,13 +319,16 @@ impl Config {
         for (key, v) in [
             ("identity.energy_tolerance", id.energy_tolerance),
             ("identity.distance_tolerance", id.distance_tolerance),
-            ("checks.rms_gradient", self.checks.rms_gradient),
-            ("checks.zero_eigenvalue", self.checks.zero_eigenvalue),
         ] {
             if !(v.is_finite() && v > 0.0) {
                 return bad(key, format!("must be finite and > 0 (got {v})"));
             }
         }
+        // The verification thresholds through the verifier's own rule.
+        self.checks.validate().or_else(|m| {
+            let (key, rest) = m.split_once(" = ").unwrap_or(("", &m));
+            bad(&format!("checks.{key}"), rest.to_string())
+        })?;
         if let MinimiserSection::Lbfgs(p) = &self.minimiser {
             p.validate().or_else(|m| bad("minimiser", m))?;
         }
@@ -344,6 +350,39 @@ impl Config {
         })?;
         self.census.validate().or_else(|m| bad("census", m))?;
         self.saturate.validate().or_else(|m| bad("saturate", m))?;
+        Ok(())
+    }
+}
+
+/// The longest experiment name, in characters.
+const MAX_NAME: usize = 100;
+
+/// Checks an experiment name. It becomes the default database file `<name>.db` in the current
+/// folder, so it must be a plain file name: letters, digits, spaces and `-_.+`, not starting
+/// with `.`, `-` or a space, at most [`MAX_NAME`] characters — no folder separators, no `..`, no
+/// control characters.
+fn check_name(name: &str) -> Result<(), String> {
+    let allowed = "letters, digits, spaces and - _ . + (not starting with . - or a space), at most 100 characters";
+    let bad_char = name
+        .chars()
+        .find(|c| !(c.is_alphanumeric() || " -_.+".contains(*c)));
+    if name.is_empty() {
+        Err(format!("must not be empty; allowed: {allowed}"))
+    } else if name.chars().count() > MAX_NAME {
+        Err(format!(
+            "is {} characters long; allowed: {allowed}",
+            name.chars().count()
+        ))
+    } else if let Some(c) = bad_char {
+        Err(format!(
+            "{name:?} contains {c:?}; the name becomes the database file <name>.db in the current folder, so allowed are {allowed}"
+        ))
+    } else if name.starts_with(['.', '-', ' ']) {
+        Err(format!(
+            "{name:?} starts with {:?}; allowed: {allowed}",
+            &name[..1]
+        ))
+    } else {
         Ok(())
     }
 }

@@ -45,6 +45,15 @@ pub enum ConfigError {
         /// Why.
         source: losscape_model::ModelError,
     },
+    /// The run would need more memory or threads than it can have (see
+    /// [`Experiment::check_resources`](crate::Experiment::check_resources)).
+    #[error("{}: {message}", file.display())]
+    Resources {
+        /// The experiment file.
+        file: PathBuf,
+        /// What is needed and what is available.
+        message: String,
+    },
     /// The optimiser plugin named by `[minimiser]` could not be loaded.
     #[error("{}: [minimiser]: {source}", file.display())]
     Plugin {
@@ -69,6 +78,19 @@ pub enum RunError {
     /// The experiment could not build one of its landscapes.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// The database was made by another experiment (the config of its last run differs in
+    /// more than the allowed extensions); nothing was run or recorded.
+    #[error(
+        "database {} belongs to another experiment: {}. A database holds one experiment: resume it with its own config (changes that only extend the work are allowed: more basin_hopping chains or steps, more landscapes, stages appended) or give another --db",
+        .db.display(),
+        .differences.join("; ")
+    )]
+    OtherExperiment {
+        /// The database.
+        db: PathBuf,
+        /// What differs, one `key: old in the database, new in the file` per entry.
+        differences: Vec<String>,
+    },
     /// A search could not start (its inputs were inconsistent); names the stage.
     #[error("{stage}: {message}")]
     Search {

@@ -11,7 +11,9 @@ pub mod config;
 mod connect;
 mod error;
 pub mod experiment;
+pub mod memory;
 pub mod points;
+pub mod resume;
 pub mod runner;
 pub mod summary;
 
@@ -19,5 +21,6 @@ pub use census::{CensusParams, SaturateParams};
 pub use config::{Config, LandscapePoint, Stage};
 pub use error::{ConfigError, RunError};
 pub use experiment::Experiment;
+pub use memory::{MAX_THREADS, MemoryEstimate};
 pub use runner::{Event, Observer, RunOptions, run};
 pub use summary::{LandscapeSummary, summarise};

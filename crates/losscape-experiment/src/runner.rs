@@ -90,11 +90,7 @@ impl RunOptions<'_> {
     }
 
     pub(crate) fn worker_count(&self) -> usize {
-        if self.threads == 0 {
-            std::thread::available_parallelism().map_or(1, |n| n.get())
-        } else {
-            self.threads
-        }
+        crate::memory::worker_count(self.threads)
     }
 }
 
@@ -108,6 +104,9 @@ pub fn run(
     opts: &RunOptions<'_>,
     observer: &dyn Observer,
 ) -> Result<Vec<LandscapeSummary>, RunError> {
+    // Nothing is recorded for a run that cannot fit, nor for one that would mix experiments.
+    exp.check_resources(opts.threads)?;
+    crate::resume::check_same_experiment(exp, store)?;
     let run_id = store.begin_run(&RunInfo {
         program_version: env!("CARGO_PKG_VERSION").to_string(),
         command: opts.command.clone(),
@@ -311,15 +310,15 @@ impl LandscapeRun<'_> {
     fn basin_hopping(&mut self, store: &mut Store, key: &str) -> Result<(), RunError> {
         let cfg = &self.exp.config;
         let stage = Stage::BasinHopping.name();
-        let mut todo = Vec::new();
-        for c in 0..cfg.basin_hopping.chains {
-            if store
-                .attempt(self.landscape_id, stage, &chain_key(c))?
-                .is_none()
-            {
-                todo.push(c);
-            }
-        }
+        // One query for the finished chains, not one per chain: `chains` may be large.
+        let finished: std::collections::HashSet<String> = store
+            .attempts(self.landscape_id, stage)?
+            .into_iter()
+            .map(|a| a.key)
+            .collect();
+        let todo: Vec<usize> = (0..cfg.basin_hopping.chains)
+            .filter(|&c| !finished.contains(&chain_key(c)))
+            .collect();
         self.observer.event(&Event::StageStarted {
             key,
             stage: Stage::BasinHopping,

@@ -39,6 +39,9 @@ pub struct LandscapeSummary {
     pub quenches: usize,
     /// Of those, quenches that failed (no convergence within budget, minimiser error).
     pub failed_quenches: usize,
+    /// The first failed quench's reason, from the first chain (in chain order) that had one
+    /// (the minimiser's or plugin's own message).
+    pub first_quench_failure: Option<String>,
     /// Transition-state searches made (pair attempts and single-ended directions, in every
     /// stage that makes them).
     pub ts_searches: usize,
@@ -73,12 +76,19 @@ pub fn summarise(
     let minima = store.minima(landscape_id)?;
     let ts = store.transition_states(landscape_id)?;
     let (mut quenches, mut failed_quenches) = (0, 0);
+    let mut first_quench_failure = None;
     for a in store.attempts(landscape_id, "basin_hopping")? {
         // Chain records carry their counts as JSON; other records (the origin) carry none.
         if let Ok(detail) = serde_json::from_str::<serde_json::Value>(&a.detail) {
             let count = |k: &str| detail.get(k).and_then(|v| v.as_u64()).unwrap_or(0) as usize;
             quenches += count("steps");
             failed_quenches += count("failed_quenches");
+            if first_quench_failure.is_none() {
+                first_quench_failure = detail
+                    .get("first_failure")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned);
+            }
         }
     }
     let (mut ts_searches, mut failed_ts_searches) = (0, 0);
@@ -111,6 +121,7 @@ pub fn summarise(
         components: components_of(minima.len(), edges),
         quenches,
         failed_quenches,
+        first_quench_failure,
         ts_searches,
         failed_ts_searches,
         saturation,

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use losscape_experiment::{Config, ConfigError};
+use losscape_experiment::{Config, ConfigError, Stage};
 use proptest::prelude::*;
 
 /// Keys and values of real experiment files, recombined into near-valid TOML that reaches the
@@ -136,5 +136,132 @@ proptest! {
     #[test]
     fn near_valid_files_never_panic(text in near_valid()) {
         check(&text)?;
+    }
+}
+
+/// Every leaf of the default config (all sections, every key), as a dotted path. Derived from
+/// the typed tree itself, so a key added to any section is covered without listing it here.
+fn leaves() -> Vec<(String, String)> {
+    fn walk(prefix: &str, v: &toml::Value, out: &mut Vec<(String, String)>) {
+        match v {
+            toml::Value::Table(t) => {
+                for (k, x) in t {
+                    let key = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    walk(&key, x, out);
+                }
+            }
+            leaf => {
+                let (section, key) = prefix.rsplit_once('.').unwrap_or(("", prefix));
+                out.push((section.to_string(), format!("{key}:{leaf}")));
+            }
+        }
+    }
+    let mut config = Config::default();
+    // Every stage, so the settings of every algorithm are in play.
+    config.experiment.stages = vec![
+        Stage::BasinHopping,
+        Stage::Census,
+        Stage::Connect,
+        Stage::Survey,
+        Stage::Saturate,
+    ];
+    let value = toml::Value::try_from(&config).expect("the default config serialises");
+    let mut out = Vec::new();
+    walk("", &value, &mut out);
+    out
+}
+
+/// Values at and beyond every boundary a numeric setting may have.
+const EDGE_VALUES: &[&str] = &[
+    "0",
+    "1",
+    "2",
+    "-1",
+    "-5.0",
+    "0.0",
+    "1e-300",
+    "0.5",
+    "1.5",
+    "1e300",
+    "nan",
+    "inf",
+    "-inf",
+    "1000000",
+    "[]",
+    "[0.0]",
+    "[-1.0]",
+    "[1e-3, 1e-2]",
+    "[nan]",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Any config `check` accepts passes the validation every algorithm runs on its own
+    /// parameters when it starts, so nothing `check` accepts can fail mid-run for its settings
+    /// (after the database already holds the first stages' results).
+    #[test]
+    fn what_check_accepts_every_algorithm_accepts(
+        edits in prop::collection::vec(
+            (any::<prop::sample::Index>(), prop::sample::select(EDGE_VALUES)),
+            1..4,
+        )
+    ) {
+        let leaves = leaves();
+        let mut config = toml::Value::try_from(Config {
+            experiment: losscape_experiment::config::ExperimentSection {
+                stages: vec![
+                    Stage::BasinHopping,
+                    Stage::Census,
+                    Stage::Connect,
+                    Stage::Survey,
+                    Stage::Saturate,
+                ],
+                ..Default::default()
+            },
+            ..Config::default()
+        })
+        .unwrap();
+        for (index, value) in &edits {
+            let (section, key_value) = &leaves[index.index(leaves.len())];
+            let key = key_value.split(':').next().unwrap();
+            let mut table = config.as_table_mut().unwrap();
+            for part in section.split('.').filter(|p| !p.is_empty()) {
+                table = table.get_mut(part).and_then(toml::Value::as_table_mut).unwrap();
+            }
+            let parsed: toml::Value = toml::from_str::<toml::Table>(&format!("v = {value}"))
+                .unwrap()
+                .remove("v")
+                .unwrap();
+            table.insert(key.to_string(), parsed);
+        }
+        let text = toml::to_string(&config).unwrap();
+        if let Ok(c) = Config::parse(&text, Path::new("edge.toml")) {
+            let named = |r: Result<(), String>, what: &str| -> Result<(), TestCaseError> {
+                prop_assert!(r.is_ok(), "check accepted {} but {} refuses it: {:?}\n{}", what, what, r, text);
+                Ok(())
+            };
+            named(c.basin_hopping.validate(), "basin_hopping")?;
+            let ts = c.ts_params();
+            named(ts.dneb.validate(), "dneb")?;
+            named(ts.ef.validate(), "ef")?;
+            named(ts.pushoff.validate(), "pushoff")?;
+            named(ts.connect.validate(), "connect")?;
+            named(ts.survey.validate(), "survey")?;
+            named(ts.newton.validate(), "newton")?;
+            named(c.checks.validate(), "checks")?;
+            named(c.census.validate(), "census")?;
+            named(c.saturate.validate(), "saturate")?;
+            if let losscape_experiment::config::MinimiserSection::Lbfgs(p) = &c.minimiser {
+                named(p.validate(), "lbfgs")?;
+            }
+            // The memory estimate is defined for whatever is accepted.
+            let e = losscape_experiment::memory::estimate(&c, 2, 1, 4, 2);
+            prop_assert!(e.total() >= 0.0, "{:?}", e);
+        }
     }
 }

@@ -21,6 +21,16 @@ pub enum PluginError {
         /// Every path tried, in order.
         searched: Vec<PathBuf>,
     },
+    /// The path names something that is not a file (a folder, say).
+    #[error(
+        "plugin path {} is not a shared library file but {}",
+        path.display(),
+        if path.is_dir() { "a folder (give the library file in it, or the folder as `dirs` with a `name`)" } else { "not a regular file" }
+    )]
+    NotAFile {
+        /// The path given.
+        path: PathBuf,
+    },
     /// The dynamic loader refused the file.
     #[error("cannot load plugin library {}: {message}", path.display())]
     Open {

@@ -52,7 +52,7 @@ impl PluginMinimiser {
         // with losscape-plugin-api have no initialisers of their own.
         let library = unsafe { Library::new(&path) }.map_err(|e| PluginError::Open {
             path: path.clone(),
-            message: e.to_string(),
+            message: loader_message(&e),
         })?;
         // SAFETY: the ABI fixes the entry symbol's type as `EntryFn`. A foreign library exporting
         // a symbol of this exact name with another type cannot be detected; the name is specific
@@ -313,4 +313,22 @@ unsafe fn read_name(table: &PluginTable) -> Result<String, &'static str> {
 fn read_message(bytes: &[u8], message: &MessageBuffer) -> String {
     let len = message.len.min(bytes.len());
     String::from_utf8_lossy(&bytes[..len]).into_owned()
+}
+
+/// The loader's error with its cause: libloading's own text is only "dlopen failed"; the
+/// reason (`dlerror()`: wrong architecture, missing dependency, not an ELF file, …) is its
+/// source.
+fn loader_message(e: &libloading::Error) -> String {
+    use std::error::Error as _;
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let part = c.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        cause = c.source();
+    }
+    text
 }

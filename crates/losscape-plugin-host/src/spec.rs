@@ -64,6 +64,8 @@ impl PluginSpec {
             PluginSource::Path(path) => {
                 if path.is_file() {
                     Ok(path.clone())
+                } else if path.exists() {
+                    Err(PluginError::NotAFile { path: path.clone() })
                 } else {
                     Err(PluginError::NotFound {
                         name: path.display().to_string(),
