@@ -442,7 +442,12 @@ fn a_plugin_failing_mid_run_is_contained_and_recorded() {
             &format!("mode = \"{mode}\""),
             SMALL,
         );
-        let (store, _) = run_ok(&cfg, dir.path());
+        let (store, msg) = run_ok(&cfg, dir.path());
+        // The warning quotes the plugin's own message, not only a pointer to the database.
+        assert!(
+            msg.contains("quenches failed; the first: ") && msg.contains(reported),
+            "{mode}: expected the plugin's message {reported:?} in the warning:\n{msg}"
+        );
         // Whatever the search stores is verified: the failing plugin's quenches give nothing,
         // and the transition-state searches run on the built-in L-BFGS.
         assert_all_verified(&store);
