@@ -207,7 +207,16 @@ fn spawn(cfg: &Path, db: &Path, threads: usize) -> Child {
 
 /// The uninterrupted run everything is compared with (threads 2), computed once.
 fn reference() -> &'static Fingerprint {
-    static REF: OnceLock<Fingerprint> = OnceLock::new();
+    &reference_run().2
+}
+
+/// The database of the [`reference`] run, kept for the tests that compare by contents.
+fn reference_db() -> &'static Path {
+    &reference_run().1
+}
+
+fn reference_run() -> &'static (tempfile::TempDir, PathBuf, Fingerprint) {
+    static REF: OnceLock<(tempfile::TempDir, PathBuf, Fingerprint)> = OnceLock::new();
     REF.get_or_init(|| {
         let (dir, cfg) = workspace();
         let db = dir.path().join("reference.db");
@@ -218,7 +227,7 @@ fn reference() -> &'static Fingerprint {
             minima >= 8 && ts >= 4,
             "reference run too small: {minima} minima, {ts} TS"
         );
-        f
+        (dir, db, f)
     })
 }
 
@@ -517,5 +526,198 @@ fn a_survey_killed_after_finding_new_minima_resumes_exactly() {
         caught >= 1,
         "never caught the survey with a new minimum (if the search changed, this config may no \
          longer leave the survey a minimum to find: check the attempts table of full.db)"
+    );
+}
+
+/// Every stored point with its ids replaced by what they stand for: minima and census points
+/// by (energy, coordinates) bits, transition states also by the (energy) bits of the minima they
+/// join. Equal for two databases that hold the same points, whatever their ids.
+type Contents = BTreeMap<String, (Vec<(u64, Vec<u64>)>, Vec<(u64, Vec<u64>, [u64; 2])>, usize)>;
+
+fn contents(db: &Path) -> Contents {
+    let store = Store::open_read_only(db).expect("open the database read-only");
+    let bits = |c: &[f64]| c.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    let mut out = BTreeMap::new();
+    for l in store.landscapes().expect("landscapes") {
+        let minima = store.minima(l.id).expect("minima");
+        let energy_of = |id: i64| {
+            minima
+                .iter()
+                .find(|m| m.id == id)
+                .map(|m| m.energy.to_bits())
+                .expect("a transition state's minimum is stored")
+        };
+        let mut m: Vec<_> = minima
+            .iter()
+            .map(|m| (m.energy.to_bits(), bits(&m.coords)))
+            .collect();
+        m.sort();
+        let mut t: Vec<_> = store
+            .transition_states(l.id)
+            .expect("transition states")
+            .iter()
+            .map(|t| {
+                let mut ends = [energy_of(t.min1), energy_of(t.min2)];
+                ends.sort();
+                (t.energy.to_bits(), bits(&t.coords), ends)
+            })
+            .collect();
+        t.sort();
+        let census = store.stationary_points(l.id).expect("census").len();
+        out.insert(l.key.clone(), (m, t, census));
+    }
+    out
+}
+
+/// The quick sweep run as 4 shards one after another and merged holds exactly the points of
+/// the uninterrupted single run (energies and coordinates bit for bit; ids aside). Merging
+/// again adds nothing; a part of another experiment is refused, naming the difference.
+#[test]
+fn shards_merge_to_the_single_run() {
+    let (dir, cfg) = workspace();
+    let single = reference_db();
+    let parts: Vec<PathBuf> = (0..4)
+        .map(|i| dir.path().join(format!("part-{i}.db")))
+        .collect();
+    for (i, part) in parts.iter().enumerate() {
+        let out = Command::new(bin())
+            .args(run_args(&cfg, part, 1))
+            .args(["--shard", &format!("{i}/4")])
+            .output()
+            .expect("a shard runs");
+        assert!(out.status.success(), "shard {i}:\n{}", text(&out));
+    }
+    let merged = dir.path().join("merged.db");
+    let merge = |extra: &[&Path]| {
+        let mut cmd = Command::new(bin());
+        cmd.arg("merge")
+            .args(&parts)
+            .args(extra)
+            .arg("--db")
+            .arg(&merged);
+        cmd.output().expect("merge runs")
+    };
+    let out = merge(&[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let expected = contents(single);
+    assert_eq!(
+        contents(&merged),
+        expected,
+        "merged shards differ from the single run"
+    );
+    let before = Fingerprint::read(&merged);
+    let out = merge(&[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        Fingerprint::read(&merged),
+        before,
+        "merging again changed the database"
+    );
+    // Provenance: every shard's run is kept.
+    assert_eq!(
+        Store::open_read_only(&merged)
+            .unwrap()
+            .runs()
+            .unwrap()
+            .len(),
+        4
+    );
+    // The merged database resumes as a whole sweep: nothing is left to do.
+    run_to_end(&cfg, &merged, 2);
+    assert_eq!(contents(&merged), expected);
+
+    // A shard of another experiment is refused before anything is merged.
+    let other_cfg = dir.path().join("other.toml");
+    std::fs::write(&other_cfg, CONFIG.replace("seed = 20180516", "seed = 7")).unwrap();
+    let other = dir.path().join("other-part.db");
+    let out = Command::new(bin())
+        .args(run_args(&other_cfg, &other, 1))
+        .args(["--shard", "0/4"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let out = merge(&[&other]);
+    let msg = text(&out);
+    assert!(!out.status.success(), "{msg}");
+    assert!(msg.contains("experiment.seed"), "{msg}");
+    assert_eq!(Fingerprint::read(&merged), before);
+}
+
+/// Whether a Slurm controller answers here.
+fn slurm_available() -> bool {
+    Command::new("sinfo")
+        .arg("-h")
+        .output()
+        .is_ok_and(|o| o.status.success() && !o.stdout.is_empty())
+}
+
+/// The quick sweep as a 4-task Slurm job array plus a merge job, submitted by `losscape slurm
+/// --submit` to a real Slurm: the merged database holds exactly the single run's points. On CI
+/// (`LOSSCAPE_REQUIRE_SLURM=1`, set by `.ci/run` after it started Slurm) a missing Slurm fails
+/// the test; elsewhere it is skipped with a message.
+#[test]
+fn a_slurm_job_array_merges_to_the_single_run() {
+    if !slurm_available() {
+        assert!(
+            std::env::var_os("LOSSCAPE_REQUIRE_SLURM").is_none(),
+            "Slurm is required here (LOSSCAPE_REQUIRE_SLURM is set) but `sinfo` does not answer"
+        );
+        eprintln!(
+            "skipped: no Slurm controller answers `sinfo` on this machine (.ci/run starts one)"
+        );
+        return;
+    }
+    let (dir, cfg) = workspace();
+    let jobs = dir.path().join("jobs");
+    let out = Command::new(bin())
+        .args([
+            "slurm",
+            &cfg.display().to_string(),
+            "--tasks",
+            "4",
+            "--submit",
+            "--dir",
+        ])
+        .arg(&jobs)
+        .output()
+        .expect("losscape slurm runs");
+    let msg = text(&out);
+    assert!(out.status.success(), "{msg}");
+    let ids: Vec<String> = msg
+        .lines()
+        .find_map(|l| l.strip_prefix("job ids:"))
+        .unwrap_or_else(|| panic!("no job ids in:\n{msg}"))
+        .split_whitespace()
+        .map(String::from)
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(900);
+    loop {
+        let queue = Command::new("squeue")
+            .args(["-h", "-j", &ids.join(",")])
+            .output()
+            .expect("squeue runs");
+        if queue.stdout.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the Slurm jobs did not finish in 15 minutes"
+        );
+        std::thread::sleep(Duration::from_secs(2));
+    }
+    let merged = jobs.join("xor-quick.db");
+    let log = std::fs::read_to_string(jobs.join("logs/merge.log")).unwrap_or_default();
+    assert!(merged.exists(), "no merged database; merge log:\n{log}");
+    for i in 0..4 {
+        assert!(
+            jobs.join(format!("logs/shard-{i}.log")).exists(),
+            "no log of task {i}"
+        );
+    }
+    let single = contents(reference_db());
+    assert_eq!(
+        contents(&merged),
+        single,
+        "Slurm-merged shards differ:\n{log}"
     );
 }

@@ -5,6 +5,7 @@
 
 mod analyse;
 mod census;
+mod cluster;
 mod progress;
 mod read;
 
@@ -41,6 +42,45 @@ enum Command {
         /// No progress bars and no summary.
         #[arg(long, short)]
         quiet: bool,
+        /// Run only shard I of N (0-based): the landscapes at grid positions I, I+N, ... with
+        /// all their stages, into a database of their own; `losscape merge` combines the shards.
+        #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+        shard: Option<losscape_db::Shard>,
+    },
+    /// Combine the shard databases of a sweep into one (idempotent; resumes if killed).
+    Merge {
+        /// Shard databases (written by `run --shard I/N`).
+        #[arg(required = true)]
+        parts: Vec<PathBuf>,
+        /// The merged database (created if needed).
+        #[arg(long)]
+        db: PathBuf,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Write Slurm batch scripts that run a sweep as a job array of shards and merge them.
+    Slurm {
+        /// Experiment file (TOML).
+        config: PathBuf,
+        /// Array tasks (shards); at most the number of landscapes.
+        #[arg(long)]
+        tasks: u64,
+        /// Slurm partition.
+        #[arg(long)]
+        partition: Option<String>,
+        /// Time limit per task, in Slurm's format (e.g. 02:00:00).
+        #[arg(long)]
+        time: Option<String>,
+        /// CPUs (worker threads) per task.
+        #[arg(long, default_value_t = 1)]
+        cpus_per_task: u64,
+        /// Folder for the scripts, the shard databases, the logs and the merged database.
+        #[arg(long, default_value = "slurm")]
+        dir: PathBuf,
+        /// Submit the jobs with sbatch and print their ids.
+        #[arg(long)]
+        submit: bool,
     },
     /// Check an experiment file without running it: print the landscapes it sweeps.
     Check {
@@ -217,7 +257,26 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             db,
             threads,
             quiet,
-        } => run(config.as_deref(), db, threads, quiet),
+            shard,
+        } => run(config.as_deref(), db, threads, quiet, shard),
+        Command::Merge { parts, db, quiet } => cluster::merge(&parts, &db, quiet),
+        Command::Slurm {
+            config,
+            tasks,
+            partition,
+            time,
+            cpus_per_task,
+            dir,
+            submit,
+        } => cluster::slurm(&cluster::SlurmArgs {
+            config: &config,
+            tasks,
+            partition: partition.as_deref(),
+            time: time.as_deref(),
+            cpus_per_task,
+            dir: &dir,
+            submit,
+        }),
         Command::Check { config } => {
             let exp = Experiment::load(&config)?;
             let memory = exp.memory_estimate(0);
@@ -304,6 +363,7 @@ fn run(
     db: Option<PathBuf>,
     threads: usize,
     quiet: bool,
+    shard: Option<losscape_db::Shard>,
 ) -> Result<ExitCode> {
     // Everything the user wrote is checked before the database is touched.
     let exp = match config {
@@ -314,6 +374,14 @@ fn run(
     let db = db.unwrap_or_else(|| PathBuf::from(format!("{}.db", exp.config.experiment.name)));
     // So is the memory it needs (and the thread count).
     let memory = exp.check_resources(threads)?;
+    if let Some(s) = shard {
+        let landscapes = exp.config.landscapes().len() as u64;
+        if s.count > landscapes {
+            anyhow::bail!(
+                "--shard {s}: the sweep has {landscapes} landscape(s), so it splits into at most {landscapes} shards (a landscape, with all its stages, is the smallest unit a shard runs)"
+            );
+        }
+    }
     let mut store = Store::open(&db)?;
 
     static CANCEL: AtomicBool = AtomicBool::new(false);
@@ -335,6 +403,7 @@ fn run(
         threads,
         command,
         cancel: Some(&CANCEL),
+        shard,
     };
     let started = std::time::Instant::now();
     let observer = progress::Bars::new(quiet);
@@ -392,9 +461,31 @@ fn run(
     }
 }
 
+/// `I/N` of `--shard`.
+fn parse_shard(text: &str) -> Result<losscape_db::Shard, String> {
+    let (i, n) = text
+        .split_once('/')
+        .ok_or_else(|| format!("{text:?}: expected INDEX/COUNT, e.g. 0/4"))?;
+    let index: u64 = i
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?}: the index {i:?} is not a number"))?;
+    let count: u64 = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?}: the count {n:?} is not a number"))?;
+    if count == 0 || index >= count {
+        return Err(format!(
+            "{text:?}: the index counts from 0 and must be below the count (0/{count} … {}/{count})",
+            count.saturating_sub(1)
+        ));
+    }
+    Ok(losscape_db::Shard { index, count })
+}
+
 /// `arg` as a POSIX shell word: unchanged where it is plain, else in single quotes, so a printed
 /// command can be pasted back whatever the paths hold (spaces, quotes, `$`).
-fn shell_quote(arg: &str) -> String {
+pub(crate) fn shell_quote(arg: &str) -> String {
     let plain = !arg.is_empty()
         && arg
             .chars()

@@ -42,11 +42,13 @@
 pub mod blob;
 mod error;
 mod lock;
+mod merge;
 mod records;
 mod schema;
 mod store;
 
 pub use error::DbError;
+pub use merge::{MergeCounts, SHARD_ID_BITS, Shard};
 pub use records::{
     AttemptRow, LandscapeRow, LandscapeSpec, MinimumRow, NewMinimum, NewStationaryPoint, NewTs,
     RunInfo, RunRow, RunStatus, StationaryPointRow, TsRow, UnknownRunStatus,

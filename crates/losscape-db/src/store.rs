@@ -46,6 +46,9 @@ pub struct Store {
     has_stationary: bool,
     /// Runs begun through this store and not yet finished: not stale, whatever their status.
     own_runs: Vec<i64>,
+    /// New rows of every table get ids above this (`meta.id_base`, 0 if absent): the shards of
+    /// a sweep use disjoint id ranges, so their records merge with their ids unchanged.
+    id_base: i64,
     /// The private copy a reader reads when the file cannot be read in place; removed after
     /// the connection closes.
     _copy: Option<PrivateCopy>,
@@ -208,9 +211,11 @@ impl Store {
             read_only: false,
             has_stationary: true,
             own_runs: Vec::new(),
+            id_base: 0,
             _copy: None,
             _lock: Some(lock),
         };
+        store.id_base = store.meta_id_base()?;
         store.interrupt_stale_runs()?;
         Ok(store)
     }
@@ -261,9 +266,85 @@ impl Store {
             read_only: true,
             has_stationary,
             own_runs: Vec::new(),
+            id_base: 0,
             _copy: copy,
             _lock: None,
         })
+    }
+
+    /// The lowest id new rows of this database may get, less one (see [`Store::set_id_base`]).
+    pub fn id_base(&self) -> i64 {
+        self.id_base
+    }
+
+    /// From now on, new rows of every table get ids above `base` (recorded in `meta`, so it
+    /// holds for every later writer too). A shard of a sweep sets its own range
+    /// (shard `i` gets `(i + 1) << 40`) so that the shards' records have disjoint ids and merge
+    /// unchanged. Ids only grow: a base below the current one is refused.
+    pub fn set_id_base(&mut self, base: i64) -> Result<(), DbError> {
+        self.writable("set the id base")?;
+        if base < self.id_base {
+            return Err(invalid(
+                &self.path,
+                format!(
+                    "id base {base} is below the database's id base {}",
+                    self.id_base
+                ),
+            ));
+        }
+        self.write(|b| {
+            b.conn
+                .execute(
+                    "INSERT INTO meta (key, value) VALUES ('id_base', ?1) \
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    [base.to_string()],
+                )
+                .map_err(sql(b.path))?;
+            Ok(())
+        })?;
+        self.id_base = base;
+        Ok(())
+    }
+
+    /// Runs `f` on the connection itself, for the merge (which attaches another file).
+    pub(crate) fn with_connection<T>(
+        &mut self,
+        f: impl FnOnce(&mut Connection) -> Result<T, DbError>,
+    ) -> Result<T, DbError> {
+        self.writable("merge")?;
+        if self.in_unit() {
+            return Err(invalid(&self.path, "cannot merge inside a unit of work"));
+        }
+        f(&mut self.conn)
+    }
+
+    pub(crate) fn with_connection_ref<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, DbError>,
+    ) -> Result<T, DbError> {
+        f(&self.conn)
+    }
+
+    /// Re-reads `meta.id_base` (after a merge raised it).
+    pub(crate) fn refresh_id_base(&mut self) -> Result<(), DbError> {
+        self.id_base = self.meta_id_base()?;
+        Ok(())
+    }
+
+    fn meta_id_base(&self) -> Result<i64, DbError> {
+        let text: Option<String> = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'id_base'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(sql(&self.path))?;
+        match text {
+            None => Ok(0),
+            Some(t) => t
+                .parse()
+                .map_err(|_| corrupt(&self.path, format!("meta id_base {t:?} is not a number"))),
+        }
     }
 
     /// The database file.
@@ -296,12 +377,17 @@ impl Store {
         f: impl FnOnce(&mut Batch<'_>) -> Result<T, DbError>,
     ) -> Result<T, DbError> {
         self.writable("write")?;
+        let id_base = self.id_base;
         let path = self.path.as_path();
         if self.in_unit() {
             // Inside a unit of work: a savepoint, so the closure is still all or nothing, but
             // nothing reaches the file before the unit commits.
             let sp = self.conn.savepoint().map_err(sql(path))?;
-            let value = f(&mut Batch { conn: &sp, path })?; // dropping `sp` rolls it back
+            let value = f(&mut Batch {
+                conn: &sp,
+                path,
+                id_base,
+            })?; // dropping `sp` rolls it back
             sp.commit().map_err(sql(path))?;
             return Ok(value);
         }
@@ -311,7 +397,11 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sql(path))?;
-        let value = f(&mut Batch { conn: &tx, path })?; // dropping `tx` on error rolls back
+        let value = f(&mut Batch {
+            conn: &tx,
+            path,
+            id_base,
+        })?; // dropping `tx` on error rolls back
         tx.commit().map_err(sql(path))?;
         Ok(value)
     }
@@ -358,8 +448,9 @@ impl Store {
         let id = self.write(|b| {
             b.conn
                 .prepare_cached(concat!(
-                    "INSERT INTO runs (started_at, status, program_version, command, ",
+                    "INSERT INTO runs (id, started_at, status, program_version, command, ",
                     "config_text, seed, threads, minimiser) VALUES (",
+                    "(SELECT max(coalesce(max(id), 0), ?7) + 1 FROM runs), ",
                     now_sql!(),
                     ", 'running', ?1, ?2, ?3, ?4, ?5, ?6)"
                 ))
@@ -372,6 +463,7 @@ impl Store {
                         info.seed as i64,
                         info.threads,
                         info.minimiser,
+                        b.id_base,
                     ])
                 })
                 .map_err(sql(b.path))?;
@@ -529,8 +621,9 @@ impl Store {
             }
             b.conn
                 .execute(
-                    "INSERT INTO landscapes (key, n_in, n_hidden, n_out, dimension, lambda, \
-                     dataset, config_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    "INSERT INTO landscapes (id, key, n_in, n_hidden, n_out, dimension, lambda, \
+                     dataset, config_json) VALUES ((SELECT max(coalesce(max(id), 0), ?9) + 1 \
+                     FROM landscapes), ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                     params![
                         spec.key,
                         spec.n_in,
@@ -539,7 +632,8 @@ impl Store {
                         spec.dimension,
                         spec.lambda,
                         spec.dataset,
-                        spec.config_json
+                        spec.config_json,
+                        b.id_base
                     ],
                 )
                 .map_err(sql(b.path))?;
@@ -746,9 +840,23 @@ impl Store {
 pub struct Batch<'a> {
     conn: &'a Connection,
     path: &'a Path,
+    /// New rows get ids above this ([`Store::set_id_base`]).
+    id_base: i64,
 }
 
 impl Batch<'_> {
+    /// Sets a `meta` value.
+    pub(crate) fn set_meta(&mut self, key: &str, value: &str) -> Result<(), DbError> {
+        self.conn
+            .execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2) \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [key, value],
+            )
+            .map_err(sql(self.path))?;
+        Ok(())
+    }
+
     /// Inserts a minimum and returns its id.
     ///
     /// Checks that the landscape and the run exist, that `coords` has the landscape's
@@ -762,9 +870,10 @@ impl Batch<'_> {
         })?;
         self.conn
             .prepare_cached(
-                "INSERT INTO minima (landscape_id, energy, coords, rms_gradient, hessian_index, \
-                 lowest_eigenvalue, ln_prod_positive, accuracy, times_found, first_run) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                "INSERT INTO minima (id, landscape_id, energy, coords, rms_gradient, \
+                 hessian_index, lowest_eigenvalue, ln_prod_positive, accuracy, times_found, \
+                 first_run) VALUES ((SELECT max(coalesce(max(id), 0), ?11) + 1 FROM minima), \
+                 ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -778,6 +887,7 @@ impl Batch<'_> {
                     m.accuracy,
                     m.times_found,
                     m.first_run,
+                    self.id_base,
                 ])
             })
             .map_err(sql(self.path))?;
@@ -826,10 +936,11 @@ impl Batch<'_> {
         }
         self.conn
             .prepare_cached(
-                "INSERT INTO transition_states (landscape_id, energy, coords, rms_gradient, \
+                "INSERT INTO transition_states (id, landscape_id, energy, coords, rms_gradient, \
                  hessian_index, negative_eigenvalue, negative_vector, ln_prod_positive, \
                  accuracy, min1, min2, degenerate, times_found, first_run) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                 VALUES ((SELECT max(coalesce(max(id), 0), ?15) + 1 FROM transition_states), \
+                 ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -847,6 +958,7 @@ impl Batch<'_> {
                     t.degenerate,
                     t.times_found,
                     t.first_run,
+                    self.id_base,
                 ])
             })
             .map_err(sql(self.path))?;
@@ -869,9 +981,10 @@ impl Batch<'_> {
         })?;
         self.conn
             .prepare_cached(
-                "INSERT INTO stationary_points (landscape_id, energy, coords, rms_gradient, \
+                "INSERT INTO stationary_points (id, landscape_id, energy, coords, rms_gradient, \
                  hessian_index, zero_modes, lowest_eigenvalue, ln_prod_positive, accuracy, \
-                 times_found, first_run) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                 times_found, first_run) VALUES ((SELECT max(coalesce(max(id), 0), ?12) + 1 \
+                 FROM stationary_points), ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -886,6 +999,7 @@ impl Batch<'_> {
                     p.accuracy,
                     p.times_found,
                     p.first_run,
+                    self.id_base,
                 ])
             })
             .map_err(sql(self.path))?;
@@ -912,14 +1026,25 @@ impl Batch<'_> {
         self.check_run(run_id)?;
         self.conn
             .prepare_cached(concat!(
-                "INSERT INTO attempts (landscape_id, stage, key, outcome, detail, run_id, ",
-                "recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ",
+                "INSERT INTO attempts (id, landscape_id, stage, key, outcome, detail, run_id, ",
+                "recorded_at) VALUES ((SELECT max(coalesce(max(id), 0), ?7) + 1 FROM attempts), ",
+                "?1, ?2, ?3, ?4, ?5, ?6, ",
                 now_sql!(),
                 ") ON CONFLICT (landscape_id, stage, key) DO UPDATE SET ",
                 "outcome = excluded.outcome, detail = excluded.detail, ",
                 "run_id = excluded.run_id, recorded_at = excluded.recorded_at"
             ))
-            .and_then(|mut s| s.execute(params![landscape_id, stage, key, outcome, detail, run_id]))
+            .and_then(|mut s| {
+                s.execute(params![
+                    landscape_id,
+                    stage,
+                    key,
+                    outcome,
+                    detail,
+                    run_id,
+                    self.id_base
+                ])
+            })
             .map_err(sql(self.path))?;
         Ok(())
     }

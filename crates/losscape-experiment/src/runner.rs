@@ -14,7 +14,7 @@ use std::sync::mpsc;
 
 use losscape_basinhop::{ChainResult, run_chain};
 use losscape_core::{PointSet, seed};
-use losscape_db::{LandscapeSpec, NewMinimum, RunInfo, RunStatus, Store};
+use losscape_db::{LandscapeSpec, NewMinimum, RunInfo, RunStatus, Shard, Store};
 use losscape_hessian::{Analysis, Kind, analyse, verify};
 use losscape_model::Perceptron;
 
@@ -82,6 +82,9 @@ pub struct RunOptions<'a> {
     pub command: String,
     /// Set from outside (Ctrl-C) to stop after committing the units in hand.
     pub cancel: Option<&'a AtomicBool>,
+    /// Run only this shard of the sweep: the landscapes whose position in the grid is
+    /// `index` modulo `count`, every stage (see [`losscape_db::Shard`]).
+    pub shard: Option<Shard>,
 }
 
 impl RunOptions<'_> {
@@ -107,6 +110,7 @@ pub fn run(
     // Nothing is recorded for a run that cannot fit, nor for one that would mix experiments.
     exp.check_resources(opts.threads)?;
     crate::resume::check_same_experiment(exp, store)?;
+    check_shard(exp, store, opts.shard)?;
     let run_id = store.begin_run(&RunInfo {
         program_version: env!("CARGO_PKG_VERSION").to_string(),
         command: opts.command.clone(),
@@ -138,6 +142,14 @@ fn run_grid(
     let grid = exp.config.landscapes();
     let mut summaries = Vec::with_capacity(grid.len());
     for (index, point) in grid.iter().enumerate() {
+        // A shard runs its own landscapes; every landscape keeps its position in the grid (its
+        // seeds derive from it), so a shard finds exactly what the whole sweep finds there.
+        if opts
+            .shard
+            .is_some_and(|s| index as u64 % s.count != s.index)
+        {
+            continue;
+        }
         let key = point.key();
         observer.event(&Event::LandscapeStarted {
             key: &key,
@@ -185,6 +197,35 @@ fn run_grid(
         summaries.push(summary);
     }
     Ok(summaries)
+}
+
+/// Refuses a shard spec the sweep cannot be split by, and running a shard's database as another
+/// shard or as a whole sweep; marks a new shard's database.
+fn check_shard(exp: &Experiment, store: &mut Store, shard: Option<Shard>) -> Result<(), RunError> {
+    let landscapes = exp.config.landscapes().len() as u64;
+    match (store.shard()?, shard) {
+        (_, Some(s)) if s.count == 0 || s.index >= s.count => Err(RunError::Search {
+            stage: "shard",
+            message: format!(
+                "--shard {s}: the index must be below the count, and the count at least 1"
+            ),
+        }),
+        (_, Some(s)) if s.count > landscapes => Err(RunError::Search {
+            stage: "shard",
+            message: format!(
+                "--shard {s}: the sweep has {landscapes} landscape(s), so it splits into at most {landscapes} shards (one landscape, with all its stages, is the smallest unit a shard runs)"
+            ),
+        }),
+        (Some(held), None) => Err(RunError::Search {
+            stage: "shard",
+            message: format!(
+                "{} holds shard {held} of a sweep: resume it with --shard {held}, or merge it with `losscape merge`",
+                store.path().display()
+            ),
+        }),
+        (_, Some(s)) => Ok(store.set_shard(s)?),
+        (None, None) => Ok(()),
+    }
 }
 
 fn landscape_spec(exp: &Experiment, p: &LandscapePoint, model: &Perceptron) -> LandscapeSpec {
