@@ -71,6 +71,12 @@ pub fn merge(parts: &[PathBuf], out: &Path, quiet: bool) -> Result<ExitCode> {
         }
         shards.push(shard);
     }
+    let (_, _, first_config, _) = first.as_ref().expect("at least one part");
+    let count = shards[0].count;
+    let landscapes = first_config.landscapes().len() as u64;
+    if count > landscapes {
+        return merge_chains(parts, out, first_config, quiet);
+    }
     let mut merged = Store::open(out)?;
     if let Some(held) = merged.shard()? {
         bail!(
@@ -81,7 +87,6 @@ pub fn merge(parts: &[PathBuf], out: &Path, quiet: bool) -> Result<ExitCode> {
     if let Some(last) = merged.runs()?.pop() {
         let config: Config = toml::from_str(&last.config_text)
             .with_context(|| format!("the config stored in {} cannot be read", out.display()))?;
-        let (_, _, first_config, _) = first.as_ref().expect("at least one part");
         let differs = losscape_experiment::resume::differences(&config, first_config);
         if !differs.is_empty() {
             bail!(
@@ -107,7 +112,6 @@ pub fn merge(parts: &[PathBuf], out: &Path, quiet: bool) -> Result<ExitCode> {
             );
         }
     }
-    let count = shards[0].count;
     let mut present: Vec<u64> = shards.iter().map(|s| s.index).collect();
     present.sort_unstable();
     present.dedup();
@@ -122,6 +126,34 @@ pub fn merge(parts: &[PathBuf], out: &Path, quiet: bool) -> Result<ExitCode> {
         eprintln!(
             "note: shards {} are not merged yet; merge them into {} when they are done",
             missing.join(", "),
+            out.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The merge of chain shards (more shards than landscapes): every landscape's chains are
+/// identified in chain order into `out`; the remaining stages then run on it (`losscape run`).
+fn merge_chains(parts: &[PathBuf], out: &Path, config: &Config, quiet: bool) -> Result<ExitCode> {
+    // The experiment is rebuilt from the stored config; relative data paths are read from the
+    // first part's folder.
+    let text = toml::to_string(config).context("cannot rebuild the stored config")?;
+    let exp = Experiment::from_text(text, &parts[0])
+        .context("cannot rebuild the experiment stored in the shards")?;
+    let mut merged = Store::open(out)?;
+    let command = std::env::args()
+        .map(|a| crate::shell_quote(&a))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let refs: Vec<&Path> = parts.iter().map(PathBuf::as_path).collect();
+    let c = losscape_experiment::shards::merge_chain_shards(&exp, &mut merged, &refs, &command)?;
+    if !quiet {
+        println!(
+            "merged {} basin-hopping unit(s) of {} chain shard(s) into {} ({} new minima); run the remaining stages with `losscape run CONFIG --db {}`",
+            c.units,
+            parts.len(),
+            out.display(),
+            c.new_minima,
             out.display()
         );
     }
@@ -145,12 +177,16 @@ pub struct SlurmArgs<'a> {
 pub fn slurm(args: &SlurmArgs<'_>) -> Result<ExitCode> {
     let exp = Experiment::load(args.config)?;
     let landscapes = exp.config.landscapes().len() as u64;
-    if args.tasks == 0 || args.tasks > landscapes {
+    let most = losscape_experiment::runner::max_shards(&exp);
+    if args.tasks == 0 || args.tasks > most {
         bail!(
-            "--tasks {}: the sweep has {landscapes} landscape(s), so it splits into 1 to {landscapes} shards",
-            args.tasks
+            "--tasks {}: the sweep has {landscapes} landscape(s) of {} basin-hopping chain(s), so it splits into 1 to {most} shards",
+            args.tasks,
+            exp.config.basin_hopping.chains
         );
     }
+    // More tasks than landscapes split the chains; the merge job then runs the other stages.
+    let follow_up = args.tasks > landscapes;
     if args.cpus_per_task == 0 {
         bail!("--cpus-per-task must be >= 1");
     }
@@ -174,8 +210,8 @@ pub fn slurm(args: &SlurmArgs<'_>) -> Result<ExitCode> {
     }
     let shards = format!(
         "#!/bin/bash\n\
-         # One shard of the sweep {name} per array task: the landscapes at positions TASK, TASK+{n}, ...\n\
-         # of the grid, every stage. Resubmitting resumes: finished shards are skipped.\n\
+         # One shard of the sweep {name} per array task ({what}).\n\
+         # Resubmitting resumes: finished shards are skipped.\n\
          #SBATCH --job-name={name}-shards\n\
          #SBATCH --array=0-{last}\n\
          #SBATCH --ntasks=1\n\
@@ -186,6 +222,13 @@ pub fn slurm(args: &SlurmArgs<'_>) -> Result<ExitCode> {
          exec {exe} run {config} --shard \"$SLURM_ARRAY_TASK_ID/{n}\" \\\n\
          \x20 --db {dir}/part-\"$SLURM_ARRAY_TASK_ID\".db --threads \"${{SLURM_CPUS_PER_TASK:-{cpus}}}\" --quiet\n",
         last = n - 1,
+        what = if follow_up {
+            format!(
+                "every {n}th basin-hopping chain of every landscape; the merge job runs the other stages"
+            )
+        } else {
+            format!("the landscapes at grid positions TASK, TASK+{n}, ..., every stage")
+        },
         cpus = args.cpus_per_task,
         logs = q(&dir.join("logs")),
         exe = q(&exe),
@@ -201,16 +244,29 @@ pub fn slurm(args: &SlurmArgs<'_>) -> Result<ExitCode> {
          # summarises it. Submitted with --dependency=afterok on the shard array.\n\
          #SBATCH --job-name={name}-merge\n\
          #SBATCH --ntasks=1\n\
-         #SBATCH --cpus-per-task=1\n\
+         #SBATCH --cpus-per-task={cpus}\n\
          #SBATCH --output={log}\n\
          {header}\
          set -euo pipefail\n\
          {exe} merge {parts} --db {merged}\n\
+         {follow}\
          {exe} summary {merged}\n",
+        cpus = if follow_up { args.cpus_per_task } else { 1 },
         log = q(&dir.join("logs").join("merge.log")),
         exe = q(&exe),
         parts = parts.join(" "),
         merged = q(&merged),
+        follow = if follow_up {
+            format!(
+                "# The stages after basin-hopping need each landscape's whole set of minima.\n{} run {} --db {} --threads \"${{SLURM_CPUS_PER_TASK:-{}}}\" --quiet\n",
+                q(&exe),
+                q(&config),
+                q(&merged),
+                args.cpus_per_task
+            )
+        } else {
+            String::new()
+        },
     );
     let submit = format!(
         "#!/bin/bash\n\

@@ -375,10 +375,12 @@ fn run(
     // So is the memory it needs (and the thread count).
     let memory = exp.check_resources(threads)?;
     if let Some(s) = shard {
-        let landscapes = exp.config.landscapes().len() as u64;
-        if s.count > landscapes {
+        let most = losscape_experiment::runner::max_shards(&exp);
+        if s.count > most {
             anyhow::bail!(
-                "--shard {s}: the sweep has {landscapes} landscape(s), so it splits into at most {landscapes} shards (a landscape, with all its stages, is the smallest unit a shard runs)"
+                "--shard {s}: the sweep has {} landscape(s) of {} basin-hopping chain(s), so it splits into at most {most} shards",
+                exp.config.landscapes().len(),
+                exp.config.basin_hopping.chains
             );
         }
     }

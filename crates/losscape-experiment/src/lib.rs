@@ -15,6 +15,7 @@ pub mod memory;
 pub mod points;
 pub mod resume;
 pub mod runner;
+pub mod shards;
 pub mod summary;
 
 pub use census::{CensusParams, SaturateParams};

@@ -88,6 +88,14 @@ pub struct RunOptions<'a> {
 }
 
 impl RunOptions<'_> {
+    /// The shard, when it splits the basin-hopping chains of every landscape (more shards than
+    /// landscapes) rather than whole landscapes.
+    pub(crate) fn chain_shard(&self, landscapes: usize) -> Option<Shard> {
+        self.shard.filter(|s| s.count > landscapes as u64)
+    }
+}
+
+impl RunOptions<'_> {
     pub(crate) fn cancelled(&self) -> bool {
         self.cancel.is_some_and(|c| c.load(Ordering::Relaxed))
     }
@@ -140,13 +148,17 @@ fn run_grid(
     run_id: i64,
 ) -> Result<Vec<LandscapeSummary>, RunError> {
     let grid = exp.config.landscapes();
+    let chain_shard = opts.chain_shard(grid.len());
     let mut summaries = Vec::with_capacity(grid.len());
     for (index, point) in grid.iter().enumerate() {
         // A shard runs its own landscapes; every landscape keeps its position in the grid (its
         // seeds derive from it), so a shard finds exactly what the whole sweep finds there.
-        if opts
-            .shard
-            .is_some_and(|s| index as u64 % s.count != s.index)
+        // With more shards than landscapes, every shard runs its share of every landscape's
+        // basin-hopping chains instead (and nothing else).
+        if chain_shard.is_none()
+            && opts
+                .shard
+                .is_some_and(|s| index as u64 % s.count != s.index)
         {
             continue;
         }
@@ -166,10 +178,19 @@ fn run_grid(
             landscape_id,
             index,
             model: &model,
+            chain_shard,
         };
         for (position, &stage) in exp.config.experiment.stages.iter().enumerate() {
             if opts.cancelled() {
                 return Err(RunError::Interrupted);
+            }
+            if chain_shard.is_some() {
+                // Only chains, and no stage is marked finished: the merged database runs
+                // the rest once it holds every chain.
+                if stage == Stage::BasinHopping {
+                    ctx.basin_hopping(store, &key)?;
+                }
+                continue;
             }
             // A connect or survey stage that finished in an earlier run is not run again: a
             // stage named twice (connect, survey, connect) must not redo its first occurrence
@@ -199,6 +220,11 @@ fn run_grid(
     Ok(summaries)
 }
 
+/// The most shards a sweep splits into: one per basin-hopping chain of every landscape.
+pub fn max_shards(exp: &Experiment) -> u64 {
+    (exp.config.landscapes().len() * exp.config.basin_hopping.chains) as u64
+}
+
 /// Refuses a shard spec the sweep cannot be split by, and running a shard's database as another
 /// shard or as a whole sweep; marks a new shard's database.
 fn check_shard(exp: &Experiment, store: &mut Store, shard: Option<Shard>) -> Result<(), RunError> {
@@ -210,10 +236,12 @@ fn check_shard(exp: &Experiment, store: &mut Store, shard: Option<Shard>) -> Res
                 "--shard {s}: the index must be below the count, and the count at least 1"
             ),
         }),
-        (_, Some(s)) if s.count > landscapes => Err(RunError::Search {
+        (_, Some(s)) if s.count > max_shards(exp) => Err(RunError::Search {
             stage: "shard",
             message: format!(
-                "--shard {s}: the sweep has {landscapes} landscape(s), so it splits into at most {landscapes} shards (one landscape, with all its stages, is the smallest unit a shard runs)"
+                "--shard {s}: the sweep has {landscapes} landscape(s) of {} basin-hopping chain(s), so it splits into at most {} shards",
+                exp.config.basin_hopping.chains,
+                max_shards(exp)
             ),
         }),
         (Some(held), None) => Err(RunError::Search {
@@ -228,7 +256,11 @@ fn check_shard(exp: &Experiment, store: &mut Store, shard: Option<Shard>) -> Res
     }
 }
 
-fn landscape_spec(exp: &Experiment, p: &LandscapePoint, model: &Perceptron) -> LandscapeSpec {
+pub(crate) fn landscape_spec(
+    exp: &Experiment,
+    p: &LandscapePoint,
+    model: &Perceptron,
+) -> LandscapeSpec {
     LandscapeSpec {
         key: p.key(),
         n_in: exp.data.n_in as u32,
@@ -253,6 +285,11 @@ pub(crate) struct LandscapeRun<'a> {
     /// Position in the grid, part of every seed path.
     pub index: usize,
     pub model: &'a Perceptron,
+    /// Set when this run is a shard of the basin-hopping chains ([`RunOptions::chain_shard`]):
+    /// then every chain's minima are stored as found, each chain on its own (not identified
+    /// with other chains' minima), and its record lists their ids, so the merge can identify
+    /// them in chain order exactly as a single run does.
+    pub chain_shard: Option<Shard>,
 }
 
 /// A minimum found by a search, with its Hessian analysis, waiting to be identified and stored.
@@ -270,6 +307,14 @@ pub(crate) struct KnownMinima {
 }
 
 impl KnownMinima {
+    /// No minima known.
+    pub fn empty() -> Self {
+        Self {
+            set: PointSet::new(),
+            ids: Vec::new(),
+        }
+    }
+
     pub fn load(store: &Store, landscape_id: i64) -> Result<Self, RunError> {
         let mut set = PointSet::new();
         let mut ids = Vec::new();
@@ -341,7 +386,10 @@ impl LandscapeRun<'_> {
         store.write(|b| {
             let stored = self.store_minimum(b, known, &candidate)?;
             let outcome = if stored.is_some() { "minimum" } else { "not a minimum" };
-            let detail = serde_json::json!({ "index": candidate.analysis.index, "energy": candidate.energy });
+            let mut detail = serde_json::json!({ "index": candidate.analysis.index, "energy": candidate.energy });
+            if self.chain_shard.is_some() {
+                detail[crate::shards::CHAIN_MINIMA] = serde_json::json!(stored.into_iter().collect::<Vec<_>>());
+            }
             b.record_attempt(self.landscape_id, stage, "origin", outcome, &detail.to_string(), self.run_id)
         })?;
         Ok(())
@@ -357,17 +405,30 @@ impl LandscapeRun<'_> {
             .into_iter()
             .map(|a| a.key)
             .collect();
-        let todo: Vec<usize> = (0..cfg.basin_hopping.chains)
-            .filter(|&c| !finished.contains(&chain_key(c)))
+        let chains = cfg.basin_hopping.chains;
+        // A chain shard takes every N-th chain of the sweep, counted over the landscapes in
+        // grid order; the origin goes with the landscape's position.
+        let split = self.chain_shard;
+        let index = self.index;
+        let mine =
+            |c: usize| split.is_none_or(|s| (index * chains + c) as u64 % s.count == s.index);
+        let todo: Vec<usize> = (0..chains)
+            .filter(|&c| mine(c) && !finished.contains(&chain_key(c)))
             .collect();
         self.observer.event(&Event::StageStarted {
             key,
             stage: Stage::BasinHopping,
             units: todo.len(),
-            already_done: cfg.basin_hopping.chains - todo.len(),
+            already_done: (0..chains).filter(|&c| mine(c)).count() - todo.len(),
         });
         let mut known = KnownMinima::load(store, self.landscape_id)?;
-        self.origin(store, &mut known)?;
+        if split.is_none_or(|s| index as u64 % s.count == s.index) {
+            if split.is_some() {
+                self.origin(store, &mut KnownMinima::empty())?;
+            } else {
+                self.origin(store, &mut known)?;
+            }
+        }
         let quench = cfg.quench.convergence();
         let zero = cfg.checks.zero_eigenvalue;
         let model = self.model;
@@ -403,12 +464,20 @@ impl LandscapeRun<'_> {
             ordered_parallel(todo.len(), self.opts, work, |slot, (result, candidates)| {
                 let outcome = store.write(|b| {
                     let mut rejected = 0;
+                    let mut own = KnownMinima::empty();
+                    let mut stored = Vec::new();
                     for c in &candidates {
-                        if self.store_minimum(b, &mut known, c)?.is_none() {
-                            rejected += 1;
+                        let into = if split.is_some() {
+                            &mut own
+                        } else {
+                            &mut known
+                        };
+                        match self.store_minimum(b, into, c)? {
+                            Some(id) => stored.push(id),
+                            None => rejected += 1,
                         }
                     }
-                    let detail = serde_json::json!({
+                    let mut detail = serde_json::json!({
                         "steps": result.steps,
                         "accepted": result.accepted,
                         "distinct_minima": result.minima.len(),
@@ -417,6 +486,9 @@ impl LandscapeRun<'_> {
                         "first_failure": result.first_failure,
                         "evaluations": result.evaluations,
                     });
+                    if split.is_some() {
+                        detail[crate::shards::CHAIN_MINIMA] = serde_json::json!(stored);
+                    }
                     b.record_attempt(
                         self.landscape_id,
                         stage,

@@ -1,0 +1,175 @@
+//! Merging chain shards: when a sweep is split into more shards than it has landscapes, each
+//! shard runs every N-th basin-hopping chain of every landscape and stores each chain's minima as
+//! found, on their own (see [`LandscapeRun::chain_shard`](crate::runner::LandscapeRun)). The
+//! merge identifies them here exactly as a single run does: landscape by landscape, the origin
+//! first, then chain after chain in chain order, each minimum found again adding its sightings
+//! to the one stored first. The merged database then holds the single run's basin-hopping
+//! result, and the stages that need a landscape's whole set of minima (census, connect, survey,
+//! saturation) run on it like on any other database.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use losscape_db::{NewMinimum, RunInfo, RunStatus, Store};
+
+use crate::config::Stage;
+use crate::error::RunError;
+use crate::experiment::Experiment;
+use crate::runner::{KnownMinima, landscape_spec};
+
+/// Key, in a chain shard's basin-hopping records, of the ids of the minima the unit stored.
+pub(crate) const CHAIN_MINIMA: &str = "minima_stored";
+
+/// What a chain merge added.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChainMergeCounts {
+    /// Units (chains and origins) merged now.
+    pub units: usize,
+    /// Minima new to the merged database.
+    pub new_minima: usize,
+}
+
+/// One unit of a part: its key, record and minima.
+struct Unit {
+    key: String,
+    outcome: String,
+    detail: serde_json::Value,
+    minima: Vec<losscape_db::MinimumRow>,
+}
+
+/// Merges the chain shards `parts` of `exp` into `out`, recording one run (`command`) if
+/// anything is new. Units already in `out` are skipped, so merging again adds nothing.
+pub fn merge_chain_shards(
+    exp: &Experiment,
+    out: &mut Store,
+    parts: &[&Path],
+    command: &str,
+) -> Result<ChainMergeCounts, RunError> {
+    let stage = Stage::BasinHopping.name();
+    let mut counts = ChainMergeCounts::default();
+    let mut run_id = None;
+    let readers: Vec<Store> = parts
+        .iter()
+        .map(|p| Store::open_read_only(p))
+        .collect::<Result<_, _>>()?;
+    for point in exp.config.landscapes() {
+        let key = point.key();
+        let model = exp.perceptron(&point)?;
+        // Every unit of this landscape in every part, in the order a single run commits them.
+        let mut units: BTreeMap<(usize, String), Unit> = BTreeMap::new();
+        for part in &readers {
+            let Some(row) = part.landscape_by_key(&key)? else {
+                continue;
+            };
+            let minima: BTreeMap<i64, losscape_db::MinimumRow> = part
+                .minima(row.id)?
+                .into_iter()
+                .map(|m| (m.id, m))
+                .collect();
+            for a in part.attempts(row.id, stage)? {
+                let chain = a.key.strip_prefix("chain-").and_then(|c| c.parse().ok());
+                if chain.is_none() && a.key != "origin" {
+                    continue;
+                }
+                let mut detail: serde_json::Value =
+                    serde_json::from_str(&a.detail).unwrap_or_default();
+                let ids: Vec<i64> = detail
+                    .get(CHAIN_MINIMA)
+                    .and_then(|v| serde_json::from_value(v.clone()).ok())
+                    .ok_or_else(|| RunError::Search {
+                        stage: "merge",
+                        message: format!(
+                            "{}: {key} {} lists no stored minima; is it a chain shard of this losscape?",
+                            part.path().display(),
+                            a.key
+                        ),
+                    })?;
+                if let Some(map) = detail.as_object_mut() {
+                    map.remove(CHAIN_MINIMA);
+                }
+                let rows = ids
+                    .iter()
+                    .map(|id| {
+                        minima.get(id).cloned().ok_or_else(|| RunError::Search {
+                            stage: "merge",
+                            message: format!(
+                                "{}: {key} {} names minimum {id}, which is not stored",
+                                part.path().display(),
+                                a.key
+                            ),
+                        })
+                    })
+                    .collect::<Result<_, _>>()?;
+                // The origin sorts first: chain numbers shifted by one.
+                let order = chain.map_or(0, |c: usize| c + 1);
+                units.insert(
+                    (order, a.key.clone()),
+                    Unit {
+                        key: a.key,
+                        outcome: a.outcome,
+                        detail,
+                        minima: rows,
+                    },
+                );
+            }
+        }
+        if units.is_empty() {
+            continue;
+        }
+        let landscape_id = out.landscape_id(&landscape_spec(exp, &point, &model))?;
+        let mut known = KnownMinima::load(out, landscape_id)?;
+        for unit in units.into_values() {
+            if out.attempt(landscape_id, stage, &unit.key)?.is_some() {
+                continue;
+            }
+            let run = match run_id {
+                Some(id) => id,
+                None => {
+                    let id = out.begin_run(&RunInfo {
+                        program_version: env!("CARGO_PKG_VERSION").to_string(),
+                        command: command.to_string(),
+                        config_text: exp.text.clone(),
+                        seed: exp.config.experiment.seed,
+                        threads: 1,
+                        minimiser: exp.minimiser.name().to_string(),
+                    })?;
+                    run_id = Some(id);
+                    id
+                }
+            };
+            let identity = &exp.config.identity;
+            let new = out.write(|b| {
+                let mut new = 0;
+                for m in &unit.minima {
+                    if let Some(i) = known.set.find(&model, identity, m.energy, &m.coords) {
+                        b.add_times_found(known.ids[i], m.times_found)?;
+                        continue;
+                    }
+                    let id = b.insert_minimum(&NewMinimum {
+                        landscape_id,
+                        first_run: run,
+                        ..m.to_new()
+                    })?;
+                    known.set.push(m.energy, m.coords.clone());
+                    known.ids.push(id);
+                    new += 1;
+                }
+                b.record_attempt(
+                    landscape_id,
+                    stage,
+                    &unit.key,
+                    &unit.outcome,
+                    &unit.detail.to_string(),
+                    run,
+                )?;
+                Ok(new)
+            })?;
+            counts.units += 1;
+            counts.new_minima += new;
+        }
+    }
+    if let Some(id) = run_id {
+        out.finish_run(id, RunStatus::Completed)?;
+    }
+    Ok(counts)
+}
