@@ -15,6 +15,10 @@
 //!   where they cannot write (a read-only folder): they then read a private copy.
 //! - **Safe creation.** A writer killed while it creates a database leaves at worst a hot
 //!   journal, which the next writer rolls back once it has judged the file on a private copy.
+//! - **Shards merge unchanged.** A shard of a sweep ([`Store::set_shard`]) numbers its rows of
+//!   every table from its own id base (`meta.id_base`), so [`Store::merge_shard`] copies them
+//!   with their ids, and what refers to an id (a transition state's minima, a record's run, the
+//!   keys of finished work) stays valid.
 //! - **Regular files only.** A folder, FIFO, device or socket is refused before it is opened.
 //! - **Other files are never touched.** A file that is not SQLite, an SQLite database that is
 //!   not ours (its `PRAGMA application_id` is not [`APPLICATION_ID`] or its `meta` table does

@@ -118,25 +118,32 @@ fn special_files_are_refused_without_opening_them() {
     assert!(!Path::new("/dev/null-journal").exists());
 }
 
-/// Copies `db` and its rollback journal while `conn` is inside a write transaction that has
-/// already spilled changed pages into the file: what a writer killed at that moment leaves.
-fn crash_copy(db: &Path, conn: &Connection, to: &Path) {
-    assert!(!conn.is_autocommit(), "inside a transaction");
-    fs::copy(db, to).unwrap();
-    let journal = with_suffix(db, "-journal");
-    assert!(journal.exists(), "the transaction has a rollback journal");
-    fs::copy(&journal, with_suffix(to, "-journal")).unwrap();
-}
-
-/// Opens `db` in rollback-journal mode with a one-page cache, so a large transaction writes
-/// into the file before it commits.
-fn spilling_connection(db: &Path) -> Connection {
+/// What a writer killed mid-transaction leaves: runs `before` on `db` (in rollback-journal mode,
+/// with a one-page cache so a large transaction spills pages into the file before it commits),
+/// then `transaction` (plus 800 kB of filler) without committing, and copies the file and its
+/// hot journal to `crashed.db` beside it.
+fn killed_in_transaction(db: &Path, before: &str, transaction: &str) -> PathBuf {
     let conn = Connection::open(db).unwrap();
     conn.execute_batch(
         "PRAGMA journal_mode = DELETE; PRAGMA cache_size = 1; PRAGMA locking_mode = EXCLUSIVE;",
     )
     .unwrap();
-    conn
+    conn.execute_batch(before).unwrap();
+    conn.execute_batch(&format!(
+        "BEGIN IMMEDIATE;
+         CREATE TABLE filler (x BLOB);
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200)
+         INSERT INTO filler SELECT randomblob(4000) FROM n;
+         {transaction}"
+    ))
+    .unwrap();
+    assert!(!conn.is_autocommit(), "inside a transaction");
+    let crashed = db.with_file_name("crashed.db");
+    fs::copy(db, &crashed).unwrap();
+    let journal = with_suffix(db, "-journal");
+    assert!(journal.exists(), "the transaction has a rollback journal");
+    fs::copy(&journal, with_suffix(&crashed, "-journal")).unwrap();
+    crashed
 }
 
 #[test]
@@ -144,18 +151,7 @@ fn a_hot_journal_left_by_a_killed_writer_is_rolled_back_by_the_next_open() {
     let dir = TempDir::new().unwrap();
     let db = dir.path().join("x.db");
     populated(&db, &["kept"]);
-    let conn = spilling_connection(&db);
-    conn.execute_batch(
-        "BEGIN IMMEDIATE;
-         CREATE TABLE filler (x BLOB);
-         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200)
-         INSERT INTO filler SELECT randomblob(4000) FROM n;
-         UPDATE landscapes SET key = 'uncommitted';",
-    )
-    .unwrap();
-    let crashed = dir.path().join("crashed.db");
-    crash_copy(&db, &conn, &crashed);
-    drop(conn);
+    let crashed = killed_in_transaction(&db, "", "UPDATE landscapes SET key = 'uncommitted';");
 
     // A reader reads the committed state (from a private copy: it may not roll back in place).
     let reader = Store::open_read_only(&crashed).unwrap();
@@ -181,19 +177,7 @@ fn a_database_whose_creation_was_killed_is_created_again() {
     // The state a kill during creation leaves: a blank file being initialised, with its journal.
     let dir = TempDir::new().unwrap();
     let db = dir.path().join("new.db");
-    let conn = spilling_connection(&db);
-    conn.execute_batch("CREATE TABLE seed (x); DROP TABLE seed;")
-        .unwrap();
-    conn.execute_batch(
-        "BEGIN IMMEDIATE;
-         CREATE TABLE half (x BLOB);
-         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200)
-         INSERT INTO half SELECT randomblob(4000) FROM n;",
-    )
-    .unwrap();
-    let crashed = dir.path().join("crashed.db");
-    crash_copy(&db, &conn, &crashed);
-    drop(conn);
+    let crashed = killed_in_transaction(&db, "CREATE TABLE seed (x); DROP TABLE seed;", "");
 
     populated(&crashed, &["fresh"]);
     let reader = Store::open_read_only(&crashed).unwrap();
@@ -205,19 +189,11 @@ fn a_database_whose_creation_was_killed_is_created_again() {
 fn a_foreign_database_with_a_hot_journal_is_refused_untouched() {
     let dir = TempDir::new().unwrap();
     let db = dir.path().join("theirs.db");
-    let conn = spilling_connection(&db);
-    conn.execute_batch("CREATE TABLE customers (name TEXT); INSERT INTO customers VALUES ('ada');")
-        .unwrap();
-    conn.execute_batch(
-        "BEGIN IMMEDIATE;
-         CREATE TABLE filler (x BLOB);
-         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200)
-         INSERT INTO filler SELECT randomblob(4000) FROM n;",
-    )
-    .unwrap();
-    let crashed = dir.path().join("crashed.db");
-    crash_copy(&db, &conn, &crashed);
-    drop(conn);
+    let crashed = killed_in_transaction(
+        &db,
+        "CREATE TABLE customers (name TEXT); INSERT INTO customers VALUES ('ada');",
+        "",
+    );
     let journal = with_suffix(&crashed, "-journal");
     let (file, hot) = (fs::read(&crashed).unwrap(), fs::read(&journal).unwrap());
     for err in [
