@@ -52,7 +52,7 @@ const TABLES: [&str; 6] = [
 /// What one merge copied.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MergeCounts {
-    /// Rows the part had, per table of [`TABLES`] order: runs, landscapes, minima, transition
+    /// Rows the part had, per table in copy order: runs, landscapes, minima, transition
     /// states, stationary points, attempts.
     pub rows: [usize; 6],
     /// Of those, rows new to the merged database.
