@@ -49,6 +49,13 @@ pub enum Event<'a> {
         /// Units already committed by an earlier run.
         already_done: usize,
     },
+    /// A stage of the current landscape was finished by an earlier run and is skipped.
+    StageSkipped {
+        /// The landscape's key.
+        key: &'a str,
+        /// The stage.
+        stage: Stage,
+    },
     /// One unit was committed.
     UnitCommitted {
         /// The stage.
@@ -80,6 +87,9 @@ pub struct RunOptions<'a> {
     pub threads: usize,
     /// The command line, stored in provenance.
     pub command: String,
+    /// The program's version and build, stored in provenance (e.g.
+    /// `losscape 0.1.0 (rev 1a2b3c4, release build)`).
+    pub program_version: String,
     /// Set from outside (Ctrl-C) to stop after committing the units in hand.
     pub cancel: Option<&'a AtomicBool>,
 }
@@ -108,15 +118,22 @@ pub fn run(
     opts: &RunOptions<'_>,
     observer: &dyn Observer,
 ) -> Result<Vec<LandscapeSummary>, RunError> {
+    crate::dataset::check_unchanged(store, exp)?;
     let run_id = store.begin_run(&RunInfo {
-        program_version: env!("CARGO_PKG_VERSION").to_string(),
+        // Library callers that do not say which build they are still leave a version behind.
+        program_version: if opts.program_version.is_empty() {
+            concat!("losscape ", env!("CARGO_PKG_VERSION")).to_owned()
+        } else {
+            opts.program_version.clone()
+        },
         command: opts.command.clone(),
         config_text: exp.text.clone(),
         seed: exp.config.experiment.seed,
         threads: opts.worker_count() as u32,
         minimiser: exp.minimiser.name().to_string(),
     })?;
-    let result = run_grid(exp, store, opts, observer, run_id);
+    let result = crate::dataset::store_if_absent(store, exp, run_id)
+        .and_then(|()| run_grid(exp, store, opts, observer, run_id));
     let status = match &result {
         Ok(_) => RunStatus::Completed,
         Err(RunError::Interrupted) => RunStatus::Interrupted,
@@ -169,6 +186,7 @@ fn run_grid(
             if stage != Stage::BasinHopping
                 && store.attempt(landscape_id, STAGES, &marker)?.is_some()
             {
+                observer.event(&Event::StageSkipped { key: &key, stage });
                 continue;
             }
             match stage {

@@ -112,10 +112,25 @@ pub fn write_report(
         landscapes.iter().map(|l| l.minima.len()).sum::<usize>(),
         landscapes.iter().map(|l| l.ts.len()).sum::<usize>(),
     ));
-    report.intro(
-        "Reproduces the analysis of Mehta, Zhao, Bernal & Wales, \"The Loss Surface of XOR \
-         Artificial Neural Networks\", Phys. Rev. E 97, 052307 (2018).",
-    );
+    // The paper's findings are statements about XOR; other data get the same tables and
+    // figures without them.
+    let is_xor = exp.data.is_xor();
+    if is_xor {
+        report.intro(
+            "Reproduces the analysis of Mehta, Zhao, Bernal & Wales, \"The Loss Surface of XOR \
+             Artificial Neural Networks\", Phys. Rev. E 97, 052307 (2018).",
+        );
+    } else {
+        report.intro(format!(
+            "Data set: {} rows, {} input feature(s), {} classes ({}). The analyses are those \
+             of the XOR study by Mehta et al. (Phys. Rev. E 97, 052307, 2018); its findings are \
+             statements about XOR and are not graded for other data.",
+            exp.data.len(),
+            exp.data.n_in,
+            exp.data.n_out,
+            exp.data_origin
+        ));
+    }
 
     // Counts.
     let rows = counts_rows(&landscapes, exp.config.identity.energy_tolerance);
@@ -213,14 +228,16 @@ pub fn write_report(
         .map_or_else(|| basins_table(&[]), |(r, _)| basins_table(r));
     put(files::BASINS, &btable.to_csv())?;
 
-    // Findings, all computed above.
-    for f in count_findings(&rows) {
-        report.findings.push(f);
+    // Findings, all computed above (XOR data only).
+    if is_xor {
+        for f in count_findings(&rows) {
+            report.findings.push(f);
+        }
+        report.findings.push(embedding_finding(&pairs));
+        report
+            .findings
+            .push(sensitivity_finding(&sens, &sens_opts.sigmas));
     }
-    report.findings.push(embedding_finding(&pairs));
-    report
-        .findings
-        .push(sensitivity_finding(&sens, &sens_opts.sigmas));
 
     // Sections.
     let s = report.section("Counts of minima and transition states");
@@ -361,9 +378,10 @@ fn provenance_text(
 ) -> Result<String, ReportError> {
     let mut out = String::new();
     let _ = writeln!(out, "database: {}", store.path().display());
-    let _ = writeln!(out, "report made by losscape {}", opts.program_version);
+    let _ = writeln!(out, "report made by {}", opts.program_version);
     let _ = writeln!(out, "experiment: {}", exp.config.experiment.name);
     let _ = writeln!(out, "seed: {}", exp.config.experiment.seed);
+    let _ = writeln!(out, "data: {}", exp.data_origin);
     for n in &opts.notes {
         let _ = writeln!(out, "note: {n}");
     }
@@ -371,7 +389,7 @@ fn provenance_text(
     for r in store.runs()? {
         let _ = writeln!(
             out,
-            "  run {}: {} .. {} [{}] losscape {}, seed {}, {} thread(s), minimiser {}\n    \
+            "  run {}: {} .. {} [{}] {}, seed {}, {} thread(s), minimiser {}\n    \
              command: {}",
             r.id,
             r.started_at,
