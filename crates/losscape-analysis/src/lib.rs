@@ -29,8 +29,8 @@ pub mod pathsample;
 mod points;
 pub mod report;
 pub mod sensitivity;
-mod table;
+pub mod table;
 
 pub use escape::escape_xml;
 pub use points::{MinimumInfo, PointKind, TsInfo};
-pub use table::Table;
+pub use table::{Records, Table};
