@@ -311,8 +311,425 @@ fn pathsample_round_trip_keeps_energies_coordinates_and_connections() {
     );
     assert!(!out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("nothing was stored"), "{}", text(&out));
-    let w = Store::open_read_only(&wrong).unwrap();
-    assert!(w.landscapes().unwrap().is_empty());
+    assert!(
+        !wrong.exists() && !dir.join("wrong.db.lock").exists(),
+        "a refused import leaves no database behind"
+    );
+}
+
+/// `ids.csv` maps file lines to the database ids the CLI shows; `min.A` holds the global
+/// minimum and `min.B` the rest, unless `--a`/`--b` say otherwise.
+#[test]
+fn export_writes_the_id_map_and_endpoint_sets() {
+    let (_, db) = tiny_db();
+    let dir = scratch("export-ids");
+    let files = dir.join("ps");
+    let out = ok(
+        &[
+            "export",
+            "pathsample",
+            s(db),
+            "--landscape",
+            "h2-l1e-2",
+            "--dir",
+            s(&files),
+        ],
+        &dir,
+    );
+    let store = Store::open_read_only(db).unwrap();
+    let l = store.landscape_by_key("h2-l1e-2").unwrap().unwrap();
+    let minima = store.minima(l.id).unwrap();
+    let ts = store.transition_states(l.id).unwrap();
+    let ids = std::fs::read_to_string(files.join("ids.csv")).unwrap();
+    let mut lines = ids.lines();
+    assert_eq!(lines.next(), Some("file,line,database_id"));
+    let rows: Vec<Vec<String>> = lines
+        .map(|l| l.split(',').map(str::to_owned).collect())
+        .collect();
+    assert_eq!(rows.len(), minima.len() + ts.len());
+    for (i, m) in minima.iter().enumerate() {
+        assert_eq!(
+            rows[i],
+            ["min.data", &(i + 1).to_string(), &m.id.to_string()]
+        );
+    }
+    for (i, t) in ts.iter().enumerate() {
+        let r = &rows[minima.len() + i];
+        assert_eq!(r, &["ts.data", &(i + 1).to_string(), &t.id.to_string()]);
+    }
+    // Default endpoints: the global minimum against the rest, as line numbers.
+    let global = minima
+        .iter()
+        .position(|m| {
+            m.energy
+                == minima
+                    .iter()
+                    .map(|m| m.energy)
+                    .fold(f64::INFINITY, f64::min)
+        })
+        .unwrap()
+        + 1;
+    let read_set = |name: &str| -> Vec<usize> {
+        let text = std::fs::read_to_string(files.join(name)).unwrap();
+        let v: Vec<usize> = text.lines().map(|l| l.trim().parse().unwrap()).collect();
+        assert_eq!(v[0], v.len() - 1, "{name}: count first");
+        v[1..].to_vec()
+    };
+    assert_eq!(read_set("min.A"), vec![global]);
+    let mut b = read_set("min.B");
+    b.sort();
+    let rest: Vec<usize> = (1..=minima.len()).filter(|&i| i != global).collect();
+    assert_eq!(b, rest);
+    assert!(out.contains("min.A = database ids"), "{out}");
+
+    // Chosen endpoints, by database id.
+    let (a_id, b_id) = (minima[2].id, minima[3].id);
+    ok(
+        &[
+            "export",
+            "pathsample",
+            s(db),
+            "--landscape",
+            "h2-l1e-2",
+            "--dir",
+            s(&files),
+            "--a",
+            &a_id.to_string(),
+            "--b",
+            &b_id.to_string(),
+        ],
+        &dir,
+    );
+    assert_eq!(read_set("min.A"), vec![3]);
+    assert_eq!(read_set("min.B"), vec![4]);
+    // Unknown ids and overlapping sets are refused with the ids there are.
+    let bad = losscape(
+        &[
+            "export",
+            "pathsample",
+            s(db),
+            "--landscape",
+            "h2-l1e-2",
+            "--dir",
+            s(&files),
+            "--a",
+            "999",
+        ],
+        &dir,
+    );
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad).contains("999") && text(&bad).contains("its minima are"),
+        "{}",
+        text(&bad)
+    );
+    let both = losscape(
+        &[
+            "export",
+            "pathsample",
+            s(db),
+            "--landscape",
+            "h2-l1e-2",
+            "--dir",
+            s(&files),
+            "--a",
+            &a_id.to_string(),
+            "--b",
+            &a_id.to_string(),
+        ],
+        &dir,
+    );
+    assert!(!both.status.success());
+    assert!(text(&both).contains("both --a and --b"), "{}", text(&both));
+}
+
+/// A landscape without transition states would export an empty ts.data that PyGT and
+/// disconnectionDPS cannot load: refused, nothing written.
+#[test]
+fn export_refuses_a_landscape_without_transition_states() {
+    let (_, db) = tiny_db();
+    let dir = scratch("export-no-ts");
+    let files = dir.join("ps");
+    let out = losscape(
+        &[
+            "export",
+            "pathsample",
+            s(db),
+            "--landscape",
+            "h2-l1e-1",
+            "--dir",
+            s(&files),
+        ],
+        &dir,
+    );
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("no transition state"), "{}", text(&out));
+    assert!(text(&out).contains("nothing was written"), "{}", text(&out));
+    assert!(!files.join("min.data").exists());
+}
+
+/// An export into a folder where one file cannot be written replaces none of the old files.
+#[test]
+fn export_replaces_all_files_or_none() {
+    let (_, db) = tiny_db();
+    let dir = scratch("export-atomic");
+    let files = dir.join("ps");
+    let args = [
+        "export",
+        "pathsample",
+        s(db),
+        "--landscape",
+        "h2-l1e-2",
+        "--dir",
+        s(&files),
+    ];
+    ok(&args, &dir);
+    // Stand-ins for an older export, and a folder where ts.data must go.
+    let old = "old export\n";
+    for f in [
+        "min.data",
+        "points.min",
+        "points.ts",
+        "min.A",
+        "min.B",
+        "ids.csv",
+    ] {
+        std::fs::write(files.join(f), old).unwrap();
+    }
+    std::fs::remove_file(files.join("ts.data")).unwrap();
+    std::fs::create_dir(files.join("ts.data")).unwrap();
+    let out = losscape(&args, &dir);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("ts.data"), "{}", text(&out));
+    for f in [
+        "min.data",
+        "points.min",
+        "points.ts",
+        "min.A",
+        "min.B",
+        "ids.csv",
+    ] {
+        assert_eq!(
+            std::fs::read_to_string(files.join(f)).unwrap(),
+            old,
+            "{f} kept"
+        );
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(&files)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "temporary files removed: {leftovers:?}"
+    );
+    // With the obstacle gone the export goes through.
+    std::fs::remove_dir(files.join("ts.data")).unwrap();
+    ok(&args, &dir);
+    assert_ne!(
+        std::fs::read_to_string(files.join("min.data")).unwrap(),
+        old
+    );
+}
+
+/// Imported points pass the checks of found ones, or the import is refused with the reason and
+/// leaves nothing behind.
+#[test]
+fn import_verifies_every_point_and_every_connection() {
+    let (_, db) = tiny_db();
+    let dir = scratch("import-verify");
+    let files = dir.join("ps");
+    ok(
+        &[
+            "export",
+            "pathsample",
+            s(db),
+            "--landscape",
+            "h2-l1e-2",
+            "--dir",
+            s(&files),
+        ],
+        &dir,
+    );
+    let import = |into: &str| {
+        losscape(
+            &[
+                "import",
+                "pathsample",
+                s(&files),
+                "--db",
+                into,
+                "--landscape",
+                "copy",
+                "--n-hidden",
+                "2",
+                "--lambda",
+                "1e-2",
+            ],
+            &dir,
+        )
+    };
+    let ts_text = std::fs::read_to_string(files.join("ts.data")).unwrap();
+    let lines: Vec<String> = ts_text.lines().map(str::to_owned).collect();
+    // A transition state joining two distinct minima, claimed to join one of them to itself.
+    let (k, line) = lines
+        .iter()
+        .enumerate()
+        .find(|(_, l)| l[50..60].trim() != l[60..70].trim())
+        .expect("a non-degenerate transition state");
+    let m1 = line[50..60].trim().to_owned();
+    let mut tampered = lines.clone();
+    tampered[k] = format!("{}{:>10}{}", &line[..60], m1, &line[70..]);
+    std::fs::write(files.join("ts.data"), tampered.join("\n") + "\n").unwrap();
+    let out = import("bad-ts.db");
+    assert!(!out.status.success(), "{}", text(&out));
+    let msg = text(&out);
+    assert!(msg.contains(&format!("ts.data line {}", k + 1)), "{msg}");
+    assert!(
+        msg.contains("push-offs reach two different minima"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains(&format!("the file says {m1} and {m1}")),
+        "{msg}"
+    );
+    assert!(!dir.join("bad-ts.db").exists(), "nothing left behind");
+    std::fs::write(files.join("ts.data"), &ts_text).unwrap();
+
+    // A "minimum" that is a transition state: index 1, refused.
+    let min_text = std::fs::read_to_string(files.join("min.data")).unwrap();
+    let points_min = std::fs::read(files.join("points.min")).unwrap();
+    let points_ts = std::fs::read(files.join("points.ts")).unwrap();
+    let record = 12 * 8;
+    let mut saddle_as_min = points_min.clone();
+    saddle_as_min[..record].copy_from_slice(&points_ts[..record]);
+    let mut min_lines: Vec<String> = min_text.lines().map(str::to_owned).collect();
+    min_lines[0] = format!("{}{}", &lines[0][..20], &min_lines[0][20..]);
+    std::fs::write(files.join("points.min"), &saddle_as_min).unwrap();
+    std::fs::write(files.join("min.data"), min_lines.join("\n") + "\n").unwrap();
+    let out = import("bad-min.db");
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("min.data line 1: Hessian index 1 (expected 0)"),
+        "{}",
+        text(&out)
+    );
+    assert!(!dir.join("bad-min.db").exists());
+    std::fs::write(files.join("points.min"), &points_min).unwrap();
+    std::fs::write(files.join("min.data"), &min_text).unwrap();
+
+    // The untouched files import, into an existing database too, which keeps its data set.
+    ok(
+        &[
+            "import",
+            "pathsample",
+            s(&files),
+            "--db",
+            "good.db",
+            "--landscape",
+            "copy",
+            "--n-hidden",
+            "2",
+            "--lambda",
+            "1e-2",
+        ],
+        &dir,
+    );
+    let store = Store::open_read_only(&dir.join("good.db")).unwrap();
+    let (data, _) = store
+        .dataset()
+        .unwrap()
+        .expect("the import stores its data set");
+    assert_eq!(data.kind, "xor");
+}
+
+/// `import --data CONFIG` names the data set; a database holding other data refuses it.
+#[test]
+fn import_takes_the_data_set_of_a_config_and_refuses_a_different_one() {
+    let (_, db) = tiny_db();
+    let dir = scratch("import-data");
+    let files = dir.join("ps");
+    ok(
+        &[
+            "export",
+            "pathsample",
+            s(db),
+            "--landscape",
+            "h2-l1e-2",
+            "--dir",
+            s(&files),
+        ],
+        &dir,
+    );
+    let configs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs");
+    // XOR points against the CSV example's data: the energies disagree, refused.
+    let csv = configs.join("csv-quick.toml");
+    let out = losscape(
+        &[
+            "import",
+            "pathsample",
+            s(&files),
+            "--db",
+            "x.db",
+            "--landscape",
+            "copy",
+            "--n-hidden",
+            "2",
+            "--lambda",
+            "1e-2",
+            "--data",
+            s(&csv),
+        ],
+        &dir,
+    );
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("the data of"), "{}", text(&out));
+    assert!(!dir.join("x.db").exists());
+    // The tiny database holds XOR: importing with the CSV data into it is refused by hash.
+    let copy = dir.join("tiny-copy.db");
+    std::fs::copy(db, &copy).unwrap();
+    let out = losscape(
+        &[
+            "import",
+            "pathsample",
+            s(&files),
+            "--db",
+            s(&copy),
+            "--landscape",
+            "copy",
+            "--n-hidden",
+            "2",
+            "--lambda",
+            "1e-2",
+            "--data",
+            s(&csv),
+        ],
+        &dir,
+    );
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("sha256"), "{}", text(&out));
+    // With the XOR config it goes through, and uses that config's settings.
+    let quick = configs.join("xor-quick.toml");
+    let out = ok(
+        &[
+            "import",
+            "pathsample",
+            s(&files),
+            "--db",
+            s(&copy),
+            "--landscape",
+            "copy",
+            "--n-hidden",
+            "2",
+            "--lambda",
+            "1e-2",
+            "--data",
+            s(&quick),
+        ],
+        &dir,
+    );
+    assert!(out.contains("all verified"), "{out}");
 }
 
 #[test]

@@ -18,35 +18,53 @@ use losscape_report::analyses::{
     load_minimisers, sensitivity,
 };
 use losscape_report::data::{LandscapeData, StoredExperiment, read_landscapes, select_one};
-use losscape_report::exchange::{ImportOptions, export_pathsample, import_pathsample};
+use losscape_report::exchange::{
+    ExportOptions, ImportOptions, export_pathsample, import_pathsample,
+};
 use losscape_report::report::{ReportOptions, findings_text, write_report};
 
 /// `losscape export FORMAT ...`.
 #[derive(Subcommand)]
 pub enum Export {
-    /// PATHSAMPLE files (min.data, ts.data, points.min, points.ts) of one landscape.
+    /// PATHSAMPLE files of one landscape: min.data, ts.data, points.min, points.ts, the
+    /// endpoint sets min.A and min.B, and ids.csv (file line -> database id). Refused for a
+    /// landscape without transition states.
     Pathsample {
         /// Database file.
         db: PathBuf,
         /// The landscape to export.
         #[arg(long)]
         landscape: String,
-        /// Folder to write the files into (created if needed).
+        /// Folder to write the files into (created if needed). Earlier files there are replaced
+        /// all together or not at all.
         #[arg(long)]
         dir: PathBuf,
+        /// Database ids of the minima in min.A [default: the global minimum].
+        #[arg(long, value_delimiter = ',', value_name = "ID,...")]
+        a: Vec<i64>,
+        /// Database ids of the minima in min.B [default: every minimum not in A].
+        #[arg(long, value_delimiter = ',', value_name = "ID,...")]
+        b: Vec<i64>,
     },
 }
 
 /// `losscape import FORMAT ...`.
 #[derive(Subcommand)]
 pub enum Import {
-    /// PATHSAMPLE files; every point is re-analysed in the given network before it is stored.
+    /// PATHSAMPLE files; every point is re-analysed in the given network and must pass the
+    /// checks of a found point (gradient, Hessian index, push-offs reaching the minima the
+    /// file names), or nothing is stored.
     Pathsample {
         /// Folder holding min.data, ts.data, points.min and points.ts.
         dir: PathBuf,
-        /// Database file (created if needed).
+        /// Database file (created if needed; not left behind if the import is refused).
         #[arg(long)]
         db: PathBuf,
+        /// Experiment file whose data set the points belong to [default: the data set stored
+        /// in DB, or XOR for a new database]. Its [identity], [pushoff], [quench] and [checks]
+        /// settings are used for the verification.
+        #[arg(long, value_name = "CONFIG")]
+        data: Option<PathBuf>,
         /// Landscape key to store the points under (created if needed; must hold no minima).
         #[arg(long)]
         landscape: String,
@@ -177,16 +195,35 @@ pub fn counts(db: &Path, csv: Option<&Path>) -> Result<ExitCode> {
 /// `losscape export ...`.
 pub fn export(cmd: &Export) -> Result<ExitCode> {
     match cmd {
-        Export::Pathsample { db, landscape, dir } => {
+        Export::Pathsample {
+            db,
+            landscape,
+            dir,
+            a,
+            b,
+        } => {
             let store = open(db)?;
             let (_, l) = one_landscape(&store, landscape)?;
-            let s = export_pathsample(&l, dir)?;
+            let opts = ExportOptions {
+                a: a.clone(),
+                b: b.clone(),
+            };
+            let s = export_pathsample(&l, dir, &opts)?;
+            let ids = |v: &[i64]| v.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
             println!(
-                "{}: {} minima, {} transition states of {landscape} in PATHSAMPLE format",
+                "{}: {} minima, {} transition states ({} degenerate, written min1 = min2) of \
+                 {landscape} in PATHSAMPLE format; min.A = database ids {}, min.B = {}; \
+                 ids.csv maps file lines to database ids",
                 dir.display(),
                 s.minima,
-                s.transition_states
+                s.transition_states,
+                s.degenerate,
+                ids(&s.a),
+                ids(&s.b)
             );
+            for w in &s.warnings {
+                eprintln!("warning: {w}");
+            }
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -198,38 +235,34 @@ pub fn import(cmd: &Import) -> Result<ExitCode> {
         Import::Pathsample {
             dir,
             db,
+            data,
             landscape,
             n_hidden,
             lambda,
         } => {
-            let mut store = Store::open(db)?;
-            let checks = losscape_hessian::Checks::default();
             let s = import_pathsample(
-                &mut store,
+                db,
                 dir,
                 &ImportOptions {
                     key: landscape.clone(),
                     n_hidden: *n_hidden,
                     lambda: *lambda,
+                    data_config: data.clone(),
                     energy_tolerance: 1e-8,
-                    rms_gradient: checks.rms_gradient.max(1e-8),
-                    zero_eigenvalue: checks.zero_eigenvalue,
                     command: std::env::args().collect::<Vec<_>>().join(" "),
-                    program_version: env!("CARGO_PKG_VERSION").to_string(),
+                    program_version: crate::program_version(),
                 },
             )?;
             println!(
                 "imported {} minima and {} transition states ({} degenerate) into {landscape} of \
-                 {}; largest energy difference from the files {:.2e}",
+                 {}, all verified; largest energy difference from the files {:.2e}; data: {}",
                 s.minima,
                 s.transition_states,
                 s.degenerate,
                 db.display(),
-                s.max_energy_difference
+                s.max_energy_difference,
+                s.data
             );
-            for w in &s.warnings {
-                eprintln!("warning: {w}");
-            }
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -309,7 +342,7 @@ pub fn report(
         },
         basins: (!no_basins).then(|| basins_args.options(0)),
         notes,
-        program_version: env!("CARGO_PKG_VERSION").to_string(),
+        program_version: crate::program_version(),
         ..ReportOptions::default()
     };
     let summary = write_report(&store, dir, &opts)?;
