@@ -944,16 +944,26 @@ fn the_tag_checker_catches_unbalanced_documents() {
     assert!(tags_balanced("<p>x</p></p>").is_err(), "closed twice");
 }
 
+/// The database of the real configs/xor-quick.toml (made once per test process) and its folder.
+fn quick_db() -> &'static (PathBuf, PathBuf) {
+    static DB: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
+    DB.get_or_init(|| {
+        let dir = scratch("quick-db");
+        let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/xor-quick.toml");
+        let db = dir.join("xor-quick.db");
+        ok(&["run", s(&config), "--db", s(&db), "--quiet"], &dir);
+        (dir, db)
+    })
+}
+
 /// The quick profile of `cargo xtask reproduce --quick`, as CI runs it: the real
 /// configs/xor-quick.toml, every landscape connected, then the report with the basins of
 /// L-BFGS and the FIRE plugin.
 #[test]
 fn the_quick_profile_runs_and_reports() {
     let dir = scratch("quick-profile");
-    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/xor-quick.toml");
-    let db = dir.join("xor-quick.db");
-    ok(&["run", s(&config), "--db", s(&db), "--quiet"], &dir);
-    let store = Store::open_read_only(&db).unwrap();
+    let (_, db) = quick_db();
+    let store = Store::open_read_only(db).unwrap();
     let landscapes = store.landscapes().unwrap();
     assert_eq!(landscapes.len(), 4);
     for l in &landscapes {
@@ -964,7 +974,7 @@ fn the_quick_profile_runs_and_reports() {
             l.key
         );
     }
-    let summary = ok(&["summary", s(&db)], &dir);
+    let summary = ok(&["summary", s(db)], &dir);
     for line in summary.lines().filter(|l| l.starts_with("| h")) {
         let cols: Vec<&str> = line.split('|').map(str::trim).collect();
         assert_eq!(cols[cols.len() - 3], "1", "one component: {line}");
@@ -985,7 +995,7 @@ fn the_quick_profile_runs_and_reports() {
     let out = ok(
         &[
             "report",
-            s(&db),
+            s(db),
             "-o",
             s(&out_dir),
             "--samples",
@@ -1014,4 +1024,140 @@ fn the_quick_profile_runs_and_reports() {
         let svg = out_dir.join(format!("disconnectivity-{}.svg", l.key));
         assert!(svg.exists(), "{}", svg.display());
     }
+}
+
+/// A Python with PyGT 0.3.0 in a virtual environment of the test's own, or `None` (with the
+/// reason printed) where no Python 3 with `venv` can be had. A failing `pip install` is an
+/// error: the test is meant to run where PyPI is reachable.
+fn pygt_python(dir: &Path) -> Option<PathBuf> {
+    let python = ["python3", "python"].into_iter().find(|p| {
+        std::process::Command::new(p)
+            .args(["-c", "import sys, venv; assert sys.version_info >= (3, 8)"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    let Some(python) = python else {
+        eprintln!(
+            "SKIPPED: no Python 3.8+ with the venv module on PATH; the PyGT check did not run"
+        );
+        return None;
+    };
+    let venv = dir.join("venv");
+    let made = std::process::Command::new(python)
+        .args(["-m", "venv", s(&venv)])
+        .output()
+        .expect("python runs");
+    if !made.status.success() {
+        eprintln!(
+            "SKIPPED: {python} cannot create a virtual environment (ensurepip missing?): {}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+        return None;
+    }
+    let bin = venv.join("bin");
+    let pip = std::process::Command::new(bin.join("pip"))
+        .args([
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "PyGT==0.3.0",
+        ])
+        .output()
+        .expect("pip runs");
+    assert!(
+        pip.status.success(),
+        "pip install PyGT==0.3.0 failed:\n{}",
+        String::from_utf8_lossy(&pip.stderr)
+    );
+    Some(bin.join("python"))
+}
+
+/// The export of the quick sweep loads in PyGT (the PATHSAMPLE-format reader of the Wales
+/// group): its energies are the database's, every minimum is in the one connected network,
+/// min.A/min.B select the global minimum and the rest, and the rates between them are finite.
+#[test]
+fn pygt_loads_the_export_of_the_quick_sweep() {
+    let dir = scratch("pygt");
+    let Some(python) = pygt_python(&dir) else {
+        return;
+    };
+    let (_, db) = quick_db();
+    let store = Store::open_read_only(db).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/pygt/check_export.py");
+    let mut checked = 0;
+    for l in store.landscapes().unwrap() {
+        let minima = store.minima(l.id).unwrap();
+        if minima.len() < 3 {
+            continue; // PyGT's rate code needs more than one minimum in A or B
+        }
+        let files = dir.join(&l.key);
+        ok(
+            &[
+                "export",
+                "pathsample",
+                s(db),
+                "--landscape",
+                &l.key,
+                "--dir",
+                s(&files),
+            ],
+            &dir,
+        );
+        let out = std::process::Command::new(&python)
+            .args([s(&script), s(&files), "10"])
+            .output()
+            .expect("python runs");
+        assert!(
+            out.status.success(),
+            "PyGT could not load the export of {}:\n{}",
+            l.key,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        // One connected network holding every minimum.
+        assert_eq!(got["n"], minima.len(), "{}: {got}", l.key);
+        assert!(
+            got["retained"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r == true)
+        );
+        // Energies, in min.data order (database id order), to the files' 10 decimals.
+        let energies = got["energies"].as_array().unwrap();
+        assert_eq!(energies.len(), minima.len());
+        for (m, e) in minima.iter().zip(energies) {
+            let e = e.as_f64().unwrap();
+            assert!(
+                (m.energy - e).abs() < 1e-9,
+                "{}: minimum {}: {} vs {e}",
+                l.key,
+                m.id,
+                m.energy
+            );
+        }
+        assert_eq!(
+            (got["a"].as_u64(), got["b"].as_u64()),
+            (Some(1), Some(minima.len() as u64 - 1))
+        );
+        assert_eq!(got["a_is_global"], true, "min.A holds the global minimum");
+        // Rates (inverse mean first-passage times) between the global minimum and every other
+        // minimum, both ways, finite and positive.
+        let times = got["mfpt"].as_array().unwrap();
+        assert_eq!(times.len(), minima.len() - 1);
+        for t in times {
+            for v in [
+                t[1].as_f64().unwrap_or(f64::NAN),
+                t[2].as_f64().unwrap_or(f64::NAN),
+            ] {
+                assert!(v.is_finite() && v > 0.0, "{}: MFPT {v}: {got}", l.key);
+                assert!((1.0 / v).is_finite());
+            }
+        }
+        checked += 1;
+    }
+    assert!(
+        checked >= 2,
+        "the quick sweep has landscapes with 3 or more minima"
+    );
 }
