@@ -1161,3 +1161,124 @@ fn pygt_loads_the_export_of_the_quick_sweep() {
         "the quick sweep has landscapes with 3 or more minima"
     );
 }
+
+/// `--format json|csv` of the read commands: the same rows as the database, JSON and CSV agree,
+/// and `census --json` is `census --format json`.
+#[test]
+fn read_commands_print_json_and_csv() {
+    let (dir, db) = tiny_db();
+    let store = Store::open_read_only(db).unwrap();
+    let l = store.landscape_by_key("h2-l1e-2").unwrap().unwrap();
+    let minima = store.minima(l.id).unwrap();
+    let ts = store.transition_states(l.id).unwrap();
+    let json = |args: &[&str]| -> serde_json::Value {
+        let out = ok(args, dir);
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}\n{out}"))
+    };
+    let key = ["--landscape", "h2-l1e-2"];
+
+    let m = json(&[&["minima", s(db), "--coords", "--format", "json"][..], &key].concat());
+    let rows = m.as_array().unwrap();
+    assert_eq!(rows.len(), minima.len());
+    // serde_json's default parser may miss the last bit of a decimal; the printed text is
+    // the shortest round-trip form (checked exactly through the CSV below and Rust's parser).
+    let close = |a: f64, b: f64| (a - b).abs() <= 4.0 * f64::EPSILON * a.abs().max(b.abs());
+    for row in rows {
+        let stored = minima
+            .iter()
+            .find(|x| x.id == row["id"])
+            .expect("a stored id");
+        assert!(close(row["energy"].as_f64().unwrap(), stored.energy));
+        assert_eq!(row["landscape"], "h2-l1e-2");
+        let coords = row["coords"].as_array().unwrap();
+        assert_eq!(coords.len(), stored.coords.len());
+        for (v, x) in coords.iter().zip(&stored.coords) {
+            assert!(close(v.as_f64().unwrap(), *x));
+        }
+    }
+    let coords_csv = ok(
+        &[&["minima", s(db), "--coords", "--format", "csv"][..], &key].concat(),
+        dir,
+    );
+    for line in coords_csv.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let stored = minima
+            .iter()
+            .find(|x| x.id.to_string() == cells[1])
+            .unwrap();
+        let coords: Vec<f64> = cells[10].split(';').map(|c| c.parse().unwrap()).collect();
+        assert_eq!(coords, stored.coords, "coordinates bit for bit");
+        assert_eq!(cells[2].parse::<f64>().unwrap(), stored.energy);
+    }
+    let csv = ok(
+        &[&["minima", s(db), "--format", "csv"][..], &key].concat(),
+        dir,
+    );
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "landscape,id,energy,rms_gradient,hessian_index,lowest_eigenvalue,ln_prod_positive,\
+             accuracy,times_found,first_run"
+        )
+    );
+    let energies: Vec<f64> = lines
+        .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
+        .collect();
+    let json_energies: Vec<f64> = rows.iter().map(|r| r["energy"].as_f64().unwrap()).collect();
+    assert!(
+        energies
+            .iter()
+            .zip(&json_energies)
+            .all(|(a, b)| close(*a, *b))
+    );
+
+    let t = json(&[&["ts", s(db), "--format", "json"][..], &key].concat());
+    assert_eq!(t.as_array().unwrap().len(), ts.len());
+    assert!(t[0]["degenerate"].is_boolean() && t[0]["min1"].is_i64());
+    let ts_csv = ok(&[&["ts", s(db), "--format", "csv"][..], &key].concat(), dir);
+    assert_eq!(ts_csv.lines().count(), ts.len() + 1);
+
+    let summary = json(&["summary", s(db), "--format", "json"]);
+    assert_eq!(summary.as_array().unwrap().len(), 4);
+    let row = summary
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["landscape"] == "h2-l1e-2")
+        .unwrap();
+    assert_eq!(row["transition_states"], ts.len());
+    assert_eq!(row["n_hidden"], 2);
+    assert!(ok(&["summary", s(db), "--format", "csv"], dir).starts_with("landscape,n_hidden"));
+
+    // A path between the two minima joined by a non-degenerate transition state.
+    let joined = ts.iter().find(|t| !t.degenerate).expect("a joining TS");
+    let (a, b) = (joined.min1.to_string(), joined.min2.to_string());
+    let path = json(&[&["path", s(db), &a, &b, "--format", "json"][..], &key].concat());
+    let steps = path.as_array().unwrap();
+    assert!(steps.len() >= 3, "{path}");
+    assert_eq!(steps[0]["kind"], "minimum");
+    assert_eq!(steps[0]["id"].to_string(), a);
+    assert_eq!(steps.last().unwrap()["id"].to_string(), b);
+    assert_eq!(steps[1]["kind"], "transition_state");
+
+    let census = ok(&["census", s(db), "--format", "json"], dir);
+    assert_eq!(
+        ok(&["census", s(db), "--json"], dir),
+        census,
+        "--json is an alias"
+    );
+    let census_csv = ok(&["census", s(db), "--format", "csv"], dir);
+    assert!(census_csv.starts_with("landscape,n_hidden,lambda,group_order,index"));
+    assert!(
+        census_csv.lines().count() > 4,
+        "rows per landscape and index"
+    );
+    let bad = losscape(&["summary", s(db), "--format", "xml"], dir);
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad).contains("json") && text(&bad).contains("csv"),
+        "{}",
+        text(&bad)
+    );
+}
