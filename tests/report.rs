@@ -1024,6 +1024,129 @@ fn the_quick_profile_runs_and_reports() {
         let svg = out_dir.join(format!("disconnectivity-{}.svg", l.key));
         assert!(svg.exists(), "{}", svg.display());
     }
+    check_figures(&out_dir, &store);
+}
+
+/// Text of every `<text>` element of an SVG document.
+fn svg_texts(svg: &str) -> Vec<String> {
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|t| {
+            let start = t.find('>')? + 1;
+            let end = t.find("</text>")?;
+            Some(t[start..end].to_owned())
+        })
+        .collect()
+}
+
+/// `(width, height)` from a PNG's IHDR chunk.
+fn png_size(png: &[u8]) -> (u32, u32) {
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "PNG signature");
+    let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+    (be(&png[16..20]), be(&png[20..24]))
+}
+
+/// Every figure of a report: SVG and PNG (twice the size), the PNG shows its text (rendering
+/// the SVG without its text changes the picture), every tick has its label, and the labels say
+/// what the data need: N_h values on the N_h plots, λ decades on the λ plots, the fixed
+/// accuracy scale and every shown minimum's id on the disconnectivity graphs.
+fn check_figures(out_dir: &Path, store: &Store) {
+    let r = losscape_report::raster::Rasteriser::new().expect("fonts for the PNG figures");
+    let mut figures = 0;
+    for entry in std::fs::read_dir(out_dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("svg") {
+            continue;
+        }
+        figures += 1;
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let svg = std::fs::read_to_string(&path).unwrap();
+        tags_balanced(&svg).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let png = std::fs::read(path.with_extension("png"))
+            .unwrap_or_else(|e| panic!("{name}: no PNG copy: {e}"));
+        let (w, h) = png_size(&png);
+        let width: f64 = svg
+            .split("width=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(w as f64, 2.0 * width, "{name}: PNG at twice the SVG's size");
+        assert!(
+            h > 200 && png.len() > 5_000,
+            "{name}: {w}x{h}, {} bytes",
+            png.len()
+        );
+        // The text is in the picture.
+        let mut bare = String::new();
+        let mut rest = svg.as_str();
+        while let Some(i) = rest.find("<text") {
+            bare.push_str(&rest[..i]);
+            let end = rest[i..].find("</text>").unwrap() + i + "</text>".len();
+            rest = &rest[end..];
+        }
+        bare.push_str(rest);
+        let (with, without) = (r.pixmap(&svg, 1.0).unwrap(), r.pixmap(&bare, 1.0).unwrap());
+        let ink = with
+            .pixels()
+            .iter()
+            .zip(without.pixels())
+            .filter(|(a, b)| a != b)
+            .count();
+        assert!(ink > 500, "{name}: the text drew only {ink} pixels");
+        // Every tick mark has a non-empty label.
+        let ticks: Vec<String> = svg
+            .split("<text class=\"tick\"")
+            .skip(1)
+            .map(|t| t[t.find('>').unwrap() + 1..t.find("</text>").unwrap()].to_owned())
+            .collect();
+        assert!(ticks.len() >= 3, "{name}: {ticks:?}");
+        assert!(
+            ticks.iter().all(|t| !t.trim().is_empty()),
+            "{name}: {ticks:?}"
+        );
+        let texts = svg_texts(&svg);
+        let has = |t: &str| texts.iter().any(|x| x == t);
+        if name.ends_with("-vs-nh.svg") {
+            assert!(has("2") && has("3"), "{name}: N_h ticks in {texts:?}");
+            assert!(
+                !texts.iter().any(|t| t == "2.5"),
+                "{name}: only integer N_h"
+            );
+        } else if name.ends_with("-vs-lambda.svg") {
+            assert!(has("10⁻²") && has("10⁻³"), "{name}: λ decades in {texts:?}");
+        } else if let Some(key) = name
+            .strip_prefix("disconnectivity-")
+            .and_then(|n| n.strip_suffix(".svg"))
+        {
+            for label in ["0", "0.25", "0.5", "0.75", "1"] {
+                assert!(has(label), "{name}: accuracy scale label {label}");
+            }
+            assert!(svg.contains("same in every graph"), "{name}");
+            let l = store.landscape_by_key(key).unwrap().unwrap();
+            let ids: Vec<String> = texts
+                .iter()
+                .filter(|t| t.parse::<i64>().is_ok())
+                .cloned()
+                .collect();
+            let minima = store.minima(l.id).unwrap();
+            let shown = minima
+                .iter()
+                .filter(|m| ids.contains(&m.id.to_string()))
+                .count();
+            assert!(
+                shown >= minima.len().min(2),
+                "{name}: minimum ids on the branches"
+            );
+        }
+    }
+    assert!(
+        figures >= 8,
+        "4 count plots and 4 disconnectivity graphs, found {figures}"
+    );
 }
 
 /// A Python with PyGT 0.3.0 in a virtual environment of the test's own, or `None` (with the

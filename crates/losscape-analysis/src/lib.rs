@@ -26,6 +26,7 @@ pub mod disconnectivity;
 pub mod embedding;
 mod escape;
 pub mod pathsample;
+pub mod plot;
 mod points;
 pub mod report;
 pub mod sensitivity;

@@ -14,13 +14,14 @@ use losscape_core::Convergence;
 use losscape_db::Store;
 use losscape_experiment::Config;
 use losscape_report::analyses::{
-    BasinsOptions, basins, basins_table, config_landscapes, counts_rows, embedding, graph_svg,
-    load_minimisers, sensitivity,
+    BasinsOptions, GraphColouring, GraphDrawing, basins, basins_table, config_landscapes,
+    counts_rows, embedding, graph_svg, load_minimisers, sensitivity,
 };
 use losscape_report::data::{LandscapeData, StoredExperiment, read_landscapes, select_one};
 use losscape_report::exchange::{
     ExportOptions, ImportOptions, export_pathsample, import_pathsample,
 };
+use losscape_report::raster::Rasteriser;
 use losscape_report::report::{ReportOptions, findings_text, write_report};
 
 /// `losscape export FORMAT ...`.
@@ -143,31 +144,82 @@ fn one_landscape(store: &Store, key: &str) -> Result<(StoredExperiment, Landscap
     Ok((exp, data))
 }
 
-/// `losscape graph DB --landscape KEY -o FILE.svg`.
-pub fn graph(
-    db: &Path,
-    key: &str,
-    output: &Path,
-    levels: usize,
-    window: Option<&[f64]>,
-    lowest: Option<usize>,
-) -> Result<ExitCode> {
+/// What a disconnectivity graph's branches are coloured by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColourBy {
+    /// Training accuracy, on the fixed scale 0-1 shared by every graph.
+    Accuracy,
+    /// Energy of the lowest minimum of each basin.
+    Energy,
+    /// How often the searches reached each minimum (basin-hopping hits and repeats).
+    Hits,
+}
+
+/// Options of `losscape graph`.
+#[derive(Args)]
+pub struct GraphArgs {
+    /// Number of energy levels.
+    #[arg(long, default_value_t = DisconnectivityOptions::default().levels)]
+    pub levels: usize,
+    /// Only minima with energies in [LO, HI]; the levels span this window.
+    #[arg(long, num_args = 2, value_names = ["LO", "HI"], allow_negative_numbers = true)]
+    pub window: Option<Vec<f64>>,
+    /// Show only the N lowest minima.
+    #[arg(long, value_name = "N")]
+    pub lowest: Option<usize>,
+    /// Draw every minimum: no automatic window (by default the top of the energy axis is
+    /// lowered when a few high minima would squeeze the low ones together).
+    #[arg(long, conflicts_with = "window")]
+    pub full: bool,
+    /// What the branch colours show.
+    #[arg(long, value_enum, default_value_t = ColourBy::Accuracy)]
+    pub colour: ColourBy,
+    /// Write each minimum's database id under its branch.
+    #[arg(long)]
+    pub ids: bool,
+}
+
+/// `losscape graph DB --landscape KEY -o FILE.svg|FILE.png`.
+pub fn graph(db: &Path, key: &str, output: &Path, args: &GraphArgs) -> Result<ExitCode> {
     let store = open(db)?;
     let (_, l) = one_landscape(&store, key)?;
-    let energy_window = match window {
+    let energy_window = match args.window.as_deref() {
         None => None,
         Some(&[lo, hi]) => Some([lo, hi]),
         Some(_) => bail!("--window needs two energies, LO and HI"),
     };
+    let png = match output.extension().and_then(|e| e.to_str()) {
+        Some(e) if e.eq_ignore_ascii_case("png") => true,
+        Some(e) if e.eq_ignore_ascii_case("svg") => false,
+        _ => bail!(
+            "{}: the output's extension must be .svg or .png (it chooses the format)",
+            output.display()
+        ),
+    };
     let svg = graph_svg(
         &l,
         &DisconnectivityOptions {
-            levels,
+            levels: args.levels,
             energy_window,
-            keep_lowest: lowest,
+            keep_lowest: args.lowest,
+            auto_window: !args.full,
+        },
+        &GraphDrawing {
+            colouring: match args.colour {
+                ColourBy::Accuracy => GraphColouring::Accuracy,
+                ColourBy::Energy => GraphColouring::Energy,
+                ColourBy::Hits => GraphColouring::Hits,
+            },
+            label_ids: args.ids,
         },
     )?;
-    write(output, &svg)?;
+    if png {
+        let bytes = Rasteriser::new()?.png(&svg, 2.0)?;
+        std::fs::write(output, bytes)
+            .with_context(|| format!("cannot write {}", output.display()))?;
+    } else {
+        write(output, &svg)?;
+    }
     println!(
         "{}: disconnectivity graph of {} ({} minima, {} transition states)",
         output.display(),
@@ -323,6 +375,7 @@ pub fn basins_cmd(config: &Path, key: Option<&str>, args: &BasinsArgs) -> Result
 }
 
 /// `losscape report DB -o DIR`.
+#[allow(clippy::too_many_arguments)] // one per command-line option, passed straight through
 pub fn report(
     db: &Path,
     dir: &Path,
@@ -330,6 +383,7 @@ pub fn report(
     sens: &SensitivityArgs,
     basins_args: &BasinsArgs,
     no_basins: bool,
+    no_png: bool,
     notes: Vec<String>,
 ) -> Result<ExitCode> {
     let store = open(db)?;
@@ -342,6 +396,7 @@ pub fn report(
         },
         basins: (!no_basins).then(|| basins_args.options(0)),
         notes,
+        png: !no_png,
         program_version: crate::program_version(),
         ..ReportOptions::default()
     };

@@ -125,25 +125,18 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
-    /// Draw the disconnectivity graph of one landscape as SVG, coloured by training accuracy.
+    /// Draw the disconnectivity graph of one landscape (SVG or PNG, by the output's extension).
     Graph {
         /// Database file.
         db: PathBuf,
         /// The landscape to draw.
         #[arg(long)]
         landscape: String,
-        /// Output SVG file.
+        /// Output file: .svg or .png.
         #[arg(short, long)]
         output: PathBuf,
-        /// Number of energy levels.
-        #[arg(long, default_value_t = losscape_analysis::disconnectivity::DisconnectivityOptions::default().levels)]
-        levels: usize,
-        /// Only minima with energies in [LO, HI]; the levels span this window.
-        #[arg(long, num_args = 2, value_names = ["LO", "HI"], allow_negative_numbers = true)]
-        window: Option<Vec<f64>>,
-        /// Show only the N lowest minima.
-        #[arg(long, value_name = "N")]
-        lowest: Option<usize>,
+        #[command(flatten)]
+        args: analyse::GraphArgs,
     },
     /// The counts table (Markdown on the terminal, optionally CSV to a file).
     Counts {
@@ -222,6 +215,9 @@ enum Command {
         /// Leave out the basins of attraction.
         #[arg(long)]
         no_basins: bool,
+        /// Write the figures as SVG only (no PNG copies).
+        #[arg(long)]
+        no_png: bool,
         /// A line for the provenance (repeatable), e.g. the machine a reproduction ran on.
         #[arg(long)]
         note: Vec<String>,
@@ -304,10 +300,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             db,
             landscape,
             output,
-            levels,
-            window,
-            lowest,
-        } => analyse::graph(&db, &landscape, &output, levels, window.as_deref(), lowest),
+            args,
+        } => analyse::graph(&db, &landscape, &output, &args),
         Command::Counts { db, csv } => analyse::counts(&db, csv.as_deref()),
         Command::Census {
             db,
@@ -339,8 +333,18 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             sensitivity,
             basins,
             no_basins,
+            no_png,
             note,
-        } => analyse::report(&db, &output, title, &sensitivity, &basins, no_basins, note),
+        } => analyse::report(
+            &db,
+            &output,
+            title,
+            &sensitivity,
+            &basins,
+            no_basins,
+            no_png,
+            note,
+        ),
     }
 }
 

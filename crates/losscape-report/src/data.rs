@@ -121,6 +121,8 @@ pub struct LandscapeData {
     pub minima: Vec<MinimumInfo>,
     /// Its transition states, in id order.
     pub ts: Vec<TsInfo>,
+    /// How often the searches reached each minimum (`times_found`), by minimum id.
+    pub hits: std::collections::HashMap<i64, i64>,
 }
 
 impl LandscapeData {
@@ -131,7 +133,9 @@ impl LandscapeData {
         row: &LandscapeRow,
     ) -> Result<LandscapeData, ReportError> {
         let model = exp.model(row)?;
-        let minima = store.minima(row.id)?.iter().map(minimum_info).collect();
+        let rows = store.minima(row.id)?;
+        let hits = rows.iter().map(|m| (m.id, m.times_found)).collect();
+        let minima = rows.iter().map(minimum_info).collect();
         let ts = store
             .transition_states(row.id)?
             .iter()
@@ -142,6 +146,7 @@ impl LandscapeData {
             model,
             minima,
             ts,
+            hits,
         })
     }
 

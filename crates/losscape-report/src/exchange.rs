@@ -444,13 +444,14 @@ fn verify(
             max_diff = diff;
         }
         let mut why = Vec::new();
-        if !(diff <= opts.energy_tolerance) {
+        // NaN (a non-finite recomputed energy) fails too.
+        if diff.is_nan() || diff > opts.energy_tolerance {
             why.push(format!(
                 "energy {:.10} recomputed, {file_e:.10} in the file",
                 a.energy
             ));
         }
-        if !(a.rms_gradient <= checks.rms_gradient) {
+        if a.rms_gradient.is_nan() || a.rms_gradient > checks.rms_gradient {
             why.push(format!(
                 "RMS gradient {:.2e} > {:.0e}",
                 a.rms_gradient, checks.rms_gradient

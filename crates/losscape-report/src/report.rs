@@ -1,5 +1,5 @@
 //! `losscape report`: every analysis of a database written into one folder — `index.html`
-//! (self-contained), CSV tables, SVG figures and `provenance.txt`.
+//! (self-contained), CSV tables, every figure as SVG and as PNG, and `provenance.txt`.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -16,11 +16,13 @@ use losscape_db::Store;
 
 use crate::ReportError;
 use crate::analyses::{
-    BasinsOptions, all_embeddings, basins, basins_table, counts_rows, embedding_table, graph_svg,
-    load_minimisers, morse_census_table, morse_censuses, sensitivity, sensitivity_table,
+    BasinsOptions, GraphColouring, GraphDrawing, all_embeddings, basins, basins_table, counts_rows,
+    embedding_table, graph_svg, load_minimisers, morse_census_table, morse_censuses, sensitivity,
+    sensitivity_table,
 };
 use crate::data::{StoredExperiment, read_landscapes};
 use crate::findings::{count_findings, embedding_finding, sensitivity_finding};
+use crate::raster::Rasteriser;
 
 /// What the report measures and how it is labelled.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +36,8 @@ pub struct ReportOptions {
     pub basins: Option<BasinsOptions>,
     /// Levels of the disconnectivity graphs.
     pub graph_levels: usize,
+    /// Write a PNG copy of every figure (rendered from the SVG by resvg).
+    pub png: bool,
     /// Extra lines for the provenance (e.g. machine and wall time of a reproduction).
     pub notes: Vec<String>,
     /// Program version written into the provenance.
@@ -47,6 +51,7 @@ impl Default for ReportOptions {
             sensitivity: SensitivityOptions::default(),
             basins: Some(BasinsOptions::default()),
             graph_levels: 30,
+            png: true,
             notes: Vec::new(),
             program_version: String::new(),
         }
@@ -93,10 +98,32 @@ pub fn write_report(
     let landscapes = read_landscapes(store, &exp, None)?;
     let mut written = Vec::new();
     let mut skipped = Vec::new();
-    let mut put = |name: &str, text: &str| -> Result<(), ReportError> {
+    // PNG copies of the figures need fonts; without any, the report is still written (SVG
+    // only) and says why.
+    let raster = if opts.png {
+        match Rasteriser::new() {
+            Ok(r) => Some(r),
+            Err(e) => {
+                skipped.push(format!("PNG copies of the figures: {e}"));
+                None
+            }
+        }
+    } else {
+        skipped.push("PNG copies of the figures: not asked for (--no-png)".into());
+        None
+    };
+    let mut put_bytes = |name: &str, bytes: &[u8]| -> Result<(), ReportError> {
         let path = dir.join(name);
-        std::fs::write(&path, text).map_err(ReportError::io(&path))?;
+        std::fs::write(&path, bytes).map_err(ReportError::io(&path))?;
         written.push(path);
+        Ok(())
+    };
+    let mut put = |name: &str, text: &str| -> Result<(), ReportError> {
+        put_bytes(name, text.as_bytes())?;
+        if let (Some(r), Some(stem)) = (&raster, name.strip_suffix(".svg")) {
+            // Twice the SVG's pixel size: sharp in print and on high-density screens.
+            put_bytes(&format!("{stem}.png"), &r.png(text, 2.0)?)?;
+        }
         Ok(())
     };
 
@@ -164,8 +191,9 @@ pub fn write_report(
                 put(name, &svg)?;
                 figures.push((svg, name));
             }
-            Err(PlotError::Empty) => skipped.push(format!("{name}: no positive count to plot")),
-            Err(e) => return Err(e.into()),
+            Err(e @ (PlotError::Empty | PlotError::SinglePoint(_))) => {
+                skipped.push(format!("{name}: {e}"))
+            }
         }
     }
 
@@ -174,10 +202,14 @@ pub fn write_report(
     let census = morse_census_table(&censuses);
     put(files::CENSUS, &census.to_csv())?;
 
-    // Disconnectivity graphs.
+    // Disconnectivity graphs: one accuracy scale for all, automatic windows, minimum ids.
     let graph_opts = DisconnectivityOptions {
         levels: opts.graph_levels.max(1),
         ..DisconnectivityOptions::default()
+    };
+    let svg_opts = GraphDrawing {
+        colouring: GraphColouring::Accuracy,
+        label_ids: true,
     };
     let mut graphs = Vec::new();
     for l in &landscapes {
@@ -186,7 +218,7 @@ pub fn write_report(
             continue;
         }
         let name = format!("disconnectivity-{}.svg", file_safe(&l.row.key));
-        let svg = graph_svg(l, &graph_opts)?;
+        let svg = graph_svg(l, &graph_opts, &svg_opts)?;
         put(&name, &svg)?;
         graphs.push((svg, l.row.key.clone()));
     }
@@ -271,9 +303,15 @@ pub fn write_report(
 
     let s = report.section("Disconnectivity graphs");
     s.paragraph(
-        "One graph per landscape; each branch ends at a minimum and is coloured by the training \
-         accuracy of that minimum (legend on the right); basins holding minima of different \
-         accuracies are grey. Degenerate rearrangements are left out.",
+        "One graph per landscape; each branch ends at a minimum, labelled with its database id \
+         (as `losscape minima` shows it), and is coloured by the training accuracy of that \
+         minimum on one fixed scale from 0 to 1, the same colour meaning the same accuracy in \
+         every graph (legend on the right); basins holding minima of different accuracies are \
+         grey. Where a few high minima or saddles would squeeze the low minima together, the \
+         energy window is lowered until the lower half of the minima spans at least 30 % of \
+         the axis; the legend then gives the window and how many minima lie above it \
+         (`losscape graph --full` draws every minimum, `--window LO HI` any range). \
+         Degenerate rearrangements are left out. Every figure is also written as PNG.",
     );
     for (svg, key) in graphs {
         s.figure(svg, format!("disconnectivity-{}.svg", file_safe(&key)));
