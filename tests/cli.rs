@@ -362,3 +362,42 @@ fn ts_and_path_read_the_connected_network() {
     assert!(!out.status.success());
     assert!(text(&out).contains("99999"), "{}", text(&out));
 }
+
+/// The example configs users copy all pass `check`: the XOR sweeps as they are, the FIRE and
+/// Adam sweeps with the plugins built for the tests, the CSV one with its shipped data. (The
+/// CSV example also runs, in tests/provenance.rs.)
+#[test]
+fn shipped_example_configs_check() {
+    let configs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs");
+    let dir = tempfile::tempdir().unwrap();
+    for name in [
+        "xor-quick.toml",
+        "xor-paper.toml",
+        "xor-beyond.toml",
+        "csv-quick.toml",
+    ] {
+        let out = losscape(&["check", configs.join(name).to_str().unwrap()], dir.path());
+        assert!(out.status.success(), "{name}: {}", text(&out));
+        assert!(
+            text(&out).contains("ok, minimiser lbfgs"),
+            "{name}: {}",
+            text(&out)
+        );
+    }
+    let plugins = losscape_plugin_host::dev::built_plugin_dir().expect("plugins build");
+    for (name, plugin) in [("xor-fire.toml", "fire"), ("xor-adam.toml", "adam")] {
+        let text_of = std::fs::read_to_string(configs.join(name)).unwrap();
+        let line = format!("name = \"{plugin}\"\n");
+        assert!(text_of.contains(&line), "{name} names the {plugin} plugin");
+        let with_dir = text_of.replacen(&line, &format!("{line}dirs = [{plugins:?}]\n"), 1);
+        let cfg = write(dir.path(), name, &with_dir);
+        let out = losscape(&["check", cfg.to_str().unwrap()], dir.path());
+        assert!(out.status.success(), "{name}: {}", text(&out));
+        assert!(
+            text(&out).contains(&format!("minimiser {plugin}")),
+            "{name}: {}",
+            text(&out)
+        );
+        assert_eq!(text(&out).matches("  h").count(), 4, "four landscapes");
+    }
+}

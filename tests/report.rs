@@ -311,8 +311,425 @@ fn pathsample_round_trip_keeps_energies_coordinates_and_connections() {
     );
     assert!(!out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("nothing was stored"), "{}", text(&out));
-    let w = Store::open_read_only(&wrong).unwrap();
-    assert!(w.landscapes().unwrap().is_empty());
+    assert!(
+        !wrong.exists() && !dir.join("wrong.db.lock").exists(),
+        "a refused import leaves no database behind"
+    );
+}
+
+/// `ids.csv` maps file lines to the database ids the CLI shows; `min.A` holds the global
+/// minimum and `min.B` the rest, unless `--a`/`--b` say otherwise.
+#[test]
+fn export_writes_the_id_map_and_endpoint_sets() {
+    let (_, db) = tiny_db();
+    let dir = scratch("export-ids");
+    let files = dir.join("ps");
+    let out = ok(
+        &[
+            "export",
+            "pathsample",
+            s(db),
+            "--landscape",
+            "h2-l1e-2",
+            "--dir",
+            s(&files),
+        ],
+        &dir,
+    );
+    let store = Store::open_read_only(db).unwrap();
+    let l = store.landscape_by_key("h2-l1e-2").unwrap().unwrap();
+    let minima = store.minima(l.id).unwrap();
+    let ts = store.transition_states(l.id).unwrap();
+    let ids = std::fs::read_to_string(files.join("ids.csv")).unwrap();
+    let mut lines = ids.lines();
+    assert_eq!(lines.next(), Some("file,line,database_id"));
+    let rows: Vec<Vec<String>> = lines
+        .map(|l| l.split(',').map(str::to_owned).collect())
+        .collect();
+    assert_eq!(rows.len(), minima.len() + ts.len());
+    for (i, m) in minima.iter().enumerate() {
+        assert_eq!(
+            rows[i],
+            ["min.data", &(i + 1).to_string(), &m.id.to_string()]
+        );
+    }
+    for (i, t) in ts.iter().enumerate() {
+        let r = &rows[minima.len() + i];
+        assert_eq!(r, &["ts.data", &(i + 1).to_string(), &t.id.to_string()]);
+    }
+    // Default endpoints: the global minimum against the rest, as line numbers.
+    let global = minima
+        .iter()
+        .position(|m| {
+            m.energy
+                == minima
+                    .iter()
+                    .map(|m| m.energy)
+                    .fold(f64::INFINITY, f64::min)
+        })
+        .unwrap()
+        + 1;
+    let read_set = |name: &str| -> Vec<usize> {
+        let text = std::fs::read_to_string(files.join(name)).unwrap();
+        let v: Vec<usize> = text.lines().map(|l| l.trim().parse().unwrap()).collect();
+        assert_eq!(v[0], v.len() - 1, "{name}: count first");
+        v[1..].to_vec()
+    };
+    assert_eq!(read_set("min.A"), vec![global]);
+    let mut b = read_set("min.B");
+    b.sort();
+    let rest: Vec<usize> = (1..=minima.len()).filter(|&i| i != global).collect();
+    assert_eq!(b, rest);
+    assert!(out.contains("min.A = database ids"), "{out}");
+
+    // Chosen endpoints, by database id.
+    let (a_id, b_id) = (minima[2].id, minima[3].id);
+    ok(
+        &[
+            "export",
+            "pathsample",
+            s(db),
+            "--landscape",
+            "h2-l1e-2",
+            "--dir",
+            s(&files),
+            "--a",
+            &a_id.to_string(),
+            "--b",
+            &b_id.to_string(),
+        ],
+        &dir,
+    );
+    assert_eq!(read_set("min.A"), vec![3]);
+    assert_eq!(read_set("min.B"), vec![4]);
+    // Unknown ids and overlapping sets are refused with the ids there are.
+    let bad = losscape(
+        &[
+            "export",
+            "pathsample",
+            s(db),
+            "--landscape",
+            "h2-l1e-2",
+            "--dir",
+            s(&files),
+            "--a",
+            "999",
+        ],
+        &dir,
+    );
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad).contains("999") && text(&bad).contains("its minima are"),
+        "{}",
+        text(&bad)
+    );
+    let both = losscape(
+        &[
+            "export",
+            "pathsample",
+            s(db),
+            "--landscape",
+            "h2-l1e-2",
+            "--dir",
+            s(&files),
+            "--a",
+            &a_id.to_string(),
+            "--b",
+            &a_id.to_string(),
+        ],
+        &dir,
+    );
+    assert!(!both.status.success());
+    assert!(text(&both).contains("both --a and --b"), "{}", text(&both));
+}
+
+/// A landscape without transition states would export an empty ts.data that PyGT and
+/// disconnectionDPS cannot load: refused, nothing written.
+#[test]
+fn export_refuses_a_landscape_without_transition_states() {
+    let (_, db) = tiny_db();
+    let dir = scratch("export-no-ts");
+    let files = dir.join("ps");
+    let out = losscape(
+        &[
+            "export",
+            "pathsample",
+            s(db),
+            "--landscape",
+            "h2-l1e-1",
+            "--dir",
+            s(&files),
+        ],
+        &dir,
+    );
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("no transition state"), "{}", text(&out));
+    assert!(text(&out).contains("nothing was written"), "{}", text(&out));
+    assert!(!files.join("min.data").exists());
+}
+
+/// An export into a folder where one file cannot be written replaces none of the old files.
+#[test]
+fn export_replaces_all_files_or_none() {
+    let (_, db) = tiny_db();
+    let dir = scratch("export-atomic");
+    let files = dir.join("ps");
+    let args = [
+        "export",
+        "pathsample",
+        s(db),
+        "--landscape",
+        "h2-l1e-2",
+        "--dir",
+        s(&files),
+    ];
+    ok(&args, &dir);
+    // Stand-ins for an older export, and a folder where ts.data must go.
+    let old = "old export\n";
+    for f in [
+        "min.data",
+        "points.min",
+        "points.ts",
+        "min.A",
+        "min.B",
+        "ids.csv",
+    ] {
+        std::fs::write(files.join(f), old).unwrap();
+    }
+    std::fs::remove_file(files.join("ts.data")).unwrap();
+    std::fs::create_dir(files.join("ts.data")).unwrap();
+    let out = losscape(&args, &dir);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("ts.data"), "{}", text(&out));
+    for f in [
+        "min.data",
+        "points.min",
+        "points.ts",
+        "min.A",
+        "min.B",
+        "ids.csv",
+    ] {
+        assert_eq!(
+            std::fs::read_to_string(files.join(f)).unwrap(),
+            old,
+            "{f} kept"
+        );
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(&files)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "temporary files removed: {leftovers:?}"
+    );
+    // With the obstacle gone the export goes through.
+    std::fs::remove_dir(files.join("ts.data")).unwrap();
+    ok(&args, &dir);
+    assert_ne!(
+        std::fs::read_to_string(files.join("min.data")).unwrap(),
+        old
+    );
+}
+
+/// Imported points pass the checks of found ones, or the import is refused with the reason and
+/// leaves nothing behind.
+#[test]
+fn import_verifies_every_point_and_every_connection() {
+    let (_, db) = tiny_db();
+    let dir = scratch("import-verify");
+    let files = dir.join("ps");
+    ok(
+        &[
+            "export",
+            "pathsample",
+            s(db),
+            "--landscape",
+            "h2-l1e-2",
+            "--dir",
+            s(&files),
+        ],
+        &dir,
+    );
+    let import = |into: &str| {
+        losscape(
+            &[
+                "import",
+                "pathsample",
+                s(&files),
+                "--db",
+                into,
+                "--landscape",
+                "copy",
+                "--n-hidden",
+                "2",
+                "--lambda",
+                "1e-2",
+            ],
+            &dir,
+        )
+    };
+    let ts_text = std::fs::read_to_string(files.join("ts.data")).unwrap();
+    let lines: Vec<String> = ts_text.lines().map(str::to_owned).collect();
+    // A transition state joining two distinct minima, claimed to join one of them to itself.
+    let (k, line) = lines
+        .iter()
+        .enumerate()
+        .find(|(_, l)| l[50..60].trim() != l[60..70].trim())
+        .expect("a non-degenerate transition state");
+    let m1 = line[50..60].trim().to_owned();
+    let mut tampered = lines.clone();
+    tampered[k] = format!("{}{:>10}{}", &line[..60], m1, &line[70..]);
+    std::fs::write(files.join("ts.data"), tampered.join("\n") + "\n").unwrap();
+    let out = import("bad-ts.db");
+    assert!(!out.status.success(), "{}", text(&out));
+    let msg = text(&out);
+    assert!(msg.contains(&format!("ts.data line {}", k + 1)), "{msg}");
+    assert!(
+        msg.contains("push-offs reach two different minima"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains(&format!("the file says {m1} and {m1}")),
+        "{msg}"
+    );
+    assert!(!dir.join("bad-ts.db").exists(), "nothing left behind");
+    std::fs::write(files.join("ts.data"), &ts_text).unwrap();
+
+    // A "minimum" that is a transition state: index 1, refused.
+    let min_text = std::fs::read_to_string(files.join("min.data")).unwrap();
+    let points_min = std::fs::read(files.join("points.min")).unwrap();
+    let points_ts = std::fs::read(files.join("points.ts")).unwrap();
+    let record = 12 * 8;
+    let mut saddle_as_min = points_min.clone();
+    saddle_as_min[..record].copy_from_slice(&points_ts[..record]);
+    let mut min_lines: Vec<String> = min_text.lines().map(str::to_owned).collect();
+    min_lines[0] = format!("{}{}", &lines[0][..20], &min_lines[0][20..]);
+    std::fs::write(files.join("points.min"), &saddle_as_min).unwrap();
+    std::fs::write(files.join("min.data"), min_lines.join("\n") + "\n").unwrap();
+    let out = import("bad-min.db");
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("min.data line 1: Hessian index 1 (expected 0)"),
+        "{}",
+        text(&out)
+    );
+    assert!(!dir.join("bad-min.db").exists());
+    std::fs::write(files.join("points.min"), &points_min).unwrap();
+    std::fs::write(files.join("min.data"), &min_text).unwrap();
+
+    // The untouched files import, into an existing database too, which keeps its data set.
+    ok(
+        &[
+            "import",
+            "pathsample",
+            s(&files),
+            "--db",
+            "good.db",
+            "--landscape",
+            "copy",
+            "--n-hidden",
+            "2",
+            "--lambda",
+            "1e-2",
+        ],
+        &dir,
+    );
+    let store = Store::open_read_only(&dir.join("good.db")).unwrap();
+    let (data, _) = store
+        .dataset()
+        .unwrap()
+        .expect("the import stores its data set");
+    assert_eq!(data.kind, "xor");
+}
+
+/// `import --data CONFIG` names the data set; a database holding other data refuses it.
+#[test]
+fn import_takes_the_data_set_of_a_config_and_refuses_a_different_one() {
+    let (_, db) = tiny_db();
+    let dir = scratch("import-data");
+    let files = dir.join("ps");
+    ok(
+        &[
+            "export",
+            "pathsample",
+            s(db),
+            "--landscape",
+            "h2-l1e-2",
+            "--dir",
+            s(&files),
+        ],
+        &dir,
+    );
+    let configs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs");
+    // XOR points against the CSV example's data: the energies disagree, refused.
+    let csv = configs.join("csv-quick.toml");
+    let out = losscape(
+        &[
+            "import",
+            "pathsample",
+            s(&files),
+            "--db",
+            "x.db",
+            "--landscape",
+            "copy",
+            "--n-hidden",
+            "2",
+            "--lambda",
+            "1e-2",
+            "--data",
+            s(&csv),
+        ],
+        &dir,
+    );
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("the data of"), "{}", text(&out));
+    assert!(!dir.join("x.db").exists());
+    // The tiny database holds XOR: importing with the CSV data into it is refused by hash.
+    let copy = dir.join("tiny-copy.db");
+    std::fs::copy(db, &copy).unwrap();
+    let out = losscape(
+        &[
+            "import",
+            "pathsample",
+            s(&files),
+            "--db",
+            s(&copy),
+            "--landscape",
+            "copy",
+            "--n-hidden",
+            "2",
+            "--lambda",
+            "1e-2",
+            "--data",
+            s(&csv),
+        ],
+        &dir,
+    );
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("sha256"), "{}", text(&out));
+    // With the XOR config it goes through, and uses that config's settings.
+    let quick = configs.join("xor-quick.toml");
+    let out = ok(
+        &[
+            "import",
+            "pathsample",
+            s(&files),
+            "--db",
+            s(&copy),
+            "--landscape",
+            "copy",
+            "--n-hidden",
+            "2",
+            "--lambda",
+            "1e-2",
+            "--data",
+            s(&quick),
+        ],
+        &dir,
+    );
+    assert!(out.contains("all verified"), "{out}");
 }
 
 #[test]
@@ -527,16 +944,26 @@ fn the_tag_checker_catches_unbalanced_documents() {
     assert!(tags_balanced("<p>x</p></p>").is_err(), "closed twice");
 }
 
+/// The database of the real configs/xor-quick.toml (made once per test process) and its folder.
+fn quick_db() -> &'static (PathBuf, PathBuf) {
+    static DB: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
+    DB.get_or_init(|| {
+        let dir = scratch("quick-db");
+        let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/xor-quick.toml");
+        let db = dir.join("xor-quick.db");
+        ok(&["run", s(&config), "--db", s(&db), "--quiet"], &dir);
+        (dir, db)
+    })
+}
+
 /// The quick profile of `cargo xtask reproduce --quick`, as CI runs it: the real
 /// configs/xor-quick.toml, every landscape connected, then the report with the basins of
 /// L-BFGS and the FIRE plugin.
 #[test]
 fn the_quick_profile_runs_and_reports() {
     let dir = scratch("quick-profile");
-    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/xor-quick.toml");
-    let db = dir.join("xor-quick.db");
-    ok(&["run", s(&config), "--db", s(&db), "--quiet"], &dir);
-    let store = Store::open_read_only(&db).unwrap();
+    let (_, db) = quick_db();
+    let store = Store::open_read_only(db).unwrap();
     let landscapes = store.landscapes().unwrap();
     assert_eq!(landscapes.len(), 4);
     for l in &landscapes {
@@ -547,7 +974,7 @@ fn the_quick_profile_runs_and_reports() {
             l.key
         );
     }
-    let summary = ok(&["summary", s(&db)], &dir);
+    let summary = ok(&["summary", s(db)], &dir);
     for line in summary.lines().filter(|l| l.starts_with("| h")) {
         let cols: Vec<&str> = line.split('|').map(str::trim).collect();
         assert_eq!(cols[cols.len() - 3], "1", "one component: {line}");
@@ -568,7 +995,7 @@ fn the_quick_profile_runs_and_reports() {
     let out = ok(
         &[
             "report",
-            s(&db),
+            s(db),
             "-o",
             s(&out_dir),
             "--samples",
@@ -597,4 +1024,384 @@ fn the_quick_profile_runs_and_reports() {
         let svg = out_dir.join(format!("disconnectivity-{}.svg", l.key));
         assert!(svg.exists(), "{}", svg.display());
     }
+    check_figures(&out_dir, &store);
+}
+
+/// Text of every `<text>` element of an SVG document.
+fn svg_texts(svg: &str) -> Vec<String> {
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|t| {
+            let start = t.find('>')? + 1;
+            let end = t.find("</text>")?;
+            Some(t[start..end].to_owned())
+        })
+        .collect()
+}
+
+/// `(width, height)` from a PNG's IHDR chunk.
+fn png_size(png: &[u8]) -> (u32, u32) {
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "PNG signature");
+    let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+    (be(&png[16..20]), be(&png[20..24]))
+}
+
+/// Every figure of a report: SVG and PNG (twice the size), the PNG shows its text (rendering
+/// the SVG without its text changes the picture), every tick has its label, and the labels say
+/// what the data need: N_h values on the N_h plots, λ decades on the λ plots, the fixed
+/// accuracy scale and every shown minimum's id on the disconnectivity graphs.
+fn check_figures(out_dir: &Path, store: &Store) {
+    let r = losscape_report::raster::Rasteriser::new().expect("fonts for the PNG figures");
+    let mut figures = 0;
+    for entry in std::fs::read_dir(out_dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("svg") {
+            continue;
+        }
+        figures += 1;
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let svg = std::fs::read_to_string(&path).unwrap();
+        tags_balanced(&svg).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let png = std::fs::read(path.with_extension("png"))
+            .unwrap_or_else(|e| panic!("{name}: no PNG copy: {e}"));
+        let (w, h) = png_size(&png);
+        let width: f64 = svg
+            .split("width=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(w as f64, 2.0 * width, "{name}: PNG at twice the SVG's size");
+        assert!(
+            h > 200 && png.len() > 5_000,
+            "{name}: {w}x{h}, {} bytes",
+            png.len()
+        );
+        // The text is in the picture.
+        let mut bare = String::new();
+        let mut rest = svg.as_str();
+        while let Some(i) = rest.find("<text") {
+            bare.push_str(&rest[..i]);
+            let end = rest[i..].find("</text>").unwrap() + i + "</text>".len();
+            rest = &rest[end..];
+        }
+        bare.push_str(rest);
+        let (with, without) = (r.pixmap(&svg, 1.0).unwrap(), r.pixmap(&bare, 1.0).unwrap());
+        let ink = with
+            .pixels()
+            .iter()
+            .zip(without.pixels())
+            .filter(|(a, b)| a != b)
+            .count();
+        assert!(ink > 500, "{name}: the text drew only {ink} pixels");
+        // Every tick mark has a non-empty label.
+        let ticks: Vec<String> = svg
+            .split("<text class=\"tick\"")
+            .skip(1)
+            .map(|t| t[t.find('>').unwrap() + 1..t.find("</text>").unwrap()].to_owned())
+            .collect();
+        assert!(ticks.len() >= 3, "{name}: {ticks:?}");
+        assert!(
+            ticks.iter().all(|t| !t.trim().is_empty()),
+            "{name}: {ticks:?}"
+        );
+        let texts = svg_texts(&svg);
+        let has = |t: &str| texts.iter().any(|x| x == t);
+        if name.ends_with("-vs-nh.svg") {
+            assert!(has("2") && has("3"), "{name}: N_h ticks in {texts:?}");
+            assert!(
+                !texts.iter().any(|t| t == "2.5"),
+                "{name}: only integer N_h"
+            );
+        } else if name.ends_with("-vs-lambda.svg") {
+            assert!(has("10⁻²") && has("10⁻³"), "{name}: λ decades in {texts:?}");
+        } else if let Some(key) = name
+            .strip_prefix("disconnectivity-")
+            .and_then(|n| n.strip_suffix(".svg"))
+        {
+            for label in ["0", "0.25", "0.5", "0.75", "1"] {
+                assert!(has(label), "{name}: accuracy scale label {label}");
+            }
+            assert!(svg.contains("same in every graph"), "{name}");
+            let l = store.landscape_by_key(key).unwrap().unwrap();
+            let ids: Vec<String> = texts
+                .iter()
+                .filter(|t| t.parse::<i64>().is_ok())
+                .cloned()
+                .collect();
+            let minima = store.minima(l.id).unwrap();
+            let shown = minima
+                .iter()
+                .filter(|m| ids.contains(&m.id.to_string()))
+                .count();
+            assert!(
+                shown >= minima.len().min(2),
+                "{name}: minimum ids on the branches"
+            );
+        }
+    }
+    assert!(
+        figures >= 8,
+        "4 count plots and 4 disconnectivity graphs, found {figures}"
+    );
+}
+
+/// A Python with PyGT 0.3.0 in a virtual environment of the test's own, or `None` (with the
+/// reason printed) where no Python 3 with `venv` can be had. A failing `pip install` is an
+/// error: the test is meant to run where PyPI is reachable.
+fn pygt_python(dir: &Path) -> Option<PathBuf> {
+    let python = ["python3", "python"].into_iter().find(|p| {
+        std::process::Command::new(p)
+            .args(["-c", "import sys, venv; assert sys.version_info >= (3, 8)"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    let Some(python) = python else {
+        eprintln!(
+            "SKIPPED: no Python 3.8+ with the venv module on PATH; the PyGT check did not run"
+        );
+        return None;
+    };
+    let venv = dir.join("venv");
+    let made = std::process::Command::new(python)
+        .args(["-m", "venv", s(&venv)])
+        .output()
+        .expect("python runs");
+    if !made.status.success() {
+        eprintln!(
+            "SKIPPED: {python} cannot create a virtual environment (ensurepip missing?): {}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+        return None;
+    }
+    let bin = venv.join("bin");
+    let pip = std::process::Command::new(bin.join("pip"))
+        .args([
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "PyGT==0.3.0",
+        ])
+        .output()
+        .expect("pip runs");
+    assert!(
+        pip.status.success(),
+        "pip install PyGT==0.3.0 failed:\n{}",
+        String::from_utf8_lossy(&pip.stderr)
+    );
+    Some(bin.join("python"))
+}
+
+/// The export of the quick sweep loads in PyGT (the PATHSAMPLE-format reader of the Wales
+/// group): its energies are the database's, every minimum is in the one connected network,
+/// min.A/min.B select the global minimum and the rest, and the rates between them are finite.
+#[test]
+fn pygt_loads_the_export_of_the_quick_sweep() {
+    let dir = scratch("pygt");
+    let Some(python) = pygt_python(&dir) else {
+        return;
+    };
+    let (_, db) = quick_db();
+    let store = Store::open_read_only(db).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/pygt/check_export.py");
+    let mut checked = 0;
+    for l in store.landscapes().unwrap() {
+        let minima = store.minima(l.id).unwrap();
+        if minima.len() < 3 {
+            continue; // PyGT's rate code needs more than one minimum in A or B
+        }
+        let files = dir.join(&l.key);
+        ok(
+            &[
+                "export",
+                "pathsample",
+                s(db),
+                "--landscape",
+                &l.key,
+                "--dir",
+                s(&files),
+            ],
+            &dir,
+        );
+        let out = std::process::Command::new(&python)
+            .args([s(&script), s(&files), "10"])
+            .output()
+            .expect("python runs");
+        assert!(
+            out.status.success(),
+            "PyGT could not load the export of {}:\n{}",
+            l.key,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        // One connected network holding every minimum.
+        assert_eq!(got["n"], minima.len(), "{}: {got}", l.key);
+        assert!(
+            got["retained"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r == true)
+        );
+        // Energies, in min.data order (database id order), to the files' 10 decimals.
+        let energies = got["energies"].as_array().unwrap();
+        assert_eq!(energies.len(), minima.len());
+        for (m, e) in minima.iter().zip(energies) {
+            let e = e.as_f64().unwrap();
+            assert!(
+                (m.energy - e).abs() < 1e-9,
+                "{}: minimum {}: {} vs {e}",
+                l.key,
+                m.id,
+                m.energy
+            );
+        }
+        assert_eq!(
+            (got["a"].as_u64(), got["b"].as_u64()),
+            (Some(1), Some(minima.len() as u64 - 1))
+        );
+        assert_eq!(got["a_is_global"], true, "min.A holds the global minimum");
+        // Rates (inverse mean first-passage times) between the global minimum and every other
+        // minimum, both ways, finite and positive.
+        let times = got["mfpt"].as_array().unwrap();
+        assert_eq!(times.len(), minima.len() - 1);
+        for t in times {
+            for v in [
+                t[1].as_f64().unwrap_or(f64::NAN),
+                t[2].as_f64().unwrap_or(f64::NAN),
+            ] {
+                assert!(v.is_finite() && v > 0.0, "{}: MFPT {v}: {got}", l.key);
+                assert!((1.0 / v).is_finite());
+            }
+        }
+        checked += 1;
+    }
+    assert!(
+        checked >= 2,
+        "the quick sweep has landscapes with 3 or more minima"
+    );
+}
+
+/// `--format json|csv` of the read commands: the same rows as the database, JSON and CSV agree,
+/// and `census --json` is `census --format json`.
+#[test]
+fn read_commands_print_json_and_csv() {
+    let (dir, db) = tiny_db();
+    let store = Store::open_read_only(db).unwrap();
+    let l = store.landscape_by_key("h2-l1e-2").unwrap().unwrap();
+    let minima = store.minima(l.id).unwrap();
+    let ts = store.transition_states(l.id).unwrap();
+    let json = |args: &[&str]| -> serde_json::Value {
+        let out = ok(args, dir);
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}\n{out}"))
+    };
+    let key = ["--landscape", "h2-l1e-2"];
+
+    let m = json(&[&["minima", s(db), "--coords", "--format", "json"][..], &key].concat());
+    let rows = m.as_array().unwrap();
+    assert_eq!(rows.len(), minima.len());
+    // serde_json's default parser may miss the last bit of a decimal; the printed text is
+    // the shortest round-trip form (checked exactly through the CSV below and Rust's parser).
+    let close = |a: f64, b: f64| (a - b).abs() <= 4.0 * f64::EPSILON * a.abs().max(b.abs());
+    for row in rows {
+        let stored = minima
+            .iter()
+            .find(|x| x.id == row["id"])
+            .expect("a stored id");
+        assert!(close(row["energy"].as_f64().unwrap(), stored.energy));
+        assert_eq!(row["landscape"], "h2-l1e-2");
+        let coords = row["coords"].as_array().unwrap();
+        assert_eq!(coords.len(), stored.coords.len());
+        for (v, x) in coords.iter().zip(&stored.coords) {
+            assert!(close(v.as_f64().unwrap(), *x));
+        }
+    }
+    let coords_csv = ok(
+        &[&["minima", s(db), "--coords", "--format", "csv"][..], &key].concat(),
+        dir,
+    );
+    for line in coords_csv.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let stored = minima
+            .iter()
+            .find(|x| x.id.to_string() == cells[1])
+            .unwrap();
+        let coords: Vec<f64> = cells[10].split(';').map(|c| c.parse().unwrap()).collect();
+        assert_eq!(coords, stored.coords, "coordinates bit for bit");
+        assert_eq!(cells[2].parse::<f64>().unwrap(), stored.energy);
+    }
+    let csv = ok(
+        &[&["minima", s(db), "--format", "csv"][..], &key].concat(),
+        dir,
+    );
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "landscape,id,energy,rms_gradient,hessian_index,lowest_eigenvalue,ln_prod_positive,\
+             accuracy,times_found,first_run"
+        )
+    );
+    let energies: Vec<f64> = lines
+        .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
+        .collect();
+    let json_energies: Vec<f64> = rows.iter().map(|r| r["energy"].as_f64().unwrap()).collect();
+    assert!(
+        energies
+            .iter()
+            .zip(&json_energies)
+            .all(|(a, b)| close(*a, *b))
+    );
+
+    let t = json(&[&["ts", s(db), "--format", "json"][..], &key].concat());
+    assert_eq!(t.as_array().unwrap().len(), ts.len());
+    assert!(t[0]["degenerate"].is_boolean() && t[0]["min1"].is_i64());
+    let ts_csv = ok(&[&["ts", s(db), "--format", "csv"][..], &key].concat(), dir);
+    assert_eq!(ts_csv.lines().count(), ts.len() + 1);
+
+    let summary = json(&["summary", s(db), "--format", "json"]);
+    assert_eq!(summary.as_array().unwrap().len(), 4);
+    let row = summary
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["landscape"] == "h2-l1e-2")
+        .unwrap();
+    assert_eq!(row["transition_states"], ts.len());
+    assert_eq!(row["n_hidden"], 2);
+    assert!(ok(&["summary", s(db), "--format", "csv"], dir).starts_with("landscape,n_hidden"));
+
+    // A path between the two minima joined by a non-degenerate transition state.
+    let joined = ts.iter().find(|t| !t.degenerate).expect("a joining TS");
+    let (a, b) = (joined.min1.to_string(), joined.min2.to_string());
+    let path = json(&[&["path", s(db), &a, &b, "--format", "json"][..], &key].concat());
+    let steps = path.as_array().unwrap();
+    assert!(steps.len() >= 3, "{path}");
+    assert_eq!(steps[0]["kind"], "minimum");
+    assert_eq!(steps[0]["id"].to_string(), a);
+    assert_eq!(steps.last().unwrap()["id"].to_string(), b);
+    assert_eq!(steps[1]["kind"], "transition_state");
+
+    let census = ok(&["census", s(db), "--format", "json"], dir);
+    assert_eq!(
+        ok(&["census", s(db), "--json"], dir),
+        census,
+        "--json is an alias"
+    );
+    let census_csv = ok(&["census", s(db), "--format", "csv"], dir);
+    assert!(census_csv.starts_with("landscape,n_hidden,lambda,group_order,index"));
+    assert!(
+        census_csv.lines().count() > 4,
+        "rows per landscape and index"
+    );
+    let bad = losscape(&["summary", s(db), "--format", "xml"], dir);
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad).contains("json") && text(&bad).contains("csv"),
+        "{}",
+        text(&bad)
+    );
 }

@@ -1,12 +1,14 @@
 //! How many minima and transition states each landscape has: one row per `(n_h, λ)`, rendered
 //! as a Markdown or CSV table, and plotted against `n_h` and against `λ`.
 //!
-//! Plots are drawn with plotters' SVG backend into a `String`. Text uses plotters' built-in
-//! size estimate and is emitted as SVG `<text>`, so no system font library or font file is
-//! needed to draw them; the browser picks the font.
+//! Plots are SVG documents from [`crate::plot`]: integer N_h ticks, λ on a log axis labelled
+//! by decades, a count axis that is logarithmic only when the counts span a wide range.
 
-use plotters::prelude::*;
 use thiserror::Error;
+
+use crate::plot::{
+    LinePlot, Series, count_axis, integer_axis, log_axis, plain_number, power_of_ten,
+};
 
 use crate::table::{Table, fmt_f64};
 use crate::{MinimumInfo, TsInfo};
@@ -204,31 +206,29 @@ impl CountMetric {
 /// Why a plot could not be drawn.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum PlotError {
-    /// No row has a positive count and finite coordinates (a log axis cannot show zero).
-    #[error("nothing to plot: no row has a positive count")]
+    /// No row has a count and finite coordinates.
+    #[error("nothing to plot: no row has a count")]
     Empty,
-    /// plotters reported an error.
-    #[error("plotting failed: {0}")]
-    Backend(String),
+    /// Every point has the same x value: a line plot of one point says nothing.
+    #[error("only one value of {0} in the sweep: a plot against it would show a single point")]
+    SinglePoint(&'static str),
 }
 
-fn backend<E: std::fmt::Debug>(e: E) -> PlotError {
-    PlotError::Backend(format!("{e:?}"))
-}
+/// Size of the count plots in pixels.
+pub const PLOT_SIZE: (f64, f64) = (760.0, 480.0);
 
-const COLOURS: [RGBColor; 8] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(23, 190, 207),
-];
+/// `λ = 10⁻³` for powers of ten, `λ = 0.002` otherwise.
+fn lambda_label(l: f64) -> String {
+    let e = l.log10().round();
+    if l > 0.0 && (10f64.powi(e as i32) - l).abs() <= 1e-12 * l {
+        format!("λ = {}", power_of_ten(e as i32))
+    } else {
+        format!("λ = {}", plain_number(l))
+    }
+}
 
 /// One labelled line: `(label, points sorted by x)`.
-type Series = (String, Vec<(f64, f64)>);
+type Points = (String, Vec<(f64, f64)>);
 
 /// Groups rows into series: `key` names the series, `x` places a row on the x axis.
 fn series(
@@ -237,7 +237,7 @@ fn series(
     key: impl Fn(&CountsRow) -> f64,
     label: impl Fn(f64) -> String,
     x: impl Fn(&CountsRow) -> f64,
-) -> Vec<Series> {
+) -> Vec<Points> {
     let mut keys: Vec<f64> = rows.iter().map(&key).filter(|k| k.is_finite()).collect();
     keys.sort_by(f64::total_cmp);
     keys.dedup();
@@ -247,7 +247,7 @@ fn series(
                 .iter()
                 .filter(|r| key(r) == k)
                 .map(|r| (x(r), metric.value(r) as f64))
-                .filter(|&(x, y)| x.is_finite() && y > 0.0)
+                .filter(|&(x, _)| x.is_finite())
                 .collect();
             pts.sort_by(|a, b| a.0.total_cmp(&b.0));
             (label(k), pts)
@@ -256,170 +256,87 @@ fn series(
         .collect()
 }
 
-/// Counts against the number of hidden units, one line per λ, logarithmic count axis.
-/// Rows with a zero count are left out (a log axis cannot show them).
+/// The finished plot of `points` on `x`, with a count axis chosen from the values; zero counts
+/// are dropped where the count axis is logarithmic (it is only when there are none).
+fn finish(
+    points: Vec<Points>,
+    x: crate::plot::Axis,
+    metric: CountMetric,
+    title: String,
+) -> LinePlot {
+    let values: Vec<f64> = points
+        .iter()
+        .flat_map(|(_, p)| p.iter().map(|q| q.1))
+        .collect();
+    let y = count_axis(metric.label(), &values);
+    LinePlot {
+        title,
+        x,
+        y,
+        series: points
+            .into_iter()
+            .map(|(label, points)| Series { label, points })
+            .collect(),
+    }
+}
+
+/// Distinct x values of the series.
+fn distinct_x(points: &[Points]) -> Vec<f64> {
+    let mut xs: Vec<f64> = points
+        .iter()
+        .flat_map(|(_, p)| p.iter().map(|q| q.0))
+        .collect();
+    xs.sort_by(f64::total_cmp);
+    xs.dedup();
+    xs
+}
+
+/// Counts against the number of hidden units, one line per λ: integer N_h ticks, a linear
+/// count axis unless the counts span more than [`crate::plot::LOG_RATIO`]. Refused
+/// ([`PlotError::SinglePoint`]) when the sweep has one N_h only.
 pub fn plot_counts_vs_hidden(rows: &[CountsRow], metric: CountMetric) -> Result<String, PlotError> {
     let s = series(
         rows,
         metric,
         |r| r.lambda,
-        |l| format!("λ = {l}"),
+        lambda_label,
         |r| r.n_hidden as f64,
     );
-    draw(
-        &s,
-        false,
-        "hidden units n_h",
-        metric,
-        &format!("{} vs n_h", metric.label()),
-    )
+    let xs = distinct_x(&s);
+    match xs.len() {
+        0 => return Err(PlotError::Empty),
+        1 => return Err(PlotError::SinglePoint("N_h")),
+        _ => {}
+    }
+    let x = integer_axis("hidden units N_h", xs[0] as i64, xs[xs.len() - 1] as i64);
+    let plot = finish(s, x, metric, format!("{} vs N_h", metric.label()));
+    Ok(plot.to_svg(PLOT_SIZE.0, PLOT_SIZE.1))
 }
 
-/// Counts against λ, one line per number of hidden units, logarithmic λ and count axes.
-/// Rows with a zero count or λ ≤ 0 are left out.
+/// Counts against λ, one line per number of hidden units, on a logarithmic λ axis labelled by
+/// decades. Rows with λ ≤ 0 are left out; refused ([`PlotError::SinglePoint`]) when the sweep
+/// has one λ only.
 pub fn plot_counts_vs_lambda(rows: &[CountsRow], metric: CountMetric) -> Result<String, PlotError> {
-    let s = series(
+    let s: Vec<Points> = series(
         rows,
         metric,
         |r| r.n_hidden as f64,
-        |n| format!("n_h = {n}"),
+        |n| format!("N_h = {n}"),
         |r| r.lambda,
     )
     .into_iter()
     .map(|(l, pts)| (l, pts.into_iter().filter(|p| p.0 > 0.0).collect::<Vec<_>>()))
     .filter(|(_, pts)| !pts.is_empty())
-    .collect::<Vec<_>>();
-    draw(
-        &s,
-        true,
-        "regularisation λ",
-        metric,
-        &format!("{} vs λ", metric.label()),
-    )
-}
-
-/// Range padded so single values and lines at the edge stay visible.
-fn padded(lo: f64, hi: f64, log: bool) -> (f64, f64) {
-    if log {
-        let (a, b) = (lo.log10(), hi.log10());
-        let pad = ((b - a) * 0.08).max(0.15);
-        (10f64.powf(a - pad), 10f64.powf(b + pad))
-    } else {
-        let pad = ((hi - lo) * 0.08).max(0.5);
-        (lo - pad, hi + pad)
+    .collect();
+    let xs = distinct_x(&s);
+    match xs.len() {
+        0 => return Err(PlotError::Empty),
+        1 => return Err(PlotError::SinglePoint("λ")),
+        _ => {}
     }
-}
-
-fn draw(
-    series: &[Series],
-    log_x: bool,
-    x_label: &str,
-    metric: CountMetric,
-    title: &str,
-) -> Result<String, PlotError> {
-    let all = || series.iter().flat_map(|(_, p)| p.iter());
-    let (mut x0, mut x1, mut y0, mut y1) = (
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-    );
-    for &(x, y) in all() {
-        x0 = x0.min(x);
-        x1 = x1.max(x);
-        y0 = y0.min(y);
-        y1 = y1.max(y);
-    }
-    if !x0.is_finite() {
-        return Err(PlotError::Empty);
-    }
-    let (x0, x1) = padded(x0, x1, log_x);
-    let (y0, y1) = padded(y0, y1, true);
-
-    let mut out = String::new();
-    {
-        let root = SVGBackend::with_string(&mut out, (760, 480)).into_drawing_area();
-        root.fill(&WHITE).map_err(backend)?;
-        // The legend gets its own panel on the right so it never hides a line.
-        let (plot_area, legend_area) = root.split_horizontally(600);
-        let mut builder = ChartBuilder::on(&plot_area);
-        builder
-            .caption(title, ("sans-serif", 20))
-            .margin(12)
-            .x_label_area_size(45)
-            .y_label_area_size(65);
-        // Integers without a decimal point; other tick values (e.g. half a hidden unit) unlabelled
-        // on the n_h axis.
-        let int_or_plain = |v: &f64| {
-            if v.fract() == 0.0 && v.abs() < 1e15 {
-                format!("{}", *v as i64)
-            } else {
-                format!("{v}")
-            }
-        };
-        let only_int = |v: &f64| {
-            if v.fract() == 0.0 {
-                format!("{}", *v as i64)
-            } else {
-                String::new()
-            }
-        };
-        // The two axis kinds give different chart types, so the drawing is shared via a macro.
-        macro_rules! body {
-            ($chart:expr, $x_fmt:expr) => {{
-                let mut chart = $chart;
-                chart
-                    .configure_mesh()
-                    .x_desc(x_label)
-                    .y_desc(metric.label())
-                    .x_label_formatter($x_fmt)
-                    .y_label_formatter(&int_or_plain)
-                    .light_line_style(RGBColor(235, 235, 235))
-                    .draw()
-                    .map_err(backend)?;
-                for (i, (_, pts)) in series.iter().enumerate() {
-                    let colour = COLOURS[i % COLOURS.len()];
-                    chart
-                        .draw_series(LineSeries::new(pts.iter().copied(), colour.stroke_width(2)))
-                        .map_err(backend)?;
-                    chart
-                        .draw_series(pts.iter().map(|&p| Circle::new(p, 3, colour.filled())))
-                        .map_err(backend)?;
-                }
-            }};
-        }
-        if log_x {
-            body!(
-                builder
-                    .build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())
-                    .map_err(backend)?,
-                &int_or_plain
-            );
-        } else {
-            body!(
-                builder
-                    .build_cartesian_2d(x0..x1, (y0..y1).log_scale())
-                    .map_err(backend)?,
-                &only_int
-            );
-        }
-        let font = ("sans-serif", 14).into_font();
-        for (i, (label, _)) in series.iter().enumerate() {
-            let colour = COLOURS[i % COLOURS.len()];
-            let y = 60 + 22 * i as i32;
-            legend_area
-                .draw(&PathElement::new(
-                    vec![(10, y), (34, y)],
-                    colour.stroke_width(3),
-                ))
-                .map_err(backend)?;
-            legend_area
-                .draw(&Text::new(label.clone(), (40, y - 7), font.clone()))
-                .map_err(backend)?;
-        }
-        root.present().map_err(backend)?;
-    }
-    Ok(out)
+    let x = log_axis("regularisation λ", xs[0], xs[xs.len() - 1]);
+    let plot = finish(s, x, metric, format!("{} vs λ", metric.label()));
+    Ok(plot.to_svg(PLOT_SIZE.0, PLOT_SIZE.1))
 }
 
 #[cfg(test)]
@@ -517,7 +434,7 @@ mod tests {
     }
 
     #[test]
-    fn plots_render_text_without_system_fonts() {
+    fn plots_label_their_axes_and_series() {
         let rows = sweep();
         for metric in [
             CountMetric::MinimaByEnergy,
@@ -526,30 +443,43 @@ mod tests {
         ] {
             let by_h = plot_counts_vs_hidden(&rows, metric).unwrap();
             assert!(by_h.contains("<svg") && by_h.contains("</svg>"));
-            assert!(by_h.contains("λ = 0.001"), "legend entry");
-            assert!(by_h.contains("hidden units n_h"), "axis label");
+            assert!(by_h.contains("λ = 10⁻³"), "legend entry");
+            assert!(by_h.contains("hidden units N_h"), "axis label");
             assert!(by_h.contains(metric.label()));
             assert!(by_h.contains("<polyline"), "lines drawn");
             let by_l = plot_counts_vs_lambda(&rows, metric).unwrap();
-            assert!(by_l.contains("n_h = 4") && by_l.contains("regularisation λ"));
+            assert!(by_l.contains("N_h = 4") && by_l.contains("regularisation λ"));
+            assert!(by_l.contains(">10⁻³</text>"), "decade tick labels");
         }
     }
 
     #[test]
-    fn zero_counts_are_skipped_and_empty_is_an_error() {
+    fn a_sweep_of_one_lambda_or_one_n_h_draws_no_line_plot_against_it() {
+        let rows: Vec<CountsRow> = sweep().into_iter().filter(|r| r.lambda == 1e-3).collect();
+        assert_eq!(
+            plot_counts_vs_lambda(&rows, CountMetric::MinimaByStructure),
+            Err(PlotError::SinglePoint("λ"))
+        );
+        assert!(plot_counts_vs_hidden(&rows, CountMetric::MinimaByStructure).is_ok());
+        let rows: Vec<CountsRow> = sweep().into_iter().filter(|r| r.n_hidden == 1).collect();
+        assert_eq!(
+            plot_counts_vs_hidden(&rows, CountMetric::MinimaByStructure),
+            Err(PlotError::SinglePoint("N_h"))
+        );
+    }
+
+    #[test]
+    fn zero_counts_are_drawn_on_a_linear_axis_and_empty_is_an_error() {
         let mut rows = sweep();
         for r in &mut rows {
             r.transition_states = 0;
         }
-        assert_eq!(
-            plot_counts_vs_hidden(&rows, CountMetric::TransitionStates),
-            Err(PlotError::Empty)
-        );
+        rows[0].transition_states = 5;
+        let svg = plot_counts_vs_hidden(&rows, CountMetric::TransitionStates).unwrap();
+        assert!(svg.contains(">0</text>"), "a linear axis from 0");
         assert_eq!(
             plot_counts_vs_lambda(&[], CountMetric::MinimaByEnergy),
             Err(PlotError::Empty)
         );
-        rows[0].transition_states = 5;
-        assert!(plot_counts_vs_lambda(&rows, CountMetric::TransitionStates).is_ok());
     }
 }

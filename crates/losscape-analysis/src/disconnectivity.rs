@@ -29,6 +29,9 @@ pub struct DisconnectivityOptions {
     /// Show only this many of the lowest minima. Connectivity still runs through the minima
     /// left out, so two shown minima joined via a hidden one still share a basin.
     pub keep_lowest: Option<usize>,
+    /// Without `energy_window`: choose a window that keeps the low minima apart (see
+    /// [`auto_window`]); `false` spans every minimum and joining saddle.
+    pub auto_window: bool,
 }
 
 impl Default for DisconnectivityOptions {
@@ -37,8 +40,49 @@ impl Default for DisconnectivityOptions {
             levels: 20,
             energy_window: None,
             keep_lowest: None,
+            auto_window: true,
         }
     }
+}
+
+/// Share of the energy axis the lower half of the minima must get at least; below it the
+/// automatic window lowers the top (see [`auto_window`]).
+pub const LOW_HALF_SHARE: f64 = 0.3;
+
+/// The automatic energy window of a graph, or `None` when the full range already keeps the low
+/// minima apart.
+///
+/// A few high minima or saddles stretch a linear energy axis so far that the low minima, the
+/// ones a reader cares about, are squeezed into a few pixels (22 minima in a 15-pixel fan for
+/// N_h = 6, λ = 1e-5 of the paper sweep). The rule: with the minima sorted by energy, the lower
+/// half of them (at least two) should span at least [`LOW_HALF_SHARE`] of the axis from the
+/// global minimum to the highest saddle joining two minima (or the highest minimum). If they do
+/// not, the top of the window is lowered until they do; minima above it are not drawn and
+/// saddles above it join at the top. Returns `[lowest minimum, top]`.
+pub fn auto_window(minima: &[MinimumInfo], ts: &[TsInfo]) -> Option<[f64; 2]> {
+    let mut e: Vec<f64> = minima
+        .iter()
+        .map(|m| m.energy)
+        .filter(|e| e.is_finite())
+        .collect();
+    if e.len() < 4 {
+        return None;
+    }
+    e.sort_by(f64::total_cmp);
+    let lo = e[0];
+    let half = e.len().div_ceil(2).max(2);
+    let low_span = e[half - 1] - lo;
+    let saddle_top = ts
+        .iter()
+        .filter(|t| !t.is_degenerate() && t.energy.is_finite())
+        .map(|t| t.energy)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let full_top = saddle_top.max(e[e.len() - 1]);
+    let full = full_top - lo;
+    if !(low_span > 0.0 && full > 0.0) || low_span >= LOW_HALF_SHARE * full {
+        return None;
+    }
+    Some([lo, lo + low_span / LOW_HALF_SHARE])
 }
 
 /// Why a graph could not be built.
@@ -125,6 +169,10 @@ pub struct DisconnectivityGraph {
     pub root: usize,
     /// The minima shown, lowest energy first.
     pub leaves: Vec<Leaf>,
+    /// The window chosen by [`auto_window`], if it chose one.
+    pub auto_window: Option<[f64; 2]>,
+    /// Minima given but not drawn (outside the window or beyond `keep_lowest`).
+    pub not_shown: usize,
     /// Basin nodes at each level, in no particular order.
     level_nodes: Vec<Vec<usize>>,
 }
@@ -167,6 +215,29 @@ impl Dsu {
 impl DisconnectivityGraph {
     /// Builds the basin tree of `minima` joined by `ts`.
     pub fn build(
+        minima: &[MinimumInfo],
+        ts: &[TsInfo],
+        opts: &DisconnectivityOptions,
+    ) -> Result<Self, DisconnectivityError> {
+        if opts.energy_window.is_none()
+            && opts.auto_window
+            && let Some(window) = auto_window(minima, ts)
+        {
+            let chosen = DisconnectivityOptions {
+                energy_window: Some(window),
+                ..opts.clone()
+            };
+            let mut g = Self::build_in(minima, ts, &chosen)?;
+            g.auto_window = Some(window);
+            g.not_shown = minima.len() - g.leaves.len();
+            return Ok(g);
+        }
+        let mut g = Self::build_in(minima, ts, opts)?;
+        g.not_shown = minima.len() - g.leaves.len();
+        Ok(g)
+    }
+
+    fn build_in(
         minima: &[MinimumInfo],
         ts: &[TsInfo],
         opts: &DisconnectivityOptions,
@@ -288,6 +359,8 @@ impl DisconnectivityGraph {
                     accuracy: minima[i].accuracy,
                 })
                 .collect(),
+            auto_window: None,
+            not_shown: 0,
             level_nodes: Vec::new(),
         };
         g.grow(n, n_kept, &edges);
@@ -467,28 +540,93 @@ impl DisconnectivityGraph {
     /// For every node, the accuracy class shared by all minima below it, or `None` if they
     /// differ. The first nodes are the leaves in the order of `leaves`, and children precede
     /// parents, so one pass upwards suffices.
-    fn node_classes(&self, classes: &AccuracyClasses) -> Vec<Option<usize>> {
-        let mut out: Vec<Option<usize>> = vec![None; self.nodes.len()];
+    /// The value each node is coloured by: a leaf's own value, a basin's if all its children
+    /// agree (within `tol`), else `None` (a mixed basin). `NaN` values never agree.
+    fn node_values(&self, leaf_value: impl Fn(&Leaf) -> f64, tol: f64) -> Vec<Option<f64>> {
+        let mut out: Vec<Option<f64>> = vec![None; self.nodes.len()];
+        // Children are created before their parents, so one pass in index order suffices.
         for (i, node) in self.nodes.iter().enumerate() {
             out[i] = if let Some(leaf) = self.leaves.get(i) {
-                Some(classes.class_of(leaf.accuracy))
+                Some(leaf_value(leaf)).filter(|v| v.is_finite())
             } else {
                 let first = node.children.first().and_then(|&c| out[c]);
-                first.filter(|f| node.children.iter().all(|&c| out[c] == Some(*f)))
+                first.filter(|f| {
+                    node.children
+                        .iter()
+                        .all(|&c| out[c].is_some_and(|v| (v - f).abs() <= tol))
+                })
             };
         }
         out
     }
 
     /// Draws the graph as a standalone SVG document.
+    ///
+    /// Branches are coloured as `opts.colouring` says: by training accuracy on the fixed scale
+    /// 0–1 (the same colour means the same accuracy in every graph), by the energy of the
+    /// basin's lowest minimum, or by how often basin-hopping reached each minimum. A gradient
+    /// legend on the right gives the scale.
     pub fn to_svg(&self, opts: &SvgOptions) -> String {
-        let classes = AccuracyClasses::new(self.leaves.iter().map(|l| l.accuracy));
-        let node_class = self.node_classes(&classes);
+        let e_top = self.levels.last().copied().unwrap_or(self.bottom + 1.0);
+        let (values, scale) = match &opts.colouring {
+            Colouring::Accuracy => (
+                self.node_values(|l| l.accuracy, 1e-6),
+                ColourScale {
+                    title: "training accuracy".into(),
+                    note: "fixed scale: same in every graph".into(),
+                    lo: 0.0,
+                    hi: 1.0,
+                    log: false,
+                },
+            ),
+            Colouring::Energy => {
+                let mut v = self.node_values(|l| l.energy, 0.0);
+                for (i, node) in self.nodes.iter().enumerate() {
+                    if i >= self.leaves.len() {
+                        v[i] = Some(node.lowest_energy).filter(|e| e.is_finite());
+                    }
+                }
+                (
+                    v,
+                    ColourScale {
+                        title: "lowest energy in the basin".into(),
+                        note: "range of this graph".into(),
+                        lo: self.bottom,
+                        hi: self
+                            .leaves
+                            .iter()
+                            .map(|l| l.energy)
+                            .fold(self.bottom, f64::max)
+                            .max(self.bottom + f64::EPSILON),
+                        log: false,
+                    },
+                )
+            }
+            Colouring::Hits(hits) => {
+                let value = |l: &Leaf| hits.get(&l.id).map_or(f64::NAN, |&h| h as f64);
+                let max = self
+                    .leaves
+                    .iter()
+                    .map(value)
+                    .filter(|v| v.is_finite())
+                    .fold(1.0, f64::max);
+                (
+                    self.node_values(|l| value(l).max(1.0), 0.0),
+                    ColourScale {
+                        title: "times found by the searches".into(),
+                        note: "log scale, range of this graph".into(),
+                        lo: 1.0,
+                        hi: max.max(10.0),
+                        log: true,
+                    },
+                )
+            }
+        };
         let (w, h) = (opts.width.max(200.0), opts.height.max(150.0));
-        let (left, right, top, bottom) = (100.0, 170.0, 50.0, 30.0);
+        let label_room = if opts.label_ids { 34.0 } else { 0.0 };
+        let (left, right, top, bottom) = (100.0, 215.0, 50.0, 30.0 + label_room);
         let plot_w = w - left - right;
         let plot_h = h - top - bottom;
-        let e_top = self.levels.last().copied().unwrap_or(self.bottom + 1.0);
         let e_span = (e_top - self.bottom).max(f64::MIN_POSITIVE);
         let y = |e: f64| top + (e_top - e) / e_span * plot_h;
         let n_slots = self.leaves.len().max(1) as f64;
@@ -497,7 +635,7 @@ impl DisconnectivityGraph {
         let mut s = String::new();
         let _ = write!(
             s,
-            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">"#
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="{FONT_FAMILY}" font-size="13">"#
         );
         let _ = write!(
             s,
@@ -505,23 +643,21 @@ impl DisconnectivityGraph {
         );
         let _ = write!(
             s,
-            r#"<text x="{:.1}" y="24" text-anchor="middle" font-size="16">{}</text>"#,
+            r#"<text x="{:.1}" y="26" text-anchor="middle" font-size="16">{}</text>"#,
             left + plot_w / 2.0,
             escape_xml(&opts.title)
         );
         // Energy axis with ticks.
-        let _ = write!(s, r#"<g stroke="black" stroke-width="1">"#);
         let _ = write!(
             s,
-            r#"<line x1="{left}" y1="{top}" x2="{left}" y2="{:.2}"/>"#,
+            r#"<line x1="{left}" y1="{top}" x2="{left}" y2="{:.2}" stroke="black"/>"#,
             top + plot_h
         );
-        s.push_str("</g>");
         for t in nice_ticks(self.bottom, e_top, 6) {
             let ty = y(t);
             let _ = write!(
                 s,
-                r#"<line x1="{:.2}" y1="{ty:.2}" x2="{left}" y2="{ty:.2}" stroke="black"/><text x="{:.2}" y="{:.2}" text-anchor="end">{}</text>"#,
+                r#"<line x1="{:.2}" y1="{ty:.2}" x2="{left}" y2="{ty:.2}" stroke="black"/><text class="tick" x="{:.2}" y="{:.2}" text-anchor="end">{}</text>"#,
                 left - 5.0,
                 left - 8.0,
                 ty + 4.0,
@@ -530,22 +666,19 @@ impl DisconnectivityGraph {
         }
         let _ = write!(
             s,
-            r#"<text x="16" y="{:.1}" text-anchor="middle" transform="rotate(-90 16 {:.1})">{}</text>"#,
+            r#"<text x="18" y="{:.1}" text-anchor="middle" transform="rotate(-90 18 {:.1})">{}</text>"#,
             top + plot_h / 2.0,
             top + plot_h / 2.0,
             escape_xml(&opts.energy_label)
         );
-        // Branches: each node to its parent, coloured by the accuracy below it.
+        // Branches: each node to its parent.
         let _ = write!(
             s,
-            r#"<g stroke-width="1.2" fill="none" stroke-linecap="round">"#
+            r#"<g stroke-width="1.8" fill="none" stroke-linecap="round">"#
         );
         for (i, node) in self.nodes.iter().enumerate() {
             let Some(p) = node.parent else { continue };
-            let colour = match node_class[i] {
-                Some(c) => classes.colour(c),
-                None => MIXED_COLOUR,
-            };
+            let colour = values[i].map_or(MIXED_COLOUR.to_owned(), |v| scale.colour(v));
             let _ = write!(
                 s,
                 r#"<line class="branch" x1="{:.2}" y1="{:.2}" x2="{:.2}" y2="{:.2}" stroke="{colour}"/>"#,
@@ -565,31 +698,90 @@ impl DisconnectivityGraph {
             y(root.energy) - 8.0
         );
         s.push_str("</g>");
-        // Legend.
-        let lx = w - right + 20.0;
+        // Minimum ids under the branch ends, turned upright when the slots are narrow.
+        if opts.label_ids {
+            let slot_w = plot_w / n_slots;
+            for (i, leaf) in self.leaves.iter().enumerate() {
+                let (lx, ly) = (x(self.nodes[i].x), y(leaf.energy) + 4.0);
+                if slot_w >= 22.0 {
+                    let _ = write!(
+                        s,
+                        r#"<text class="id" x="{lx:.2}" y="{:.2}" text-anchor="middle" font-size="10">{}</text>"#,
+                        ly + 9.0,
+                        leaf.id
+                    );
+                } else {
+                    let _ = write!(
+                        s,
+                        r#"<text class="id" x="{lx:.2}" y="{ly:.2}" text-anchor="end" font-size="10" transform="rotate(-90 {lx:.2} {ly:.2})" dy="3.5">{}</text>"#,
+                        leaf.id
+                    );
+                }
+            }
+        }
+        // Legend: the colour scale as a gradient bar with labelled ticks.
+        let lx = w - right + 24.0;
+        let (bar_top, bar_h, bar_w) = (top + 46.0, (plot_h - 130.0).clamp(80.0, 260.0), 18.0);
         let _ = write!(
             s,
-            r#"<text x="{lx}" y="{top}">{}</text>"#,
-            escape_xml("training accuracy")
+            r#"<text x="{lx}" y="{top}" font-size="13">{}</text>"#,
+            escape_xml(&scale.title)
         );
-        let mut entries: Vec<(String, &str)> = (0..classes.len())
-            .map(|c| (classes.label(c), classes.colour(c)))
-            .collect();
-        if (0..self.nodes.len()).any(|i| self.nodes[i].parent.is_some() && node_class[i].is_none())
-        {
-            entries.push(("mixed".to_string(), MIXED_COLOUR));
-        }
-        for (j, (label, colour)) in entries.iter().enumerate() {
-            let ly = top + 20.0 + 18.0 * j as f64;
+        // The note on lines of its own (split after ':' or ','), so it fits the legend.
+        for (k, line) in scale.note.split_inclusive([':', ',']).enumerate() {
             let _ = write!(
                 s,
-                r#"<line x1="{lx}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="{colour}" stroke-width="3"/><text x="{:.1}" y="{:.1}">{}</text>"#,
-                ly - 4.0,
-                lx + 24.0,
-                ly - 4.0,
-                lx + 30.0,
-                ly,
-                escape_xml(label)
+                r##"<text x="{lx}" y="{:.1}" font-size="11" fill="#444">{}</text>"##,
+                top + 15.0 + 13.0 * k as f64,
+                escape_xml(line.trim())
+            );
+        }
+        s.push_str(r#"<defs><linearGradient id="scale" x1="0" y1="1" x2="0" y2="0">"#);
+        for k in 0..=10 {
+            let t = k as f64 / 10.0;
+            let _ = write!(s, r#"<stop offset="{t:.1}" stop-color="{}"/>"#, ramp(t));
+        }
+        s.push_str("</linearGradient></defs>");
+        let _ = write!(
+            s,
+            r#"<rect x="{lx}" y="{bar_top:.1}" width="{bar_w}" height="{bar_h:.1}" fill="url(#scale)" stroke="black" stroke-width="0.5"/>"#
+        );
+        for (v, label) in scale.ticks() {
+            let ty = bar_top + bar_h * (1.0 - scale.position(v));
+            let _ = write!(
+                s,
+                r#"<line x1="{:.1}" y1="{ty:.1}" x2="{:.1}" y2="{ty:.1}" stroke="black"/><text class="legend" x="{:.1}" y="{:.1}" font-size="12">{}</text>"#,
+                lx + bar_w,
+                lx + bar_w + 4.0,
+                lx + bar_w + 7.0,
+                ty + 4.0,
+                escape_xml(&label)
+            );
+        }
+        let my = bar_top + bar_h + 24.0;
+        let _ = write!(
+            s,
+            r#"<line x1="{lx}" y1="{my:.1}" x2="{:.1}" y2="{my:.1}" stroke="{MIXED_COLOUR}" stroke-width="3"/><text class="legend" x="{:.1}" y="{:.1}" font-size="12">mixed basin</text>"#,
+            lx + bar_w,
+            lx + bar_w + 7.0,
+            my + 4.0
+        );
+        if let Some([lo, hi]) = self.auto_window {
+            let _ = write!(
+                s,
+                r##"<text x="{lx}" y="{:.1}" font-size="11" fill="#444">energy window {}–{},</text><text x="{lx}" y="{:.1}" font-size="11" fill="#444">chosen to keep the low</text><text x="{lx}" y="{:.1}" font-size="11" fill="#444">minima apart; {} higher</text><text x="{lx}" y="{:.1}" font-size="11" fill="#444">{} not shown</text>"##,
+                my + 28.0,
+                format_tick(lo, hi - lo),
+                format_tick(hi, hi - lo),
+                my + 42.0,
+                my + 56.0,
+                self.not_shown,
+                my + 70.0,
+                if self.not_shown == 1 {
+                    "minimum"
+                } else {
+                    "minima"
+                }
             );
         }
         s.push_str("</svg>");
@@ -620,6 +812,19 @@ fn last_useful_saddle(n: usize, n_kept: usize, edges: &[(f64, usize, usize)]) ->
     last
 }
 
+/// What the branches' colours show.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Colouring {
+    /// Training accuracy, on the fixed scale 0–1 shared by every graph.
+    #[default]
+    Accuracy,
+    /// Energy of the basin's lowest minimum, on this graph's range.
+    Energy,
+    /// How often the searches reached each minimum (the `times_found` of the database, by
+    /// minimum id), on a log scale; basins are coloured only where their minima agree.
+    Hits(HashMap<i64, i64>),
+}
+
 /// How the picture is drawn.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SvgOptions {
@@ -631,6 +836,10 @@ pub struct SvgOptions {
     pub title: String,
     /// Label of the energy axis.
     pub energy_label: String,
+    /// What the colours show.
+    pub colouring: Colouring,
+    /// Write each minimum's database id under its branch.
+    pub label_ids: bool,
 }
 
 impl Default for SvgOptions {
@@ -640,86 +849,97 @@ impl Default for SvgOptions {
             height: 600.0,
             title: "Disconnectivity graph".to_string(),
             energy_label: "loss E".to_string(),
+            colouring: Colouring::Accuracy,
+            label_ids: false,
         }
     }
 }
 
-const MIXED_COLOUR: &str = "#555555";
-const UNKNOWN_COLOUR: &str = "#bbbbbb";
-const PALETTE: [&str; 10] = [
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
-    "#bcbd22", "#7f7f7f",
-];
+/// Branches of basins whose minima have different values.
+const MIXED_COLOUR: &str = "#9a9a9a";
 
-/// Colour classes for training accuracy: one per distinct value when there are few (as for XOR,
-/// where accuracy is a multiple of 1/4), otherwise ten bins of width 0.1. Highest accuracy first.
-#[derive(Debug, Clone)]
-struct AccuracyClasses {
-    /// Distinct values (descending) or, when binned, `None`.
-    values: Option<Vec<f64>>,
-    has_unknown: bool,
+/// Font family of the graph's text (DejaVu Sans first: the report's PNG renderer loads it).
+const FONT_FAMILY: &str = crate::plot::FONT_FAMILY;
+
+/// The colour ramp at `t` in `[0, 1]`: the lower four fifths of viridis (dark purple → blue →
+/// teal → green; ordered in lightness, so it reads in grey and for colour-blind readers),
+/// stopping before its pale yellow, which thin branches on white would not show.
+pub fn ramp(t: f64) -> String {
+    const ANCHORS: [(f64, f64, f64); 5] = [
+        (68.0, 1.0, 84.0),
+        (65.0, 68.0, 135.0),
+        (42.0, 120.0, 142.0),
+        (34.0, 168.0, 132.0),
+        (122.0, 209.0, 81.0),
+    ];
+    let t = if t.is_finite() {
+        t.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let f = t * (ANCHORS.len() - 1) as f64;
+    let i = (f.floor() as usize).min(ANCHORS.len() - 2);
+    let u = f - i as f64;
+    let (a, b) = (ANCHORS[i], ANCHORS[i + 1]);
+    let mix = |x: f64, y: f64| (x + (y - x) * u).round() as u8;
+    format!(
+        "#{:02x}{:02x}{:02x}",
+        mix(a.0, b.0),
+        mix(a.1, b.1),
+        mix(a.2, b.2)
+    )
 }
 
-impl AccuracyClasses {
-    fn new(acc: impl Iterator<Item = f64>) -> Self {
-        let mut values: Vec<f64> = Vec::new();
-        let mut has_unknown = false;
-        for a in acc {
-            if !a.is_finite() {
-                has_unknown = true;
-            } else if !values.iter().any(|v| (v - a).abs() < 1e-6) {
-                values.push(a);
-            }
-        }
-        values.sort_by(|a, b| b.total_cmp(a));
-        let values = (values.len() <= PALETTE.len()).then_some(values);
-        Self {
-            values,
-            has_unknown,
-        }
-    }
+/// A value range mapped onto [`ramp`].
+struct ColourScale {
+    title: String,
+    note: String,
+    lo: f64,
+    hi: f64,
+    log: bool,
+}
 
-    fn n_known(&self) -> usize {
-        self.values.as_ref().map_or(PALETTE.len(), Vec::len)
-    }
-
-    fn len(&self) -> usize {
-        self.n_known() + usize::from(self.has_unknown)
-    }
-
-    fn class_of(&self, a: f64) -> usize {
-        if !a.is_finite() {
-            return self.n_known();
-        }
-        match &self.values {
-            Some(v) => v.iter().position(|x| (x - a).abs() < 1e-6).unwrap_or(0),
-            // Bin 0 is [0.9, 1.0], bin 9 is [0, 0.1).
-            None => (9 - ((a.clamp(0.0, 1.0) * 10.0).floor() as usize).min(9)).min(9),
-        }
-    }
-
-    fn colour(&self, class: usize) -> &'static str {
-        if class >= self.n_known() {
-            UNKNOWN_COLOUR
+impl ColourScale {
+    /// Where `v` sits on the scale, in `[0, 1]`.
+    fn position(&self, v: f64) -> f64 {
+        let (lo, hi, v) = if self.log {
+            (self.lo.log10(), self.hi.log10(), v.max(self.lo).log10())
         } else {
-            PALETTE[class % PALETTE.len()]
+            (self.lo, self.hi, v)
+        };
+        if hi > lo {
+            ((v - lo) / (hi - lo)).clamp(0.0, 1.0)
+        } else {
+            0.5
         }
     }
 
-    fn label(&self, class: usize) -> String {
-        if class >= self.n_known() {
-            return "unknown".to_string();
-        }
-        match &self.values {
-            Some(v) => format!("{:.3}", v[class])
-                .trim_end_matches('0')
-                .trim_end_matches('.')
-                .to_string(),
-            None => {
-                let hi = 1.0 - class as f64 * 0.1;
-                format!("{:.1}–{:.1}", hi - 0.1, hi)
+    fn colour(&self, v: f64) -> String {
+        ramp(self.position(v))
+    }
+
+    /// Labelled ticks of the legend.
+    fn ticks(&self) -> Vec<(f64, String)> {
+        if self.log {
+            let mut out = Vec::new();
+            let mut v = 1.0;
+            while v <= self.hi * (1.0 + 1e-9) {
+                out.push((v, format!("{v}")));
+                v *= 10.0;
             }
+            return out;
         }
+        if self.lo == 0.0 && self.hi == 1.0 {
+            return [0.0, 0.25, 0.5, 0.75, 1.0]
+                .iter()
+                .map(|&v| (v, crate::plot::plain_number(v)))
+                .collect();
+        }
+        let span = self.hi - self.lo;
+        nice_ticks(self.lo, self.hi, 5)
+            .into_iter()
+            .map(|v| (v, format_tick(v, span)))
+            .collect()
     }
 }
 
@@ -806,6 +1026,7 @@ mod tests {
             levels: 8,
             energy_window: Some([0.0, 8.0]),
             keep_lowest: None,
+            auto_window: false,
         };
         let g = DisconnectivityGraph::build(&m, &t, &opts).unwrap();
         assert_eq!(g.levels, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]);
@@ -864,6 +1085,7 @@ mod tests {
             levels: 4,
             energy_window: Some([0.0, 4.0]),
             keep_lowest: Some(2),
+            auto_window: false,
         };
         let g = DisconnectivityGraph::build(&m, &t, &opts).unwrap();
         assert_eq!(g.leaves.len(), 2);
@@ -874,6 +1096,7 @@ mod tests {
             levels: 4,
             energy_window: None,
             keep_lowest: Some(2),
+            auto_window: false,
         };
         let g = DisconnectivityGraph::build(&m, &t, &opts).unwrap();
         assert!((g.levels[2] - 3.6).abs() < 1e-12);
@@ -949,6 +1172,7 @@ mod tests {
             levels: 2,
             energy_window: Some([0.0, 4.0]),
             keep_lowest: None,
+            auto_window: false,
         };
         let g = DisconnectivityGraph::build(&m, &t, &opts).unwrap();
         let root = &g.nodes[g.root];
@@ -982,13 +1206,13 @@ mod tests {
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
         assert!(svg.contains("XOR &lt;n_h=2&gt;"));
         assert!(svg.contains("training accuracy"));
-        for label in ["1", "0.75", "0.5", "mixed"] {
+        for label in ["0", "0.25", "0.5", "0.75", "1", "mixed basin"] {
             assert!(
                 svg.contains(&format!(">{label}</text>")),
                 "legend entry {label}"
             );
         }
-        assert!(svg.contains(PALETTE[0]) && svg.contains(PALETTE[1]) && svg.contains(PALETTE[2]));
+        assert!(svg.contains(">same in every graph</text>"));
         assert_eq!(svg.matches("class=\"branch\"").count(), g.nodes.len() - 1);
     }
 
@@ -1031,7 +1255,7 @@ mod tests {
                     ts(k as i64, energies[a].max(energies[b]) + h, a as i64, b as i64)
                 })
                 .collect();
-            let g = DisconnectivityGraph::build(&m, &t, &DisconnectivityOptions { levels, ..Default::default() }).unwrap();
+            let g = DisconnectivityGraph::build(&m, &t, &DisconnectivityOptions { levels, auto_window: false, ..Default::default() }).unwrap();
             let top = g.levels.len() - 1;
             for k in 0..g.levels.len() {
                 // The basins partition the minima that exist at this level.
@@ -1072,6 +1296,90 @@ mod tests {
         let g = DisconnectivityGraph::build(&m, &t, &DisconnectivityOptions::default()).unwrap();
         assert_eq!(g.nodes[g.root].members.len(), n as usize);
         assert!(g.to_svg(&SvgOptions::default()).len() > 1000);
+    }
+
+    #[test]
+    fn accuracy_colours_mean_the_same_in_every_graph() {
+        // Two graphs with different sets of accuracies: accuracy 1 has one colour in both.
+        let (m, t) = network();
+        let mut other = m.clone();
+        for x in &mut other {
+            x.accuracy = if x.accuracy == 1.0 { 1.0 } else { 0.25 };
+        }
+        let a = DisconnectivityGraph::build(&m, &t, &DisconnectivityOptions::default()).unwrap();
+        let b =
+            DisconnectivityGraph::build(&other, &t, &DisconnectivityOptions::default()).unwrap();
+        let (sa, sb) = (
+            a.to_svg(&SvgOptions::default()),
+            b.to_svg(&SvgOptions::default()),
+        );
+        let one = format!("stroke=\"{}\"", ramp(1.0));
+        assert!(
+            sa.contains(&one) && sb.contains(&one),
+            "accuracy 1 is {}",
+            ramp(1.0)
+        );
+        assert!(sb.contains(&format!("stroke=\"{}\"", ramp(0.25))));
+        assert!(!sa.contains(&format!("stroke=\"{}\"", ramp(0.25))));
+        assert_eq!(ramp(0.0), "#440154");
+        assert_eq!(ramp(1.0), "#7ad151");
+    }
+
+    #[test]
+    fn the_automatic_window_keeps_low_minima_apart() {
+        // Eight low minima within 0.01, two high ones and a high saddle: the full range would
+        // squeeze the low ones into 1 % of the axis.
+        let mut m: Vec<MinimumInfo> = (0..8).map(|i| min(i, 0.001 * i as f64, 1.0)).collect();
+        m.push(min(8, 0.5, 0.5));
+        m.push(min(9, 0.6, 0.5));
+        let t: Vec<TsInfo> = (0..9).map(|i| ts(i, 0.7, i, i + 1)).collect();
+        let w = auto_window(&m, &t).expect("a window");
+        assert_eq!(w[0], 0.0);
+        // The lower half (5 minima, up to 0.004) spans LOW_HALF_SHARE of the window.
+        assert!((w[1] - 0.004 / LOW_HALF_SHARE).abs() < 1e-12, "{w:?}");
+        let g = DisconnectivityGraph::build(&m, &t, &DisconnectivityOptions::default()).unwrap();
+        assert_eq!(g.auto_window, Some(w));
+        assert_eq!(g.leaves.len(), 8);
+        assert_eq!(g.not_shown, 2);
+        let svg = g.to_svg(&SvgOptions::default());
+        assert!(
+            svg.contains("apart; 2 higher</text>") && svg.contains(">minima not shown<"),
+            "the legend says so"
+        );
+        // Spread minima need no window; an explicit window or auto_window = false wins.
+        let spread: Vec<MinimumInfo> = (0..6).map(|i| min(i, 0.1 * i as f64, 1.0)).collect();
+        assert_eq!(auto_window(&spread, &[]), None);
+        let full = DisconnectivityOptions {
+            auto_window: false,
+            ..DisconnectivityOptions::default()
+        };
+        let g = DisconnectivityGraph::build(&m, &t, &full).unwrap();
+        assert_eq!((g.leaves.len(), g.auto_window), (10, None));
+    }
+
+    #[test]
+    fn ids_and_other_colourings_are_drawn() {
+        let (m, t) = network();
+        let g = DisconnectivityGraph::build(&m, &t, &DisconnectivityOptions::default()).unwrap();
+        let svg = g.to_svg(&SvgOptions {
+            label_ids: true,
+            ..SvgOptions::default()
+        });
+        for l in &g.leaves {
+            assert!(svg.contains(&format!(">{}</text>", l.id)), "id {}", l.id);
+        }
+        let svg = g.to_svg(&SvgOptions {
+            colouring: Colouring::Energy,
+            ..SvgOptions::default()
+        });
+        assert!(svg.contains("lowest energy in the basin"));
+        assert!(svg.contains(">range of this graph</text>"));
+        let hits: HashMap<i64, i64> = g.leaves.iter().map(|l| (l.id, 1 + 10 * l.id)).collect();
+        let svg = g.to_svg(&SvgOptions {
+            colouring: Colouring::Hits(hits),
+            ..SvgOptions::default()
+        });
+        assert!(svg.contains("times found") && svg.contains(">10</text>"));
     }
 
     #[test]

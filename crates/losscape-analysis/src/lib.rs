@@ -26,11 +26,12 @@ pub mod disconnectivity;
 pub mod embedding;
 mod escape;
 pub mod pathsample;
+pub mod plot;
 mod points;
 pub mod report;
 pub mod sensitivity;
-mod table;
+pub mod table;
 
 pub use escape::escape_xml;
 pub use points::{MinimumInfo, PointKind, TsInfo};
-pub use table::Table;
+pub use table::{Records, Table};

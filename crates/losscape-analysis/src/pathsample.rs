@@ -118,27 +118,76 @@ pub enum PathsampleError {
     },
 }
 
-/// Writes `min.data`, `ts.data`, `points.min` and `points.ts` into `dir` (which must exist).
+/// Endpoint sets (PATHSAMPLE's reactant and product communities).
+pub const MIN_A: &str = "min.A";
+/// Product set.
+pub const MIN_B: &str = "min.B";
+/// Our map from file line numbers to database ids (not read by other tools).
+pub const IDS_CSV: &str = "ids.csv";
+
+/// The contents of one PATHSAMPLE export, built in memory so nothing is written unless every
+/// value is valid (writing is the caller's business).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PathsampleFiles {
+    /// `min.data`.
+    pub min_data: String,
+    /// `ts.data`.
+    pub ts_data: String,
+    /// `points.min`.
+    pub points_min: Vec<u8>,
+    /// `points.ts`.
+    pub points_ts: Vec<u8>,
+    /// `ids.csv`: `file,line,database_id` for every line of `min.data` and `ts.data`.
+    pub ids_csv: String,
+    /// The 1-based `min.data` line of each minimum id, in file order.
+    pub line_of: Vec<(i64, usize)>,
+}
+
+/// Formats the four PATHSAMPLE files and the id map.
 ///
 /// Transition states refer to minima by id; the files use 1-based positions in `minima`, and a
 /// degenerate transition state is written with `min2 = min1`. Fails with
 /// [`io::ErrorKind::InvalidInput`] if a transition state names an unknown minimum, a value is not
 /// finite or does not fit the 20-character Fortran field, or coordinate vectors differ in length.
-pub fn write_pathsample(dir: &Path, minima: &[MinimumInfo], ts: &[TsInfo]) -> io::Result<()> {
-    let (min_text, ts_text, points_min, points_ts) = format_pathsample(minima, ts)?;
-    std::fs::write(dir.join(MIN_DATA), min_text)?;
-    std::fs::write(dir.join(TS_DATA), ts_text)?;
-    std::fs::write(dir.join(POINTS_MIN), points_min)?;
-    std::fs::write(dir.join(POINTS_TS), points_ts)?;
-    Ok(())
+pub fn format_pathsample(minima: &[MinimumInfo], ts: &[TsInfo]) -> io::Result<PathsampleFiles> {
+    let (min_data, ts_data, points_min, points_ts) = format_parts(minima, ts)?;
+    let mut ids_csv = String::from("file,line,database_id\n");
+    for (i, m) in minima.iter().enumerate() {
+        let _ = writeln!(ids_csv, "{MIN_DATA},{},{}", i + 1, m.id);
+    }
+    for (i, t) in ts.iter().enumerate() {
+        let _ = writeln!(ids_csv, "{TS_DATA},{},{}", i + 1, t.id);
+    }
+    Ok(PathsampleFiles {
+        min_data,
+        ts_data,
+        points_min,
+        points_ts,
+        ids_csv,
+        line_of: minima
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.id, i + 1))
+            .collect(),
+    })
+}
+
+/// A `min.A` / `min.B` file: the number of minima, then their 1-based `min.data` line numbers,
+/// one a line (the layout PATHSAMPLE and PyGT read).
+pub fn endpoints_file(lines: &[usize]) -> String {
+    let mut out = format!("{}\n", lines.len());
+    for l in lines {
+        let _ = writeln!(out, "{l}");
+    }
+    out
 }
 
 fn invalid(msg: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, msg)
 }
 
-/// The four files' contents, built in memory so a bad value leaves no half-written directory.
-fn format_pathsample(
+/// The four files' contents.
+fn format_parts(
     minima: &[MinimumInfo],
     ts: &[TsInfo],
 ) -> io::Result<(String, String, Vec<u8>, Vec<u8>)> {
@@ -559,6 +608,15 @@ mod tests {
         (minima, ts)
     }
 
+    /// Writes the four files as an export would (the report crate writes them atomically).
+    fn write_pathsample(dir: &Path, minima: &[MinimumInfo], ts: &[TsInfo]) -> io::Result<()> {
+        let f = format_pathsample(minima, ts)?;
+        std::fs::write(dir.join(MIN_DATA), f.min_data)?;
+        std::fs::write(dir.join(TS_DATA), f.ts_data)?;
+        std::fs::write(dir.join(POINTS_MIN), f.points_min)?;
+        std::fs::write(dir.join(POINTS_TS), f.points_ts)
+    }
+
     #[test]
     fn round_trip() {
         let dir = tempfile::tempdir().unwrap();
@@ -720,7 +778,8 @@ mod tests {
             cut in 0usize..400,
         ) {
             let (minima, ts) = sample();
-            let (m, t, _, _) = format_pathsample(&minima, &ts).unwrap();
+            let f = format_pathsample(&minima, &ts).unwrap();
+            let (m, t) = (f.min_data, f.ts_data);
             for text in [m, t] {
                 let mut bytes = text.into_bytes();
                 if !bytes.is_empty() {

@@ -336,7 +336,7 @@ mod tests {
             }
             if let Some(name) = tag.strip_prefix('/') {
                 let open = stack.pop().ok_or(format!("</{name}> with nothing open"))?;
-                if open != name.trim() {
+                if open != name.trim().to_lowercase() {
                     return Err(format!("</{name}> closes <{open}>"));
                 }
                 count += 1;

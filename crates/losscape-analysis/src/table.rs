@@ -181,3 +181,114 @@ mod tests {
         assert_eq!(fmt_f64(f64::NAN, 2), "NaN");
     }
 }
+
+/// Machine-readable output of the read commands (`--format json|csv`): named columns and rows
+/// of JSON values, so both formats come from one list and cannot disagree.
+///
+/// CSV writes numbers in Rust's shortest round-trip form (reading them back gives the same
+/// `f64`), `null` (a NaN or a missing value) as an empty field, arrays as `;`-separated values.
+/// JSON is an array of objects, one per row, keyed by column.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Records {
+    columns: Vec<String>,
+    rows: Vec<Vec<serde_json::Value>>,
+}
+
+impl Records {
+    /// Empty records with these columns.
+    pub fn new<S: Into<String>>(columns: impl IntoIterator<Item = S>) -> Self {
+        Self {
+            columns: columns.into_iter().map(Into::into).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Appends a row; missing trailing values are `null`, extra ones are dropped.
+    pub fn push(&mut self, mut row: Vec<serde_json::Value>) {
+        row.resize(self.columns.len(), serde_json::Value::Null);
+        self.rows.push(row);
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// A JSON number for `v`, or `null` where JSON has no number (NaN, infinities).
+    pub fn real(v: f64) -> serde_json::Value {
+        serde_json::Number::from_f64(v).map_or(serde_json::Value::Null, serde_json::Value::Number)
+    }
+
+    /// An array of objects, one per row.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::Value::Array(
+            self.rows
+                .iter()
+                .map(|row| {
+                    serde_json::Value::Object(
+                        self.columns
+                            .iter()
+                            .cloned()
+                            .zip(row.iter().cloned())
+                            .collect(),
+                    )
+                })
+                .collect(),
+        )
+    }
+
+    /// RFC 4180 CSV with a header line (see the type's documentation for values).
+    pub fn to_csv(&self) -> String {
+        fn field(v: &serde_json::Value) -> String {
+            match v {
+                serde_json::Value::Null => String::new(),
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Array(items) => {
+                    items.iter().map(field).collect::<Vec<_>>().join(";")
+                }
+                other => other.to_string(),
+            }
+        }
+        let mut table = Table::new(self.columns.iter().cloned());
+        for row in &self.rows {
+            table.push_row(row.iter().map(field));
+        }
+        table.to_csv()
+    }
+}
+
+#[cfg(test)]
+mod records_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn json_and_csv_carry_the_same_values() {
+        let mut r = Records::new(["id", "energy", "note", "coords"]);
+        r.push(vec![
+            json!(3),
+            Records::real(0.1 + 0.2),
+            json!("a,b"),
+            json!([1.5, -2.0]),
+        ]);
+        r.push(vec![json!(4), Records::real(f64::NAN)]);
+        assert_eq!(r.len(), 2);
+        let j = r.to_json();
+        assert_eq!(j[0]["energy"], json!(0.30000000000000004));
+        assert_eq!(j[1]["energy"], serde_json::Value::Null);
+        assert_eq!(j[1]["note"], serde_json::Value::Null);
+        let csv = r.to_csv();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines[0], "id,energy,note,coords");
+        assert_eq!(lines[1], "3,0.30000000000000004,\"a,b\",1.5;-2.0");
+        assert_eq!(lines[2], "4,,,");
+        // Round trip of the shortest representation.
+        let e: f64 = lines[1].split(',').nth(1).unwrap().parse().unwrap();
+        assert_eq!(e, 0.1 + 0.2);
+    }
+}

@@ -14,39 +14,58 @@ use losscape_core::Convergence;
 use losscape_db::Store;
 use losscape_experiment::Config;
 use losscape_report::analyses::{
-    BasinsOptions, basins, basins_table, config_landscapes, counts_rows, embedding, graph_svg,
-    load_minimisers, sensitivity,
+    BasinsOptions, GraphColouring, GraphDrawing, basins, basins_table, config_landscapes,
+    counts_rows, embedding, graph_svg, load_minimisers, sensitivity,
 };
 use losscape_report::data::{LandscapeData, StoredExperiment, read_landscapes, select_one};
-use losscape_report::exchange::{ImportOptions, export_pathsample, import_pathsample};
+use losscape_report::exchange::{
+    ExportOptions, ImportOptions, export_pathsample, import_pathsample,
+};
+use losscape_report::raster::Rasteriser;
 use losscape_report::report::{ReportOptions, findings_text, write_report};
 
 /// `losscape export FORMAT ...`.
 #[derive(Subcommand)]
 pub enum Export {
-    /// PATHSAMPLE files (min.data, ts.data, points.min, points.ts) of one landscape.
+    /// PATHSAMPLE files of one landscape: min.data, ts.data, points.min, points.ts, the
+    /// endpoint sets min.A and min.B, and ids.csv (file line -> database id). Refused for a
+    /// landscape without transition states.
     Pathsample {
         /// Database file.
         db: PathBuf,
         /// The landscape to export.
         #[arg(long)]
         landscape: String,
-        /// Folder to write the files into (created if needed).
+        /// Folder to write the files into (created if needed). Earlier files there are replaced
+        /// all together or not at all.
         #[arg(long)]
         dir: PathBuf,
+        /// Database ids of the minima in min.A [default: the global minimum].
+        #[arg(long, value_delimiter = ',', value_name = "ID,...")]
+        a: Vec<i64>,
+        /// Database ids of the minima in min.B [default: every minimum not in A].
+        #[arg(long, value_delimiter = ',', value_name = "ID,...")]
+        b: Vec<i64>,
     },
 }
 
 /// `losscape import FORMAT ...`.
 #[derive(Subcommand)]
 pub enum Import {
-    /// PATHSAMPLE files; every point is re-analysed in the given network before it is stored.
+    /// PATHSAMPLE files; every point is re-analysed in the given network and must pass the
+    /// checks of a found point (gradient, Hessian index, push-offs reaching the minima the
+    /// file names), or nothing is stored.
     Pathsample {
         /// Folder holding min.data, ts.data, points.min and points.ts.
         dir: PathBuf,
-        /// Database file (created if needed).
+        /// Database file (created if needed; not left behind if the import is refused).
         #[arg(long)]
         db: PathBuf,
+        /// Experiment file whose data set the points belong to [default: the data set stored
+        /// in DB, or XOR for a new database]. Its [identity], [pushoff], [quench] and [checks]
+        /// settings are used for the verification.
+        #[arg(long, value_name = "CONFIG")]
+        data: Option<PathBuf>,
         /// Landscape key to store the points under (created if needed; must hold no minima).
         #[arg(long)]
         landscape: String,
@@ -164,34 +183,88 @@ fn one_landscape(store: &Store, key: &str) -> Result<(StoredExperiment, Landscap
 /// and few enough that the graph's per-level tables stay small.
 const MAX_LEVELS: usize = 10_000;
 
-/// `losscape graph DB --landscape KEY -o FILE.svg`.
-pub fn graph(
-    db: &Path,
-    key: &str,
-    output: &Path,
-    levels: usize,
-    window: Option<&[f64]>,
-    lowest: Option<usize>,
-) -> Result<ExitCode> {
-    if !(2..=MAX_LEVELS).contains(&levels) {
-        bail!("--levels must be between 2 and {MAX_LEVELS} (got {levels})");
+/// What a disconnectivity graph's branches are coloured by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColourBy {
+    /// Training accuracy, on the fixed scale 0-1 shared by every graph.
+    Accuracy,
+    /// Energy of the lowest minimum of each basin.
+    Energy,
+    /// How often the searches reached each minimum (basin-hopping hits and repeats).
+    Hits,
+}
+
+/// Options of `losscape graph`.
+#[derive(Args)]
+pub struct GraphArgs {
+    /// Number of energy levels.
+    #[arg(long, default_value_t = DisconnectivityOptions::default().levels)]
+    pub levels: usize,
+    /// Only minima with energies in [LO, HI]; the levels span this window.
+    #[arg(long, num_args = 2, value_names = ["LO", "HI"], allow_negative_numbers = true)]
+    pub window: Option<Vec<f64>>,
+    /// Show only the N lowest minima.
+    #[arg(long, value_name = "N")]
+    pub lowest: Option<usize>,
+    /// Draw every minimum: no automatic window (by default the top of the energy axis is
+    /// lowered when a few high minima would squeeze the low ones together).
+    #[arg(long, conflicts_with = "window")]
+    pub full: bool,
+    /// What the branch colours show.
+    #[arg(long, value_enum, default_value_t = ColourBy::Accuracy)]
+    pub colour: ColourBy,
+    /// Write each minimum's database id under its branch.
+    #[arg(long)]
+    pub ids: bool,
+}
+
+/// `losscape graph DB --landscape KEY -o FILE.svg|FILE.png`.
+pub fn graph(db: &Path, key: &str, output: &Path, args: &GraphArgs) -> Result<ExitCode> {
+    if !(2..=MAX_LEVELS).contains(&args.levels) {
+        bail!(
+            "--levels must be between 2 and {MAX_LEVELS} (got {})",
+            args.levels
+        );
     }
     let store = open(db)?;
     let (_, l) = one_landscape(&store, key)?;
-    let energy_window = match window {
+    let energy_window = match args.window.as_deref() {
         None => None,
         Some(&[lo, hi]) => Some([lo, hi]),
         Some(_) => bail!("--window needs two energies, LO and HI"),
     };
+    let png = match output.extension().and_then(|e| e.to_str()) {
+        Some(e) if e.eq_ignore_ascii_case("png") => true,
+        Some(e) if e.eq_ignore_ascii_case("svg") => false,
+        _ => bail!(
+            "{}: the output's extension must be .svg or .png (it chooses the format)",
+            output.display()
+        ),
+    };
     let svg = graph_svg(
         &l,
         &DisconnectivityOptions {
-            levels,
+            levels: args.levels,
             energy_window,
-            keep_lowest: lowest,
+            keep_lowest: args.lowest,
+            auto_window: !args.full,
+        },
+        &GraphDrawing {
+            colouring: match args.colour {
+                ColourBy::Accuracy => GraphColouring::Accuracy,
+                ColourBy::Energy => GraphColouring::Energy,
+                ColourBy::Hits => GraphColouring::Hits,
+            },
+            label_ids: args.ids,
         },
     )?;
-    write(output, &svg)?;
+    if png {
+        let bytes = Rasteriser::new()?.png(&svg, 2.0)?;
+        std::fs::write(output, bytes)
+            .with_context(|| format!("cannot write {}", output.display()))?;
+    } else {
+        write(output, &svg)?;
+    }
     println!(
         "{}: disconnectivity graph of {} ({} minima, {} transition states)",
         output.display(),
@@ -219,16 +292,35 @@ pub fn counts(db: &Path, csv: Option<&Path>) -> Result<ExitCode> {
 /// `losscape export ...`.
 pub fn export(cmd: &Export) -> Result<ExitCode> {
     match cmd {
-        Export::Pathsample { db, landscape, dir } => {
+        Export::Pathsample {
+            db,
+            landscape,
+            dir,
+            a,
+            b,
+        } => {
             let store = open(db)?;
             let (_, l) = one_landscape(&store, landscape)?;
-            let s = export_pathsample(&l, dir)?;
+            let opts = ExportOptions {
+                a: a.clone(),
+                b: b.clone(),
+            };
+            let s = export_pathsample(&l, dir, &opts)?;
+            let ids = |v: &[i64]| v.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
             println!(
-                "{}: {} minima, {} transition states of {landscape} in PATHSAMPLE format",
+                "{}: {} minima, {} transition states ({} degenerate, written min1 = min2) of \
+                 {landscape} in PATHSAMPLE format; min.A = database ids {}, min.B = {}; \
+                 ids.csv maps file lines to database ids",
                 dir.display(),
                 s.minima,
-                s.transition_states
+                s.transition_states,
+                s.degenerate,
+                ids(&s.a),
+                ids(&s.b)
             );
+            for w in &s.warnings {
+                eprintln!("warning: {w}");
+            }
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -240,38 +332,34 @@ pub fn import(cmd: &Import) -> Result<ExitCode> {
         Import::Pathsample {
             dir,
             db,
+            data,
             landscape,
             n_hidden,
             lambda,
         } => {
-            let mut store = Store::open(db)?;
-            let checks = losscape_hessian::Checks::default();
             let s = import_pathsample(
-                &mut store,
+                db,
                 dir,
                 &ImportOptions {
                     key: landscape.clone(),
                     n_hidden: *n_hidden,
                     lambda: *lambda,
+                    data_config: data.clone(),
                     energy_tolerance: 1e-8,
-                    rms_gradient: checks.rms_gradient.max(1e-8),
-                    zero_eigenvalue: checks.zero_eigenvalue,
                     command: std::env::args().collect::<Vec<_>>().join(" "),
-                    program_version: env!("CARGO_PKG_VERSION").to_string(),
+                    program_version: crate::program_version(),
                 },
             )?;
             println!(
                 "imported {} minima and {} transition states ({} degenerate) into {landscape} of \
-                 {}; largest energy difference from the files {:.2e}",
+                 {}, all verified; largest energy difference from the files {:.2e}; data: {}",
                 s.minima,
                 s.transition_states,
                 s.degenerate,
                 db.display(),
-                s.max_energy_difference
+                s.max_energy_difference,
+                s.data
             );
-            for w in &s.warnings {
-                eprintln!("warning: {w}");
-            }
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -333,6 +421,7 @@ pub fn basins_cmd(config: &Path, key: Option<&str>, args: &BasinsArgs) -> Result
 }
 
 /// `losscape report DB -o DIR`.
+#[allow(clippy::too_many_arguments)] // one per command-line option, passed straight through
 pub fn report(
     db: &Path,
     dir: &Path,
@@ -340,6 +429,7 @@ pub fn report(
     sens: &SensitivityArgs,
     basins_args: &BasinsArgs,
     no_basins: bool,
+    no_png: bool,
     notes: Vec<String>,
 ) -> Result<ExitCode> {
     if dir.exists() && !dir.is_dir() {
@@ -365,7 +455,8 @@ pub fn report(
         },
         basins: (!no_basins).then(|| basins_args.options(0)),
         notes,
-        program_version: env!("CARGO_PKG_VERSION").to_string(),
+        png: !no_png,
+        program_version: crate::program_version(),
         ..ReportOptions::default()
     };
     let summary = write_report(&store, dir, &opts)?;

@@ -6,28 +6,71 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use losscape_analysis::census::Saturation;
+use losscape_analysis::table::Records;
+use serde_json::json;
+
+use crate::Format;
 use losscape_db::Store;
 use losscape_report::analyses::{LandscapeCensus, morse_censuses};
 use losscape_report::data::{StoredExperiment, read_landscapes};
 
-/// `losscape census DB [--landscape KEY] [--json]`.
-pub fn census(db: &Path, key: Option<&str>, json: bool) -> Result<ExitCode> {
+/// `losscape census DB [--landscape KEY] [--format table|json|csv]`.
+pub fn census(db: &Path, key: Option<&str>, format: Format) -> Result<ExitCode> {
     let store = Store::open_read_only(db)
         .with_context(|| format!("cannot read database {}", db.display()))?;
     let exp = StoredExperiment::read(&store)?;
     let landscapes = read_landscapes(&store, &exp, key)?;
     let censuses = morse_censuses(&store, &landscapes, &exp.config.identity)?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&to_json(db, &censuses))?);
-    } else {
-        for (i, c) in censuses.iter().enumerate() {
-            if i > 0 {
-                println!();
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&to_json(db, &censuses))?),
+        Format::Csv => print!("{}", to_records(&censuses).to_csv()),
+        Format::Table => {
+            for (i, c) in censuses.iter().enumerate() {
+                if i > 0 {
+                    println!();
+                }
+                print!("{}", describe(c));
             }
-            print!("{}", describe(c));
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One row per landscape and Hessian index, with the landscape's sum and verdict repeated.
+fn to_records(censuses: &[LandscapeCensus]) -> Records {
+    let mut r = Records::new([
+        "landscape",
+        "n_hidden",
+        "lambda",
+        "group_order",
+        "index",
+        "orbits",
+        "points",
+        "morse_sum",
+        "passes",
+        "voided",
+        "degenerate_points",
+        "saturation",
+    ]);
+    for c in censuses {
+        for n in &c.census.by_index {
+            r.push(vec![
+                json!(c.key),
+                json!(c.n_hidden),
+                Records::real(c.lambda),
+                json!(c.census.group_order),
+                json!(n.index),
+                json!(n.orbits),
+                json!(n.points),
+                json!(c.census.morse_sum),
+                json!(c.census.passes()),
+                json!(c.census.voided()),
+                json!(c.census.degenerate.len()),
+                json!(Saturation::describe(c.saturation.as_ref())),
+            ]);
+        }
+    }
+    r
 }
 
 /// The same data as the text output, for programs.

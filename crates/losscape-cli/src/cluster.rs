@@ -104,10 +104,10 @@ pub fn merge(parts: &[PathBuf], out: &Path, quiet: bool) -> Result<ExitCode> {
             println!(
                 "{} (shard {shard}): {} minima, {} transition states, {} census points, {} units of work ({} new records)",
                 part.display(),
-                c.rows[2],
                 c.rows[3],
                 c.rows[4],
                 c.rows[5],
+                c.rows[6],
                 c.new_rows.iter().sum::<usize>()
             );
         }
@@ -146,7 +146,13 @@ fn merge_chains(parts: &[PathBuf], out: &Path, config: &Config, quiet: bool) -> 
         .collect::<Vec<_>>()
         .join(" ");
     let refs: Vec<&Path> = parts.iter().map(PathBuf::as_path).collect();
-    let c = losscape_experiment::shards::merge_chain_shards(&exp, &mut merged, &refs, &command)?;
+    let c = losscape_experiment::shards::merge_chain_shards(
+        &exp,
+        &mut merged,
+        &refs,
+        &command,
+        &crate::program_version(),
+    )?;
     if !quiet {
         println!(
             "merged {} basin-hopping unit(s) of {} chain shard(s) into {} ({} new minima); run the remaining stages with `losscape run CONFIG --db {}`",

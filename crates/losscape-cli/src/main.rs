@@ -18,10 +18,37 @@ use clap::{Parser, Subcommand};
 use losscape_db::Store;
 use losscape_experiment::{Experiment, RunError, RunOptions};
 
+/// The version with the source revision and build profile (from build.rs), e.g.
+/// `0.1.0 (rev 1a2b3c4d5e6f, release build)`.
+const VERSION_DETAIL: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (rev ",
+    env!("LOSSCAPE_SOURCE_REVISION"),
+    ", ",
+    env!("LOSSCAPE_BUILD_PROFILE"),
+    " build)"
+);
+
+/// What provenance records name this program by: `losscape` and [`VERSION_DETAIL`].
+pub(crate) fn program_version() -> String {
+    format!("losscape {VERSION_DETAIL}")
+}
+
+/// Output format of the read commands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Format {
+    /// Aligned text for people.
+    Table,
+    /// An array of objects (one per row), numbers in full precision, NaN as null.
+    Json,
+    /// RFC 4180 CSV with a header line, numbers in full precision, NaN as an empty field.
+    Csv,
+}
+
 /// Map the loss landscape of small neural networks: minima by basin-hopping, transition states
 /// by elastic bands and eigenvector-following, all in one SQLite database per experiment.
 #[derive(Parser)]
-#[command(name = "losscape", version, about, long_about = None)]
+#[command(name = "losscape", version = VERSION_DETAIL, about, long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -91,6 +118,9 @@ enum Command {
     Summary {
         /// Database file.
         db: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
     /// List the stored minima.
     Minima {
@@ -102,6 +132,9 @@ enum Command {
         /// Print the coordinates too.
         #[arg(long)]
         coords: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
     /// List the stored transition states.
     Ts {
@@ -110,6 +143,12 @@ enum Command {
         /// Only this landscape.
         #[arg(long)]
         landscape: Option<String>,
+        /// Print the coordinates too.
+        #[arg(long)]
+        coords: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
     /// Print the lowest-barrier path between two stored minima.
     Path {
@@ -122,26 +161,22 @@ enum Command {
         /// The landscape both minima belong to.
         #[arg(long)]
         landscape: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
-    /// Draw the disconnectivity graph of one landscape as SVG, coloured by training accuracy.
+    /// Draw the disconnectivity graph of one landscape (SVG or PNG, by the output's extension).
     Graph {
         /// Database file.
         db: PathBuf,
         /// The landscape to draw.
         #[arg(long)]
         landscape: String,
-        /// Output SVG file.
+        /// Output file: .svg or .png.
         #[arg(short, long)]
         output: PathBuf,
-        /// Number of energy levels.
-        #[arg(long, default_value_t = losscape_analysis::disconnectivity::DisconnectivityOptions::default().levels)]
-        levels: usize,
-        /// Only minima with energies in [LO, HI]; the levels span this window.
-        #[arg(long, num_args = 2, value_names = ["LO", "HI"], allow_negative_numbers = true)]
-        window: Option<Vec<f64>>,
-        /// Show only the N lowest minima.
-        #[arg(long, value_name = "N")]
-        lowest: Option<usize>,
+        #[command(flatten)]
+        args: analyse::GraphArgs,
     },
     /// The counts table (Markdown on the terminal, optionally CSV to a file).
     Counts {
@@ -159,8 +194,11 @@ enum Command {
         /// Only this landscape.
         #[arg(long)]
         landscape: Option<String>,
-        /// Print JSON instead of text.
-        #[arg(long)]
+        /// Output format (csv: one row per landscape and Hessian index).
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// Same as --format json (kept for scripts written before --format).
+        #[arg(long, conflicts_with = "format")]
         json: bool,
     },
     /// Export stored points in another program's format.
@@ -217,6 +255,9 @@ enum Command {
         /// Leave out the basins of attraction.
         #[arg(long)]
         no_basins: bool,
+        /// Write the figures as SVG only (no PNG copies).
+        #[arg(long)]
+        no_png: bool,
         /// A line for the provenance (repeatable), e.g. the machine a reproduction ran on.
         #[arg(long)]
         note: Vec<String>,
@@ -300,35 +341,43 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Summary { db } => read::summary(&open_existing(&db)?),
+        Command::Summary { db, format } => read::summary(&open_existing(&db)?, format),
         Command::Minima {
             db,
             landscape,
             coords,
-        } => read::minima(&open_existing(&db)?, landscape.as_deref(), coords),
-        Command::Ts { db, landscape } => {
-            read::transition_states(&open_existing(&db)?, landscape.as_deref())
-        }
+            format,
+        } => read::minima(&open_existing(&db)?, landscape.as_deref(), coords, format),
+        Command::Ts {
+            db,
+            landscape,
+            coords,
+            format,
+        } => read::transition_states(&open_existing(&db)?, landscape.as_deref(), coords, format),
         Command::Path {
             db,
             from,
             to,
             landscape,
-        } => read::path(&open_existing(&db)?, &landscape, from, to),
+            format,
+        } => read::path(&open_existing(&db)?, &landscape, from, to, format),
         Command::Graph {
             db,
             landscape,
             output,
-            levels,
-            window,
-            lowest,
-        } => analyse::graph(&db, &landscape, &output, levels, window.as_deref(), lowest),
+            args,
+        } => analyse::graph(&db, &landscape, &output, &args),
         Command::Counts { db, csv } => analyse::counts(&db, csv.as_deref()),
         Command::Census {
             db,
             landscape,
+            format,
             json,
-        } => census::census(&db, landscape.as_deref(), json),
+        } => census::census(
+            &db,
+            landscape.as_deref(),
+            if json { Format::Json } else { format },
+        ),
         Command::Export(cmd) => analyse::export(&cmd),
         Command::Import(cmd) => analyse::import(&cmd),
         Command::Sensitivity {
@@ -349,8 +398,18 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             sensitivity,
             basins,
             no_basins,
+            no_png,
             note,
-        } => analyse::report(&db, &output, title, &sensitivity, &basins, no_basins, note),
+        } => analyse::report(
+            &db,
+            &output,
+            title,
+            &sensitivity,
+            &basins,
+            no_basins,
+            no_png,
+            note,
+        ),
     }
 }
 
@@ -385,6 +444,14 @@ fn run(
         }
     }
     let mut store = Store::open(&db)?;
+    let earlier_runs = store.runs()?.len();
+    if earlier_runs > 0 && !quiet {
+        eprintln!(
+            "resuming {} ({earlier_runs} earlier run(s)): finished stages and committed units are \
+             skipped",
+            db.display()
+        );
+    }
 
     static CANCEL: AtomicBool = AtomicBool::new(false);
     // Ctrl-C, SIGTERM (what `kill` and schedulers send) and SIGHUP stop the run after the units
@@ -404,13 +471,25 @@ fn run(
     let opts = RunOptions {
         threads,
         command,
+        program_version: program_version(),
         cancel: Some(&CANCEL),
         shard,
     };
     let started = std::time::Instant::now();
-    let observer = progress::Bars::new(quiet);
+    let observer = progress::Bars::new(
+        quiet,
+        exp.config.landscapes().len(),
+        exp.config.experiment.stages.len(),
+    );
     let outcome = losscape_experiment::run(&exp, &mut store, &opts, &observer);
     observer.finish();
+    let skipped = observer.skipped();
+    if !quiet && (skipped.stages > 0 || skipped.units > 0) {
+        eprintln!(
+            "skipped what earlier runs finished: {} stage(s), {} unit(s) of work",
+            skipped.stages, skipped.units
+        );
+    }
     match outcome {
         Ok(summaries) => {
             if !quiet {

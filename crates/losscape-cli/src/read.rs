@@ -4,9 +4,27 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
+use losscape_analysis::table::Records;
 use losscape_core::Identity;
 use losscape_db::{LandscapeRow, Store};
 use losscape_experiment::{Config, LandscapeSummary, summarise};
+use serde_json::{Value, json};
+
+use crate::Format;
+
+/// Prints records as `format` asks (`Table` is handled by each command itself).
+pub fn print_records(records: &Records, format: Format) -> Result<()> {
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&records.to_json())?),
+        Format::Csv => print!("{}", records.to_csv()),
+        Format::Table => unreachable!("tables are printed by each command"),
+    }
+    Ok(())
+}
+
+fn coords_value(c: &[f64]) -> Value {
+    Value::Array(c.iter().map(|&x| Records::real(x)).collect())
+}
 
 /// The landscapes selected by `--landscape` (all when `None`), or an error listing the keys.
 pub fn select(store: &Store, key: Option<&str>) -> Result<Vec<LandscapeRow>> {
@@ -69,20 +87,104 @@ pub fn summary_table(rows: &[LandscapeSummary]) -> String {
     out
 }
 
+/// The summary rows as records (`--format json|csv`).
+pub fn summary_records(rows: &[LandscapeSummary]) -> Records {
+    let mut r = Records::new([
+        "landscape",
+        "n_hidden",
+        "lambda",
+        "minima_by_energy",
+        "minima_by_structure",
+        "lowest_energy",
+        "correct_minima",
+        "transition_states",
+        "degenerate_ts",
+        "correct_ts",
+        "ts_per_minimum",
+        "components",
+        "saturated",
+        "saturation_rounds",
+    ]);
+    for s in rows {
+        r.push(vec![
+            json!(s.key),
+            json!(s.n_hidden),
+            Records::real(s.lambda),
+            json!(s.minima_by_energy),
+            json!(s.minima_by_structure),
+            s.lowest_energy.map_or(Value::Null, Records::real),
+            json!(s.correct_minima),
+            json!(s.transition_states),
+            json!(s.degenerate_ts),
+            json!(s.correct_ts),
+            s.ts_ratio().map_or(Value::Null, Records::real),
+            json!(s.components),
+            s.saturation.map_or(Value::Null, |x| json!(x.saturated)),
+            s.saturation.map_or(Value::Null, |x| json!(x.rounds)),
+        ]);
+    }
+    r
+}
+
 /// `losscape summary DB`.
-pub fn summary(store: &Store) -> Result<ExitCode> {
+pub fn summary(store: &Store, format: Format) -> Result<ExitCode> {
     let identity = stored_identity(store)?;
     let rows = store
         .landscapes()?
         .iter()
         .map(|l| summarise(store, l.id, &identity))
         .collect::<Result<Vec<_>, _>>()?;
-    print!("{}", summary_table(&rows));
+    match format {
+        Format::Table => print!("{}", summary_table(&rows)),
+        _ => print_records(&summary_records(&rows), format)?,
+    }
     Ok(ExitCode::SUCCESS)
 }
 
-/// `losscape minima DB`.
-pub fn minima(store: &Store, key: Option<&str>, coords: bool) -> Result<ExitCode> {
+/// `losscape minima DB`: every minimum with its landscape, lowest energy first per landscape.
+pub fn minima(store: &Store, key: Option<&str>, coords: bool, format: Format) -> Result<ExitCode> {
+    if format != Format::Table {
+        let mut cols = vec![
+            "landscape",
+            "id",
+            "energy",
+            "rms_gradient",
+            "hessian_index",
+            "lowest_eigenvalue",
+            "ln_prod_positive",
+            "accuracy",
+            "times_found",
+            "first_run",
+        ];
+        if coords {
+            cols.push("coords");
+        }
+        let mut r = Records::new(cols);
+        for l in select(store, key)? {
+            let mut rows = store.minima(l.id)?;
+            rows.sort_by(|a, b| a.energy.total_cmp(&b.energy));
+            for m in rows {
+                let mut row = vec![
+                    json!(l.key),
+                    json!(m.id),
+                    Records::real(m.energy),
+                    Records::real(m.rms_gradient),
+                    json!(m.hessian_index),
+                    Records::real(m.lowest_eigenvalue),
+                    Records::real(m.ln_prod_positive),
+                    Records::real(m.accuracy),
+                    json!(m.times_found),
+                    json!(m.first_run),
+                ];
+                if coords {
+                    row.push(coords_value(&m.coords));
+                }
+                r.push(row);
+            }
+        }
+        print_records(&r, format)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     for l in select(store, key)? {
         println!(
             "# {}  (n_hidden {}, lambda {:e})",
@@ -109,7 +211,58 @@ pub fn minima(store: &Store, key: Option<&str>, coords: bool) -> Result<ExitCode
 }
 
 /// `losscape ts DB`.
-pub fn transition_states(store: &Store, key: Option<&str>) -> Result<ExitCode> {
+pub fn transition_states(
+    store: &Store,
+    key: Option<&str>,
+    coords: bool,
+    format: Format,
+) -> Result<ExitCode> {
+    if format != Format::Table {
+        let mut cols = vec![
+            "landscape",
+            "id",
+            "energy",
+            "rms_gradient",
+            "hessian_index",
+            "negative_eigenvalue",
+            "ln_prod_positive",
+            "accuracy",
+            "min1",
+            "min2",
+            "degenerate",
+            "times_found",
+            "first_run",
+        ];
+        if coords {
+            cols.push("coords");
+        }
+        let mut r = Records::new(cols);
+        for l in select(store, key)? {
+            for t in store.transition_states(l.id)? {
+                let mut row = vec![
+                    json!(l.key),
+                    json!(t.id),
+                    Records::real(t.energy),
+                    Records::real(t.rms_gradient),
+                    json!(t.hessian_index),
+                    Records::real(t.negative_eigenvalue),
+                    Records::real(t.ln_prod_positive),
+                    Records::real(t.accuracy),
+                    json!(t.min1),
+                    json!(t.min2),
+                    json!(t.degenerate),
+                    json!(t.times_found),
+                    json!(t.first_run),
+                ];
+                if coords {
+                    row.push(coords_value(&t.coords));
+                }
+                r.push(row);
+            }
+        }
+        print_records(&r, format)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     for l in select(store, key)? {
         println!(
             "# {}  (n_hidden {}, lambda {:e})",
@@ -131,13 +284,20 @@ pub fn transition_states(store: &Store, key: Option<&str>) -> Result<ExitCode> {
                 t.accuracy,
                 if t.degenerate { "yes" } else { "" }
             );
+            if coords {
+                let text: Vec<String> = t.coords.iter().map(|c| format!("{c:.10}")).collect();
+                println!("       [{}]", text.join(", "));
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
 /// `losscape path DB A B --landscape K`: the path whose highest transition state is lowest.
-pub fn path(store: &Store, key: &str, from: i64, to: i64) -> Result<ExitCode> {
+///
+/// `--format json|csv` prints the path as rows `step, kind, id, energy` (minima and transition
+/// states alternating, from `from` to `to`); no path gives no rows and exit code 1.
+pub fn path(store: &Store, key: &str, from: i64, to: i64, format: Format) -> Result<ExitCode> {
     let l = select(store, Some(key))?.remove(0);
     let minima = store.minima(l.id)?;
     let ts = store.transition_states(l.id)?;
@@ -153,10 +313,19 @@ pub fn path(store: &Store, key: &str, from: i64, to: i64) -> Result<ExitCode> {
         .map(|t| (t.min1, t.min2, t.energy, t.id))
         .collect();
     let Some(steps) = minimax_path(&edges, from, to) else {
-        println!("no path between {from} and {to} yet: they are in different components");
+        if format == Format::Table {
+            println!("no path between {from} and {to} yet: they are in different components");
+        } else {
+            eprintln!("no path between {from} and {to} yet: they are in different components");
+            print_records(&path_records(from, f64::NAN, &[], &energy_of), format)?;
+        }
         return Ok(ExitCode::FAILURE);
     };
     let start = energy_of(from).unwrap_or(f64::NAN);
+    if format != Format::Table {
+        print_records(&path_records(from, start, &steps, &energy_of), format)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     println!("minimum {from:>6}  E = {start:.10}");
     let mut highest = f64::NEG_INFINITY;
     for (ts_id, ts_energy, next) in steps {
@@ -172,6 +341,41 @@ pub fn path(store: &Store, key: &str, from: i64, to: i64) -> Result<ExitCode> {
         highest - start
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// A path as records: the start minimum, then (transition state, minimum) per step. Empty for
+/// no path (`start` NaN).
+fn path_records(
+    from: i64,
+    start: f64,
+    steps: &[(i64, f64, i64)],
+    energy_of: &dyn Fn(i64) -> Option<f64>,
+) -> Records {
+    let mut r = Records::new(["step", "kind", "id", "energy"]);
+    if start.is_nan() {
+        return r;
+    }
+    r.push(vec![
+        json!(0),
+        json!("minimum"),
+        json!(from),
+        Records::real(start),
+    ]);
+    for (i, &(ts_id, ts_energy, next)) in steps.iter().enumerate() {
+        r.push(vec![
+            json!(2 * i + 1),
+            json!("transition_state"),
+            json!(ts_id),
+            Records::real(ts_energy),
+        ]);
+        r.push(vec![
+            json!(2 * i + 2),
+            json!("minimum"),
+            json!(next),
+            Records::real(energy_of(next).unwrap_or(f64::NAN)),
+        ]);
+    }
+    r
 }
 
 /// Among all paths from `from` to `to`, the one whose highest edge energy is lowest

@@ -25,19 +25,20 @@
 //!   not say `format = 'losscape'`), or one with a newer [`SCHEMA_VERSION`] is refused with an
 //!   error naming the file and what was found, before anything writes to it.
 //!
-//! # File format (schema version 2)
-//! Tables `meta(key, value)` (`format = 'losscape'`, `schema_version = 2`), `runs`,
-//! `landscapes`, `minima`, `transition_states`, `attempts` and (since version 2)
+//! # File format (schema version 3; every table and column in `docs/database.md`)
+//! Tables `meta(key, value)` (`format = 'losscape'`, `schema_version = 3`), `runs`,
+//! `landscapes`, `minima`, `transition_states`, `attempts`, (since version 2)
 //! `stationary_points` — the census record of verified stationary points of any Hessian index,
-//! with the columns of `minima` plus `zero_modes` — with indexes on `(landscape_id, energy)`. Coordinate vectors (`coords`, `negative_vector`) are BLOBs of
+//! with the columns of `minima` plus `zero_modes` — and (since version 3) `datasets`, the
+//! training data with its SHA-256, with indexes on `(landscape_id, energy)`. Coordinate vectors (`coords`, `negative_vector`) are BLOBs of
 //! little-endian IEEE-754 `f64`s, 8 bytes per value, no header (see [`blob`]); their length must
 //! equal the landscape's `dimension`, checked on write and on read. Timestamps are UTC text,
 //! `YYYY-MM-DDTHH:MM:SS.sssZ`. NaN in an optional REAL column is stored as NULL.
 //!
-//! Version 1 files (without `stationary_points`) are upgraded to version 2 when opened for
-//! writing, in the same transaction that checks them (create the table, bump
-//! `meta.schema_version`), so the upgrade happens entirely or not at all. A read-only store
-//! never migrates: it reads a version-1 file as it is, with no stationary points.
+//! Older files are upgraded to version 3 when opened for writing, in the same transaction that
+//! checks them (create the missing tables, bump `meta.schema_version`), so the upgrade happens
+//! entirely or not at all. A read-only store never migrates: it reads an older file as it is,
+//! with no stationary points (version 1) and no stored data set (versions 1 and 2).
 //!
 //! This crate must not depend on any other losscape crate.
 
@@ -54,8 +55,9 @@ mod store;
 pub use error::DbError;
 pub use merge::{MergeCounts, SHARD_ID_BITS, Shard};
 pub use records::{
-    AttemptRow, LandscapeRow, LandscapeSpec, MinimumRow, NewMinimum, NewStationaryPoint, NewTs,
-    RunInfo, RunRow, RunStatus, StationaryPointRow, TsRow, UnknownRunStatus,
+    AttemptRow, DatasetRecord, LandscapeRow, LandscapeSpec, MinimumRow, NewMinimum,
+    NewStationaryPoint, NewTs, RunInfo, RunRow, RunStatus, StationaryPointRow, TsRow,
+    UnknownRunStatus,
 };
 pub use schema::{APPLICATION_ID, FORMAT, SCHEMA_VERSION};
 pub use store::{Batch, Store};

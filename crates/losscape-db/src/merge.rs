@@ -40,8 +40,9 @@ impl std::fmt::Display for Shard {
 }
 
 /// Tables in the order their rows are copied (parents before children).
-const TABLES: [&str; 6] = [
+const TABLES: [&str; 7] = [
     "runs",
+    "datasets",
     "landscapes",
     "minima",
     "transition_states",
@@ -52,11 +53,11 @@ const TABLES: [&str; 6] = [
 /// What one merge copied.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MergeCounts {
-    /// Rows the part had, per table in copy order: runs, landscapes, minima, transition
-    /// states, stationary points, attempts.
-    pub rows: [usize; 6],
+    /// Rows the part had, per table in copy order: runs, data sets, landscapes, minima,
+    /// transition states, stationary points, attempts.
+    pub rows: [usize; 7],
     /// Of those, rows new to the merged database.
-    pub new_rows: [usize; 6],
+    pub new_rows: [usize; 7],
 }
 
 impl Store {
@@ -128,6 +129,18 @@ impl Store {
                     ),
                 ));
             }
+        }
+        // One data set: the part's copy must be the one already merged, if any.
+        if let (Some((theirs, _)), Some((mine, _))) = (reader.dataset()?, self.dataset()?)
+            && theirs.sha256 != mine.sha256
+        {
+            return Err(invalid(
+                part,
+                format!(
+                    "its data set (sha256 {}) is not the one already merged (sha256 {})",
+                    theirs.sha256, mine.sha256
+                ),
+            ));
         }
         drop(reader);
         let id_base = self

@@ -440,3 +440,33 @@ pub struct AttemptRow {
     /// UTC time the latest outcome was recorded (same format as [`RunRow::started_at`]).
     pub recorded_at: String,
 }
+
+/// The training data of an experiment, as stored (table `datasets`, schema version 3).
+///
+/// This crate does not interpret the data: the caller computes `sha256` and checks it against
+/// the rows when it reads them back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatasetRecord {
+    /// SHA-256 of the data's contents, 64 lower-case hex digits (how it is computed is the
+    /// caller's business; losscape's rule is in `docs/database.md`).
+    pub sha256: String,
+    /// Where the data came from: `xor`, `csv`, `mlpdata` or `import`.
+    pub kind: String,
+    /// The file the data were read from, as the experiment named it (empty for built-in data).
+    pub source: String,
+    /// Number of input features per row.
+    pub n_in: u32,
+    /// Number of classes.
+    pub n_out: u32,
+    /// Features, row-major, `n_rows * n_in` values.
+    pub inputs: Vec<f64>,
+    /// Class label of each row.
+    pub labels: Vec<u32>,
+}
+
+impl DatasetRecord {
+    /// Number of rows.
+    pub fn n_rows(&self) -> usize {
+        self.labels.len()
+    }
+}

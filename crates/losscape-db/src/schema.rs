@@ -10,10 +10,11 @@ use crate::error::{DbError, sql};
 
 /// Schema version written by (and the newest understood by) this build.
 ///
-/// Version 2 added the `stationary_points` table. A version-1 file is upgraded in place when it
-/// is opened for writing ([`migrate`]); read-only stores read it as it is, with no stationary
-/// points.
-pub const SCHEMA_VERSION: i64 = 2;
+/// Version 2 added the `stationary_points` table, version 3 the `datasets` table (the training
+/// data a run used, stored with its SHA-256). An older file is upgraded in place when it is
+/// opened for writing ([`migrate`]); read-only stores read it as it is, with no stationary
+/// points (version 1) and no stored data set (versions 1 and 2).
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Value of SQLite's `PRAGMA application_id` in every losscape database: the ASCII bytes
 /// `"LSCP"`. Lets `file(1)` and this crate recognise the file without reading any table.
@@ -142,6 +143,26 @@ CREATE TABLE stationary_points (
     first_run         INTEGER NOT NULL REFERENCES runs (id)
 );
 CREATE INDEX stationary_points_by_energy ON stationary_points (landscape_id, energy);
+";
+
+/// Schema version 3: the training data of the experiment, a copy independent of the file it
+/// was read from, so an edited or deleted data file cannot change any analysis of the
+/// database. At most one row (`id = 1`): a database holds one experiment, and a run with other
+/// data is refused. `inputs` uses the coordinate blob layout; `labels` is comma-separated text.
+const SCHEMA_V3: &str = "
+CREATE TABLE datasets (
+    id        INTEGER PRIMARY KEY CHECK (id = 1),
+    sha256    TEXT NOT NULL CHECK (length(sha256) = 64),
+    kind      TEXT NOT NULL,
+    source    TEXT NOT NULL,
+    n_rows    INTEGER NOT NULL CHECK (n_rows >= 1),
+    n_in      INTEGER NOT NULL CHECK (n_in >= 1),
+    n_out     INTEGER NOT NULL CHECK (n_out >= 2),
+    inputs    BLOB NOT NULL,
+    labels    TEXT NOT NULL,
+    first_run INTEGER REFERENCES runs (id),
+    stored_at TEXT NOT NULL
+);
 ";
 
 /// What the file system says about a database path, judged without SQLite.
@@ -342,14 +363,14 @@ pub(crate) fn inspect(conn: &Connection, path: &Path) -> Result<Contents, DbErro
     if version < 1 {
         return Err(not_ours(&format!("unknown schema_version {version}")));
     }
-    let v2_tables: &[&str] = if version >= 2 {
-        &["stationary_points"]
-    } else {
-        &[]
+    let later_tables: &[&str] = match version {
+        1 => &[],
+        2 => &["stationary_points"],
+        _ => &["stationary_points", "datasets"],
     };
     if let Some(missing) = TABLES
         .iter()
-        .chain(v2_tables)
+        .chain(later_tables)
         .find(|t| !names.iter().any(|n| n == *t))
     {
         return Err(DbError::Corrupt {
@@ -368,6 +389,7 @@ pub(crate) fn inspect(conn: &Connection, path: &Path) -> Result<Contents, DbErro
 pub(crate) fn initialise(conn: &Connection, path: &Path) -> Result<(), DbError> {
     conn.execute_batch(SCHEMA_V1).map_err(sql(path))?;
     conn.execute_batch(SCHEMA_V2).map_err(sql(path))?;
+    conn.execute_batch(SCHEMA_V3).map_err(sql(path))?;
     conn.execute(
         "INSERT INTO meta (key, value) VALUES ('format', ?1), ('schema_version', ?2)",
         (FORMAT, SCHEMA_VERSION.to_string()),
@@ -387,6 +409,9 @@ pub(crate) fn migrate(conn: &Connection, path: &Path, from: i64) -> Result<(), D
     if from < 2 {
         conn.execute_batch(SCHEMA_V2).map_err(sql(path))?;
     }
+    if from < 3 {
+        conn.execute_batch(SCHEMA_V3).map_err(sql(path))?;
+    }
     conn.execute(
         "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
         [SCHEMA_VERSION.to_string()],
@@ -399,6 +424,17 @@ pub(crate) fn migrate(conn: &Connection, path: &Path, from: i64) -> Result<(), D
 pub(crate) fn has_stationary_points(conn: &Connection, path: &Path) -> Result<bool, DbError> {
     conn.query_row(
         "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'stationary_points'",
+        [],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|n| n > 0)
+    .map_err(sql(path))
+}
+
+/// Whether the database behind `conn` has the `datasets` table (schema version 3 on).
+pub(crate) fn has_datasets(conn: &Connection, path: &Path) -> Result<bool, DbError> {
+    conn.query_row(
+        "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'datasets'",
         [],
         |r| r.get::<_, i64>(0),
     )

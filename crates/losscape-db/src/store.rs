@@ -9,11 +9,11 @@ use crate::blob::{decode_f64s, encode_f64s};
 use crate::error::{DbError, corrupt, invalid, not_found, sql};
 use crate::lock::{WriterLock, real_path};
 use crate::records::{
-    AttemptRow, LandscapeRow, LandscapeSpec, MinimumRow, NewMinimum, NewStationaryPoint, NewTs,
-    RunInfo, RunRow, RunStatus, StationaryPointRow, TsRow,
+    AttemptRow, DatasetRecord, LandscapeRow, LandscapeSpec, MinimumRow, NewMinimum,
+    NewStationaryPoint, NewTs, RunInfo, RunRow, RunStatus, StationaryPointRow, TsRow,
 };
 use crate::schema::{
-    Contents, OnDisk, has_stationary_points, initialise, inspect, migrate, probe_file,
+    Contents, OnDisk, has_datasets, has_stationary_points, initialise, inspect, migrate, probe_file,
 };
 
 /// How long a statement waits for another connection's lock (a reader's checkpoint, a writer's
@@ -835,6 +835,76 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The stored training data of the experiment, if any: `None` for a database made before
+    /// schema version 3 (or by an import that stored none). The first run stores it; see
+    /// [`Batch::store_dataset`].
+    pub fn dataset(&self) -> Result<Option<(DatasetRecord, Option<i64>)>, DbError> {
+        let path = self.path.as_path();
+        if !has_datasets(&self.conn, path)? {
+            return Ok(None);
+        }
+        let row = self
+            .conn
+            .query_row(
+                "SELECT sha256, kind, source, n_rows, n_in, n_out, inputs, labels, first_run \
+                 FROM datasets WHERE id = 1",
+                [],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, u32>(4)?,
+                        r.get::<_, u32>(5)?,
+                        r.get::<_, Vec<u8>>(6)?,
+                        r.get::<_, String>(7)?,
+                        r.get::<_, Option<i64>>(8)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(sql(path))?;
+        let Some((sha256, kind, source, n_rows, n_in, n_out, blob, labels, first_run)) = row else {
+            return Ok(None);
+        };
+        let inputs =
+            decode_f64s(&blob).map_err(|e| corrupt(path, format!("datasets.inputs: {e}")))?;
+        let labels: Vec<u32> = if labels.is_empty() {
+            Vec::new()
+        } else {
+            labels
+                .split(',')
+                .map(|t| t.trim().parse::<u32>())
+                .collect::<Result<_, _>>()
+                .map_err(|e| corrupt(path, format!("datasets.labels: {e}")))?
+        };
+        if labels.len() as i64 != n_rows || inputs.len() != labels.len() * n_in as usize {
+            return Err(corrupt(
+                path,
+                format!(
+                    "datasets: {n_rows} rows of {n_in} features, but {} labels and {} feature values",
+                    labels.len(),
+                    inputs.len()
+                ),
+            ));
+        }
+        Ok(Some((
+            DatasetRecord {
+                sha256,
+                kind,
+                source,
+                n_in,
+                n_out,
+                inputs,
+                labels,
+            },
+            first_run,
+        )))
+    }
+}
+
 /// The writes of one transaction, handed to the closure of [`Store::write`].
 #[derive(Debug)]
 pub struct Batch<'a> {
@@ -1045,6 +1115,55 @@ impl Batch<'_> {
                     self.id_base
                 ])
             })
+            .map_err(sql(self.path))?;
+        Ok(())
+    }
+
+    /// Stores the experiment's training data (the single row of `datasets`), recording the run
+    /// that stored it. Fails if a data set is stored already: whether the new one is the same
+    /// is for the caller to check first (see [`Store::dataset`]).
+    pub fn store_dataset(&mut self, d: &DatasetRecord, run_id: Option<i64>) -> Result<(), DbError> {
+        if d.sha256.len() != 64 || !d.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(invalid(
+                self.path,
+                format!("data set sha256 {:?} is not 64 hex digits", d.sha256),
+            ));
+        }
+        if d.inputs.len() != d.n_rows() * d.n_in as usize {
+            return Err(invalid(
+                self.path,
+                format!(
+                    "data set has {} rows of {} features but {} feature values",
+                    d.n_rows(),
+                    d.n_in,
+                    d.inputs.len()
+                ),
+            ));
+        }
+        if let Some(run) = run_id {
+            self.check_run(run)?;
+        }
+        let labels: Vec<String> = d.labels.iter().map(u32::to_string).collect();
+        self.conn
+            .execute(
+                concat!(
+                    "INSERT INTO datasets (id, sha256, kind, source, n_rows, n_in, n_out, inputs, ",
+                    "labels, first_run, stored_at) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ",
+                    now_sql!(),
+                    ")"
+                ),
+                params![
+                    d.sha256,
+                    d.kind,
+                    d.source,
+                    d.n_rows() as i64,
+                    d.n_in,
+                    d.n_out,
+                    encode_f64s(&d.inputs),
+                    labels.join(","),
+                    run_id,
+                ],
+            )
             .map_err(sql(self.path))?;
         Ok(())
     }

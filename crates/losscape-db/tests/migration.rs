@@ -1,10 +1,11 @@
-//! Schema version 2 (`stationary_points`) and the upgrade of version-1 files.
+//! Schema versions 2 (`stationary_points`) and 3 (`datasets`), and the upgrade of older files.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use losscape_db::{
-    APPLICATION_ID, DbError, LandscapeSpec, NewStationaryPoint, RunInfo, SCHEMA_VERSION, Store,
+    APPLICATION_ID, DatasetRecord, DbError, LandscapeSpec, NewStationaryPoint, RunInfo,
+    SCHEMA_VERSION, Store,
 };
 use tempfile::TempDir;
 
@@ -100,8 +101,8 @@ fn point(landscape_id: i64, run: i64, energy: f64, index: u32) -> NewStationaryP
 }
 
 #[test]
-fn the_current_schema_version_is_2() {
-    assert_eq!(SCHEMA_VERSION, 2);
+fn the_current_schema_version_is_3() {
+    assert_eq!(SCHEMA_VERSION, 3);
 }
 
 #[test]
@@ -131,7 +132,7 @@ fn opening_a_version_1_file_for_writing_upgrades_it_and_keeps_its_records() {
     let dir = TempDir::new().unwrap();
     let path = v1_file(&dir);
     let mut store = Store::open(&path).unwrap();
-    assert_eq!(meta_version(&path), "2");
+    assert_eq!(meta_version(&path), "3");
     let l = store.landscape_by_key("h2-l1e-3").unwrap().unwrap();
     let minima = store.minima(l.id).unwrap();
     assert_eq!(minima.len(), 1);
@@ -154,14 +155,96 @@ fn opening_a_version_1_file_for_writing_upgrades_it_and_keeps_its_records() {
         .unwrap();
     drop(store);
 
-    // Reopening (as reader and as writer) finds version 2 with the new record.
+    // Reopening (as reader and as writer) finds version 3 with the new record.
     let reader = Store::open_read_only(&path).unwrap();
     let points = reader.stationary_points(l.id).unwrap();
     assert_eq!(points.len(), 1);
     assert_eq!((points[0].id, points[0].hessian_index), (id, 2));
     drop(reader);
     drop(Store::open(&path).unwrap());
-    assert_eq!(meta_version(&path), "2");
+    assert_eq!(meta_version(&path), "3");
+}
+
+/// The `stationary_points` table of version 2, as losscape wrote it.
+const SCHEMA_V2_ADDITION: &str = "
+CREATE TABLE stationary_points (
+    id INTEGER PRIMARY KEY, landscape_id INTEGER NOT NULL REFERENCES landscapes (id),
+    energy REAL NOT NULL, coords BLOB NOT NULL, rms_gradient REAL,
+    hessian_index INTEGER NOT NULL CHECK (hessian_index >= 0),
+    zero_modes INTEGER NOT NULL CHECK (zero_modes >= 0), lowest_eigenvalue REAL,
+    ln_prod_positive REAL, accuracy REAL, times_found INTEGER NOT NULL CHECK (times_found >= 0),
+    first_run INTEGER NOT NULL REFERENCES runs (id)
+);
+CREATE INDEX stationary_points_by_energy ON stationary_points (landscape_id, energy);
+UPDATE meta SET value = '2' WHERE key = 'schema_version';
+";
+
+fn v2_file(dir: &TempDir) -> PathBuf {
+    let path = v1_file(dir);
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch(SCHEMA_V2_ADDITION)
+        .unwrap();
+    path
+}
+
+fn xor_record() -> DatasetRecord {
+    DatasetRecord {
+        sha256: "ab".repeat(32),
+        kind: "xor".into(),
+        source: String::new(),
+        n_in: 2,
+        n_out: 2,
+        inputs: vec![0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0],
+        labels: vec![0, 1, 1, 0],
+    }
+}
+
+#[test]
+fn a_version_2_file_reads_without_a_data_set_and_upgrades_to_store_one() {
+    let dir = TempDir::new().unwrap();
+    let path = v2_file(&dir);
+    let before = fs::read(&path).unwrap();
+    let reader = Store::open_read_only(&path).unwrap();
+    assert_eq!(reader.dataset().unwrap(), None, "no datasets table yet");
+    drop(reader);
+    assert_eq!(
+        fs::read(&path).unwrap(),
+        before,
+        "a reader must not migrate"
+    );
+
+    let mut store = Store::open(&path).unwrap();
+    assert_eq!(meta_version(&path), "3");
+    assert_eq!(store.dataset().unwrap(), None, "migrated, still empty");
+    let l = store.landscape_by_key("h2-l1e-3").unwrap().unwrap();
+    assert_eq!(store.minima(l.id).unwrap().len(), 1, "records kept");
+    store
+        .write(|b| b.store_dataset(&xor_record(), Some(1)))
+        .unwrap();
+    let (back, run) = store.dataset().unwrap().unwrap();
+    assert_eq!(back, xor_record());
+    assert_eq!(run, Some(1));
+    // One data set per database.
+    let mut other = xor_record();
+    other.sha256 = "cd".repeat(32);
+    assert!(store.write(|b| b.store_dataset(&other, None)).is_err());
+    drop(store);
+    let reader = Store::open_read_only(&path).unwrap();
+    assert_eq!(reader.dataset().unwrap().unwrap().0, xor_record());
+}
+
+#[test]
+fn a_malformed_data_set_record_is_refused() {
+    let dir = TempDir::new().unwrap();
+    let mut store = Store::open(&dir.path().join("d.db")).unwrap();
+    let mut bad = xor_record();
+    bad.sha256 = "not-hex".into();
+    assert!(store.write(|b| b.store_dataset(&bad, None)).is_err());
+    let mut bad = xor_record();
+    bad.inputs.pop();
+    assert!(store.write(|b| b.store_dataset(&bad, None)).is_err());
+    assert_eq!(store.dataset().unwrap(), None);
 }
 
 #[test]

@@ -742,7 +742,7 @@ fn newer_schema_versions_are_refused_untouched() {
     drop(store);
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute(
-        "UPDATE meta SET value = '3' WHERE key = 'schema_version'",
+        "UPDATE meta SET value = '4' WHERE key = 'schema_version'",
         [],
     )
     .unwrap();
@@ -753,12 +753,12 @@ fn newer_schema_versions_are_refused_untouched() {
             matches!(
                 e,
                 DbError::NewerSchema {
-                    found: 3,
-                    supported: 2,
+                    found: 4,
+                    supported: 3,
                     ..
                 }
             )
         },
-        "version 3",
+        "version 4",
     );
 }

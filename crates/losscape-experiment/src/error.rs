@@ -91,6 +91,22 @@ pub enum RunError {
         /// What differs, one `key: old in the database, new in the file` per entry.
         differences: Vec<String>,
     },
+    /// The database was made with other training data than the experiment file now names.
+    #[error(
+        "{db}: the data set has changed since this database was made: stored data sha256 \
+         {stored}, data now read from {source_name} sha256 {current}; restore the data file or \
+         run into a new database"
+    )]
+    DataChanged {
+        /// The database.
+        db: String,
+        /// Fingerprint of the copy stored in the database.
+        stored: String,
+        /// Fingerprint of the data the experiment file gives now.
+        current: String,
+        /// Where the current data came from.
+        source_name: String,
+    },
     /// A search could not start (its inputs were inconsistent); names the stage.
     #[error("{stage}: {message}")]
     Search {

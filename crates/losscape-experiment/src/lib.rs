@@ -9,6 +9,7 @@
 mod census;
 pub mod config;
 mod connect;
+pub mod dataset;
 mod error;
 pub mod experiment;
 pub mod memory;

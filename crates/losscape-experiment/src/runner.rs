@@ -49,6 +49,13 @@ pub enum Event<'a> {
         /// Units already committed by an earlier run.
         already_done: usize,
     },
+    /// A stage of the current landscape was finished by an earlier run and is skipped.
+    StageSkipped {
+        /// The landscape's key.
+        key: &'a str,
+        /// The stage.
+        stage: Stage,
+    },
     /// One unit was committed.
     UnitCommitted {
         /// The stage.
@@ -80,6 +87,9 @@ pub struct RunOptions<'a> {
     pub threads: usize,
     /// The command line, stored in provenance.
     pub command: String,
+    /// The program's version and build, stored in provenance (e.g.
+    /// `losscape 0.1.0 (rev 1a2b3c4, release build)`).
+    pub program_version: String,
     /// Set from outside (Ctrl-C) to stop after committing the units in hand.
     pub cancel: Option<&'a AtomicBool>,
     /// Run only this shard of the sweep: the landscapes whose position in the grid is
@@ -115,19 +125,27 @@ pub fn run(
     opts: &RunOptions<'_>,
     observer: &dyn Observer,
 ) -> Result<Vec<LandscapeSummary>, RunError> {
-    // Nothing is recorded for a run that cannot fit, nor for one that would mix experiments.
+    // Nothing is recorded for a run that cannot fit, nor for one that would mix experiments
+    // or data sets.
     exp.check_resources(opts.threads)?;
+    crate::dataset::check_unchanged(store, exp)?;
     crate::resume::check_same_experiment(exp, store)?;
     check_shard(exp, store, opts.shard)?;
     let run_id = store.begin_run(&RunInfo {
-        program_version: env!("CARGO_PKG_VERSION").to_string(),
+        // Library callers that do not say which build they are still leave a version behind.
+        program_version: if opts.program_version.is_empty() {
+            concat!("losscape ", env!("CARGO_PKG_VERSION")).to_owned()
+        } else {
+            opts.program_version.clone()
+        },
         command: opts.command.clone(),
         config_text: exp.text.clone(),
         seed: exp.config.experiment.seed,
         threads: opts.worker_count() as u32,
         minimiser: exp.minimiser.name().to_string(),
     })?;
-    let result = run_grid(exp, store, opts, observer, run_id);
+    let result = crate::dataset::store_if_absent(store, exp, run_id)
+        .and_then(|()| run_grid(exp, store, opts, observer, run_id));
     let status = match &result {
         Ok(_) => RunStatus::Completed,
         Err(RunError::Interrupted) => RunStatus::Interrupted,
@@ -201,6 +219,7 @@ fn run_grid(
             if stage != Stage::BasinHopping
                 && store.attempt(landscape_id, STAGES, &marker)?.is_some()
             {
+                observer.event(&Event::StageSkipped { key: &key, stage });
                 continue;
             }
             match stage {

@@ -44,6 +44,7 @@ pub fn merge_chain_shards(
     out: &mut Store,
     parts: &[&Path],
     command: &str,
+    program_version: &str,
 ) -> Result<ChainMergeCounts, RunError> {
     let stage = Stage::BasinHopping.name();
     let mut counts = ChainMergeCounts::default();
@@ -52,6 +53,11 @@ pub fn merge_chain_shards(
         .iter()
         .map(|p| Store::open_read_only(p))
         .collect::<Result<_, _>>()?;
+    // One data set: every part's stored copy, and the merged database's, are the experiment's.
+    for part in &readers {
+        crate::dataset::check_unchanged(part, exp)?;
+    }
+    crate::dataset::check_unchanged(out, exp)?;
     for point in exp.config.landscapes() {
         let key = point.key();
         let model = exp.perceptron(&point)?;
@@ -126,13 +132,14 @@ pub fn merge_chain_shards(
                 Some(id) => id,
                 None => {
                     let id = out.begin_run(&RunInfo {
-                        program_version: env!("CARGO_PKG_VERSION").to_string(),
+                        program_version: program_version.to_string(),
                         command: command.to_string(),
                         config_text: exp.text.clone(),
                         seed: exp.config.experiment.seed,
                         threads: 1,
                         minimiser: exp.minimiser.name().to_string(),
                     })?;
+                    crate::dataset::store_if_absent(out, exp, id)?;
                     run_id = Some(id);
                     id
                 }

@@ -183,6 +183,81 @@ impl Dataset {
         }
     }
 
+    /// A data set from stored parts (e.g. the copy kept in a database), checked like a parsed
+    /// file: `n_in >= 1`, `inputs.len() == labels.len() * n_in`, finite features, at least one
+    /// row, labels below `n_out` and `2 <= n_out <= MAX_CLASSES`. The message says what is wrong.
+    pub fn from_parts(
+        n_in: usize,
+        n_out: usize,
+        inputs: Vec<f64>,
+        labels: Vec<usize>,
+    ) -> Result<Self, String> {
+        if n_in == 0 || n_in > MAX_FEATURES {
+            return Err(format!("n_in {n_in} is not in 1..={MAX_FEATURES}"));
+        }
+        if !(2..=MAX_CLASSES).contains(&n_out) {
+            return Err(format!("n_out {n_out} is not in 2..={MAX_CLASSES}"));
+        }
+        if labels.is_empty() {
+            return Err("no data rows".into());
+        }
+        if inputs.len() != labels.len() * n_in {
+            return Err(format!(
+                "{} feature values for {} rows of {n_in} features",
+                inputs.len(),
+                labels.len()
+            ));
+        }
+        if let Some(v) = inputs.iter().find(|v| !v.is_finite()) {
+            return Err(format!("feature {v} is not finite"));
+        }
+        if let Some(l) = labels.iter().find(|&&l| l >= n_out) {
+            return Err(format!("label {l} is not below n_out {n_out}"));
+        }
+        Ok(Self {
+            n_in,
+            n_out,
+            inputs,
+            labels,
+        })
+    }
+
+    /// SHA-256 of the data set's contents, as 64 lower-case hex digits.
+    ///
+    /// Hashes what the network sees, not the file's bytes, so reformatting a file or editing a
+    /// comment keeps the fingerprint and any change of a feature, a label or a row changes it.
+    /// The hashed bytes (documented in `docs/database.md` so other programs can recompute it):
+    /// the ASCII tag `losscape-dataset-v1`, then `n_in`, `n_out` and the row count as
+    /// little-endian `u64`, every feature as a little-endian IEEE-754 `f64` in row-major order,
+    /// then every label as a little-endian `u64`.
+    pub fn sha256(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(b"losscape-dataset-v1");
+        for n in [self.n_in, self.n_out, self.len()] {
+            h.update((n as u64).to_le_bytes());
+        }
+        for v in &self.inputs {
+            h.update(v.to_le_bytes());
+        }
+        for &l in &self.labels {
+            h.update((l as u64).to_le_bytes());
+        }
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Whether this is the XOR data set ([`Dataset::xor`]) row for row, in any order of rows.
+    /// Decides whether a report grades the XOR paper's findings.
+    pub fn is_xor(&self) -> bool {
+        let xor = Self::xor();
+        if self.n_in != xor.n_in || self.n_out != xor.n_out || self.len() != xor.len() {
+            return false;
+        }
+        let mut rows: Vec<(Vec<OrdF64>, usize)> = self.sorted_rows(&[0, 1]);
+        rows.dedup();
+        rows.len() == xor.len() && rows == xor.sorted_rows(&[0, 1])
+    }
+
     /// Number of data rows.
     pub fn len(&self) -> usize {
         self.labels.len()

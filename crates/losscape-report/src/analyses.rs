@@ -7,7 +7,7 @@ use losscape_analysis::Table;
 use losscape_analysis::census::{CensusRow, MorseCensus, Saturation, census_table, morse_census};
 use losscape_analysis::counts::CountsRow;
 use losscape_analysis::disconnectivity::{
-    DisconnectivityGraph, DisconnectivityOptions, SvgOptions,
+    Colouring, DisconnectivityGraph, DisconnectivityOptions, SvgOptions,
 };
 use losscape_analysis::embedding::{EmbeddingOptions, EmbeddingRow, embed_points};
 use losscape_analysis::sensitivity::{
@@ -96,9 +96,19 @@ pub fn morse_census_table(censuses: &[LandscapeCensus]) -> Table {
 
 /// The disconnectivity graph of one landscape as an SVG document, branches coloured by
 /// training accuracy (with a legend).
-pub fn graph_svg(l: &LandscapeData, opts: &DisconnectivityOptions) -> Result<String, ReportError> {
+pub fn graph_svg(
+    l: &LandscapeData,
+    opts: &DisconnectivityOptions,
+    drawing: &GraphDrawing,
+) -> Result<String, ReportError> {
     let graph = DisconnectivityGraph::build(&l.minima, &l.ts, opts)?;
     Ok(graph.to_svg(&SvgOptions {
+        colouring: match drawing.colouring {
+            GraphColouring::Accuracy => Colouring::Accuracy,
+            GraphColouring::Energy => Colouring::Energy,
+            GraphColouring::Hits => Colouring::Hits(l.hits.clone()),
+        },
+        label_ids: drawing.label_ids,
         title: format!(
             "{}: N_h = {}, λ = {:e} ({} minima, {} transition states)",
             l.row.key,
@@ -109,6 +119,27 @@ pub fn graph_svg(l: &LandscapeData, opts: &DisconnectivityOptions) -> Result<Str
         ),
         ..SvgOptions::default()
     }))
+}
+
+/// What the branches of a disconnectivity graph are coloured by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GraphColouring {
+    /// Training accuracy, one fixed scale 0–1 for every graph.
+    #[default]
+    Accuracy,
+    /// Energy of the lowest minimum of each basin.
+    Energy,
+    /// How often the searches reached each minimum (`times_found`).
+    Hits,
+}
+
+/// How a disconnectivity graph is drawn (what it shows is [`DisconnectivityOptions`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct GraphDrawing {
+    /// Branch colours.
+    pub colouring: GraphColouring,
+    /// Minimum ids under the branches.
+    pub label_ids: bool,
 }
 
 /// The sensitivity measurement of one landscape.

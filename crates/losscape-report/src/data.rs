@@ -19,8 +19,11 @@ pub struct StoredExperiment {
     pub config: Config,
     /// The run that config came from, if any.
     pub run: Option<RunRow>,
-    /// The training data the config names.
+    /// The training data: the copy stored in the database when there is one (schema version
+    /// 3 on), else what the config names, read from its file.
     pub data: Dataset,
+    /// Where `data` came from and its SHA-256, for provenance.
+    pub data_origin: String,
 }
 
 impl StoredExperiment {
@@ -37,8 +40,47 @@ impl StoredExperiment {
             Some((c, r)) => (c, Some(r.clone())),
             None => (Config::default(), None),
         };
-        let data = dataset(&config, &source)?;
-        Ok(StoredExperiment { config, run, data })
+        // The stored copy is what the runs used; the file may have changed since.
+        let (data, data_origin) = match losscape_experiment::dataset::stored(store)
+            .map_err(ReportError::Invalid)?
+        {
+            Some(d) => {
+                let origin = match store.dataset()? {
+                    Some((rec, _)) if !rec.source.is_empty() => {
+                        format!("{} ({})", rec.kind, rec.source)
+                    }
+                    Some((rec, _)) => rec.kind,
+                    None => String::new(),
+                };
+                let text = format!(
+                    "{origin}, {} rows, {} inputs, {} classes, sha256 {}; the copy stored in the \
+                     database",
+                    d.len(),
+                    d.n_in,
+                    d.n_out,
+                    d.sha256()
+                );
+                (d, text)
+            }
+            None => {
+                let d = dataset(&config, &source)?;
+                let text = format!(
+                    "{} rows, {} inputs, {} classes, sha256 {}; read from the file the config \
+                     names (the database stores no copy: made before schema version 3)",
+                    d.len(),
+                    d.n_in,
+                    d.n_out,
+                    d.sha256()
+                );
+                (d, text)
+            }
+        };
+        Ok(StoredExperiment {
+            config,
+            run,
+            data,
+            data_origin,
+        })
     }
 
     /// The network of a stored landscape.
@@ -79,6 +121,8 @@ pub struct LandscapeData {
     pub minima: Vec<MinimumInfo>,
     /// Its transition states, in id order.
     pub ts: Vec<TsInfo>,
+    /// How often the searches reached each minimum (`times_found`), by minimum id.
+    pub hits: std::collections::HashMap<i64, i64>,
 }
 
 impl LandscapeData {
@@ -89,7 +133,9 @@ impl LandscapeData {
         row: &LandscapeRow,
     ) -> Result<LandscapeData, ReportError> {
         let model = exp.model(row)?;
-        let minima = store.minima(row.id)?.iter().map(minimum_info).collect();
+        let rows = store.minima(row.id)?;
+        let hits = rows.iter().map(|m| (m.id, m.times_found)).collect();
+        let minima = rows.iter().map(minimum_info).collect();
         let ts = store
             .transition_states(row.id)?
             .iter()
@@ -100,6 +146,7 @@ impl LandscapeData {
             model,
             minima,
             ts,
+            hits,
         })
     }
 

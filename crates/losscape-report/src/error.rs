@@ -34,6 +34,9 @@ pub enum ReportError {
     /// A plot could not be drawn.
     #[error(transparent)]
     Plot(#[from] losscape_analysis::counts::PlotError),
+    /// A figure could not be rendered to PNG.
+    #[error(transparent)]
+    Raster(#[from] crate::raster::RasterError),
     /// An optimiser plugin could not be loaded.
     #[error(transparent)]
     Plugin(#[from] losscape_plugin_host::PluginError),

@@ -1,57 +1,300 @@
 //! PATHSAMPLE export and import through the database.
 //!
+//! Export writes the four PATHSAMPLE files plus `min.A`/`min.B` (endpoint sets for rate
+//! calculations) and `ids.csv` (file line ↔ database id). It refuses a landscape whose files
+//! could not be loaded by PATHSAMPLE-style tools (no transition state joining two minima), and
+//! replaces the files of an earlier export only once every new file is written in full, so a
+//! failure never leaves a mix of old and new files.
+//!
 //! Import trusts nothing but the coordinates: every point is re-analysed in the network of the
-//! landscape it is imported into (energy, RMS gradient, Hessian index, lowest eigenvalue,
-//! log-product of positive eigenvalues, accuracy), and the import is refused, storing nothing,
-//! if any recomputed energy disagrees with the file — a sign of the wrong `n_hidden`, `λ` or data
-//! set. Points that are not the stationary points their file says (a "minimum" with negative
-//! eigenvalues, a "transition state" that is not index 1, a large gradient) are stored with
-//! their recomputed data, so the database shows what they are, and listed in the summary.
+//! landscape it is imported into and must pass the checks a point found by a run passes — the
+//! energy of the file, an RMS gradient within `[checks] rms_gradient`, Hessian index 0 for a
+//! minimum and 1 for a transition state, no zero eigenvalue — and every transition state is
+//! pushed off both ways and must reach the minima its `ts.data` line names (for `min1 == min2`,
+//! two symmetry copies of that minimum). Any failure refuses the whole import with the reasons,
+//! before the database is opened, so nothing is stored and no new database file is left behind.
 
-use std::path::Path;
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 
-use losscape_analysis::pathsample::{read_pathsample, write_pathsample};
+use losscape_analysis::pathsample::{
+    IDS_CSV, MIN_A, MIN_B, MIN_DATA, POINTS_MIN, POINTS_TS, TS_DATA, endpoints_file,
+    format_pathsample, read_pathsample,
+};
+use losscape_analysis::{MinimumInfo, TsInfo};
 use losscape_db::{LandscapeSpec, NewMinimum, NewTs, RunInfo, RunStatus, Store};
-use losscape_hessian::analyse;
-use losscape_model::Perceptron;
+use losscape_experiment::Config;
+use losscape_hessian::{Analysis, analyse};
+use losscape_lbfgs::Lbfgs;
+use losscape_model::{Dataset, Perceptron};
+use losscape_ts::pushoff::{self, PushOffKind};
 
 use crate::ReportError;
-use crate::data::{LandscapeData, StoredExperiment, select};
+use crate::data::{LandscapeData, StoredExperiment, dataset, select};
 
-/// How many points an export wrote.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which minima form the endpoint sets `min.A` and `min.B` of an export.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExportOptions {
+    /// Database ids of set A; empty means the global minimum.
+    pub a: Vec<i64>,
+    /// Database ids of set B; empty means every minimum not in A.
+    pub b: Vec<i64>,
+}
+
+/// What an export wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ExportSummary {
     /// Lines of `min.data`.
     pub minima: usize,
     /// Lines of `ts.data`.
     pub transition_states: usize,
+    /// Of those, degenerate rearrangements (written with `min1 == min2`).
+    pub degenerate: usize,
+    /// Database ids in `min.A`.
+    pub a: Vec<i64>,
+    /// Database ids in `min.B`.
+    pub b: Vec<i64>,
+    /// Things a reader of the files should know (e.g. minima no transition state reaches).
+    pub warnings: Vec<String>,
 }
 
-/// Writes the PATHSAMPLE files of one landscape into `dir` (created if needed).
-pub fn export_pathsample(l: &LandscapeData, dir: &Path) -> Result<ExportSummary, ReportError> {
-    std::fs::create_dir_all(dir).map_err(ReportError::io(dir))?;
-    write_pathsample(dir, &l.minima, &l.ts).map_err(ReportError::io(dir))?;
+/// Writes the PATHSAMPLE files of one landscape into `dir` (created if needed): `min.data`,
+/// `ts.data`, `points.min`, `points.ts`, `min.A`, `min.B` and `ids.csv`.
+///
+/// Refuses, writing nothing, a landscape without a transition state joining two distinct minima
+/// (its `ts.data` would hold no usable line, and PyGT and disconnectionDPS fail on it), endpoint
+/// ids that are not minima of the landscape, and overlapping or empty endpoint sets.
+pub fn export_pathsample(
+    l: &LandscapeData,
+    dir: &Path,
+    opts: &ExportOptions,
+) -> Result<ExportSummary, ReportError> {
+    let key = &l.row.key;
+    let degenerate = l.ts.iter().filter(|t| t.is_degenerate()).count();
+    if l.ts.len() == degenerate {
+        return Err(ReportError::Invalid(format!(
+            "landscape {key} has no transition state joining two minima ({} minima, {} \
+             transition states, {degenerate} of them degenerate): its ts.data would have no \
+             usable line and PyGT, PATHSAMPLE and disconnectionDPS cannot load it; nothing was \
+             written (run the connect stage first)",
+            l.minima.len(),
+            l.ts.len()
+        )));
+    }
+    let (a, b) = endpoints(l, opts)?;
+    let files = format_pathsample(&l.minima, &l.ts).map_err(ReportError::io(dir))?;
+    let line = |id: i64| {
+        files
+            .line_of
+            .iter()
+            .find(|(m, _)| *m == id)
+            .map(|&(_, line)| line)
+            .unwrap_or(0) // ids were checked by `endpoints`
+    };
+    let a_lines: Vec<usize> = a.iter().map(|&id| line(id)).collect();
+    let b_lines: Vec<usize> = b.iter().map(|&id| line(id)).collect();
+    let warnings = unreachable_warning(l, &a, &b).into_iter().collect();
+    write_all_or_nothing(
+        dir,
+        &[
+            (MIN_DATA, files.min_data.as_bytes()),
+            (TS_DATA, files.ts_data.as_bytes()),
+            (POINTS_MIN, &files.points_min),
+            (POINTS_TS, &files.points_ts),
+            (MIN_A, endpoints_file(&a_lines).as_bytes()),
+            (MIN_B, endpoints_file(&b_lines).as_bytes()),
+            (IDS_CSV, files.ids_csv.as_bytes()),
+        ],
+    )?;
     Ok(ExportSummary {
         minima: l.minima.len(),
         transition_states: l.ts.len(),
+        degenerate,
+        a,
+        b,
+        warnings,
     })
+}
+
+/// The endpoint sets, defaulted and checked.
+fn endpoints(l: &LandscapeData, opts: &ExportOptions) -> Result<(Vec<i64>, Vec<i64>), ReportError> {
+    let key = &l.row.key;
+    let ids: BTreeSet<i64> = l.minima.iter().map(|m| m.id).collect();
+    let check = |set: &[i64], name: &str| -> Result<(), ReportError> {
+        let unknown: Vec<String> = set
+            .iter()
+            .filter(|id| !ids.contains(id))
+            .map(i64::to_string)
+            .collect();
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        let known: Vec<String> = ids.iter().map(i64::to_string).collect();
+        Err(ReportError::Invalid(format!(
+            "--{name}: {} not minima of landscape {key} (its minima are {})",
+            unknown.join(", "),
+            known.join(", ")
+        )))
+    };
+    check(&opts.a, "a")?;
+    check(&opts.b, "b")?;
+    let a: Vec<i64> = if opts.a.is_empty() {
+        let global = l
+            .minima
+            .iter()
+            .min_by(|x, y| x.energy.total_cmp(&y.energy))
+            .ok_or_else(|| ReportError::Invalid(format!("landscape {key} has no minima")))?;
+        vec![global.id]
+    } else {
+        dedup(&opts.a)
+    };
+    let b: Vec<i64> = if opts.b.is_empty() {
+        ids.iter().copied().filter(|id| !a.contains(id)).collect()
+    } else {
+        dedup(&opts.b)
+    };
+    if let Some(both) = a.iter().find(|id| b.contains(id)) {
+        return Err(ReportError::Invalid(format!(
+            "minimum {both} is in both --a and --b; the endpoint sets must not overlap"
+        )));
+    }
+    if b.is_empty() {
+        return Err(ReportError::Invalid(format!(
+            "landscape {key}: set B is empty (A holds every minimum); name other minima with --b"
+        )));
+    }
+    Ok((a, b))
+}
+
+fn dedup(ids: &[i64]) -> Vec<i64> {
+    let mut seen = BTreeSet::new();
+    ids.iter().copied().filter(|id| seen.insert(*id)).collect()
+}
+
+/// A warning naming the minima that no chain of (non-degenerate) transition states joins to
+/// set A: rate calculations from A never reach them.
+fn unreachable_warning(l: &LandscapeData, a: &[i64], b: &[i64]) -> Option<String> {
+    let pos = |id: i64| l.minima.iter().position(|m| m.id == id);
+    let mut parent: Vec<usize> = (0..l.minima.len()).collect();
+    fn root(p: &mut [usize], mut i: usize) -> usize {
+        while p[i] != i {
+            p[i] = p[p[i]];
+            i = p[i];
+        }
+        i
+    }
+    for t in l.ts.iter().filter(|t| !t.is_degenerate()) {
+        if let (Some(x), Some(y)) = (pos(t.min1), pos(t.min2)) {
+            let (rx, ry) = (root(&mut parent, x), root(&mut parent, y));
+            parent[rx] = ry;
+        }
+    }
+    let a_roots: BTreeSet<usize> = a
+        .iter()
+        .filter_map(|&id| pos(id))
+        .map(|i| root(&mut parent, i))
+        .collect();
+    let cut: Vec<String> = l
+        .minima
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| !a_roots.contains(&root(&mut parent, i)))
+        .map(|(_, m)| m.id.to_string())
+        .collect();
+    if cut.is_empty() {
+        return None;
+    }
+    let b_cut = b.iter().filter(|id| cut.contains(&id.to_string())).count();
+    Some(format!(
+        "landscape {}: minima {} are joined to set A by no transition state ({b_cut} of them in \
+         set B); rates between A and those minima are zero",
+        l.row.key,
+        cut.join(", ")
+    ))
+}
+
+/// Writes every `(name, contents)` into `dir` so that either all files are replaced or none
+/// is: each is written in full (and synced) under a temporary name first, then the temporary
+/// files are renamed over the targets. A target that cannot be replaced (a folder in its place)
+/// is found before anything is renamed.
+fn write_all_or_nothing(dir: &Path, files: &[(&str, &[u8])]) -> Result<(), ReportError> {
+    std::fs::create_dir_all(dir).map_err(ReportError::io(dir))?;
+    for (name, _) in files {
+        let target = dir.join(name);
+        if let Ok(meta) = std::fs::symlink_metadata(&target)
+            && meta.is_dir()
+        {
+            return Err(ReportError::Invalid(format!(
+                "{}: is a folder, cannot be replaced by the exported file; nothing was written",
+                target.display()
+            )));
+        }
+    }
+    let temp = |name: &str| dir.join(format!(".{name}.losscape-partial"));
+    let mut written: Vec<PathBuf> = Vec::with_capacity(files.len());
+    let cleanup = |written: &[PathBuf]| {
+        for p in written {
+            let _ = std::fs::remove_file(p);
+        }
+    };
+    for (name, contents) in files {
+        let path = temp(name);
+        let result = std::fs::File::create(&path).and_then(|mut f| {
+            f.write_all(contents)?;
+            f.sync_all()
+        });
+        if let Err(source) = result {
+            let _ = std::fs::remove_file(&path);
+            cleanup(&written);
+            return Err(ReportError::Io {
+                path: dir.join(name),
+                source: std::io::Error::new(
+                    source.kind(),
+                    format!("{source}; no file of the export was replaced"),
+                ),
+            });
+        }
+        written.push(path);
+    }
+    for (i, (name, _)) in files.iter().enumerate() {
+        if let Err(source) = std::fs::rename(&written[i], dir.join(name)) {
+            cleanup(&written[i..]);
+            let done: Vec<&str> = files[..i].iter().map(|(n, _)| *n).collect();
+            return Err(ReportError::Io {
+                path: dir.join(name),
+                source: std::io::Error::new(
+                    source.kind(),
+                    format!(
+                        "{source}; already replaced: {}",
+                        if done.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            done.join(", ")
+                        }
+                    ),
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// What to import and where.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImportOptions {
-    /// Landscape key to import into (created if it does not exist).
+    /// Landscape key to import into (created if it does not exist; must hold no minima).
     pub key: String,
     /// Hidden units of the network the points belong to.
     pub n_hidden: usize,
     /// Its L2 penalty.
     pub lambda: f64,
+    /// An experiment file whose data set (and identity, push-off and check settings) the points
+    /// belong to; `None` takes the database's stored data set, or XOR for a new database.
+    pub data_config: Option<PathBuf>,
     /// Largest `|E(file) - E(recomputed)|` accepted. The files hold 10 decimals.
     pub energy_tolerance: f64,
-    /// RMS gradient above which a point is listed as not stationary.
-    pub rms_gradient: f64,
-    /// Eigenvalues within this of zero count as zero modes.
-    pub zero_eigenvalue: f64,
     /// The command line, stored in the import's run record.
     pub command: String,
     /// Program version, stored in the import's run record.
@@ -69,88 +312,319 @@ pub struct ImportSummary {
     pub degenerate: usize,
     /// Largest `|E(file) - E(recomputed)|` over all points.
     pub max_energy_difference: f64,
-    /// Points whose recomputed Hessian index or gradient does not match their file.
-    pub warnings: Vec<String>,
+    /// Where the data set came from, with its SHA-256.
+    pub data: String,
 }
 
-/// Imports the PATHSAMPLE files in `dir` into `store` as landscape `opts.key`.
+/// The data set and settings an import verifies against.
+struct Source {
+    data: Dataset,
+    kind: String,
+    origin: String,
+    config: Config,
+    config_text: Option<String>,
+}
+
+/// Imports the PATHSAMPLE files in `dir` into the database `db` as landscape `opts.key`.
+///
+/// Everything is checked before the database is opened for writing; a refused import stores
+/// nothing and, if `db` did not exist, leaves no file behind.
 pub fn import_pathsample(
-    store: &mut Store,
+    db: &Path,
     dir: &Path,
     opts: &ImportOptions,
 ) -> Result<ImportSummary, ReportError> {
-    let exp = StoredExperiment::read(store)?;
-    let model = Perceptron::new(exp.data.clone(), opts.n_hidden, opts.lambda)?;
-    let dim = model.dim();
-    let (minima, ts) = read_pathsample(dir, dim)?;
+    let existed = db.exists();
+    let source = import_source(db, existed, opts)?;
+    let model = Perceptron::new(source.data.clone(), opts.n_hidden, opts.lambda)?;
+    let (minima, ts) = read_pathsample(dir, model.dim())?;
+    let verified = verify(&model, &source, &minima, &ts, opts)?;
 
+    let mut store = Store::open(db)?;
+    let stored = store_verified(
+        &mut store, dir, &source, &model, &minima, &ts, &verified, opts,
+    );
+    if stored.is_err() && !existed {
+        // The database was created for this import only: take it away again.
+        drop(store);
+        for suffix in ["", "-wal", "-shm", "-journal", ".lock"] {
+            let mut p = db.as_os_str().to_owned();
+            p.push(suffix);
+            let _ = std::fs::remove_file(PathBuf::from(p));
+        }
+    }
+    let (mut summary, data) = stored?;
+    summary.data = data;
+    summary.max_energy_difference = verified.max_energy_difference;
+    Ok(summary)
+}
+
+fn import_source(db: &Path, existed: bool, opts: &ImportOptions) -> Result<Source, ReportError> {
+    let stored = if existed {
+        let store = Store::open_read_only(db)?;
+        let exp = StoredExperiment::read(&store)?;
+        let has_copy = store.dataset()?.is_some();
+        Some((exp, has_copy))
+    } else {
+        None
+    };
+    let given = match &opts.data_config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(ReportError::io(path))?;
+            let config = Config::parse(&text, path)?;
+            let data = dataset(&config, path)?;
+            let kind = match &config.data {
+                losscape_experiment::config::DataSection::Xor => "xor",
+                losscape_experiment::config::DataSection::Csv { .. } => "csv",
+                losscape_experiment::config::DataSection::Mlpdata { .. } => "mlpdata",
+            };
+            Some(Source {
+                data,
+                kind: kind.to_owned(),
+                origin: format!("the data of {}", path.display()),
+                config,
+                config_text: Some(text),
+            })
+        }
+        None => None,
+    };
+    match (stored, given) {
+        (Some((exp, true)), Some(g)) if exp.data.sha256() != g.data.sha256() => {
+            Err(ReportError::ImportMismatch(format!(
+                "{} holds a data set with sha256 {}, but {} has sha256 {}; import into another \
+                 database",
+                db.display(),
+                exp.data.sha256(),
+                g.origin,
+                g.data.sha256()
+            )))
+        }
+        (_, Some(g)) => Ok(g),
+        (Some((exp, _)), None) => Ok(Source {
+            data: exp.data.clone(),
+            kind: "stored".into(),
+            origin: format!("the data set of {}", db.display()),
+            config: exp.config.clone(),
+            config_text: exp.run.as_ref().map(|r| r.config_text.clone()),
+        }),
+        (None, None) => Ok(Source {
+            data: Dataset::xor(),
+            kind: "xor".into(),
+            origin: "the XOR data (no --data given)".into(),
+            config: Config::default(),
+            config_text: None,
+        }),
+    }
+}
+
+/// The analyses of every imported point, all of which passed.
+struct Verified {
+    minima: Vec<Analysis>,
+    ts: Vec<Analysis>,
+    max_energy_difference: f64,
+}
+
+/// Most problems listed in a refusal.
+const SHOWN_PROBLEMS: usize = 8;
+
+fn verify(
+    model: &Perceptron,
+    source: &Source,
+    minima: &[MinimumInfo],
+    ts: &[TsInfo],
+    opts: &ImportOptions,
+) -> Result<Verified, ReportError> {
+    let checks = &source.config.checks;
+    let mut problems: Vec<String> = Vec::new();
+    let mut max_diff = 0.0f64;
+    let mut point = |what: String, file_e: f64, x: &[f64], want: usize| {
+        let a = analyse(model, x, checks.zero_eigenvalue);
+        let diff = (a.energy - file_e).abs();
+        if diff.is_nan() || diff > max_diff {
+            max_diff = diff;
+        }
+        let mut why = Vec::new();
+        // NaN (a non-finite recomputed energy) fails too.
+        if diff.is_nan() || diff > opts.energy_tolerance {
+            why.push(format!(
+                "energy {:.10} recomputed, {file_e:.10} in the file",
+                a.energy
+            ));
+        }
+        if a.rms_gradient.is_nan() || a.rms_gradient > checks.rms_gradient {
+            why.push(format!(
+                "RMS gradient {:.2e} > {:.0e}",
+                a.rms_gradient, checks.rms_gradient
+            ));
+        }
+        if a.index != want {
+            why.push(format!("Hessian index {} (expected {want})", a.index));
+        }
+        if a.zero_modes > 0 {
+            why.push(format!("{} zero eigenvalue(s)", a.zero_modes));
+        }
+        if !why.is_empty() {
+            problems.push(format!("{what}: {}", why.join(", ")));
+        }
+        a
+    };
+    let min_an: Vec<Analysis> = minima
+        .iter()
+        .map(|m| point(format!("min.data line {}", m.id), m.energy, &m.coords, 0))
+        .collect();
+    let ts_an: Vec<Analysis> = ts
+        .iter()
+        .map(|t| point(format!("ts.data line {}", t.id), t.energy, &t.coords, 1))
+        .collect();
+    // Push-offs only make sense from points that are transition states; minima must be right
+    // for the comparison to mean anything.
+    if problems.is_empty() {
+        let quench = source.config.quench.convergence();
+        let lbfgs = match &source.config.minimiser {
+            losscape_experiment::config::MinimiserSection::Lbfgs(p) => Lbfgs::new(*p),
+            _ => Lbfgs::default(),
+        };
+        for (t, a) in ts.iter().zip(&ts_an) {
+            if let Some(p) = pushoff_problem(model, source, &lbfgs, &quench, minima, &min_an, t, a)
+            {
+                problems.push(format!("ts.data line {}: {p}", t.id));
+            }
+        }
+    }
+    if !problems.is_empty() {
+        let n = problems.len();
+        let mut text = format!(
+            "{n} point(s) of the files fail the checks every stored point passes (network N_h = \
+             {}, λ = {:e}, {}):",
+            opts.n_hidden, opts.lambda, source.origin
+        );
+        for p in problems.iter().take(SHOWN_PROBLEMS) {
+            let _ = write!(text, "\n  {p}");
+        }
+        if n > SHOWN_PROBLEMS {
+            let _ = write!(text, "\n  ... and {} more", n - SHOWN_PROBLEMS);
+        }
+        return Err(ReportError::ImportMismatch(text));
+    }
+    Ok(Verified {
+        minima: min_an,
+        ts: ts_an,
+        max_energy_difference: max_diff,
+    })
+}
+
+/// Pushes off an imported transition state and says what is wrong if the two sides do not
+/// reach the minima its `ts.data` line names.
+#[allow(clippy::too_many_arguments)]
+fn pushoff_problem(
+    model: &Perceptron,
+    source: &Source,
+    lbfgs: &Lbfgs,
+    quench: &losscape_core::Convergence,
+    minima: &[MinimumInfo],
+    min_an: &[Analysis],
+    t: &TsInfo,
+    a: &Analysis,
+) -> Option<String> {
+    let identity = &source.config.identity;
+    let push = match pushoff::run(
+        model,
+        lbfgs,
+        &t.coords,
+        a.energy,
+        a.lowest_vector(),
+        &source.config.pushoff,
+        quench,
+        identity,
+        source.config.checks.zero_eigenvalue,
+    ) {
+        Ok(p) => p,
+        Err(e) => return Some(format!("push-off failed: {e}")),
+    };
+    let sides = [&push.connects.minus, &push.connects.plus];
+    if sides.iter().any(|q| !q.converged) {
+        return Some("a push-off quench did not converge".into());
+    }
+    // Which imported minimum (1-based line) each side reached, if any.
+    let reached: Vec<Option<i64>> = sides
+        .iter()
+        .map(|q| {
+            minima
+                .iter()
+                .zip(min_an)
+                .find(|(m, ma)| identity.same(model, q.energy, &q.coords, ma.energy, &m.coords))
+                .map(|(m, _)| m.id)
+        })
+        .collect();
+    let shown =
+        |r: &Option<i64>| r.map_or("a minimum not in min.data".to_owned(), |i| i.to_string());
+    let ok = match (t.min1 == t.min2, push.kind) {
+        (true, PushOffKind::Degenerate) => reached.iter().all(|r| *r == Some(t.min1)),
+        (false, PushOffKind::Distinct) => {
+            (reached[0] == Some(t.min1) && reached[1] == Some(t.min2))
+                || (reached[0] == Some(t.min2) && reached[1] == Some(t.min1))
+        }
+        _ => false,
+    };
+    if ok {
+        return None;
+    }
+    let kind = match push.kind {
+        PushOffKind::Distinct => "two different minima",
+        PushOffKind::Degenerate => "two symmetry copies of one minimum",
+        PushOffKind::SamePoint => "the very same point",
+        PushOffKind::BelowMinimum => "a point not below the saddle",
+    };
+    Some(format!(
+        "push-offs reach {kind} ({} and {}), the file says {} and {}",
+        shown(&reached[0]),
+        shown(&reached[1]),
+        t.min1,
+        t.min2
+    ))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn store_verified(
+    store: &mut Store,
+    dir: &Path,
+    source: &Source,
+    model: &Perceptron,
+    minima: &[MinimumInfo],
+    ts: &[TsInfo],
+    verified: &Verified,
+    opts: &ImportOptions,
+) -> Result<(ImportSummary, String), ReportError> {
+    // The data set must be the database's own.
+    let sha = source.data.sha256();
+    if let Some((rec, _)) = store.dataset()?
+        && rec.sha256 != sha
+    {
+        return Err(ReportError::ImportMismatch(format!(
+            "{} holds a data set with sha256 {}, the points belong to {} (sha256 {sha})",
+            store.path().display(),
+            rec.sha256,
+            source.origin
+        )));
+    }
     if let Ok(existing) = select(store, Some(&opts.key)) {
         let held = existing
             .iter()
             .map(|l| store.minima(l.id).map(|m| m.len()))
             .sum::<Result<usize, _>>()?;
         if held > 0 {
-            return Err(ReportError::Invalid(format!(
+            return Err(ReportError::ImportMismatch(format!(
                 "landscape {} already holds {held} minima; import into a new landscape key",
                 opts.key
             )));
         }
     }
-
-    let mut summary = ImportSummary {
-        minima: minima.len(),
-        transition_states: ts.len(),
-        ..ImportSummary::default()
-    };
-    // Analyse everything before anything is written, so a mismatch stores nothing.
-    let mut check = |kind: &str, id: i64, file_e: f64, x: &[f64], want_index: usize| {
-        let a = analyse(&model, x, opts.zero_eigenvalue);
-        let diff = (a.energy - file_e).abs();
-        if diff.is_nan() || diff > summary.max_energy_difference {
-            summary.max_energy_difference = diff;
-        }
-        if a.index != want_index || a.zero_modes > 0 || a.rms_gradient > opts.rms_gradient {
-            summary.warnings.push(format!(
-                "{kind} {id}: Hessian index {} (expected {want_index}), {} zero modes, RMS \
-                 gradient {:.2e}",
-                a.index, a.zero_modes, a.rms_gradient
-            ));
-        }
-        a
-    };
-    let min_analyses: Vec<_> = minima
-        .iter()
-        .map(|m| check("minimum", m.id, m.energy, &m.coords, 0))
-        .collect();
-    let ts_analyses: Vec<_> = ts
-        .iter()
-        .map(|t| check("transition state", t.id, t.energy, &t.coords, 1))
-        .collect();
-    // A NaN difference (a non-finite recomputed energy) is a mismatch too.
-    if summary.max_energy_difference.is_nan()
-        || summary.max_energy_difference > opts.energy_tolerance
-    {
-        return Err(ReportError::ImportMismatch(format!(
-            "a recomputed energy differs from the file by {:.3e} (tolerance {:.1e}): these \
-             points do not belong to the N_h = {}, λ = {:e} network on {} data",
-            summary.max_energy_difference,
-            opts.energy_tolerance,
-            opts.n_hidden,
-            opts.lambda,
-            if exp.run.is_some() {
-                "the database's"
-            } else {
-                "XOR"
-            }
-        )));
-    }
-    summary.degenerate = ts.iter().filter(|t| t.is_degenerate()).count();
-
+    let dim = model.dim();
     let spec = LandscapeSpec {
         key: opts.key.clone(),
-        n_in: exp.data.n_in as u32,
+        n_in: source.data.n_in as u32,
         n_hidden: opts.n_hidden as u32,
-        n_out: exp.data.n_out as u32,
+        n_out: source.data.n_out as u32,
         dimension: dim as u32,
         lambda: opts.lambda,
         dataset: "imported".into(),
@@ -161,30 +635,34 @@ pub fn import_pathsample(
             dir.display().to_string()
         ),
     };
-    let landscape_id = store.landscape_id(&spec)?;
-    // The run record keeps the provenance; its config is the database's own (so later
-    // readers keep finding the data set), or a minimal XOR config for a fresh database.
-    let config_text = match &exp.run {
-        Some(r) => r.config_text.clone(),
-        None => format!(
+    // The run record keeps the provenance; its config is the one the data came from, or a
+    // minimal one naming the network.
+    let config_text = source.config_text.clone().unwrap_or_else(|| {
+        format!(
             "# imported from PATHSAMPLE files in {}\n[experiment]\nname = \"import\"\n\n\
              [landscape]\nn_hidden = [{}]\nlambda = [{:e}]\n",
             dir.display(),
             opts.n_hidden,
             opts.lambda
-        ),
-    };
+        )
+    });
     let run = store.begin_run(&RunInfo {
         program_version: opts.program_version.clone(),
         command: opts.command.clone(),
         config_text,
-        seed: exp.config.experiment.seed,
+        seed: source.config.experiment.seed,
         threads: 1,
         minimiser: "import".into(),
     })?;
+    let record = losscape_experiment::dataset::record(&source.data, &source.kind, &source.origin);
+    let store_data = store.dataset()?.is_none();
+    let landscape_id = store.landscape_id(&spec)?;
     let stored = store.write(|b| {
+        if store_data {
+            b.store_dataset(&record, Some(run))?;
+        }
         let mut ids = Vec::with_capacity(minima.len());
-        for (m, a) in minima.iter().zip(&min_analyses) {
+        for (m, a) in minima.iter().zip(&verified.minima) {
             ids.push(b.insert_minimum(&NewMinimum {
                 landscape_id,
                 energy: a.energy,
@@ -198,7 +676,7 @@ pub fn import_pathsample(
                 first_run: run,
             })?);
         }
-        for (t, a) in ts.iter().zip(&ts_analyses) {
+        for (t, a) in ts.iter().zip(&verified.ts) {
             // File ids are 1-based positions, checked against min.data by the reader.
             let id_of = |k: i64| ids[(k - 1) as usize];
             b.insert_ts(&NewTs {
@@ -227,5 +705,14 @@ pub fn import_pathsample(
     };
     store.finish_run(run, status)?;
     stored?;
-    Ok(summary)
+    Ok((
+        ImportSummary {
+            minima: minima.len(),
+            transition_states: ts.len(),
+            degenerate: ts.iter().filter(|t| t.is_degenerate()).count(),
+            max_energy_difference: 0.0,
+            data: String::new(),
+        },
+        format!("{}, sha256 {sha}", source.origin),
+    ))
 }

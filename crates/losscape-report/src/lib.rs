@@ -13,6 +13,7 @@ pub mod data;
 mod error;
 pub mod exchange;
 pub mod findings;
+pub mod raster;
 pub mod report;
 
 pub use error::ReportError;

@@ -1,5 +1,5 @@
 //! `losscape report`: every analysis of a database written into one folder — `index.html`
-//! (self-contained), CSV tables, SVG figures and `provenance.txt`.
+//! (self-contained), CSV tables, every figure as SVG and as PNG, and `provenance.txt`.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -16,11 +16,13 @@ use losscape_db::Store;
 
 use crate::ReportError;
 use crate::analyses::{
-    BasinsOptions, all_embeddings, basins, basins_table, counts_rows, embedding_table, graph_svg,
-    load_minimisers, morse_census_table, morse_censuses, sensitivity, sensitivity_table,
+    BasinsOptions, GraphColouring, GraphDrawing, all_embeddings, basins, basins_table, counts_rows,
+    embedding_table, graph_svg, load_minimisers, morse_census_table, morse_censuses, sensitivity,
+    sensitivity_table,
 };
 use crate::data::{StoredExperiment, read_landscapes};
 use crate::findings::{count_findings, embedding_finding, sensitivity_finding};
+use crate::raster::Rasteriser;
 
 /// What the report measures and how it is labelled.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +36,8 @@ pub struct ReportOptions {
     pub basins: Option<BasinsOptions>,
     /// Levels of the disconnectivity graphs.
     pub graph_levels: usize,
+    /// Write a PNG copy of every figure (rendered from the SVG by resvg).
+    pub png: bool,
     /// Extra lines for the provenance (e.g. machine and wall time of a reproduction).
     pub notes: Vec<String>,
     /// Program version written into the provenance.
@@ -47,6 +51,7 @@ impl Default for ReportOptions {
             sensitivity: SensitivityOptions::default(),
             basins: Some(BasinsOptions::default()),
             graph_levels: 30,
+            png: true,
             notes: Vec::new(),
             program_version: String::new(),
         }
@@ -93,10 +98,32 @@ pub fn write_report(
     let landscapes = read_landscapes(store, &exp, None)?;
     let mut written = Vec::new();
     let mut skipped = Vec::new();
-    let mut put = |name: &str, text: &str| -> Result<(), ReportError> {
+    // PNG copies of the figures need fonts; without any, the report is still written (SVG
+    // only) and says why.
+    let raster = if opts.png {
+        match Rasteriser::new() {
+            Ok(r) => Some(r),
+            Err(e) => {
+                skipped.push(format!("PNG copies of the figures: {e}"));
+                None
+            }
+        }
+    } else {
+        skipped.push("PNG copies of the figures: not asked for (--no-png)".into());
+        None
+    };
+    let mut put_bytes = |name: &str, bytes: &[u8]| -> Result<(), ReportError> {
         let path = dir.join(name);
-        std::fs::write(&path, text).map_err(ReportError::io(&path))?;
+        std::fs::write(&path, bytes).map_err(ReportError::io(&path))?;
         written.push(path);
+        Ok(())
+    };
+    let mut put = |name: &str, text: &str| -> Result<(), ReportError> {
+        put_bytes(name, text.as_bytes())?;
+        if let (Some(r), Some(stem)) = (&raster, name.strip_suffix(".svg")) {
+            // Twice the SVG's pixel size: sharp in print and on high-density screens.
+            put_bytes(&format!("{stem}.png"), &r.png(text, 2.0)?)?;
+        }
         Ok(())
     };
 
@@ -112,10 +139,25 @@ pub fn write_report(
         landscapes.iter().map(|l| l.minima.len()).sum::<usize>(),
         landscapes.iter().map(|l| l.ts.len()).sum::<usize>(),
     ));
-    report.intro(
-        "Reproduces the analysis of Mehta, Zhao, Bernal & Wales, \"The Loss Surface of XOR \
-         Artificial Neural Networks\", Phys. Rev. E 97, 052307 (2018).",
-    );
+    // The paper's findings are statements about XOR; other data get the same tables and
+    // figures without them.
+    let is_xor = exp.data.is_xor();
+    if is_xor {
+        report.intro(
+            "Reproduces the analysis of Mehta, Zhao, Bernal & Wales, \"The Loss Surface of XOR \
+             Artificial Neural Networks\", Phys. Rev. E 97, 052307 (2018).",
+        );
+    } else {
+        report.intro(format!(
+            "Data set: {} rows, {} input feature(s), {} classes ({}). The analyses are those \
+             of the XOR study by Mehta et al. (Phys. Rev. E 97, 052307, 2018); its findings are \
+             statements about XOR and are not graded for other data.",
+            exp.data.len(),
+            exp.data.n_in,
+            exp.data.n_out,
+            exp.data_origin
+        ));
+    }
 
     // Counts.
     let rows = counts_rows(&landscapes, exp.config.identity.energy_tolerance);
@@ -149,8 +191,9 @@ pub fn write_report(
                 put(name, &svg)?;
                 figures.push((svg, name));
             }
-            Err(PlotError::Empty) => skipped.push(format!("{name}: no positive count to plot")),
-            Err(e) => return Err(e.into()),
+            Err(e @ (PlotError::Empty | PlotError::SinglePoint(_))) => {
+                skipped.push(format!("{name}: {e}"))
+            }
         }
     }
 
@@ -159,10 +202,14 @@ pub fn write_report(
     let census = morse_census_table(&censuses);
     put(files::CENSUS, &census.to_csv())?;
 
-    // Disconnectivity graphs.
+    // Disconnectivity graphs: one accuracy scale for all, automatic windows, minimum ids.
     let graph_opts = DisconnectivityOptions {
         levels: opts.graph_levels.max(1),
         ..DisconnectivityOptions::default()
+    };
+    let svg_opts = GraphDrawing {
+        colouring: GraphColouring::Accuracy,
+        label_ids: true,
     };
     let mut graphs = Vec::new();
     for l in &landscapes {
@@ -171,7 +218,7 @@ pub fn write_report(
             continue;
         }
         let name = format!("disconnectivity-{}.svg", file_safe(&l.row.key));
-        let svg = graph_svg(l, &graph_opts)?;
+        let svg = graph_svg(l, &graph_opts, &svg_opts)?;
         put(&name, &svg)?;
         graphs.push((svg, l.row.key.clone()));
     }
@@ -213,14 +260,16 @@ pub fn write_report(
         .map_or_else(|| basins_table(&[]), |(r, _)| basins_table(r));
     put(files::BASINS, &btable.to_csv())?;
 
-    // Findings, all computed above.
-    for f in count_findings(&rows) {
-        report.findings.push(f);
+    // Findings, all computed above (XOR data only).
+    if is_xor {
+        for f in count_findings(&rows) {
+            report.findings.push(f);
+        }
+        report.findings.push(embedding_finding(&pairs));
+        report
+            .findings
+            .push(sensitivity_finding(&sens, &sens_opts.sigmas));
     }
-    report.findings.push(embedding_finding(&pairs));
-    report
-        .findings
-        .push(sensitivity_finding(&sens, &sens_opts.sigmas));
 
     // Sections.
     let s = report.section("Counts of minima and transition states");
@@ -254,9 +303,15 @@ pub fn write_report(
 
     let s = report.section("Disconnectivity graphs");
     s.paragraph(
-        "One graph per landscape; each branch ends at a minimum and is coloured by the training \
-         accuracy of that minimum (legend on the right); basins holding minima of different \
-         accuracies are grey. Degenerate rearrangements are left out.",
+        "One graph per landscape; each branch ends at a minimum, labelled with its database id \
+         (as `losscape minima` shows it), and is coloured by the training accuracy of that \
+         minimum on one fixed scale from 0 to 1, the same colour meaning the same accuracy in \
+         every graph (legend on the right); basins holding minima of different accuracies are \
+         grey. Where a few high minima or saddles would squeeze the low minima together, the \
+         energy window is lowered until the lower half of the minima spans at least 30 % of \
+         the axis; the legend then gives the window and how many minima lie above it \
+         (`losscape graph --full` draws every minimum, `--window LO HI` any range). \
+         Degenerate rearrangements are left out. Every figure is also written as PNG.",
     );
     for (svg, key) in graphs {
         s.figure(svg, format!("disconnectivity-{}.svg", file_safe(&key)));
@@ -361,9 +416,10 @@ fn provenance_text(
 ) -> Result<String, ReportError> {
     let mut out = String::new();
     let _ = writeln!(out, "database: {}", store.path().display());
-    let _ = writeln!(out, "report made by losscape {}", opts.program_version);
+    let _ = writeln!(out, "report made by {}", opts.program_version);
     let _ = writeln!(out, "experiment: {}", exp.config.experiment.name);
     let _ = writeln!(out, "seed: {}", exp.config.experiment.seed);
+    let _ = writeln!(out, "data: {}", exp.data_origin);
     for n in &opts.notes {
         let _ = writeln!(out, "note: {n}");
     }
@@ -371,7 +427,7 @@ fn provenance_text(
     for r in store.runs()? {
         let _ = writeln!(
             out,
-            "  run {}: {} .. {} [{}] losscape {}, seed {}, {} thread(s), minimiser {}\n    \
+            "  run {}: {} .. {} [{}] {}, seed {}, {} thread(s), minimiser {}\n    \
              command: {}",
             r.id,
             r.started_at,
