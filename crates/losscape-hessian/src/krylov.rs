@@ -211,7 +211,7 @@ pub fn ritz(
         if !grew {
             break;
         }
-        if basis.ritz(false).residual <= tolerance {
+        if tolerance > 0.0 && basis.ritz(false).residual <= tolerance {
             break;
         }
     }
