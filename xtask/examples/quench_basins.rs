@@ -61,7 +61,7 @@ fn main() {
     let d = LbfgsParams::default();
     for (label, p) in [
         ("default", d),
-        ("memory 8", LbfgsParams { memory: 8, ..d }),
+        ("memory 10", LbfgsParams { memory: 10, ..d }),
         ("max_step 0.5", LbfgsParams { max_step: 0.5, ..d }),
         ("max_step 1.0", LbfgsParams { max_step: 1.0, ..d }),
         (
