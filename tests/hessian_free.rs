@@ -13,19 +13,22 @@ use losscape_db::Store;
 use losscape_model::{Dataset, Perceptron};
 use support::{losscape, text};
 
-/// (energy, coordinates) of every stored transition state and minimum, sorted by energy.
-fn points(db: &Path) -> (Vec<(f64, Vec<f64>)>, Vec<(f64, Vec<f64>)>) {
+/// Energy and coordinates of stored points.
+type Points = Vec<(f64, Vec<f64>)>;
+
+/// (transition states, minima) of the database's only landscape, each sorted by energy.
+fn points(db: &Path) -> (Points, Points) {
     let store = Store::open_read_only(db).unwrap();
     let landscapes = store.landscapes().unwrap();
     assert_eq!(landscapes.len(), 1);
     let id = landscapes[0].id;
-    let mut ts: Vec<(f64, Vec<f64>)> = store
+    let mut ts: Points = store
         .transition_states(id)
         .unwrap()
         .into_iter()
         .map(|t| (t.energy, t.coords))
         .collect();
-    let mut minima: Vec<(f64, Vec<f64>)> = store
+    let mut minima: Points = store
         .minima(id)
         .unwrap()
         .into_iter()

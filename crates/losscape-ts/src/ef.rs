@@ -13,7 +13,15 @@
 //! method, meant for systems too large to diagonalise; on these small landscapes the full
 //! eigenbasis is already at hand and converges far more often.
 //!
-//! A point is returned only after [`losscape_hessian::verify`] accepts it as a transition state.
+//! Above [`EfParams::hessian_free_above`] coordinates the Hessian is never formed during the
+//! search: each macro-iteration takes the same step over the Ritz pairs of a block Krylov
+//! subspace of Hessian-vector products started from the previous lowest mode, the tracked
+//! guide and the gradient ([`losscape_hessian::krylov`]). A dense macro-iteration costs O(P³);
+//! this one O(m P) for products and O(m² P) for orthogonalisation with `m =`
+//! [`EfParams::krylov_dim`], about ten times cheaper at N_h = 128.
+//!
+//! A point is returned only after [`losscape_hessian::verify`] accepts it as a transition state,
+//! on the dense Hessian's full spectrum in both modes.
 
 use losscape_core::{Convergence, Landscape, MinimiseError, Minimiser, Restricted, vec};
 use losscape_hessian::{Analysis, Checks, Kind, Rejection, analyse, krylov, verify};
