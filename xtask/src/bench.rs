@@ -4,8 +4,10 @@
 //! The end-to-end part builds the release binary, runs an experiment file once with 1 and once
 //! with 2 worker threads into fresh databases, and reads the databases back to report
 //! throughput and whether both thread counts stored bit-identical minima. The scaling part
-//! times L-BFGS quenches and Hessian analyses directly with the library and prints a Markdown
-//! table for the README.
+//! times L-BFGS quenches, Hessian analyses and pair attempts (band, eigenvector-following,
+//! push-off) directly with the library for N_h = 2 … 128, the pair attempts once with the
+//! default settings and, where affordable, once with eigenvector-following forced dense, so the
+//! two can be compared within one run, and prints a Markdown table for the README.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
