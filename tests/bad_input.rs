@@ -144,6 +144,7 @@ const CONFIG_CASES: &[(&str, &[&str])] = &[
     ("census-batch-zero.toml", &["`census`", "batch = 0"]),
     ("saturate-rounds.toml", &["`saturate`", "max_rounds = 2"]),
     ("newton-trust.toml", &["`newton`", "initial_trust = 2"]),
+    ("ef-krylov-dim.toml", &["`ef`", "krylov_dim = 1", ">= 2"]),
     // Data files (CSV: features then label; MLPdata: label then features).
     (
         "data-csv-empty.toml",

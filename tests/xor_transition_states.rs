@@ -72,6 +72,7 @@ fn xor_h2_minima_are_connected_by_verified_transition_states() {
             &quench,
             &exp.config.identity,
             exp.config.checks.zero_eigenvalue,
+            None,
         )
         .unwrap();
         let sides = [&push.connects.minus, &push.connects.plus];

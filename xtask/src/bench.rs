@@ -4,8 +4,10 @@
 //! The end-to-end part builds the release binary, runs an experiment file once with 1 and once
 //! with 2 worker threads into fresh databases, and reads the databases back to report
 //! throughput and whether both thread counts stored bit-identical minima. The scaling part
-//! times L-BFGS quenches and Hessian analyses directly with the library and prints a Markdown
-//! table for the README.
+//! times L-BFGS quenches, Hessian analyses and pair attempts (band, eigenvector-following,
+//! push-off) directly with the library for N_h = 2 … 128, the pair attempts once with the
+//! default settings and, where affordable, once with eigenvector-following forced dense, so the
+//! two can be compared within one run, and prints a Markdown table for the README.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -23,11 +25,15 @@ use losscape_lbfgs::Lbfgs;
 use losscape_model::{Dataset, Perceptron};
 
 const USAGE: &str = "\
-usage: cargo xtask bench [--paper] [--repeat N] [--quenches N] [--no-run] [--no-scaling]
+usage: cargo xtask bench [--paper] [--repeat N] [--quenches N] [--sizes LIST] [--starts DIR]
+                         [--no-run] [--no-scaling]
 
   --paper        also time configs/xor-paper.toml (slow: the paper's 25 landscapes)
   --repeat N     runs per thread count; the fastest is reported [3]
   --quenches N   quenches (and Hessian analyses) per network width in the scaling table [300]
+  --sizes LIST   network widths of the scaling table [2,4,8,16,32,64,128]
+  --starts DIR   write each width's random starts to DIR/starts-hN.f64 (raw little-endian
+                 f64, P per start) for xtask/compare/scipy_lbfgsb.py
   --no-run       skip the end-to-end runs of the losscape binary
   --no-scaling   skip the per-N_h scaling table
 
@@ -37,7 +43,7 @@ For release-profile library timings in the scaling table run
 /// Thread counts of the end-to-end runs; the second is compared with the first.
 const THREADS: [usize; 2] = [1, 2];
 /// Network widths of the scaling table.
-const SIZES: [usize; 5] = [2, 4, 8, 16, 32];
+const SIZES: [usize; 7] = [2, 4, 8, 16, 32, 64, 128];
 /// Penalty of the scaling table's XOR landscapes.
 const LAMBDA: f64 = 1e-3;
 /// Master seed of the scaling table's random starts.
@@ -50,6 +56,8 @@ struct Options {
     repeat: usize,
     run: bool,
     scaling: bool,
+    sizes: Vec<usize>,
+    starts_dir: Option<PathBuf>,
 }
 
 /// The options, or `None` when only the usage was asked for.
@@ -60,6 +68,8 @@ fn parse(args: &[String]) -> Result<Option<Options>> {
         repeat: 3,
         run: true,
         scaling: true,
+        sizes: SIZES.to_vec(),
+        starts_dir: None,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -82,6 +92,21 @@ fn parse(args: &[String]) -> Result<Option<Options>> {
                     .ok()
                     .filter(|&r| r > 0)
                     .with_context(|| format!("--repeat {v}: need a whole number >= 1"))?;
+            }
+            "--sizes" => {
+                let v = it.next().context("--sizes needs a list such as 2,8,32")?;
+                o.sizes = v
+                    .split(',')
+                    .map(|p| p.trim().parse().ok().filter(|&h: &usize| h > 0))
+                    .collect::<Option<Vec<usize>>>()
+                    .filter(|s| !s.is_empty())
+                    .with_context(|| {
+                        format!("--sizes {v}: need whole numbers >= 1, comma-separated")
+                    })?;
+            }
+            "--starts" => {
+                let v = it.next().context("--starts needs a directory")?;
+                o.starts_dir = Some(PathBuf::from(v));
             }
             "-h" | "--help" => return Ok(None),
             other => bail!("unknown argument '{other}'\n{USAGE}"),
@@ -111,7 +136,7 @@ pub fn run(args: &[String]) -> Result<()> {
         }
     }
     if opts.scaling {
-        scaling(opts.quenches)?;
+        scaling(opts.quenches, &opts.sizes, opts.starts_dir.as_deref())?;
     }
     Ok(())
 }
@@ -429,24 +454,66 @@ struct Scaling {
     quench_time: Duration,
     analyses: usize,
     analysis_time: Duration,
-    /// Pair attempts (DNEB + EF + push-off) between quenched minima, and what they gave.
-    pair_attempts: usize,
+    /// Pair attempts (DNEB + EF + push-off) between quenched minima with the default settings
+    /// (Hessian-free eigenvector-following above `ef.hessian_free_above` parameters).
+    pairs: PairTiming,
+    /// The same pair attempts with eigenvector-following forced onto the dense path, where
+    /// that is affordable ([`DENSE_PAIRS_UP_TO`]).
+    dense_pairs: Option<PairTiming>,
+}
+
+/// Pair attempts and what they gave.
+struct PairTiming {
+    attempts: usize,
     transition_states: usize,
-    pair_time: Duration,
+    time: Duration,
+    /// Of `time`, spent in the elastic bands.
+    band_time: Duration,
+}
+
+impl PairTiming {
+    fn ms_per_attempt(&self) -> f64 {
+        self.time.as_secs_f64() * 1e3 / self.attempts.max(1) as f64
+    }
+    fn ms_per_ts(&self) -> Option<f64> {
+        (self.transition_states > 0)
+            .then(|| self.time.as_secs_f64() * 1e3 / self.transition_states as f64)
+    }
+    /// Time per verified transition state outside the band (eigenvector-following and
+    /// push-off).
+    fn refine_ms_per_ts(&self) -> Option<f64> {
+        (self.transition_states > 0).then(|| {
+            (self.time - self.band_time).as_secs_f64() * 1e3 / self.transition_states as f64
+        })
+    }
 }
 
 /// Pair attempts timed per network width: enough to see the trend, few enough to stay quick.
 const PAIR_ATTEMPTS: usize = 6;
+/// Widest network whose pair attempts are also timed with dense eigenvector-following (at
+/// N_h = 64 one dense macro-iteration already costs tens of milliseconds).
+const DENSE_PAIRS_UP_TO: usize = 32;
+/// Dense Hessian analyses timed per width above 200 parameters (each costs O(P³)).
+const WIDE_ANALYSES: usize = 10;
+
+/// Writes the random starts of one width as raw little-endian f64 records of length P, so
+/// other optimisers (xtask/compare/scipy_lbfgsb.py) can quench exactly the same points.
+fn dump_starts(dir: &Path, n_h: usize, points: &[f64]) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let bytes: Vec<u8> = points.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let path = dir.join(format!("starts-h{n_h}.f64"));
+    std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
+}
 
 /// Times quenches and Hessian analyses per network width and prints the Markdown table.
-fn scaling(quenches: usize) -> Result<()> {
+fn scaling(quenches: usize, sizes: &[usize], starts_dir: Option<&Path>) -> Result<()> {
     let defaults = Config::default();
     let stop = defaults.quench.convergence();
     let zero = defaults.checks.zero_eigenvalue;
     let range = defaults.basin_hopping.start_range;
     let lbfgs = Lbfgs::default();
     let mut rows = Vec::new();
-    for n_h in SIZES {
+    for &n_h in sizes {
         eprintln!("scaling: N_h = {n_h}, {quenches} quenches");
         let model = Perceptron::new(Dataset::xor(), n_h, LAMBDA)?;
         let n = model.dim();
@@ -457,6 +524,9 @@ fn scaling(quenches: usize) -> Result<()> {
                 range * (2.0 * u - 1.0)
             })
             .collect();
+        if let Some(dir) = starts_dir {
+            dump_starts(dir, n_h, &points)?;
+        }
         let (mut converged, mut evaluations) = (0, 0);
         let started = Instant::now();
         for x in points.chunks_exact_mut(n) {
@@ -466,46 +536,79 @@ fn scaling(quenches: usize) -> Result<()> {
             }
         }
         let quench_time = started.elapsed();
-        // Every end point is analysed, as the runner analyses every converged minimum; an
+        // End points are analysed, as the runner analyses every converged minimum; an
         // unconverged point costs the same.
+        let analyses = if n > 200 {
+            quenches.min(WIDE_ANALYSES)
+        } else {
+            quenches
+        };
         let started = Instant::now();
         let mut negative = 0;
-        for x in points.chunks_exact(n) {
+        for x in points.chunks_exact(n).take(analyses) {
             negative += std::hint::black_box(analyse(&model, x, zero)).index;
         }
         let analysis_time = started.elapsed();
         std::hint::black_box(negative);
         // Pair attempts between consecutive distinct minima, as the connect stage makes them.
-        let minima: Vec<&[f64]> = points
-            .chunks_exact(n)
-            .filter(|x| analyse(&model, x, zero).index == 0)
-            .collect();
         let config = Config::default();
-        let params = config.ts_params();
-        let tools = losscape_ts::Toolkit {
-            landscape: &model,
-            minimiser: &lbfgs,
-            params: &params,
-            checks: &config.checks,
-            identity: &config.identity,
-            quench: &stop,
-            executor: &losscape_ts::Sequential,
+        let mut pairs: Vec<(&[f64], &[f64])> = Vec::new();
+        let mut previous: Option<&[f64]> = None;
+        for x in points.chunks_exact(n) {
+            if pairs.len() == PAIR_ATTEMPTS {
+                break;
+            }
+            if analyse(&model, x, zero).index != 0 {
+                continue;
+            }
+            if let Some(p) = previous
+                && model.aligned_distance(p, x) > config.identity.distance_tolerance
+            {
+                pairs.push((p, x));
+            }
+            previous = Some(x);
+        }
+        let time_pairs = |params: &losscape_ts::TsParams| {
+            let tools = losscape_ts::Toolkit {
+                landscape: &model,
+                minimiser: &lbfgs,
+                params,
+                checks: &config.checks,
+                identity: &config.identity,
+                quench: &stop,
+                executor: &losscape_ts::Sequential,
+            };
+            // The steps of `connect::pair_work`, timed apart: the band, then eigenvector-following
+            // and push-off from each of its highest maxima.
+            let (mut band_time, mut transition_states) = (Duration::ZERO, 0);
+            let started = Instant::now();
+            for (a, b) in &pairs {
+                let t = Instant::now();
+                let band = losscape_ts::dneb::run(&model, a, b, &params.dneb);
+                band_time += t.elapsed();
+                let Ok(band) = band else { continue };
+                transition_states += band
+                    .maxima
+                    .iter()
+                    .take(params.connect.candidates_per_band)
+                    .filter(|&&i| losscape_ts::refine(&tools, &band.images[i], None).is_ok())
+                    .count();
+            }
+            PairTiming {
+                attempts: pairs.len(),
+                transition_states,
+                time: started.elapsed(),
+                band_time,
+            }
         };
-        let pairs: Vec<(&[f64], &[f64])> = minima
-            .windows(2)
-            .map(|w| (w[0], w[1]))
-            .filter(|(a, b)| model.aligned_distance(a, b) > config.identity.distance_tolerance)
-            .take(PAIR_ATTEMPTS)
-            .collect();
-        let started = Instant::now();
-        let transition_states: usize = pairs
-            .iter()
-            .map(|(a, b)| {
-                losscape_ts::connect::pair_work(&tools, a, b)
-                    .map_or(0, |refined| refined.iter().filter(|r| r.is_ok()).count())
-            })
-            .sum();
-        let pair_time = started.elapsed();
+        let params = config.ts_params();
+        eprintln!("scaling: N_h = {n_h}, {} pair attempts", pairs.len());
+        let timing = time_pairs(&params);
+        let dense_pairs = (n_h <= DENSE_PAIRS_UP_TO).then(|| {
+            let mut dense = params.clone();
+            dense.ef.hessian_free_above = usize::MAX;
+            time_pairs(&dense)
+        });
         rows.push(Scaling {
             n_h,
             dim: n,
@@ -513,11 +616,10 @@ fn scaling(quenches: usize) -> Result<()> {
             converged,
             evaluations,
             quench_time,
-            analyses: quenches,
+            analyses,
             analysis_time,
-            pair_attempts: pairs.len(),
-            transition_states,
-            pair_time,
+            pairs: timing,
+            dense_pairs,
         });
     }
     println!("{}", scaling_table(&rows));
@@ -535,15 +637,25 @@ fn scaling_table(rows: &[Scaling]) -> String {
         out,
         "| N_h | parameters | ms / quench | converged | E+G evals / quench | \
          µs / E+G eval (whole quench) | ms / Hessian analysis | ms / pair attempt | \
-         verified TS / attempt | ms / TS |"
+         of which DNEB | verified TS / attempt | ms / TS | ms / TS, dense EF | dense / default | \
+         EF + push-off ms / TS | same, dense EF |"
     );
-    let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(
+        out,
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    let ms = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.1}"));
     for r in rows {
         let q = r.quenches.max(1) as f64;
         let evals = r.evaluations.max(1) as f64;
+        let dense = r.dense_pairs.as_ref().and_then(PairTiming::ms_per_ts);
+        let ratio = match (dense, r.pairs.ms_per_ts()) {
+            (Some(d), Some(f)) => format!("{:.1}", d / f),
+            _ => "-".to_string(),
+        };
         let _ = writeln!(
             out,
-            "| {} | {} | {:.3} | {}/{} | {:.0} | {:.3} | {:.3} | {:.1} | {:.2} | {} |",
+            "| {} | {} | {:.3} | {}/{} | {:.0} | {:.3} | {:.3} | {:.1} | {:.1} | {:.2} | {} | {} | {} | {} | {} |",
             r.n_h,
             r.dim,
             r.quench_time.as_secs_f64() * 1e3 / q,
@@ -552,16 +664,16 @@ fn scaling_table(rows: &[Scaling]) -> String {
             r.evaluations as f64 / q,
             r.quench_time.as_secs_f64() * 1e6 / evals,
             r.analysis_time.as_secs_f64() * 1e3 / r.analyses.max(1) as f64,
-            r.pair_time.as_secs_f64() * 1e3 / r.pair_attempts.max(1) as f64,
-            r.transition_states as f64 / r.pair_attempts.max(1) as f64,
-            if r.transition_states == 0 {
-                "-".to_string()
-            } else {
-                format!(
-                    "{:.1}",
-                    r.pair_time.as_secs_f64() * 1e3 / r.transition_states as f64
-                )
-            },
+            r.pairs.ms_per_attempt(),
+            r.pairs.band_time.as_secs_f64() * 1e3 / r.pairs.attempts.max(1) as f64,
+            r.pairs.transition_states as f64 / r.pairs.attempts.max(1) as f64,
+            ms(r.pairs.ms_per_ts()),
+            ms(dense),
+            ratio,
+            ms(r.pairs.refine_ms_per_ts()),
+            ms(r.dense_pairs
+                .as_ref()
+                .and_then(PairTiming::refine_ms_per_ts)),
         );
     }
     out

@@ -20,6 +20,21 @@ pub trait Landscape: Send + Sync {
     /// Dense Hessian at `x`, written row-major into `hess` (length `dim * dim`, symmetric).
     fn hessian(&self, x: &[f64], hess: &mut [f64]);
 
+    /// Hessian-vector product `H(x) v`, written into `out` (all three of length `dim`).
+    ///
+    /// The default builds the dense Hessian, which costs O(dim²) time and memory per product:
+    /// fine for small analytic surfaces, wrong for large models. Landscapes that are searched
+    /// at a few hundred coordinates override it with an O(dim) product (the perceptron uses
+    /// the R-operator), which is what makes the Hessian-free eigenvector methods pay off.
+    fn hessian_vector(&self, x: &[f64], v: &[f64], out: &mut [f64]) {
+        let n = self.dim();
+        let mut h = vec![0.0; n * n];
+        self.hessian(x, &mut h);
+        for (o, row) in out.iter_mut().zip(h.chunks_exact(n)) {
+            *o = vec::dot(row, v);
+        }
+    }
+
     /// Rewrites `x` into the symmetry-equivalent copy closest to `reference` and returns the
     /// Euclidean distance between them after alignment.
     ///
@@ -93,6 +108,13 @@ impl Landscape for Restricted<'_> {
             self.project(&mut row);
             hess[i * n..(i + 1) * n].copy_from_slice(&row);
         }
+    }
+    fn hessian_vector(&self, x: &[f64], v: &[f64], out: &mut [f64]) {
+        // P H P v, matching `hessian`.
+        let mut pv = v.to_vec();
+        self.project(&mut pv);
+        self.inner.hessian_vector(x, &pv, out);
+        self.project(out);
     }
     fn align(&self, reference: &[f64], x: &mut [f64]) -> f64 {
         vec::distance(reference, x)

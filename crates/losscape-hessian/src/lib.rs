@@ -12,6 +12,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod krylov;
+
 use faer::Par;
 use faer::diag::Diag;
 use faer::dyn_stack::{MemBuffer, MemStack};

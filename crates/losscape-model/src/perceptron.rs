@@ -289,6 +289,108 @@ impl Perceptron {
         loss * inv_n + self.lambda * penalty
     }
 
+    /// The Hessian-vector kernel (Pearlmutter's R-operator: the directional derivative of the
+    /// back-propagated gradient along `v`), with caller-provided scratch: `s` holds `4 * n_h`
+    /// values (activations, their R-derivatives, back-propagated errors and their
+    /// R-derivatives), `p` holds `2 * n_out` (output errors and their R-derivatives).
+    ///
+    /// One product costs about two gradients and never forms the P × P Hessian, so Lanczos
+    /// and eigenvector-following stay O(P) per product at any width.
+    fn hessian_vector_with(
+        &self,
+        w: &[f64],
+        v: &[f64],
+        out: &mut [f64],
+        s: &mut [f64],
+        p: &mut [f64],
+    ) {
+        let Layout {
+            n_in: ni,
+            n_h: nh,
+            n_out: no,
+        } = self.layout;
+        let (w_ih, rest) = w.split_at(nh * ni);
+        let (w_ho, rest) = rest.split_at(no * nh);
+        let (b_h, b_o) = rest.split_at(nh);
+        let (v_ih, rest) = v.split_at(nh * ni);
+        let (v_ho, rest) = rest.split_at(no * nh);
+        let (v_bh, v_bo) = rest.split_at(nh);
+        out.fill(0.0);
+        let (o_ih, rest) = out.split_at_mut(nh * ni);
+        let (o_ho, rest) = rest.split_at_mut(no * nh);
+        let (o_bh, o_bo) = rest.split_at_mut(nh);
+        let (h, rest) = s.split_at_mut(nh);
+        let (rh, rest) = rest.split_at_mut(nh);
+        let (beta, rbeta) = rest.split_at_mut(nh);
+        let rbeta = &mut rbeta[..nh];
+        let (d, rd) = p.split_at_mut(no);
+        let rd = &mut rd[..no];
+        let inv_n = 1.0 / self.data.len() as f64;
+
+        for (x, &c) in self.data.inputs.chunks_exact(ni).zip(&self.data.labels) {
+            hidden(w_ih, b_h, x, ni, h);
+            // R{a_j} = v_b[j] + Σ_k v_W[j][k] x_k, R{h_j} = (1 - h_j²) R{a_j}.
+            for ((rhj, (vrow, &vb)), &hj) in
+                rh.iter_mut().zip(v_ih.chunks_exact(ni).zip(v_bh)).zip(&*h)
+            {
+                *rhj = (1.0 - hj * hj) * (vb + dot(vrow, x));
+            }
+            // Logits y and their R-derivatives.
+            let mut ymax = f64::NEG_INFINITY;
+            for i in 0..no {
+                let (row, vrow) = (&w_ho[i * nh..(i + 1) * nh], &v_ho[i * nh..(i + 1) * nh]);
+                d[i] = b_o[i] + dot(row, h);
+                rd[i] = v_bo[i] + dot(vrow, h) + dot(row, rh);
+                ymax = ymax.max(d[i]);
+            }
+            let mut z = 0.0;
+            for di in d.iter_mut() {
+                *di = (*di - ymax).exp();
+                z += *di;
+            }
+            // d = softmax, then R{d} = p ⊙ (R{y} - pᵀ R{y}), both scaled by 1/N; d = (p - onehot)/N.
+            let mut mean = 0.0;
+            for (di, &ry) in d.iter_mut().zip(&*rd) {
+                *di /= z;
+                mean += *di * ry;
+            }
+            for (rdi, &di) in rd.iter_mut().zip(&*d) {
+                *rdi = di * (*rdi - mean) * inv_n;
+            }
+            for di in d.iter_mut() {
+                *di *= inv_n;
+            }
+            d[c] -= inv_n;
+
+            beta.fill(0.0);
+            rbeta.fill(0.0);
+            for i in 0..no {
+                let (di, rdi) = (d[i], rd[i]);
+                o_bo[i] += rdi;
+                let at = i * nh..(i + 1) * nh;
+                let (orow, row, vrow) = (&mut o_ho[at.clone()], &w_ho[at.clone()], &v_ho[at]);
+                for j in 0..nh {
+                    orow[j] += rdi * h[j] + di * rh[j];
+                    beta[j] += di * row[j];
+                    rbeta[j] += rdi * row[j] + di * vrow[j];
+                }
+            }
+            for j in 0..nh {
+                let dh = 1.0 - h[j] * h[j];
+                // R{β_j (1 - h_j²)} = R{β_j} (1 - h_j²) - 2 β_j h_j R{h_j}.
+                let rback = rbeta[j] * dh - 2.0 * beta[j] * h[j] * rh[j];
+                o_bh[j] += rback;
+                for (ok, &xk) in o_ih[j * ni..(j + 1) * ni].iter_mut().zip(x) {
+                    *ok += rback * xk;
+                }
+            }
+        }
+        let two_lambda = 2.0 * self.lambda;
+        for (o, &vi) in out.iter_mut().zip(v) {
+            *o += two_lambda * vi;
+        }
+    }
+
     /// The energy kernel with caller-provided scratch (`n_h` and `n_out` values).
     fn energy_with(&self, w: &[f64], h: &mut [f64], y: &mut [f64]) -> f64 {
         let ni = self.layout.n_in;
@@ -431,6 +533,22 @@ impl Landscape for Perceptron {
         let two_lambda = 2.0 * self.lambda;
         for a in 0..n {
             hess[a * n + a] += two_lambda;
+        }
+    }
+
+    /// Exact `H v` by the R-operator in O(P): no Hessian is formed. Scratch lives on the
+    /// stack up to [`STACK_HIDDEN`] hidden units and [`STACK_OUTPUTS`] outputs.
+    fn hessian_vector(&self, x: &[f64], v: &[f64], out: &mut [f64]) {
+        debug_assert_eq!(x.len(), self.dim());
+        debug_assert_eq!(v.len(), self.dim());
+        debug_assert_eq!(out.len(), self.dim());
+        let (nh, no) = (self.layout.n_h, self.layout.n_out);
+        if nh <= STACK_HIDDEN && no <= STACK_OUTPUTS {
+            let (mut s, mut p) = ([0.0; 4 * STACK_HIDDEN], [0.0; 2 * STACK_OUTPUTS]);
+            self.hessian_vector_with(x, v, out, &mut s, &mut p);
+        } else {
+            let (mut s, mut p) = (vec![0.0; 4 * nh], vec![0.0; 2 * no]);
+            self.hessian_vector_with(x, v, out, &mut s, &mut p);
         }
     }
 

@@ -108,6 +108,74 @@ fn derivatives_match_finite_differences() {
     }
 }
 
+/// Largest difference between the R-operator product `H v` and the dense Hessian times `v`,
+/// relative to the product's size.
+fn hvp_error_against_dense(m: &Perceptron, w: &[f64], v: &[f64]) -> f64 {
+    let n = m.dim();
+    let mut h = vec![0.0; n * n];
+    m.hessian(w, &mut h);
+    let mut hv = vec![0.0; n];
+    m.hessian_vector(w, v, &mut hv);
+    let scale = vec::norm(&hv).max(1.0);
+    h.chunks_exact(n)
+        .zip(&hv)
+        .map(|(row, &got)| (vec::dot(row, v) - got).abs() / scale)
+        .fold(0.0, f64::max)
+}
+
+#[test]
+fn hessian_vector_products_match_the_dense_hessian_and_finite_differences() {
+    let mut rng = ChaCha8Rng::seed_from_u64(41);
+    let mut models: Vec<Perceptron> = [1, 2, 3, 8, 9, 70]
+        .iter()
+        .map(|&n_h| xor(n_h, 1e-3))
+        .collect();
+    models.push(Perceptron::new(three_class(), 3, 0.01).unwrap());
+    models.push(Perceptron::new(three_class(), 1, 0.01).unwrap());
+    for m in &models {
+        let n = m.dim();
+        for _ in 0..3 {
+            let w = random_point(&mut rng, n, 2.0);
+            let v = random_point(&mut rng, n, 1.0);
+            let e = hvp_error_against_dense(m, &w, &v);
+            assert!(
+                e < 1e-13,
+                "n_h={} H v differs from the dense Hessian by {e}",
+                m.n_hidden()
+            );
+            // Central difference of the analytic gradient along v.
+            let t = 1e-5;
+            let (mut gp, mut gm, mut hv) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+            let (mut xp, mut xm) = (w.clone(), w.clone());
+            vec::axpy(t, &v, &mut xp);
+            vec::axpy(-t, &v, &mut xm);
+            m.energy_gradient(&xp, &mut gp);
+            m.energy_gradient(&xm, &mut gm);
+            m.hessian_vector(&w, &v, &mut hv);
+            let fd_err = (0..n)
+                .map(|i| ((gp[i] - gm[i]) / (2.0 * t) - hv[i]).abs())
+                .fold(0.0, f64::max);
+            assert!(
+                fd_err < 1e-7,
+                "n_h={} H v differs from finite differences by {fd_err}",
+                m.n_hidden()
+            );
+        }
+    }
+    // At w = 0 the Hessian is known in closed form on the output biases: 2λ plus the softmax
+    // curvature (1/N) Σ_d (diag(p) - p pᵀ) with p uniform, i.e. 1/4 - 1/4 on the diagonal
+    // pair: H e_{b_o(0)} has 1/4 + 2λ at b_o(0) and -1/4 at b_o(1).
+    let m = xor(2, 1e-3);
+    let l = m.layout();
+    let w = vec![0.0; m.dim()];
+    let mut e0 = vec![0.0; m.dim()];
+    e0[l.b_o(0)] = 1.0;
+    let mut hv = vec![0.0; m.dim()];
+    m.hessian_vector(&w, &e0, &mut hv);
+    assert!((hv[l.b_o(0)] - (0.25 + 2e-3)).abs() < 1e-15, "{hv:?}");
+    assert!((hv[l.b_o(1)] + 0.25).abs() < 1e-15, "{hv:?}");
+}
+
 #[test]
 fn wide_networks_use_the_heap_path_correctly() {
     // 70 hidden units and 20 classes exceed the stack buffers.
@@ -126,6 +194,12 @@ fn wide_networks_use_the_heap_path_correctly() {
     assert!(fd::gradient_error(&m, &w, 1e-6) < 1e-8);
     let mut g = vec![0.0; m.dim()];
     assert!((m.energy_gradient(&w, &mut g) - m.energy(&w)).abs() < 1e-13);
+    let v = random_point(&mut rng, m.dim(), 1.0);
+    let e = hvp_error_against_dense(&m, &w, &v);
+    assert!(
+        e < 1e-13,
+        "heap-path H v differs from the dense Hessian by {e}"
+    );
 }
 
 #[test]

@@ -537,6 +537,7 @@ fn pushoff_problem(
         quench,
         identity,
         source.config.checks.zero_eigenvalue,
+        source.config.ef.krylov_dim_for(model.dim()),
     ) {
         Ok(p) => p,
         Err(e) => return Some(format!("push-off failed: {e}")),

@@ -13,10 +13,18 @@
 //! method, meant for systems too large to diagonalise; on these small landscapes the full
 //! eigenbasis is already at hand and converges far more often.
 //!
-//! A point is returned only after [`losscape_hessian::verify`] accepts it as a transition state.
+//! Above [`EfParams::hessian_free_above`] coordinates the Hessian is never formed during the
+//! search: each macro-iteration takes the same step over the Ritz pairs of a block Krylov
+//! subspace of Hessian-vector products started from the previous lowest mode, the tracked
+//! guide and the gradient ([`losscape_hessian::krylov`]). A dense macro-iteration costs O(P³);
+//! this one O(m P) for products and O(m² P) for orthogonalisation with `m =`
+//! [`EfParams::krylov_dim`], about ten times cheaper at N_h = 128.
+//!
+//! A point is returned only after [`losscape_hessian::verify`] accepts it as a transition state,
+//! on the dense Hessian's full spectrum in both modes.
 
 use losscape_core::{Convergence, Landscape, MinimiseError, Minimiser, Restricted, vec};
-use losscape_hessian::{Analysis, Checks, Kind, Rejection, analyse, verify};
+use losscape_hessian::{Analysis, Checks, Kind, Rejection, analyse, krylov, verify};
 use serde::{Deserialize, Serialize};
 
 use crate::dneb::positive;
@@ -38,6 +46,16 @@ pub struct EfParams {
     /// the downhill steps in the Hessian's eigenbasis instead, which converges far more often
     /// on these small landscapes.
     pub tangent_iterations: usize,
+    /// Landscapes with more coordinates than this are searched Hessian-free: each
+    /// macro-iteration finds the followed mode and the step on a Krylov subspace of
+    /// Hessian-vector products (warm-started from the previous eigenvector) instead of
+    /// diagonalising the dense Hessian, which costs O(P³) and dominates above a hundred or so
+    /// parameters. The final index check of a converged point is always dense. 0 searches
+    /// every landscape Hessian-free.
+    pub hessian_free_above: usize,
+    /// Largest Krylov subspace (Hessian-vector products per macro-iteration) of the
+    /// Hessian-free search; at least 2, so that it holds the followed mode and the gradient.
+    pub krylov_dim: usize,
 }
 
 impl Default for EfParams {
@@ -48,11 +66,19 @@ impl Default for EfParams {
             max_uphill_step: 0.5,
             initial_uphill_step: 0.1,
             tangent_iterations: 0,
+            hessian_free_above: 100,
+            krylov_dim: 30,
         }
     }
 }
 
 impl EfParams {
+    /// The Krylov subspace size to use on a landscape of `dim` coordinates, or `None` where the
+    /// dense Hessian is used (see [`EfParams::hessian_free_above`]).
+    pub fn krylov_dim_for(&self, dim: usize) -> Option<usize> {
+        (dim > self.hessian_free_above).then_some(self.krylov_dim)
+    }
+
     /// Checks every field; the message names the key and the allowed values.
     pub fn validate(&self) -> Result<(), String> {
         positive("rms_gradient", self.rms_gradient)?;
@@ -66,6 +92,12 @@ impl EfParams {
         }
         if self.max_iterations < 1 {
             return Err("max_iterations = 0: must be >= 1".into());
+        }
+        if self.krylov_dim < 2 {
+            return Err(format!(
+                "krylov_dim = {}: must be >= 2 (the followed mode and the gradient)",
+                self.krylov_dim
+            ));
         }
         Ok(())
     }
@@ -205,6 +237,9 @@ pub fn run_guided(
         }
         t
     });
+    if params.krylov_dim_for(n).is_some() {
+        return run_hessian_free(l, minimiser, x0, tracked, params, checks);
+    }
     let mut trust = params.initial_uphill_step;
     let tangent_stop = Convergence {
         rms_gradient: params.rms_gradient,
@@ -245,83 +280,238 @@ pub fn run_guided(
 
         // Which eigenvector to climb along.
         let k = match (&mut tracked, a.index) {
-            (Some(t), 0) => {
-                let k = (0..n)
-                    .max_by(|&i, &j| {
-                        let (oi, oj) = (
-                            vec::dot(a.spectrum.vector(i), t).abs(),
-                            vec::dot(a.spectrum.vector(j), t).abs(),
-                        );
-                        // Prefer the softer mode on an exact tie.
-                        oi.total_cmp(&oj).then(j.cmp(&i))
-                    })
-                    .unwrap_or(0);
-                let v = a.spectrum.vector(k);
-                let sign = if vec::dot(v, t) < 0.0 { -1.0 } else { 1.0 };
-                for (ti, vi) in t.iter_mut().zip(v) {
-                    *ti = sign * vi;
-                }
-                k
-            }
+            (Some(t), 0) => follow_guide(n, &|i| a.spectrum.vector(i), t),
             _ => 0,
         };
         // One eigenvector-following step in the full eigenbasis (the Hessian is diagonalised
-        // anyway): uphill along mode `k`, downhill along every other mode, each component the
-        // rational-function step of Munro & Wales that stays bounded on flat modes, the whole
-        // step capped by the trust radius. Minimising only a few tangent-space iterations
-        // instead (restarting the minimiser's memory at every macro-step) left most
-        // single-ended searches short of convergence after hundreds of iterations.
+        // anyway): uphill along mode `k`, downhill along every other mode. Minimising only a
+        // few tangent-space iterations instead (restarting the minimiser's memory at every
+        // macro-step) left most single-ended searches short of convergence after hundreds of
+        // iterations.
         let energy = l.energy_gradient(&x, &mut g);
-        step.fill(0.0);
-        let mut predicted = 0.0;
-        for i in 0..n {
-            let v = a.spectrum.vector(i);
-            let ev = a.spectrum.values[i];
-            let f = vec::dot(&g, v);
-            let h = if i == k {
-                if ev < -checks.zero_eigenvalue {
-                    rfo_step(f, ev)
-                } else {
-                    // Positive curvature: the model has no maximum along v, so climb a full
-                    // step.
-                    let direction = if f != 0.0 {
-                        f.signum()
-                    } else {
-                        match &tracked {
-                            Some(t) if vec::dot(v, t) < 0.0 => -1.0,
-                            _ => 1.0,
-                        }
-                    };
-                    direction * trust
-                }
-            } else {
-                -rfo_step(f, ev)
-            };
-            let h = h.clamp(-trust, trust);
-            predicted += f * h + 0.5 * ev * h * h;
-            vec::axpy(h, v, &mut step);
-        }
-        let length = vec::norm(&step);
-        if length > trust {
-            let shrink = trust / length;
-            vec::scale(shrink, &mut step);
-            predicted *= shrink;
-        }
+        let predicted = eigen_step(
+            &a.spectrum.values,
+            &|i| a.spectrum.vector(i),
+            k,
+            &g,
+            trust,
+            tracked.as_deref(),
+            checks.zero_eigenvalue,
+            &mut step,
+        );
         vec::axpy(1.0, &step, &mut x);
-
-        // Trust-radius update from how well the quadratic model predicted the energy change.
-        let actual = l.energy(&x) - energy;
-        if predicted.abs() > 1e-12 * (1.0 + energy.abs()) {
-            let ratio = actual / predicted;
-            if (0.5..=2.0).contains(&ratio) {
-                trust = (trust * 1.5).min(params.max_uphill_step);
-            } else {
-                trust = (trust * 0.5).max(1e-6 * params.max_uphill_step);
-            }
-        }
+        trust = update_trust(trust, l.energy(&x) - energy, predicted, energy, params);
 
         if params.tangent_iterations > 0 {
             let restricted = Restricted::new(l, vec![a.spectrum.vector(k).to_vec()]);
+            minimiser
+                .minimise(&restricted, &mut x, &tangent_stop)
+                .map_err(|e| match e {
+                    MinimiseError::NonFinite { .. } => EfFailure::NonFinite {
+                        iterations: iteration + 1,
+                    },
+                    other => EfFailure::Minimiser(other),
+                })?;
+        }
+    }
+    Err(EfFailure::Budget {
+        iterations: params.max_iterations,
+        rms_gradient: last.0,
+        index: last.1,
+    })
+}
+
+/// Writes one eigenvector-following step into `step` and returns the energy change its
+/// quadratic model predicts.
+///
+/// The modes are `values[i]` with unit vectors `vector(i)` (a full eigenbasis, or the Ritz
+/// pairs of a subspace that holds the gradient): uphill along mode `k`, downhill along every
+/// other, each component the rational-function step of Munro & Wales that stays bounded on flat
+/// modes, the whole step capped by the trust radius.
+#[allow(clippy::too_many_arguments)]
+fn eigen_step<'v>(
+    values: &[f64],
+    vector: &dyn Fn(usize) -> &'v [f64],
+    k: usize,
+    g: &[f64],
+    trust: f64,
+    tracked: Option<&[f64]>,
+    zero_eigenvalue: f64,
+    step: &mut [f64],
+) -> f64 {
+    step.fill(0.0);
+    let mut predicted = 0.0;
+    for (i, &ev) in values.iter().enumerate() {
+        let v = vector(i);
+        let f = vec::dot(g, v);
+        let h = if i == k {
+            if ev < -zero_eigenvalue {
+                rfo_step(f, ev)
+            } else {
+                // Positive curvature: the model has no maximum along v, so climb a full step.
+                let direction = if f != 0.0 {
+                    f.signum()
+                } else {
+                    match tracked {
+                        Some(t) if vec::dot(v, t) < 0.0 => -1.0,
+                        _ => 1.0,
+                    }
+                };
+                direction * trust
+            }
+        } else {
+            -rfo_step(f, ev)
+        };
+        let h = h.clamp(-trust, trust);
+        predicted += f * h + 0.5 * ev * h * h;
+        vec::axpy(h, v, step);
+    }
+    let length = vec::norm(step);
+    if length > trust {
+        let shrink = trust / length;
+        vec::scale(shrink, step);
+        predicted *= shrink;
+    }
+    predicted
+}
+
+/// The trust radius after a step: grown when the quadratic model predicted the energy change
+/// well, shrunk otherwise.
+fn update_trust(trust: f64, actual: f64, predicted: f64, energy: f64, params: &EfParams) -> f64 {
+    if predicted.abs() > 1e-12 * (1.0 + energy.abs()) {
+        let ratio = actual / predicted;
+        if (0.5..=2.0).contains(&ratio) {
+            return (trust * 1.5).min(params.max_uphill_step);
+        }
+        return (trust * 0.5).max(1e-6 * params.max_uphill_step);
+    }
+    trust
+}
+
+/// The mode to climb while the Hessian looks positive definite and a guide is tracked: the one
+/// with the largest overlap with `t` (the softer on an exact tie); `t` becomes that mode,
+/// signed to agree with it.
+fn follow_guide<'v>(count: usize, vector: &dyn Fn(usize) -> &'v [f64], t: &mut [f64]) -> usize {
+    let k = (0..count)
+        .max_by(|&i, &j| {
+            let (oi, oj) = (vec::dot(vector(i), t).abs(), vec::dot(vector(j), t).abs());
+            oi.total_cmp(&oj).then(j.cmp(&i))
+        })
+        .unwrap_or(0);
+    let v = vector(k);
+    let sign = if vec::dot(v, t) < 0.0 { -1.0 } else { 1.0 };
+    for (ti, vi) in t.iter_mut().zip(v) {
+        *ti = sign * vi;
+    }
+    k
+}
+
+/// Residual `|H z - θ z|` at which the subspace stops growing: 0, so every macro-iteration
+/// uses all [`EfParams::krylov_dim`] vectors. Stopping as soon as the lowest pair had
+/// converged (a few products from the warm start) left the downhill part of the step, a
+/// Galerkin Newton step on the gradient's Krylov space, too crude: searches at N_h = 32 and
+/// 128 stalled at RMS gradients near 1e-9 for the whole budget.
+const RITZ_TOLERANCE: f64 = 0.0;
+
+/// Eigenvector-following without a dense Hessian (see [`EfParams::hessian_free_above`]).
+///
+/// Each macro-iteration builds a block Krylov subspace from the previous lowest Ritz vector,
+/// the tracked guide (if any) and the gradient, and takes the same step as the dense method
+/// over the subspace's Ritz pairs. The gradient lies in the subspace, so the step accounts for
+/// all of it; the stiff directions it misses get no step at all, which only slows convergence
+/// down. A point is accepted only after the dense [`analyse`] and [`verify`].
+fn run_hessian_free(
+    l: &dyn Landscape,
+    minimiser: &dyn Minimiser,
+    x0: &[f64],
+    mut tracked: Option<Vec<f64>>,
+    params: &EfParams,
+    checks: &Checks,
+) -> Result<TsFound, EfFailure> {
+    let n = l.dim();
+    let mut x = x0.to_vec();
+    let mut g = vec![0.0; n];
+    let mut step = vec![0.0; n];
+    let mut mode: Option<Vec<f64>> = None;
+    let mut trust = params.initial_uphill_step;
+    let tangent_stop = Convergence {
+        rms_gradient: params.rms_gradient,
+        max_iterations: params.tangent_iterations,
+    };
+    let mut last = (f64::NAN, 0);
+    for iteration in 0..params.max_iterations {
+        let energy = l.energy_gradient(&x, &mut g);
+        if !(energy.is_finite() && vec::all_finite(&g)) {
+            return Err(EfFailure::NonFinite {
+                iterations: iteration,
+            });
+        }
+        let rms = vec::rms(&g);
+        if rms <= params.rms_gradient {
+            let a = analyse(l, &x, checks.zero_eigenvalue);
+            if !a.is_finite() {
+                return Err(EfFailure::NonFinite {
+                    iterations: iteration,
+                });
+            }
+            if a.index == 1 && a.zero_modes == 0 {
+                return match verify(&a, Kind::TransitionState, checks) {
+                    Ok(()) => Ok(TsFound {
+                        energy: a.energy,
+                        coords: x,
+                        analysis: a,
+                        iterations: iteration,
+                    }),
+                    Err(r) => Err(EfFailure::Rejected(r)),
+                };
+            }
+            if a.zero_modes > 0 {
+                return Err(EfFailure::Rejected(Rejection::ZeroEigenvalue {
+                    value: a.lowest_eigenvalue,
+                }));
+            }
+            if a.index >= 2 {
+                return Err(EfFailure::WrongIndex { index: a.index });
+            }
+            // A minimum: keep climbing out of it below.
+        }
+        let mut starts: Vec<&[f64]> = Vec::with_capacity(3);
+        starts.extend(mode.as_deref());
+        starts.extend(tracked.as_deref());
+        starts.push(&g);
+        let r = krylov::ritz(l, &x, &starts, params.krylov_dim, RITZ_TOLERANCE);
+        if !(vec::all_finite(&r.values) && vec::all_finite(&r.vectors)) {
+            return Err(EfFailure::NonFinite {
+                iterations: iteration,
+            });
+        }
+        // The Ritz values bound the lowest eigenvalues from above, so this never overcounts.
+        let index = r
+            .values
+            .iter()
+            .filter(|&&v| v < -checks.zero_eigenvalue)
+            .count();
+        last = (rms, index);
+        let k = match (&mut tracked, index) {
+            (Some(t), 0) => follow_guide(r.len(), &|i| r.vector(i), t),
+            _ => 0,
+        };
+        let predicted = eigen_step(
+            &r.values,
+            &|i| r.vector(i),
+            k,
+            &g,
+            trust,
+            tracked.as_deref(),
+            checks.zero_eigenvalue,
+            &mut step,
+        );
+        vec::axpy(1.0, &step, &mut x);
+        trust = update_trust(trust, l.energy(&x) - energy, predicted, energy, params);
+        let followed = r.vector(k).to_vec();
+        mode = Some(r.vector(0).to_vec());
+        if params.tangent_iterations > 0 {
+            let restricted = Restricted::new(l, vec![followed]);
             minimiser
                 .minimise(&restricted, &mut x, &tangent_stop)
                 .map_err(|e| match e {

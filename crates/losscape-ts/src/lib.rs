@@ -287,6 +287,7 @@ pub fn push_off(tools: &Toolkit<'_>, ts: TsFound) -> Result<Refined, String> {
         tools.quench,
         tools.identity,
         tools.checks.zero_eigenvalue,
+        tools.params.ef.krylov_dim_for(tools.landscape.dim()),
     )
     .map_err(|e| format!("push-off: {e}"))?;
     match push.kind {

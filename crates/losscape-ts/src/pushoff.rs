@@ -5,7 +5,7 @@
 //! so the next, larger step in [`PushOffParams::steps`] is tried.
 
 use losscape_core::{Convergence, Identity, Landscape, MinimiseError, Minimiser, vec};
-use losscape_hessian::analyse;
+use losscape_hessian::{analyse, krylov};
 use serde::{Deserialize, Serialize};
 
 /// Push-off settings. `Default` holds the defaults.
@@ -143,6 +143,10 @@ pub fn classify_pushoff(
 /// Pushes off the transition state `ts` (energy `ts_energy`) along `direction` (its
 /// negative-curvature eigenvector; normalised here) and quenches both sides with `stop`;
 /// eigenvalues below `-zero_tolerance` at a quenched point make it a saddle to escape from.
+/// With `krylov_dim = Some(m)` that check finds the lowest eigenpair Hessian-free on a Krylov
+/// subspace of at most `m` vectors (warm-started from `direction`) instead of diagonalising the
+/// dense Hessian; it only decides whether to escape, the minima found are verified by the
+/// caller as always.
 ///
 /// Steps from [`PushOffParams::steps`] are tried in order until both quenches converge and the
 /// sides are not [`PushOffKind::SamePoint`]; the last attempt is returned in any case, so the
@@ -158,6 +162,7 @@ pub fn run(
     stop: &Convergence,
     identity: &Identity,
     zero_tolerance: f64,
+    krylov_dim: Option<usize>,
 ) -> Result<PushOff, PushOffError> {
     params.validate().map_err(PushOffError::Params)?;
     let n = l.dim();
@@ -183,19 +188,18 @@ pub fn run(
                 if !q.converged {
                     break;
                 }
-                let a = analyse(l, &x, zero_tolerance);
-                if !(a.is_finite() && a.index > 0) {
+                let (lowest, v) = lowest_mode(l, &x, direction, zero_tolerance, krylov_dim);
+                if !(lowest.is_finite() && lowest < -zero_tolerance && vec::all_finite(&v)) {
                     break;
                 }
                 // Leave the subspace along the negative mode, away from the transition state.
-                let v = a.lowest_vector();
                 let away: f64 = v
                     .iter()
                     .zip(&x)
                     .zip(ts)
                     .map(|((v, x), t)| v * (x - t))
                     .sum();
-                vec::axpy(if away < 0.0 { -step } else { step }, v, &mut x);
+                vec::axpy(if away < 0.0 { -step } else { step }, &v, &mut x);
                 q = minimiser.minimise(l, &mut x, stop)?;
             }
             Ok(Quenched {
@@ -229,4 +233,31 @@ pub fn run(
     }
     // `steps` is non-empty (validated), so at least one attempt was made.
     result.ok_or(PushOffError::Params("steps = []".into()))
+}
+
+/// The lowest Hessian eigenvalue at `x` and its unit vector: dense, or with `krylov_dim` on a
+/// Krylov subspace warm-started from `warm` (restarted until its residual is well below
+/// `zero_tolerance`, or a few times at most).
+fn lowest_mode(
+    l: &dyn Landscape,
+    x: &[f64],
+    warm: &[f64],
+    zero_tolerance: f64,
+    krylov_dim: Option<usize>,
+) -> (f64, Vec<f64>) {
+    match krylov_dim {
+        None => {
+            let a = analyse(l, x, zero_tolerance);
+            (a.lowest_eigenvalue, a.lowest_vector().to_vec())
+        }
+        Some(m) => {
+            let r = krylov::lowest_mode(l, x, Some(warm), m, 0.1 * zero_tolerance, 8);
+            let v = if r.is_empty() {
+                Vec::new()
+            } else {
+                r.vector(0).to_vec()
+            };
+            (r.values.first().copied().unwrap_or(f64::NAN), v)
+        }
+    }
 }

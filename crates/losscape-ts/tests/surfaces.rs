@@ -112,6 +112,7 @@ fn double_well_band_ef_and_pushoff() {
         &QUENCH,
         &identity,
         1e-9,
+        None,
     )
     .unwrap();
     assert_eq!(push.kind, PushOffKind::Distinct);
@@ -138,6 +139,7 @@ fn mirrored_double_well_saddle_is_degenerate() {
         &QUENCH,
         &identity,
         1e-9,
+        None,
     )
     .unwrap();
     assert_eq!(push.kind, PushOffKind::Degenerate);
@@ -392,6 +394,7 @@ fn pushoff_quenches_leave_saddles_of_a_symmetric_subspace() {
         &QUENCH,
         &Identity::default(),
         1e-9,
+        None,
     )
     .unwrap();
     for side in [&push.connects.minus, &push.connects.plus] {
@@ -415,6 +418,7 @@ fn pushoff_quenches_leave_saddles_of_a_symmetric_subspace() {
         &QUENCH,
         &Identity::default(),
         1e-9,
+        None,
     )
     .unwrap();
     assert_eq!(stuck.connects.plus.coords[1], 0.0);

@@ -1,0 +1,94 @@
+//! Hessian-free eigenvector-following finds the transition states the dense path finds: the
+//! quick sweep's N_h = 2, λ = 1e-3 landscape (every stage of `configs/xor-quick.toml`), run
+//! once with the default settings (dense below `ef.hessian_free_above` parameters) and once with
+//! every search Hessian-free on a Krylov subspace half the size of the space, stores the same
+//! transition states (and minima) up to the symmetries of the network.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use losscape_core::Landscape;
+use losscape_db::Store;
+use losscape_model::{Dataset, Perceptron};
+use support::{losscape, text};
+
+/// Energy and coordinates of stored points.
+type Points = Vec<(f64, Vec<f64>)>;
+
+/// (transition states, minima) of the database's only landscape, each sorted by energy.
+fn points(db: &Path) -> (Points, Points) {
+    let store = Store::open_read_only(db).unwrap();
+    let landscapes = store.landscapes().unwrap();
+    assert_eq!(landscapes.len(), 1);
+    let id = landscapes[0].id;
+    let mut ts: Points = store
+        .transition_states(id)
+        .unwrap()
+        .into_iter()
+        .map(|t| (t.energy, t.coords))
+        .collect();
+    let mut minima: Points = store
+        .minima(id)
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.energy, m.coords))
+        .collect();
+    ts.sort_by(|a, b| a.0.total_cmp(&b.0));
+    minima.sort_by(|a, b| a.0.total_cmp(&b.0));
+    (ts, minima)
+}
+
+/// Every point of `a` has a partner in `b` with the same energy and, after symmetry alignment,
+/// the same coordinates; and the counts agree.
+fn assert_same(what: &str, model: &Perceptron, a: &[(f64, Vec<f64>)], b: &[(f64, Vec<f64>)]) {
+    assert_eq!(
+        a.len(),
+        b.len(),
+        "{what}: {} dense, {} Hessian-free",
+        a.len(),
+        b.len()
+    );
+    for (e, x) in a {
+        assert!(
+            b.iter()
+                .any(|(f, y)| (e - f).abs() <= 1e-9 && model.aligned_distance(x, y) <= 1e-6),
+            "{what}: the dense point at E = {e} has no Hessian-free partner"
+        );
+    }
+}
+
+#[test]
+fn dense_and_hessian_free_searches_store_the_same_transition_states() {
+    let quick = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../configs/xor-quick.toml");
+    let base = std::fs::read_to_string(quick)
+        .unwrap()
+        .replace("n_hidden = [2, 3]", "n_hidden = [2]")
+        .replace("lambda = [1e-2, 1e-3]", "lambda = [1e-3]");
+    assert!(base.contains("n_hidden = [2]\n") && base.contains("lambda = [1e-3]\n"));
+    let dir = tempfile::tempdir().unwrap();
+    // 12 parameters: a 6-vector Krylov subspace is a genuine subspace, never the whole space.
+    let free = base.replace(
+        "[minimiser]",
+        "[ef]\nhessian_free_above = 0\nkrylov_dim = 6\n\n[minimiser]",
+    );
+    std::fs::write(dir.path().join("dense.toml"), &base).unwrap();
+    std::fs::write(dir.path().join("free.toml"), &free).unwrap();
+    for name in ["dense", "free"] {
+        let (cfg, db) = (format!("{name}.toml"), format!("{name}.db"));
+        let out = losscape(&["run", &cfg, "--db", &db, "--quiet"], dir.path());
+        assert!(out.status.success(), "{name}: {}", text(&out));
+    }
+    let model = Perceptron::new(Dataset::xor(), 2, 1e-3).unwrap();
+    assert_eq!(model.dim(), 12);
+    let (dense_ts, dense_minima) = points(&dir.path().join("dense.db"));
+    let (free_ts, free_minima) = points(&dir.path().join("free.db"));
+    assert!(
+        dense_ts.len() >= 10,
+        "only {} transition states",
+        dense_ts.len()
+    );
+    assert_same("transition states", &model, &dense_ts, &free_ts);
+    assert_same("transition states", &model, &free_ts, &dense_ts);
+    assert_same("minima", &model, &dense_minima, &free_minima);
+}
