@@ -78,9 +78,14 @@ pub fn export_pathsample(
             "landscape {key} has no transition state joining two minima ({} minima, {} \
              transition states, {degenerate} of them degenerate): its ts.data would have no \
              usable line and PyGT, PATHSAMPLE and disconnectionDPS cannot load it; nothing was \
-             written (run the connect stage first)",
+             written ({})",
             l.minima.len(),
-            l.ts.len()
+            l.ts.len(),
+            if l.minima.len() < 2 {
+                "a single minimum has nothing to connect"
+            } else {
+                "run the connect stage first"
+            }
         )));
     }
     let (a, b) = endpoints(l, opts)?;
