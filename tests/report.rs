@@ -688,7 +688,8 @@ fn import_verifies_every_point_and_every_connection() {
         .dataset()
         .unwrap()
         .expect("the import stores its data set");
-    assert_eq!(data.kind, "xor");
+    assert_eq!((data.kind.as_str(), data.source.as_str()), ("xor", ""));
+    assert_eq!(data.n_rows(), 4);
 }
 
 /// `import --data CONFIG` names the data set; a database holding other data refuses it.
