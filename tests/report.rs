@@ -179,6 +179,53 @@ fn graph_draws_an_svg_with_a_legend_and_honours_its_options() {
         "lists the keys: {}",
         text(&bad)
     );
+
+    // Ids on the branches, colouring by hits, PNG by the output's extension.
+    let store = Store::open_read_only(db).unwrap();
+    let l = store.landscape_by_key("h2-l1e-2").unwrap().unwrap();
+    let ids = dir.join("ids.svg");
+    let args = |o: &Path, extra: &[&str]| -> Vec<String> {
+        [
+            "graph",
+            s(db),
+            "--landscape",
+            "h2-l1e-2",
+            "--full",
+            "-o",
+            s(o),
+        ]
+        .iter()
+        .chain(extra)
+        .map(|a| a.to_string())
+        .collect()
+    };
+    let run = |a: Vec<String>| ok(&a.iter().map(String::as_str).collect::<Vec<_>>(), dir);
+    run(args(&ids, &["--ids", "--colour", "hits"]));
+    let svg = std::fs::read_to_string(&ids).unwrap();
+    for m in store.minima(l.id).unwrap() {
+        assert!(
+            svg.contains(&format!(">{}</text>", m.id)),
+            "id {} drawn",
+            m.id
+        );
+    }
+    assert!(svg.contains("times found"), "hits legend");
+    run(args(&ids, &["--colour", "energy"]));
+    assert!(
+        std::fs::read_to_string(&ids)
+            .unwrap()
+            .contains("lowest energy in the basin")
+    );
+    let png = dir.join("h2.png");
+    run(args(&png, &[]));
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[1..4], b"PNG");
+    let wrong = losscape(
+        &["graph", s(db), "--landscape", "h2-l1e-2", "-o", "g.pdf"],
+        dir,
+    );
+    assert!(!wrong.status.success());
+    assert!(text(&wrong).contains(".svg or .png"), "{}", text(&wrong));
 }
 
 #[test]
@@ -641,7 +688,8 @@ fn import_verifies_every_point_and_every_connection() {
         .dataset()
         .unwrap()
         .expect("the import stores its data set");
-    assert_eq!(data.kind, "xor");
+    assert_eq!((data.kind.as_str(), data.source.as_str()), ("xor", ""));
+    assert_eq!(data.n_rows(), 4);
 }
 
 /// `import --data CONFIG` names the data set; a database holding other data refuses it.

@@ -769,14 +769,15 @@ impl DisconnectivityGraph {
         if let Some([lo, hi]) = self.auto_window {
             let _ = write!(
                 s,
-                r##"<text x="{lx}" y="{:.1}" font-size="11" fill="#444">energy window {}–{},</text><text x="{lx}" y="{:.1}" font-size="11" fill="#444">chosen to keep the low</text><text x="{lx}" y="{:.1}" font-size="11" fill="#444">minima apart; {} higher</text><text x="{lx}" y="{:.1}" font-size="11" fill="#444">{} not shown</text>"##,
+                r##"<text x="{lx}" y="{:.1}" font-size="11" fill="#444">energy window</text><text x="{lx}" y="{:.1}" font-size="11" fill="#444">{}–{},</text><text x="{lx}" y="{:.1}" font-size="11" fill="#444">chosen to keep the low</text><text x="{lx}" y="{:.1}" font-size="11" fill="#444">minima apart; {} higher</text><text x="{lx}" y="{:.1}" font-size="11" fill="#444">{} not shown</text>"##,
                 my + 28.0,
+                my + 42.0,
                 format_tick(lo, hi - lo),
                 format_tick(hi, hi - lo),
-                my + 42.0,
                 my + 56.0,
-                self.not_shown,
                 my + 70.0,
+                self.not_shown,
+                my + 84.0,
                 if self.not_shown == 1 {
                     "minimum"
                 } else {

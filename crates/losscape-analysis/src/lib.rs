@@ -8,15 +8,18 @@
 //! - [`census`]: the Morse completeness check (critical points per Hessian index, counted
 //!   modulo symmetry, and their alternating sum);
 //! - [`counts`]: per-landscape count tables (Markdown/CSV) and count-versus-parameter plots;
-//! - [`pathsample`]: export and import of PATHSAMPLE's `min.data`/`ts.data`/`points.*` files;
+//! - [`plot`]: line plots as SVG with every tick labelled (linear, log and integer axes);
+//! - [`pathsample`]: PATHSAMPLE's `min.data`/`ts.data`/`points.*` files (formatted in memory,
+//!   `min.A`/`min.B`, the id map) and their reader;
 //! - [`sensitivity`]: training accuracy of every point under Gaussian input noise;
 //! - [`embedding`]: padding stationary points of an `n_h` network with a zero hidden unit and
 //!   checking the predicted change of Hessian index in the `n_h + 1` network;
-//! - [`report`]: a builder for one self-contained `index.html`.
+//! - [`report`]: a builder for one self-contained `index.html`;
+//! - [`table`]: Markdown/CSV tables and the JSON/CSV records of the read commands.
 //!
 //! Everything here is a pure function of its inputs (no global state, no printing); only
-//! [`pathsample`] reads and writes files, and only where asked to. This crate must not depend on
-//! the database, the search algorithms or the experiment runner.
+//! [`pathsample`] reads files (writing them is the caller's), and only where asked to. This
+//! crate must not depend on the database, the search algorithms or the experiment runner.
 
 #![forbid(unsafe_code)]
 

@@ -537,6 +537,8 @@ fn run(
             );
             Ok(ExitCode::from(130))
         }
+        // Refused before any work: nothing to keep, nothing to resume.
+        Err(e @ RunError::DataChanged { .. }) => Err(e.into()),
         Err(e) => Err(e)
             .with_context(|| format!("run stopped; committed work is kept in {}", db.display())),
     }

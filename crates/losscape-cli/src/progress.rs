@@ -81,7 +81,7 @@ impl Bars {
     fn redraw(&self) {
         let c = self.current.borrow();
         let slot = (c.index * self.stages_per_landscape + c.slot) as u64;
-        let within = if c.units == 0 {
+        let within = if c.units == 0 || c.slot >= self.stages_per_landscape {
             0
         } else {
             (c.done.min(c.units) as u64 * TICKS_PER_STAGE) / c.units as u64
@@ -164,7 +164,7 @@ impl Observer for Bars {
                 }
                 let mut c = self.current.borrow_mut();
                 c.slot = self.stages_per_landscape; // the landscape's slots are all done
-                c.units = 0;
+                c.stage = "done";
                 drop(c);
                 self.redraw();
                 return;
@@ -235,7 +235,11 @@ mod tests {
             transition_states: 5,
         });
         assert_eq!(bars.bar.position(), total, "done");
-        assert!(bars.bar.message().contains("6 minima, 5 transition states"));
+        assert!(
+            bars.bar
+                .message()
+                .contains("connect 1/1 · 6 minima, 5 transition states")
+        );
         assert_eq!(
             bars.skipped(),
             Skipped {

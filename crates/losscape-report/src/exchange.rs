@@ -78,9 +78,14 @@ pub fn export_pathsample(
             "landscape {key} has no transition state joining two minima ({} minima, {} \
              transition states, {degenerate} of them degenerate): its ts.data would have no \
              usable line and PyGT, PATHSAMPLE and disconnectionDPS cannot load it; nothing was \
-             written (run the connect stage first)",
+             written ({})",
             l.minima.len(),
-            l.ts.len()
+            l.ts.len(),
+            if l.minima.len() < 2 {
+                "a single minimum has nothing to connect"
+            } else {
+                "run the connect stage first"
+            }
         )));
     }
     let (a, b) = endpoints(l, opts)?;
@@ -359,6 +364,26 @@ pub fn import_pathsample(
     Ok(summary)
 }
 
+/// The `datasets.kind` of the data a config names.
+fn data_kind(config: &Config) -> &'static str {
+    use losscape_experiment::config::DataSection;
+    match &config.data {
+        DataSection::Xor => "xor",
+        DataSection::Csv { .. } => "csv",
+        DataSection::Mlpdata { .. } => "mlpdata",
+    }
+}
+
+/// The `datasets.source` of the data a config names: its file as written (empty for XOR), as
+/// the runner records it.
+fn data_file(config: &Config) -> String {
+    use losscape_experiment::config::DataSection;
+    match &config.data {
+        DataSection::Xor => String::new(),
+        DataSection::Csv { path, .. } | DataSection::Mlpdata { path } => path.display().to_string(),
+    }
+}
+
 fn import_source(db: &Path, existed: bool, opts: &ImportOptions) -> Result<Source, ReportError> {
     let stored = if existed {
         let store = Store::open_read_only(db)?;
@@ -373,14 +398,9 @@ fn import_source(db: &Path, existed: bool, opts: &ImportOptions) -> Result<Sourc
             let text = std::fs::read_to_string(path).map_err(ReportError::io(path))?;
             let config = Config::parse(&text, path)?;
             let data = dataset(&config, path)?;
-            let kind = match &config.data {
-                losscape_experiment::config::DataSection::Xor => "xor",
-                losscape_experiment::config::DataSection::Csv { .. } => "csv",
-                losscape_experiment::config::DataSection::Mlpdata { .. } => "mlpdata",
-            };
             Some(Source {
                 data,
-                kind: kind.to_owned(),
+                kind: data_kind(&config).to_owned(),
                 origin: format!("the data of {}", path.display()),
                 config,
                 config_text: Some(text),
@@ -402,7 +422,9 @@ fn import_source(db: &Path, existed: bool, opts: &ImportOptions) -> Result<Sourc
         (_, Some(g)) => Ok(g),
         (Some((exp, _)), None) => Ok(Source {
             data: exp.data.clone(),
-            kind: "stored".into(),
+            // Used only if the database has no copy yet (made before schema version 3): then
+            // the data came from the file its stored config names.
+            kind: data_kind(&exp.config).into(),
             origin: format!("the data set of {}", db.display()),
             config: exp.config.clone(),
             config_text: exp.run.as_ref().map(|r| r.config_text.clone()),
@@ -655,7 +677,11 @@ fn store_verified(
         threads: 1,
         minimiser: "import".into(),
     })?;
-    let record = losscape_experiment::dataset::record(&source.data, &source.kind, &source.origin);
+    let record = losscape_experiment::dataset::record(
+        &source.data,
+        &source.kind,
+        &data_file(&source.config),
+    );
     let store_data = store.dataset()?.is_none();
     let landscape_id = store.landscape_id(&spec)?;
     let stored = store.write(|b| {

@@ -1,6 +1,6 @@
 //! From a losscape database to what a researcher reads: the inputs of every analysis read from
 //! the stored landscapes, PATHSAMPLE export and verified import, and the reproduction report
-//! (`index.html`, CSV tables, SVG figures, provenance) whose findings are judged from the data.
+//! (`index.html`, CSV tables, figures as SVG and PNG, provenance) whose findings are judged from the data.
 //!
 //! The `losscape` binary only parses arguments and calls into this crate. Algorithms stay in
 //! losscape-analysis and losscape-basins; this crate connects them to losscape-db and writes
