@@ -171,6 +171,18 @@ impl<'a> Basis<'a> {
     }
 }
 
+/// A fixed vector with no structure (a quasi-random sequence), reproducible.
+///
+/// Adding it to the start vectors keeps a Krylov subspace from being trapped in an invariant
+/// subspace of the Hessian: at a point fixed by a symmetry (a dead hidden unit, two equal units,
+/// the XOR input swap) the gradient and a symmetric mode span only the symmetric sector, and the
+/// negative mode that leads off the symmetric subspace would never be seen.
+pub fn generic_start(n: usize) -> Vec<f64> {
+    (0..n)
+        .map(|i| 1.0 + (i as f64 * 0.618_034).fract())
+        .collect()
+}
+
 /// Ritz pairs of the Hessian of `l` at `x` on the block Krylov subspace of `starts`.
 ///
 /// The basis grows by whole blocks (the images of the newest vector of each start) until the
@@ -191,8 +203,7 @@ pub fn ritz(
     }
     if basis.len == 0 {
         // Every start was zero: begin from a fixed vector, reproducibly.
-        let fallback: Vec<f64> = (0..n).map(|i| 1.0 + (i as f64 * 0.618).fract()).collect();
-        basis.add(&fallback);
+        basis.add(&generic_start(n));
     }
     let mut next = 0;
     loop {

@@ -433,6 +433,9 @@ fn run_hessian_free(
     let mut g = vec![0.0; n];
     let mut step = vec![0.0; n];
     let mut mode: Option<Vec<f64>> = None;
+    // Without it, searches started on a symmetric subspace never saw its negative modes
+    // (tests/hessian_free.rs, no census: the saddle next to w = 0 was missed).
+    let generic = krylov::generic_start(n);
     let mut trust = params.initial_uphill_step;
     let tangent_stop = Convergence {
         rms_gradient: params.rms_gradient,
@@ -475,10 +478,11 @@ fn run_hessian_free(
             }
             // A minimum: keep climbing out of it below.
         }
-        let mut starts: Vec<&[f64]> = Vec::with_capacity(3);
+        let mut starts: Vec<&[f64]> = Vec::with_capacity(4);
         starts.extend(mode.as_deref());
         starts.extend(tracked.as_deref());
         starts.push(&g);
+        starts.push(&generic);
         let r = krylov::ritz(l, &x, &starts, params.krylov_dim, RITZ_TOLERANCE);
         if !(vec::all_finite(&r.values) && vec::all_finite(&r.vectors)) {
             return Err(EfFailure::NonFinite {
