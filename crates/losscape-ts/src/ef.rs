@@ -255,27 +255,11 @@ pub fn run_guided(
             });
         }
         last = (a.rms_gradient, a.index);
-        if a.rms_gradient <= params.rms_gradient {
-            if a.index == 1 && a.zero_modes == 0 {
-                return match verify(&a, Kind::TransitionState, checks) {
-                    Ok(()) => Ok(TsFound {
-                        energy: a.energy,
-                        coords: x,
-                        analysis: a,
-                        iterations: iteration,
-                    }),
-                    Err(r) => Err(EfFailure::Rejected(r)),
-                };
-            }
-            if a.zero_modes > 0 {
-                return Err(EfFailure::Rejected(Rejection::ZeroEigenvalue {
-                    value: a.lowest_eigenvalue,
-                }));
-            }
-            if a.index >= 2 {
-                return Err(EfFailure::WrongIndex { index: a.index });
-            }
-            // Index 0 at a stationary point: a minimum. Keep climbing out of it below.
+        // Index 0 at a stationary point is a minimum: the search climbs out of it below.
+        if a.rms_gradient <= params.rms_gradient
+            && let Some(done) = converged(&a, &x, iteration, checks)
+        {
+            return done;
         }
 
         // Which eigenvector to climb along.
@@ -319,6 +303,37 @@ pub fn run_guided(
         rms_gradient: last.0,
         index: last.1,
     })
+}
+
+/// The outcome at a point whose gradient has converged, judged from its full (dense) analysis
+/// `a`: a verified transition state, or why it is not one; `None` at a minimum, which the
+/// search climbs out of. Shared by the dense and the Hessian-free paths.
+fn converged(
+    a: &Analysis,
+    x: &[f64],
+    iteration: usize,
+    checks: &Checks,
+) -> Option<Result<TsFound, EfFailure>> {
+    if a.index == 1 && a.zero_modes == 0 {
+        return Some(match verify(a, Kind::TransitionState, checks) {
+            Ok(()) => Ok(TsFound {
+                energy: a.energy,
+                coords: x.to_vec(),
+                analysis: a.clone(),
+                iterations: iteration,
+            }),
+            Err(r) => Err(EfFailure::Rejected(r)),
+        });
+    }
+    if a.zero_modes > 0 {
+        return Some(Err(EfFailure::Rejected(Rejection::ZeroEigenvalue {
+            value: a.lowest_eigenvalue,
+        })));
+    }
+    if a.index >= 2 {
+        return Some(Err(EfFailure::WrongIndex { index: a.index }));
+    }
+    None
 }
 
 /// Writes one eigenvector-following step into `step` and returns the energy change its
@@ -457,24 +472,8 @@ fn run_hessian_free(
                     iterations: iteration,
                 });
             }
-            if a.index == 1 && a.zero_modes == 0 {
-                return match verify(&a, Kind::TransitionState, checks) {
-                    Ok(()) => Ok(TsFound {
-                        energy: a.energy,
-                        coords: x,
-                        analysis: a,
-                        iterations: iteration,
-                    }),
-                    Err(r) => Err(EfFailure::Rejected(r)),
-                };
-            }
-            if a.zero_modes > 0 {
-                return Err(EfFailure::Rejected(Rejection::ZeroEigenvalue {
-                    value: a.lowest_eigenvalue,
-                }));
-            }
-            if a.index >= 2 {
-                return Err(EfFailure::WrongIndex { index: a.index });
+            if let Some(done) = converged(&a, &x, iteration, checks) {
+                return done;
             }
             // A minimum: keep climbing out of it below.
         }
