@@ -287,15 +287,14 @@ pub fn run_guided(
         trust = update_trust(trust, l.energy(&x) - energy, predicted, energy, params);
 
         if params.tangent_iterations > 0 {
-            let restricted = Restricted::new(l, vec![a.spectrum.vector(k).to_vec()]);
-            minimiser
-                .minimise(&restricted, &mut x, &tangent_stop)
-                .map_err(|e| match e {
-                    MinimiseError::NonFinite { .. } => EfFailure::NonFinite {
-                        iterations: iteration + 1,
-                    },
-                    other => EfFailure::Minimiser(other),
-                })?;
+            relax_tangent(
+                l,
+                minimiser,
+                a.spectrum.vector(k),
+                &mut x,
+                &tangent_stop,
+                iteration,
+            )?;
         }
     }
     Err(EfFailure::Budget {
@@ -303,6 +302,28 @@ pub fn run_guided(
         rms_gradient: last.0,
         index: last.1,
     })
+}
+
+/// The hybrid method's tangent-space relaxation: minimises in the space orthogonal to the
+/// followed mode, for at most `stop.max_iterations` iterations.
+fn relax_tangent(
+    l: &dyn Landscape,
+    minimiser: &dyn Minimiser,
+    followed: &[f64],
+    x: &mut [f64],
+    stop: &Convergence,
+    iteration: usize,
+) -> Result<(), EfFailure> {
+    let restricted = Restricted::new(l, vec![followed.to_vec()]);
+    minimiser
+        .minimise(&restricted, x, stop)
+        .map(drop)
+        .map_err(|e| match e {
+            MinimiseError::NonFinite { .. } => EfFailure::NonFinite {
+                iterations: iteration + 1,
+            },
+            other => EfFailure::Minimiser(other),
+        })
 }
 
 /// The outcome at a point whose gradient has converged, judged from its full (dense) analysis
@@ -514,15 +535,7 @@ fn run_hessian_free(
         let followed = r.vector(k).to_vec();
         mode = Some(r.vector(0).to_vec());
         if params.tangent_iterations > 0 {
-            let restricted = Restricted::new(l, vec![followed]);
-            minimiser
-                .minimise(&restricted, &mut x, &tangent_stop)
-                .map_err(|e| match e {
-                    MinimiseError::NonFinite { .. } => EfFailure::NonFinite {
-                        iterations: iteration + 1,
-                    },
-                    other => EfFailure::Minimiser(other),
-                })?;
+            relax_tangent(l, minimiser, &followed, &mut x, &tangent_stop, iteration)?;
         }
     }
     Err(EfFailure::Budget {
