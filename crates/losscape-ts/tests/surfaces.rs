@@ -423,3 +423,45 @@ fn pushoff_quenches_leave_saddles_of_a_symmetric_subspace() {
     .unwrap();
     assert_eq!(stuck.connects.plus.coords[1], 0.0);
 }
+
+/// The hybrid method (`tangent_iterations` > 0: L-BFGS in the space orthogonal to the followed
+/// mode after each uphill step) reaches the same saddles as the eigenbasis steps, on the dense
+/// path and on the Hessian-free one.
+#[test]
+fn hybrid_tangent_relaxation_reaches_the_same_saddles() {
+    let lbfgs = Lbfgs::default();
+    let checks = Checks::default();
+    let l = DoubleWell::default();
+    for hessian_free_above in [usize::MAX, 0] {
+        let params = ef::EfParams {
+            tangent_iterations: 5,
+            hessian_free_above,
+            krylov_dim: 2,
+            ..Default::default()
+        };
+        let ts = ef::run(&l, &lbfgs, &[0.3, 0.2], &params, &checks).unwrap();
+        assert!(vec::norm(&ts.coords) < 1e-8, "{:?}", ts.coords);
+        assert!((ts.energy - 1.0).abs() < 1e-12);
+        assert_eq!(ts.analysis.index, 1);
+    }
+    let mb = MullerBrown;
+    let plain = ef::run(&mb, &lbfgs, &[-0.8, 0.6], &Default::default(), &checks).unwrap();
+    let hybrid = ef::run(
+        &mb,
+        &lbfgs,
+        &[-0.8, 0.6],
+        &ef::EfParams {
+            tangent_iterations: 5,
+            ..Default::default()
+        },
+        &checks,
+    )
+    .unwrap();
+    assert_eq!(hybrid.analysis.index, 1);
+    assert!(
+        (plain.energy - hybrid.energy).abs() < 1e-9,
+        "{} vs {}",
+        plain.energy,
+        hybrid.energy
+    );
+}
