@@ -532,11 +532,10 @@ fn run_hessian_free(
         );
         vec::axpy(1.0, &step, &mut x);
         trust = update_trust(trust, l.energy(&x) - energy, predicted, energy, params);
-        let followed = r.vector(k).to_vec();
-        mode = Some(r.vector(0).to_vec());
         if params.tangent_iterations > 0 {
-            relax_tangent(l, minimiser, &followed, &mut x, &tangent_stop, iteration)?;
+            relax_tangent(l, minimiser, r.vector(k), &mut x, &tangent_stop, iteration)?;
         }
+        mode = Some(r.vector(0).to_vec());
     }
     Err(EfFailure::Budget {
         iterations: params.max_iterations,
