@@ -5,12 +5,12 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use losscape_db::Store;
-use support::{bin, text};
+use support::{bin, losscape, text, uid, write_file};
 
 /// A run small enough to be killed and redone dozens of times: two landscapes, a few chains.
 const TINY: &str = "[experiment]\nname = \"tiny\"\nseed = 5\nstages = [\"basin_hopping\"]\n\
@@ -19,10 +19,6 @@ const TINY: &str = "[experiment]\nname = \"tiny\"\nseed = 5\nstages = [\"basin_h
 
 fn p(path: &Path) -> &str {
     path.to_str().expect("UTF-8 test paths")
-}
-
-fn losscape(args: &[&str], cwd: &Path) -> Output {
-    support::losscape(args, cwd)
 }
 
 /// Stored minima, exactly (id, energy bits, coordinate bits), by landscape key.
@@ -38,12 +34,6 @@ fn minima(db: &Path) -> Vec<(String, i64, u64, Vec<u64>)> {
     out
 }
 
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, text).expect("write a test file");
-    path
-}
-
 fn run_ok(cfg: &Path, db: &Path, dir: &Path) -> Output {
     let out = losscape(&["run", p(cfg), "--db", p(db), "--quiet"], dir);
     assert!(out.status.success(), "run failed:\n{}", text(&out));
@@ -57,7 +47,7 @@ fn run_ok(cfg: &Path, db: &Path, dir: &Path) -> Output {
 #[test]
 fn kills_during_creation_leave_a_database_that_resumes() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = write(dir.path(), "tiny.toml", TINY);
+    let cfg = write_file(dir.path(), "tiny.toml", TINY);
     let reference = dir.path().join("reference.db");
     run_ok(&cfg, &reference, dir.path());
     let expected = minima(&reference);
@@ -110,7 +100,7 @@ fn a_second_writer_through_a_link_is_refused() {
         let link = dir.path().join(format!("{kind}-link.db"));
         // The first writer holds the database open while it works; a run over a slow config
         // makes sure it is still running when the second one starts.
-        let slow = write(
+        let slow = write_file(
             dir.path(),
             "slow.toml",
             &TINY.replace("steps = 20", "steps = 4000"),
@@ -168,7 +158,7 @@ fn sizes_that_cannot_fit_are_refused_up_front() {
             format!("{},{}\n", features.join(","), row % 2)
         })
         .collect();
-    write(dir.path(), "wide.csv", &wide_csv);
+    write_file(dir.path(), "wide.csv", &wide_csv);
     let cases = [
         ("wide-network", "[landscape]\nn_hidden = [6553]\n"),
         ("wide-data", "[data]\nkind = \"csv\"\npath = \"wide.csv\"\n"),
@@ -184,7 +174,7 @@ fn sizes_that_cannot_fit_are_refused_up_front() {
         ("chains", "[basin_hopping]\nchains = 1000000000000\n"),
     ];
     for (name, text) in cases {
-        let cfg = write(dir.path(), &format!("{name}.toml"), text);
+        let cfg = write_file(dir.path(), &format!("{name}.toml"), text);
         let db = dir.path().join(format!("{name}.db"));
         let out = losscape_in_4gb(
             &["run", p(&cfg), "--db", p(&db), "--threads", "2", "--quiet"],
@@ -196,7 +186,7 @@ fn sizes_that_cannot_fit_are_refused_up_front() {
         assert!(msg.contains("available"), "{name}: {msg}");
         assert!(!db.exists(), "{name}: the database was created");
     }
-    let cfg = write(dir.path(), "tiny.toml", TINY);
+    let cfg = write_file(dir.path(), "tiny.toml", TINY);
     let out = losscape(
         &["run", p(&cfg), "--threads", "100000", "--quiet"],
         dir.path(),
@@ -240,7 +230,7 @@ fn text_of(o: &Output) -> String {
 #[test]
 fn special_files_are_refused_as_databases() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = write(dir.path(), "tiny.toml", TINY);
+    let cfg = write_file(dir.path(), "tiny.toml", TINY);
     let fifo = dir.path().join("p.db");
     let made = Command::new("mkfifo").arg(&fifo).status();
     assert!(made.is_ok_and(|s| s.success()), "mkfifo");
@@ -286,13 +276,6 @@ fn special_files_are_refused_as_databases() {
     assert_eq!(names, ["p.db", "tiny.toml"]);
 }
 
-/// The uid of this process, from `/proc/self/status`.
-fn uid() -> Option<u32> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("Uid:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
 /// Every read command works on a database in a read-only folder (mode 555, file 444). Run as an
 /// unprivileged user, since root may write anywhere.
 #[test]
@@ -300,7 +283,7 @@ fn read_commands_work_in_a_read_only_folder() {
     use std::os::unix::fs::PermissionsExt;
     let root = tempfile::tempdir().unwrap();
     std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let cfg = write(root.path(), "tiny.toml", TINY);
+    let cfg = write_file(root.path(), "tiny.toml", TINY);
     let folder = root.path().join("ro");
     std::fs::create_dir(&folder).unwrap();
     let db = folder.join("q.db");
@@ -364,12 +347,12 @@ fn read_commands_work_in_a_read_only_folder() {
 #[test]
 fn a_database_belongs_to_one_experiment() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = write(dir.path(), "tiny.toml", TINY);
+    let cfg = write_file(dir.path(), "tiny.toml", TINY);
     let db = dir.path().join("one.db");
     run_ok(&cfg, &db, dir.path());
     let before = minima(&db);
 
-    let other = write(
+    let other = write_file(
         dir.path(),
         "other.toml",
         &TINY.replace("seed = 5", "seed = 6"),
@@ -386,7 +369,7 @@ fn a_database_belongs_to_one_experiment() {
     let runs = Store::open_read_only(&db).unwrap().runs().unwrap();
     assert_eq!(runs.len(), 1, "the refused run was recorded");
 
-    let more = write(
+    let more = write_file(
         dir.path(),
         "more.toml",
         &TINY.replace("chains = 3", "chains = 5"),
@@ -413,7 +396,7 @@ fn experiment_names_that_are_paths_are_refused() {
         "",
         ".hidden",
     ] {
-        let cfg = write(
+        let cfg = write_file(
             &work,
             "named.toml",
             &TINY.replace("name = \"tiny\"", &format!("name = \"{name}\"")),
@@ -468,7 +451,7 @@ fn sigterm_stops_cleanly_and_the_resume_command_can_be_pasted() {
     let slow = TINY
         .replace("steps = 20", "steps = 3000")
         .replace("chains = 3", "chains = 40");
-    let cfg = write(&folder, "my cfg.toml", &slow);
+    let cfg = write_file(&folder, "my cfg.toml", &slow);
     let db = folder.join("the db.db");
     let mut child = Command::new(bin())
         .args(["run", p(&cfg), "--db", p(&db), "--quiet", "--threads", "1"])
@@ -509,8 +492,8 @@ fn sigterm_stops_cleanly_and_the_resume_command_can_be_pasted() {
 #[test]
 fn plugin_loading_errors_give_the_reason() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "libfake.so", "this is not an ELF file\n");
-    let fake = write(
+    write_file(dir.path(), "libfake.so", "this is not an ELF file\n");
+    let fake = write_file(
         dir.path(),
         "fake.toml",
         "[minimiser]\nkind = \"plugin\"\npath = \"libfake.so\"\n",
@@ -525,7 +508,7 @@ fn plugin_loading_errors_give_the_reason() {
         "no reason after the loader's message: {msg}"
     );
     std::fs::create_dir(dir.path().join("plugins")).unwrap();
-    let folder = write(
+    let folder = write_file(
         dir.path(),
         "folder.toml",
         "[minimiser]\nkind = \"plugin\"\npath = \"plugins\"\n",
@@ -541,10 +524,10 @@ fn plugin_loading_errors_give_the_reason() {
 #[test]
 fn a_report_into_a_file_is_refused_clearly() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = write(dir.path(), "tiny.toml", TINY);
+    let cfg = write_file(dir.path(), "tiny.toml", TINY);
     let db = dir.path().join("r.db");
     run_ok(&cfg, &db, dir.path());
-    let file = write(dir.path(), "notes.txt", "mine\n");
+    let file = write_file(dir.path(), "notes.txt", "mine\n");
     let out = losscape(
         &["report", p(&db), "-o", p(&file), "--no-basins"],
         dir.path(),

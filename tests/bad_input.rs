@@ -7,22 +7,19 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::OnceLock;
 
 use losscape_db::{AttemptRow, RunStatus, Store};
 use support::text;
 
-fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus")
+/// `losscape args` from the test's own folder.
+fn losscape(args: &[&str]) -> Output {
+    support::losscape(args, Path::new("."))
 }
 
-fn losscape(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_losscape"))
-        .args(args)
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .expect("the losscape binary runs")
+fn corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus")
 }
 
 /// A small good run and its database bytes, made once; every failing case is also run
@@ -292,7 +289,7 @@ fn files_that_are_not_losscape_databases_are_left_untouched() {
 }
 
 fn plugin_dir() -> &'static Path {
-    losscape_plugin_host::dev::built_plugin_dir().expect("the test plugins build")
+    losscape_test_support::built_plugin_dir().expect("the test plugins build")
 }
 
 fn plugin_config(dir: &Path, file: &str, plugin: &str, options: &str, body: &str) -> PathBuf {

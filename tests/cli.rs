@@ -3,16 +3,10 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use losscape_db::Store;
-use support::{losscape, text};
-
-fn write(dir: &Path, name: &str, body: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, body).expect("write test file");
-    p
-}
+use support::{losscape, text, write_file};
 
 const TINY: &str = r#"
 [experiment]
@@ -33,7 +27,7 @@ max_without_new = 25
 #[test]
 fn run_stores_verified_minima_including_the_global_and_zero_points() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = write(dir.path(), "tiny.toml", TINY);
+    let cfg = write_file(dir.path(), "tiny.toml", TINY);
     let out = losscape(
         &["run", cfg.to_str().unwrap(), "--db", "tiny.db", "--quiet"],
         dir.path(),
@@ -132,7 +126,7 @@ fn bad_config_is_refused_before_the_database_is_touched() {
         ),
     ];
     for (name, body, needle) in cases {
-        let cfg = write(dir.path(), name, body);
+        let cfg = write_file(dir.path(), name, body);
         let out = losscape(
             &["run", cfg.to_str().unwrap(), "--db", "bad.db", "--quiet"],
             dir.path(),
@@ -158,8 +152,8 @@ fn bad_config_is_refused_before_the_database_is_touched() {
 #[test]
 fn a_file_that_is_not_our_database_is_left_alone() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = write(dir.path(), "tiny.toml", TINY);
-    let junk = write(
+    let cfg = write_file(dir.path(), "tiny.toml", TINY);
+    let junk = write_file(
         dir.path(),
         "junk.db",
         "this is not a database, it is a text file\n",
@@ -192,7 +186,7 @@ fn minima_bits(db: &Path) -> Vec<(String, u64, Vec<u64>)> {
 #[test]
 fn one_and_two_threads_give_the_same_database() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = write(
+    let cfg = write_file(
         dir.path(),
         "tiny.toml",
         &TINY.replace("chains = 4", "chains = 6"),
@@ -219,13 +213,13 @@ fn one_and_two_threads_give_the_same_database() {
 
 #[test]
 fn the_fire_plugin_runs_an_experiment_end_to_end() {
-    let plugins = losscape_plugin_host::dev::built_plugin_dir().expect("plugins build");
+    let plugins = losscape_test_support::built_plugin_dir().expect("plugins build");
     let dir = tempfile::tempdir().unwrap();
     let body = format!(
         "{TINY}\n[minimiser]\nkind = \"plugin\"\nname = \"fire\"\ndirs = [{:?}]\n[minimiser.options]\ndt = 0.05\n",
         plugins.display()
     );
-    let cfg = write(
+    let cfg = write_file(
         dir.path(),
         "fire.toml",
         &body.replace(
@@ -246,7 +240,7 @@ fn the_fire_plugin_runs_an_experiment_end_to_end() {
     assert!(minima.iter().any(|m| m.accuracy == 1.0));
 
     // A misspelt plugin option is named before anything runs.
-    let bad = write(
+    let bad = write_file(
         dir.path(),
         "bad.toml",
         &body.replace("dt = 0.05", "dtt = 0.05"),
@@ -263,7 +257,7 @@ fn the_fire_plugin_runs_an_experiment_end_to_end() {
 #[test]
 fn raising_the_chain_budget_extends_a_finished_database() {
     let dir = tempfile::tempdir().unwrap();
-    let small = write(dir.path(), "small.toml", TINY);
+    let small = write_file(dir.path(), "small.toml", TINY);
     let out = losscape(
         &["run", small.to_str().unwrap(), "--db", "x.db", "--quiet"],
         dir.path(),
@@ -271,7 +265,7 @@ fn raising_the_chain_budget_extends_a_finished_database() {
     assert!(out.status.success(), "{}", text(&out));
     let before = minima_bits(&dir.path().join("x.db"));
 
-    let big = write(
+    let big = write_file(
         dir.path(),
         "big.toml",
         &TINY.replace("chains = 4", "chains = 8"),
@@ -299,7 +293,7 @@ fn raising_the_chain_budget_extends_a_finished_database() {
 #[test]
 fn ts_and_path_read_the_connected_network() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = write(
+    let cfg = write_file(
         dir.path(),
         "net.toml",
         &TINY.replace(
@@ -384,13 +378,13 @@ fn shipped_example_configs_check() {
             text(&out)
         );
     }
-    let plugins = losscape_plugin_host::dev::built_plugin_dir().expect("plugins build");
+    let plugins = losscape_test_support::built_plugin_dir().expect("plugins build");
     for (name, plugin) in [("xor-fire.toml", "fire"), ("xor-adam.toml", "adam")] {
         let text_of = std::fs::read_to_string(configs.join(name)).unwrap();
         let line = format!("name = \"{plugin}\"\n");
         assert!(text_of.contains(&line), "{name} names the {plugin} plugin");
         let with_dir = text_of.replacen(&line, &format!("{line}dirs = [{plugins:?}]\n"), 1);
-        let cfg = write(dir.path(), name, &with_dir);
+        let cfg = write_file(dir.path(), name, &with_dir);
         let out = losscape(&["check", cfg.to_str().unwrap()], dir.path());
         assert!(out.status.success(), "{name}: {}", text(&out));
         assert!(

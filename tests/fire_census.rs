@@ -43,7 +43,7 @@ fn same(a: &[f64], b: &[f64]) -> bool {
 #[test]
 fn fire_and_lbfgs_sweeps_store_the_same_points() {
     let configs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../configs");
-    let plugins = losscape_plugin_host::dev::built_plugin_dir().expect("plugins build");
+    let plugins = losscape_test_support::built_plugin_dir().expect("plugins build");
     let dir = tempfile::tempdir().unwrap();
     // The FIRE config names the plugin; the copy next to it also says where it was built.
     let fire = std::fs::read_to_string(configs.join("xor-fire.toml"))

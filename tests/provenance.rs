@@ -8,17 +8,7 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use losscape_model::Dataset;
-use support::{losscape, text};
-
-fn ok(args: &[&str], cwd: &Path) -> String {
-    let out = losscape(args, cwd);
-    assert!(
-        out.status.success(),
-        "losscape {args:?} failed:\n{}",
-        text(&out)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use support::{losscape, ok, text};
 
 fn configs() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs")

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use losscape_db::Store;
-use support::{losscape, text};
+use support::{losscape, ok, text};
 
 const TINY: &str = r#"
 [experiment]
@@ -25,16 +25,6 @@ chains = 3
 steps = 30
 max_without_new = 20
 "#;
-
-fn ok(args: &[&str], cwd: &Path) -> String {
-    let out = losscape(args, cwd);
-    assert!(
-        out.status.success(),
-        "losscape {args:?} failed:\n{}",
-        text(&out)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// A folder of its own for one test, under cargo's scratch folder for integration tests.
 fn scratch(name: &str) -> PathBuf {
@@ -825,7 +815,7 @@ fn sensitivity_and_embedding_print_their_tables() {
 #[test]
 fn basins_compares_lbfgs_with_a_plugin() {
     let (dir, _) = tiny_db();
-    let plugins = losscape_plugin_host::dev::built_plugin_dir().expect("plugins build");
+    let plugins = losscape_test_support::built_plugin_dir().expect("plugins build");
     let out = ok(
         &[
             "basins",
@@ -1038,7 +1028,7 @@ fn the_quick_profile_runs_and_reports() {
         }
     }
 
-    let plugins = losscape_plugin_host::dev::built_plugin_dir().expect("plugins build");
+    let plugins = losscape_test_support::built_plugin_dir().expect("plugins build");
     let out_dir = dir.join("report");
     let out = ok(
         &[

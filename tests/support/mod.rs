@@ -1,10 +1,13 @@
-//! Helpers shared by the end-to-end test files (each file is its own test crate and includes
-//! this module).
+//! The `losscape` binary for the end-to-end test files (each file is its own test crate and
+//! includes this module). Everything that does not need the binary's path lives in the
+//! `losscape-test-support` crate.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
+
+pub use losscape_test_support::{text, uid, write_file};
 
 /// The `losscape` binary cargo built for these tests.
 pub fn bin() -> &'static str {
@@ -13,19 +16,10 @@ pub fn bin() -> &'static str {
 
 /// Runs `losscape args` in `cwd` and waits for it.
 pub fn losscape(args: &[&str], cwd: &Path) -> Output {
-    Command::new(bin())
-        .args(args)
-        .current_dir(cwd)
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .expect("the losscape binary runs")
+    losscape_test_support::run(bin(), args, cwd)
 }
 
-/// Everything a run printed, stdout then stderr.
-pub fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+/// The standard output of `losscape args`, which must succeed.
+pub fn ok(args: &[&str], cwd: &Path) -> String {
+    losscape_test_support::stdout_of_success(&losscape(args, cwd), &format!("losscape {args:?}"))
 }

@@ -207,17 +207,10 @@ fn a_foreign_database_with_a_hot_journal_is_refused_untouched() {
     assert_eq!(fs::read(&journal).unwrap(), hot, "the journal was changed");
 }
 
-/// The uid of this process, from `/proc/self/status` (no libc needed).
-fn uid() -> Option<u32> {
-    let status = fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("Uid:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
 #[test]
 fn a_database_in_a_read_only_folder_can_be_read() {
     use std::os::unix::fs::PermissionsExt;
-    if uid() == Some(0) {
+    if losscape_test_support::uid() == Some(0) {
         // Root ignores permissions, so this cannot be staged in-process; the CLI test in
         // tests/reliability.rs runs the read commands as an unprivileged user instead.
         eprintln!("skipped: running as root, where a read-only folder is writable");

@@ -17,7 +17,6 @@
 //! This crate depends on losscape-core, losscape-plugin-api and libloading only; it must not
 //! depend on any search algorithm or on a concrete landscape.
 
-pub mod dev;
 mod error;
 mod minimiser;
 mod spec;

@@ -1,6 +1,6 @@
 //! Loads the real plugin libraries under `plugins/` and runs them through the host.
 //!
-//! The libraries are built by `losscape_plugin_host::dev::built_plugin_dir` (cargo does not
+//! The libraries are built by `losscape_test_support::built_plugin_dir` (cargo does not
 //! promise to build cdylib members before a test runs).
 
 use std::path::Path;
@@ -12,7 +12,7 @@ use losscape_plugin_host::{PluginError, PluginMinimiser, PluginSpec, library_fil
 
 /// Directory holding the freshly built plugin libraries.
 fn plugin_dir() -> &'static Path {
-    match losscape_plugin_host::dev::built_plugin_dir() {
+    match losscape_test_support::built_plugin_dir() {
         Ok(dir) => dir,
         Err(e) => panic!("{e}"),
     }

@@ -32,7 +32,8 @@ pub fn built_plugin_dir() -> Result<&'static Path, String> {
             .ok_or("unexpected test executable location")?
             .join("plugin-tests");
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+        // The workspace manifest: `-p` names resolve against the whole workspace.
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.toml");
         let mut cmd = Command::new(cargo);
         cmd.arg("build")
             .arg("--quiet")
