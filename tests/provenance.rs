@@ -10,6 +10,20 @@ use std::path::{Path, PathBuf};
 use losscape_model::Dataset;
 use support::{losscape, ok, text};
 
+/// `losscape report c.db -o rep`, kept small (no basins, 10 noisy samples); returns its output.
+fn report(cwd: &Path) -> String {
+    let args = [
+        "report",
+        "c.db",
+        "-o",
+        "rep",
+        "--no-basins",
+        "--samples",
+        "10",
+    ];
+    ok(&args, cwd)
+}
+
 fn configs() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs")
 }
@@ -74,18 +88,7 @@ fn editing_the_data_file_after_a_run_changes_no_analysis_and_blocks_resuming() {
         );
     }
     // The report reads the stored copy too and says so.
-    ok(
-        &[
-            "report",
-            "c.db",
-            "-o",
-            "rep",
-            "--no-basins",
-            "--samples",
-            "10",
-        ],
-        cwd,
-    );
+    report(cwd);
     let prov = std::fs::read_to_string(cwd.join("rep/provenance.txt")).unwrap();
     assert!(prov.contains("the copy stored in the database"), "{prov}");
     assert!(prov.contains(&before.sha256()), "{prov}");
@@ -114,18 +117,7 @@ fn reports_of_other_data_have_neutral_wording_and_no_xor_findings() {
     let dir = csv_example();
     let cwd = dir.path();
     ok(&["run", "csv-quick.toml", "--db", "c.db", "--quiet"], cwd);
-    let out = ok(
-        &[
-            "report",
-            "c.db",
-            "-o",
-            "rep",
-            "--no-basins",
-            "--samples",
-            "10",
-        ],
-        cwd,
-    );
+    let out = report(cwd);
     assert!(
         !out.contains("[holds]") && !out.contains("[does not hold]"),
         "{out}"
