@@ -14,6 +14,7 @@
 
 #![forbid(unsafe_code)]
 
+use losscape_core::param::{self, ParamError};
 use losscape_core::{Convergence, Identity, Landscape, MinimiseError, Minimiser, PointSet};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -79,8 +80,9 @@ impl Default for BasinHoppingParams {
 }
 
 impl BasinHoppingParams {
-    /// Checks every parameter; the message names the key and the allowed values.
-    pub fn validate(&self) -> Result<(), String> {
+    /// Checks every parameter; the error names the key (without the `basin_hopping.`
+    /// section) and the allowed values.
+    pub fn validate(&self) -> Result<(), ParamError> {
         let at_least_one = [
             ("chains", self.chains),
             ("steps", self.steps),
@@ -88,12 +90,13 @@ impl BasinHoppingParams {
             ("adjust_every", self.adjust_every),
         ];
         for (key, value) in at_least_one {
-            if value < 1 {
-                return Err(format!("basin_hopping.{key} must be >= 1, got {value}"));
-            }
+            param::at_least(key, value, 1)?;
         }
         if self.restart_every == Some(0) {
-            return Err("basin_hopping.restart_every must be >= 1 (or absent), got 0".into());
+            return Err(ParamError::new(
+                "restart_every",
+                "must be >= 1 or absent (got 0)",
+            ));
         }
         let positive = [
             ("temperature", self.temperature),
@@ -101,11 +104,7 @@ impl BasinHoppingParams {
             ("start_range", self.start_range),
         ];
         for (key, value) in positive {
-            if !(value.is_finite() && value > 0.0) {
-                return Err(format!(
-                    "basin_hopping.{key} must be finite and > 0, got {value}"
-                ));
-            }
+            param::positive(key, value)?;
         }
         let fraction = [
             ("target_acceptance", self.target_acceptance),
@@ -113,8 +112,9 @@ impl BasinHoppingParams {
         ];
         for (key, value) in fraction {
             if !(value > 0.0 && value < 1.0) {
-                return Err(format!(
-                    "basin_hopping.{key} must be in (0, 1), got {value}"
+                return Err(ParamError::new(
+                    key,
+                    format!("must be in (0, 1) (got {value})"),
                 ));
             }
         }

@@ -13,6 +13,8 @@
 //! drive itself); [`run`] drives it with the algorithms of this crate and reports every result
 //! through a [`Sink`] as it happens.
 
+use losscape_core::ParamError;
+use losscape_core::param::at_least;
 use std::collections::{HashMap, HashSet};
 
 use losscape_core::Landscape;
@@ -63,23 +65,16 @@ impl Default for ConnectParams {
 
 impl ConnectParams {
     /// Checks every field; the message names the key and the allowed values.
-    pub fn validate(&self) -> Result<(), String> {
-        if self.max_attempts < 1 {
-            return Err("max_attempts = 0: must be >= 1".into());
-        }
+    pub fn validate(&self) -> Result<(), ParamError> {
+        at_least("max_attempts", self.max_attempts, 1)?;
         if !(self.tried_penalty.is_finite() && self.tried_penalty >= 1.0) {
-            return Err(format!(
-                "tried_penalty = {}: must be a finite number >= 1",
-                self.tried_penalty
+            return Err(ParamError::new(
+                "tried_penalty",
+                format!("must be a finite number >= 1 (got {})", self.tried_penalty),
             ));
         }
-        if self.candidates_per_band < 1 {
-            return Err("candidates_per_band = 0: must be >= 1".into());
-        }
-        if self.batch < 1 {
-            return Err("batch = 0: must be >= 1".into());
-        }
-        Ok(())
+        at_least("candidates_per_band", self.candidates_per_band, 1)?;
+        at_least("batch", self.batch, 1)
     }
 }
 
@@ -102,7 +97,7 @@ pub enum ConnectError {
     UnknownMinimum(MinId),
     /// Invalid parameters.
     #[error("invalid parameters: {0}")]
-    Params(String),
+    Params(losscape_core::ParamError),
 }
 
 /// The graph of known minima, their known connections and the pairs tried.

@@ -30,7 +30,7 @@ pub mod newton;
 pub mod pushoff;
 pub mod survey;
 
-use losscape_core::{Convergence, Identity, Landscape, Minimiser};
+use losscape_core::{Convergence, Identity, Landscape, Minimiser, ParamError};
 use losscape_hessian::Checks;
 use serde::{Deserialize, Serialize};
 
@@ -61,18 +61,18 @@ pub struct TsParams {
 }
 
 impl TsParams {
-    /// Validates every section; the message names the section and key.
-    pub fn validate(&self) -> Result<(), String> {
-        self.dneb.validate().map_err(|e| format!("dneb.{e}"))?;
-        self.ef.validate().map_err(|e| format!("ef.{e}"))?;
+    /// Validates every section; the error's key is `section.key`.
+    pub fn validate(&self) -> Result<(), ParamError> {
+        self.dneb.validate().map_err(|e| e.in_section("dneb"))?;
+        self.ef.validate().map_err(|e| e.in_section("ef"))?;
         self.pushoff
             .validate()
-            .map_err(|e| format!("pushoff.{e}"))?;
+            .map_err(|e| e.in_section("pushoff"))?;
         self.connect
             .validate()
-            .map_err(|e| format!("connect.{e}"))?;
-        self.survey.validate().map_err(|e| format!("survey.{e}"))?;
-        self.newton.validate().map_err(|e| format!("newton.{e}"))?;
+            .map_err(|e| e.in_section("connect"))?;
+        self.survey.validate().map_err(|e| e.in_section("survey"))?;
+        self.newton.validate().map_err(|e| e.in_section("newton"))?;
         Ok(())
     }
 }
