@@ -360,3 +360,47 @@ fn failed_quenches_are_counted_not_recorded() {
         assert!(vec::rms(&g) <= 1e-10);
     }
 }
+
+/// A chain stopped after any step, checkpointed through TOML and resumed, ends exactly as the
+/// chain that ran through (with restarts, so the "sits in no minimum" state is crossed too).
+#[test]
+fn a_checkpointed_chain_resumes_bit_identically() {
+    let params = BasinHoppingParams {
+        steps: 30,
+        max_without_new: 30,
+        restart_every: Some(3),
+        adjust_every: 4,
+        start_range: 2.0,
+        ..Default::default()
+    };
+    let lbfgs = Lbfgs::default();
+    let id = Identity::default();
+    let setup = ChainSetup {
+        landscape: &MullerBrown,
+        minimiser: &lbfgs,
+        params: &params,
+        quench: &QUENCH,
+        identity: &id,
+    };
+    let whole = chain(&MullerBrown, &params, 11);
+    assert!(whole.minima.len() >= 2, "{whole:?}");
+    for stop_after in [0, 1, 5, 17, 29] {
+        let mut first = Chain::new(MullerBrown.dim(), &params, 11);
+        for _ in 0..stop_after {
+            assert_eq!(first.step(&setup, &mut |_| {}), StepOutcome::Continue);
+        }
+        let text = toml::to_string(&first.checkpoint()).unwrap();
+        let mut resumed = Chain::resume(&toml::from_str(&text).unwrap());
+        assert_eq!(resumed.checkpoint(), first.checkpoint());
+        let stop = loop {
+            if let StepOutcome::Stop(r) = resumed.step(&setup, &mut |_| {}) {
+                break r;
+            }
+        };
+        assert_eq!(
+            resumed.finish(stop),
+            whole,
+            "resumed after {stop_after} steps"
+        );
+    }
+}
