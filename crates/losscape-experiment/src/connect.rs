@@ -369,8 +369,8 @@ impl Executor for Parallel {
     fn refine_all(
         &self,
         n: usize,
-        job: &(dyn Fn(usize) -> Result<Refined, String> + Sync),
-    ) -> Vec<Result<Refined, String>> {
+        job: &(dyn Fn(usize) -> Result<Refined, losscape_ts::RefineError> + Sync),
+    ) -> Vec<Result<Refined, losscape_ts::RefineError>> {
         self.0.install(|| (0..n).into_par_iter().map(job).collect())
     }
 

@@ -310,8 +310,8 @@ impl losscape_ts::Executor for Backwards {
     fn refine_all(
         &self,
         n: usize,
-        job: &(dyn Fn(usize) -> Result<losscape_ts::Refined, String> + Sync),
-    ) -> Vec<Result<losscape_ts::Refined, String>> {
+        job: &(dyn Fn(usize) -> Result<losscape_ts::Refined, losscape_ts::RefineError> + Sync),
+    ) -> Vec<Result<losscape_ts::Refined, losscape_ts::RefineError>> {
         let mut out: Vec<_> = (0..n).rev().map(job).collect();
         out.reverse();
         out
