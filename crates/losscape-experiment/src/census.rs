@@ -20,10 +20,10 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Stage;
-use crate::connect::{DbSink, attempt_key, parse_pair};
 use crate::error::RunError;
 use crate::points::stored_morse_census;
 use crate::runner::{Event, LandscapeRun};
+use crate::store_connect::{DbSink, attempt_key, parse_pair};
 
 /// Seed-stream tag of census starts (basin-hopping uses 1).
 const STREAM_CENSUS: u64 = 2;

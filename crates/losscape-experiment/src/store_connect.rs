@@ -1,4 +1,5 @@
-//! The transition-state stages: `connect` and `survey`, storing as they go.
+//! The stage driver of `connect` and `survey`: it runs the searches of `losscape-ts` (the
+//! connect algorithm itself is `losscape_ts::connect`) and stores what they find as they go.
 //!
 //! The searches of `losscape-ts` report every quenched minimum, transition state and finished
 //! attempt through a [`Sink`]; [`DbSink`] verifies, identifies and commits each one at once, and
