@@ -136,12 +136,35 @@ const CONFIG_CASES: &[(&str, &[&str])] = &[
     ("quench-rms-nan.toml", &["`quench.rms_gradient`", "NaN"]),
     ("identity-negative.toml", &["`identity.energy_tolerance`"]),
     // Every section is validated before anything runs (these used to fail mid-run).
-    ("dneb-spring-negative.toml", &["`dneb`", "spring = -5"]),
-    ("pushoff-steps-empty.toml", &["`pushoff`", "steps = []"]),
-    ("census-batch-zero.toml", &["`census`", "batch = 0"]),
-    ("saturate-rounds.toml", &["`saturate`", "max_rounds = 2"]),
-    ("newton-trust.toml", &["`newton`", "initial_trust = 2"]),
-    ("ef-krylov-dim.toml", &["`ef`", "krylov_dim = 1", ">= 2"]),
+    (
+        "dneb-spring-negative.toml",
+        &["`dneb.spring`", "> 0 (got -5)"],
+    ),
+    ("pushoff-steps-empty.toml", &["`pushoff.steps`", "(got [])"]),
+    (
+        "census-batch-zero.toml",
+        &["`census.batch`", ">= 1 (got 0)"],
+    ),
+    (
+        "saturate-rounds.toml",
+        &["`saturate.max_rounds`", ">= quiet_rounds (3) (got 2)"],
+    ),
+    (
+        "newton-trust.toml",
+        &["`newton.initial_trust`", "<= max_trust (1) (got 2)"],
+    ),
+    (
+        "ef-krylov-dim.toml",
+        &["`ef.krylov_dim`", ">= 2", "(got 1)"],
+    ),
+    (
+        "checks-zero-rms.toml",
+        &["`checks.rms_gradient`", "(got 0)"],
+    ),
+    (
+        "minimiser-memory-zero.toml",
+        &["`minimiser.memory`", ">= 1 (got 0)"],
+    ),
     // Data files (CSV: features then label; MLPdata: label then features).
     (
         "data-csv-empty.toml",

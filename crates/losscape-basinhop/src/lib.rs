@@ -14,7 +14,10 @@
 
 #![forbid(unsafe_code)]
 
-use losscape_core::{Convergence, Identity, Landscape, MinimiseError, Minimiser, PointSet};
+use losscape_core::param::{self, ParamError};
+use losscape_core::{
+    Convergence, Identity, Landscape, MinimiseError, Minimiser, PointSet, QuenchOutcome,
+};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -79,8 +82,9 @@ impl Default for BasinHoppingParams {
 }
 
 impl BasinHoppingParams {
-    /// Checks every parameter; the message names the key and the allowed values.
-    pub fn validate(&self) -> Result<(), String> {
+    /// Checks every parameter; the error names the key (without the `basin_hopping.`
+    /// section) and the allowed values.
+    pub fn validate(&self) -> Result<(), ParamError> {
         let at_least_one = [
             ("chains", self.chains),
             ("steps", self.steps),
@@ -88,12 +92,13 @@ impl BasinHoppingParams {
             ("adjust_every", self.adjust_every),
         ];
         for (key, value) in at_least_one {
-            if value < 1 {
-                return Err(format!("basin_hopping.{key} must be >= 1, got {value}"));
-            }
+            param::at_least(key, value, 1)?;
         }
         if self.restart_every == Some(0) {
-            return Err("basin_hopping.restart_every must be >= 1 (or absent), got 0".into());
+            return Err(ParamError::new(
+                "restart_every",
+                "must be >= 1 or absent (got 0)",
+            ));
         }
         let positive = [
             ("temperature", self.temperature),
@@ -101,11 +106,7 @@ impl BasinHoppingParams {
             ("start_range", self.start_range),
         ];
         for (key, value) in positive {
-            if !(value.is_finite() && value > 0.0) {
-                return Err(format!(
-                    "basin_hopping.{key} must be finite and > 0, got {value}"
-                ));
-            }
+            param::positive(key, value)?;
         }
         let fraction = [
             ("target_acceptance", self.target_acceptance),
@@ -113,8 +114,9 @@ impl BasinHoppingParams {
         ];
         for (key, value) in fraction {
             if !(value > 0.0 && value < 1.0) {
-                return Err(format!(
-                    "basin_hopping.{key} must be in (0, 1), got {value}"
+                return Err(ParamError::new(
+                    key,
+                    format!("must be in (0, 1) (got {value})"),
                 ));
             }
         }
@@ -199,9 +201,418 @@ pub enum ChainEvent {
 }
 
 /// Per-minimum bookkeeping, indexed like the [`PointSet`] (insertion = discovery order).
+#[derive(Debug, Clone)]
 struct Tally {
     times_found: usize,
     first_step: usize,
+}
+
+/// What a chain searches and how: the fixed inputs of every [`Chain::step`] (the "problem" of
+/// the solver-state pattern; the [`Chain`] is the state).
+#[derive(Clone, Copy)]
+pub struct ChainSetup<'a> {
+    /// The surface searched.
+    pub landscape: &'a dyn Landscape,
+    /// The local minimiser of every quench.
+    pub minimiser: &'a dyn Minimiser,
+    /// Basin-hopping parameters.
+    pub params: &'a BasinHoppingParams,
+    /// Convergence of every quench.
+    pub quench: &'a Convergence,
+    /// When two minima are the same.
+    pub identity: &'a Identity,
+}
+
+/// Whether a chain goes on after a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepOutcome {
+    /// Call [`Chain::step`] again.
+    Continue,
+    /// The chain has stopped; [`Chain::finish`] gives its result.
+    Stop(StopReason),
+}
+
+/// The state of one basin-hopping chain between steps: everything a step reads and changes.
+///
+/// Drive it with [`Chain::step`] until it returns [`StepOutcome::Stop`], then
+/// [`Chain::finish`]; [`run_chain`] does exactly that.
+#[derive(Debug, Clone)]
+pub struct Chain {
+    rng: ChaCha8Rng,
+    /// The minimum the chain sits in (valid when `have_current`).
+    current: Vec<f64>,
+    current_energy: f64,
+    /// False before the first successful quench and after a restart: the next step is a start.
+    have_current: bool,
+    /// Scratch for the proposed point.
+    trial: Vec<f64>,
+    found: PointSet,
+    tally: Vec<Tally>,
+    best_energy: f64,
+    step_size: f64,
+    /// Perturbation moves and acceptances since the last step-size adjustment.
+    window_moves: usize,
+    window_accepted: usize,
+    without_new: usize,
+    without_improvement: usize,
+    accepted_total: usize,
+    failed: usize,
+    evaluations: usize,
+    first_failure: Option<String>,
+    steps: usize,
+}
+
+/// A [`Chain`] between two steps as plain, serialisable data (no infinities). For a
+/// bit-identical resume store it in a format that round-trips `f64` exactly (TOML does;
+/// `serde_json` only with its `float_roundtrip` feature).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChainCheckpoint {
+    /// The ChaCha8 stream: its seed, stream and word position (high, low 64 bits).
+    pub rng_seed: [u8; 32],
+    /// Stream number of the generator.
+    pub rng_stream: u64,
+    /// Word position, high and low halves.
+    pub rng_word_pos: [u64; 2],
+    /// Whether the chain sits in a minimum (false: the next step starts afresh).
+    pub have_current: bool,
+    /// The minimum the chain sat in last (zeros before the first).
+    pub current: Vec<f64>,
+    /// Its energy (`None` before the first).
+    pub current_energy: Option<f64>,
+    /// Distinct minima so far, in discovery order.
+    pub minima: Vec<FoundMinimum>,
+    /// Lowest energy so far.
+    pub best_energy: Option<f64>,
+    /// Current step size.
+    pub step_size: f64,
+    /// Moves since the last step-size adjustment.
+    pub window_moves: usize,
+    /// Accepted moves since the last step-size adjustment.
+    pub window_accepted: usize,
+    /// Consecutive steps without a new minimum.
+    pub without_new: usize,
+    /// Consecutive steps without a lower energy.
+    pub without_improvement: usize,
+    /// Accepted moves.
+    pub accepted: usize,
+    /// Failed quenches.
+    pub failed_quenches: usize,
+    /// Evaluations spent.
+    pub evaluations: usize,
+    /// Why the first failed quench failed.
+    pub first_failure: Option<String>,
+    /// Steps taken.
+    pub steps: usize,
+}
+
+/// What one quench added to the chain.
+struct Quenched {
+    new_minimum: bool,
+    accepted: bool,
+}
+
+impl Chain {
+    /// A chain on a landscape of `dim` coordinates that has taken no step, its random stream
+    /// seeded with `seed`.
+    pub fn new(dim: usize, params: &BasinHoppingParams, seed: u64) -> Self {
+        Self {
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            current: vec![0.0; dim],
+            current_energy: f64::INFINITY,
+            have_current: false,
+            trial: vec![0.0; dim],
+            found: PointSet::new(),
+            tally: Vec::new(),
+            best_energy: f64::INFINITY,
+            step_size: params.step_size,
+            window_moves: 0,
+            window_accepted: 0,
+            without_new: 0,
+            without_improvement: 0,
+            accepted_total: 0,
+            failed: 0,
+            evaluations: 0,
+            first_failure: None,
+            steps: 0,
+        }
+    }
+
+    /// Steps taken so far.
+    pub fn steps(&self) -> usize {
+        self.steps
+    }
+
+    /// Distinct minima found so far.
+    pub fn minima(&self) -> usize {
+        self.found.len()
+    }
+
+    /// Takes one step: propose, quench, accept or reject, adapt the step size, and decide
+    /// whether to stop or restart. Reports the step to `observer`.
+    pub fn step(
+        &mut self,
+        setup: &ChainSetup<'_>,
+        observer: &mut dyn FnMut(&ChainEvent),
+    ) -> StepOutcome {
+        let params = setup.params;
+        if self.steps >= params.steps {
+            return StepOutcome::Stop(StopReason::Budget);
+        }
+        let step = self.steps;
+        self.steps += 1;
+        let is_move = self.have_current;
+        self.propose(params, is_move);
+        let Quenched {
+            new_minimum,
+            accepted,
+        } = self.quench(setup, step, is_move, observer);
+        if is_move {
+            self.adapt_step_size(params, accepted);
+        }
+        if new_minimum {
+            self.without_new = 0;
+        } else {
+            self.without_new += 1;
+            if self.without_new >= params.max_without_new {
+                return StepOutcome::Stop(StopReason::NoNewMinima);
+            }
+        }
+        if let Some(every) = params.restart_every
+            && self.have_current
+            && self.without_improvement >= every
+        {
+            self.have_current = false;
+            self.without_improvement = 0;
+        }
+        StepOutcome::Continue
+    }
+
+    /// Fills `trial`: the current minimum perturbed by up to the step size in every
+    /// coordinate, or a random start.
+    fn propose(&mut self, params: &BasinHoppingParams, is_move: bool) {
+        if is_move {
+            for (t, c) in self.trial.iter_mut().zip(&self.current) {
+                *t = c + self.step_size * (2.0 * self.rng.random::<f64>() - 1.0);
+            }
+        } else {
+            for t in &mut self.trial {
+                *t = params.start_range * (2.0 * self.rng.random::<f64>() - 1.0);
+            }
+        }
+    }
+
+    /// Quenches `trial` and records the result (a minimum, or a failure).
+    fn quench(
+        &mut self,
+        setup: &ChainSetup<'_>,
+        step: usize,
+        is_move: bool,
+        observer: &mut dyn FnMut(&ChainEvent),
+    ) -> Quenched {
+        let outcome = setup
+            .minimiser
+            .minimise(setup.landscape, &mut self.trial, setup.quench);
+        match outcome {
+            Ok(out) if out.converged && out.energy.is_finite() => {
+                self.evaluations += out.evaluations;
+                let q = self.record_minimum(setup, step, is_move, out.energy);
+                observer(&ChainEvent::Step {
+                    step,
+                    energy: out.energy,
+                    new_minimum: q.new_minimum,
+                    accepted: q.accepted,
+                });
+                q
+            }
+            other => {
+                let error = self.record_failure(other);
+                observer(&ChainEvent::QuenchFailed { step, error });
+                Quenched {
+                    new_minimum: false,
+                    accepted: false,
+                }
+            }
+        }
+    }
+
+    /// A converged quench to `energy` at `trial`: tally it, apply the Metropolis rule to a
+    /// move (a start is always accepted) and track the best energy.
+    fn record_minimum(
+        &mut self,
+        setup: &ChainSetup<'_>,
+        step: usize,
+        is_move: bool,
+        energy: f64,
+    ) -> Quenched {
+        let (index, is_new) =
+            self.found
+                .insert(setup.landscape, setup.identity, energy, &self.trial);
+        if is_new {
+            self.tally.push(Tally {
+                times_found: 1,
+                first_step: step,
+            });
+        } else {
+            self.tally[index].times_found += 1;
+        }
+        let accepted =
+            !is_move || metropolis(&mut self.rng, energy - self.current_energy, setup.params);
+        if accepted {
+            self.current.copy_from_slice(&self.trial);
+            self.current_energy = energy;
+            self.have_current = true;
+        }
+        if energy < self.best_energy {
+            self.best_energy = energy;
+            self.without_improvement = 0;
+        } else {
+            self.without_improvement += 1;
+        }
+        Quenched {
+            new_minimum: is_new,
+            accepted,
+        }
+    }
+
+    /// An unconverged or failed quench: counted, its evaluations kept, the first reason
+    /// remembered. Returns the minimiser's error, if any.
+    fn record_failure(
+        &mut self,
+        outcome: Result<QuenchOutcome, MinimiseError>,
+    ) -> Option<MinimiseError> {
+        self.failed += 1;
+        self.without_improvement += 1;
+        let error = match outcome {
+            Ok(out) => {
+                self.evaluations += out.evaluations;
+                None
+            }
+            Err(e) => {
+                if let MinimiseError::NonFinite { evaluations: used } = e {
+                    self.evaluations += used;
+                }
+                Some(e)
+            }
+        };
+        if self.first_failure.is_none() {
+            self.first_failure = Some(match &error {
+                Some(e) => e.to_string(),
+                None => "no convergence within the quench budget".to_string(),
+            });
+        }
+        error
+    }
+
+    /// Counts a perturbation move and, every `adjust_every` moves, shrinks the step size if
+    /// too few were accepted or grows it (up to twice `start_range`) otherwise.
+    fn adapt_step_size(&mut self, params: &BasinHoppingParams, accepted: bool) {
+        self.accepted_total += usize::from(accepted);
+        self.window_moves += 1;
+        self.window_accepted += usize::from(accepted);
+        if params.adjust_every > 0 && self.window_moves >= params.adjust_every {
+            let ratio = self.window_accepted as f64 / self.window_moves as f64;
+            self.step_size = if ratio < params.target_acceptance {
+                self.step_size * params.adjust_factor
+            } else {
+                (self.step_size / params.adjust_factor).min(2.0 * params.start_range)
+            };
+            self.window_moves = 0;
+            self.window_accepted = 0;
+        }
+    }
+
+    /// The whole state as plain data, for a checkpoint mid-chain: [`Chain::resume`] continues
+    /// bit-identically to the chain that was never stopped.
+    pub fn checkpoint(&self) -> ChainCheckpoint {
+        let word = self.rng.get_word_pos();
+        ChainCheckpoint {
+            rng_seed: self.rng.get_seed(),
+            rng_stream: self.rng.get_stream(),
+            rng_word_pos: [(word >> 64) as u64, word as u64],
+            have_current: self.have_current,
+            current: self.current.clone(),
+            current_energy: self
+                .current_energy
+                .is_finite()
+                .then_some(self.current_energy),
+            minima: self.finish_minima(),
+            best_energy: self.best_energy.is_finite().then_some(self.best_energy),
+            step_size: self.step_size,
+            window_moves: self.window_moves,
+            window_accepted: self.window_accepted,
+            without_new: self.without_new,
+            without_improvement: self.without_improvement,
+            accepted: self.accepted_total,
+            failed_quenches: self.failed,
+            evaluations: self.evaluations,
+            first_failure: self.first_failure.clone(),
+            steps: self.steps,
+        }
+    }
+
+    /// The chain a [`Chain::checkpoint`] was taken of.
+    pub fn resume(c: &ChainCheckpoint) -> Self {
+        let mut rng = ChaCha8Rng::from_seed(c.rng_seed);
+        rng.set_stream(c.rng_stream);
+        rng.set_word_pos((u128::from(c.rng_word_pos[0]) << 64) | u128::from(c.rng_word_pos[1]));
+        let mut found = PointSet::new();
+        let mut tally = Vec::with_capacity(c.minima.len());
+        for m in &c.minima {
+            // Distinct when first inserted, so they keep their discovery indices.
+            found.push(m.energy, m.coords.clone());
+            tally.push(Tally {
+                times_found: m.times_found,
+                first_step: m.first_step,
+            });
+        }
+        Self {
+            rng,
+            have_current: c.have_current,
+            current: c.current.clone(),
+            current_energy: c.current_energy.unwrap_or(f64::INFINITY),
+            trial: vec![0.0; c.current.len()],
+            found,
+            tally,
+            best_energy: c.best_energy.unwrap_or(f64::INFINITY),
+            step_size: c.step_size,
+            window_moves: c.window_moves,
+            window_accepted: c.window_accepted,
+            without_new: c.without_new,
+            without_improvement: c.without_improvement,
+            accepted_total: c.accepted,
+            failed: c.failed_quenches,
+            evaluations: c.evaluations,
+            first_failure: c.first_failure.clone(),
+            steps: c.steps,
+        }
+    }
+
+    fn finish_minima(&self) -> Vec<FoundMinimum> {
+        self.tally
+            .iter()
+            .enumerate()
+            .map(|(i, t)| FoundMinimum {
+                energy: self.found.energy(i),
+                coords: self.found.point(i).to_vec(),
+                times_found: t.times_found,
+                first_step: t.first_step,
+            })
+            .collect()
+    }
+
+    /// The chain's result, given why it stopped.
+    pub fn finish(self, stop: StopReason) -> ChainResult {
+        ChainResult {
+            minima: self.finish_minima(),
+            steps: self.steps,
+            accepted: self.accepted_total,
+            failed_quenches: self.failed,
+            first_failure: self.first_failure,
+            evaluations: self.evaluations,
+            final_step_size: self.step_size,
+            stop,
+        }
+    }
 }
 
 /// Runs one basin-hopping chain and returns the distinct minima it found.
@@ -229,159 +640,25 @@ pub fn run_chain(
     seed: u64,
     observer: &mut dyn FnMut(&ChainEvent),
 ) -> ChainResult {
-    let n = landscape.dim();
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut current = vec![0.0; n];
-    let mut trial = vec![0.0; n];
-    let mut current_energy = f64::INFINITY;
-    // False before the first successful quench and after a restart: the next step is a start.
-    let mut have_current = false;
-
-    let mut found = PointSet::new();
-    let mut tally: Vec<Tally> = Vec::new();
-    let mut best_energy = f64::INFINITY;
-    let max_step_size = 2.0 * params.start_range;
-    let mut step_size = params.step_size;
-    let (mut window_moves, mut window_accepted) = (0usize, 0usize);
-    let (mut without_new, mut without_improvement) = (0usize, 0usize);
-    let (mut accepted_total, mut failed, mut evaluations) = (0usize, 0usize, 0usize);
-    let mut first_failure: Option<String> = None;
-    let mut steps = 0;
-    let mut stop = StopReason::Budget;
-
-    while steps < params.steps {
-        let step = steps;
-        steps += 1;
-        let is_move = have_current;
-        if is_move {
-            for (t, c) in trial.iter_mut().zip(&current) {
-                *t = c + step_size * (2.0 * rng.random::<f64>() - 1.0);
-            }
-        } else {
-            for t in &mut trial {
-                *t = params.start_range * (2.0 * rng.random::<f64>() - 1.0);
-            }
+    let setup = ChainSetup {
+        landscape,
+        minimiser,
+        params,
+        quench,
+        identity,
+    };
+    let mut chain = Chain::new(landscape.dim(), params, seed);
+    let stop = loop {
+        if let StepOutcome::Stop(reason) = chain.step(&setup, observer) {
+            break reason;
         }
-
-        let outcome = minimiser.minimise(landscape, &mut trial, quench);
-        let mut new_minimum = false;
-        let mut accepted = false;
-        match outcome {
-            Ok(out) if out.converged && out.energy.is_finite() => {
-                evaluations += out.evaluations;
-                let (index, is_new) = found.insert(landscape, identity, out.energy, &trial);
-                if is_new {
-                    tally.push(Tally {
-                        times_found: 1,
-                        first_step: step,
-                    });
-                } else {
-                    tally[index].times_found += 1;
-                }
-                new_minimum = is_new;
-                accepted = !is_move || metropolis(&mut rng, out.energy - current_energy, params);
-                if accepted {
-                    current.copy_from_slice(&trial);
-                    current_energy = out.energy;
-                    have_current = true;
-                }
-                if out.energy < best_energy {
-                    best_energy = out.energy;
-                    without_improvement = 0;
-                } else {
-                    without_improvement += 1;
-                }
-                observer(&ChainEvent::Step {
-                    step,
-                    energy: out.energy,
-                    new_minimum,
-                    accepted,
-                });
-            }
-            other => {
-                failed += 1;
-                without_improvement += 1;
-                let error = match other {
-                    Ok(out) => {
-                        evaluations += out.evaluations;
-                        None
-                    }
-                    Err(e) => {
-                        if let MinimiseError::NonFinite { evaluations: used } = e {
-                            evaluations += used;
-                        }
-                        Some(e)
-                    }
-                };
-                if first_failure.is_none() {
-                    first_failure = Some(match &error {
-                        Some(e) => e.to_string(),
-                        None => "no convergence within the quench budget".to_string(),
-                    });
-                }
-                observer(&ChainEvent::QuenchFailed { step, error });
-            }
-        }
-
-        if is_move {
-            accepted_total += usize::from(accepted);
-            window_moves += 1;
-            window_accepted += usize::from(accepted);
-            if params.adjust_every > 0 && window_moves >= params.adjust_every {
-                let ratio = window_accepted as f64 / window_moves as f64;
-                step_size = if ratio < params.target_acceptance {
-                    step_size * params.adjust_factor
-                } else {
-                    (step_size / params.adjust_factor).min(max_step_size)
-                };
-                window_moves = 0;
-                window_accepted = 0;
-            }
-        }
-
-        if new_minimum {
-            without_new = 0;
-        } else {
-            without_new += 1;
-            if without_new >= params.max_without_new {
-                stop = StopReason::NoNewMinima;
-                break;
-            }
-        }
-        if let Some(every) = params.restart_every
-            && have_current
-            && without_improvement >= every
-        {
-            have_current = false;
-            without_improvement = 0;
-        }
-    }
-
+    };
     observer(&ChainEvent::Finished {
-        steps,
-        minima: found.len(),
+        steps: chain.steps(),
+        minima: chain.minima(),
         stop,
     });
-    let minima = tally
-        .iter()
-        .enumerate()
-        .map(|(i, t)| FoundMinimum {
-            energy: found.energy(i),
-            coords: found.point(i).to_vec(),
-            times_found: t.times_found,
-            first_step: t.first_step,
-        })
-        .collect();
-    ChainResult {
-        minima,
-        steps,
-        accepted: accepted_total,
-        failed_quenches: failed,
-        first_failure,
-        evaluations,
-        final_step_size: step_size,
-        stop,
-    }
+    chain.finish(stop)
 }
 
 /// The Metropolis rule: downhill always, uphill with probability `exp(-ΔE / T)`.

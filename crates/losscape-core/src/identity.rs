@@ -26,6 +26,12 @@ impl Default for Identity {
 }
 
 impl Identity {
+    /// Checks that both tolerances are finite and > 0.
+    pub fn validate(&self) -> Result<(), crate::ParamError> {
+        crate::param::positive("energy_tolerance", self.energy_tolerance)?;
+        crate::param::positive("distance_tolerance", self.distance_tolerance)
+    }
+
     /// Whether `(ea, a)` and `(eb, b)` are the same stationary point of `l`.
     pub fn same(&self, l: &dyn Landscape, ea: f64, a: &[f64], eb: f64, b: &[f64]) -> bool {
         (ea - eb).abs() <= self.energy_tolerance

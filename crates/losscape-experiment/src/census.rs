@@ -8,6 +8,8 @@
 //! them, so a resumed round redoes exactly the same work.
 
 use losscape_analysis::census::Saturation;
+use losscape_core::ParamError;
+use losscape_core::param::{at_least, fraction};
 use losscape_core::seed;
 use losscape_db::Store;
 use losscape_model::Perceptron;
@@ -18,10 +20,10 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Stage;
-use crate::connect::{DbSink, attempt_key, parse_pair};
 use crate::error::RunError;
 use crate::points::stored_morse_census;
 use crate::runner::{Event, LandscapeRun};
+use crate::store_connect::{DbSink, attempt_key, parse_pair};
 
 /// Seed-stream tag of census starts (basin-hopping uses 1).
 const STREAM_CENSUS: u64 = 2;
@@ -69,32 +71,19 @@ impl Default for CensusParams {
 }
 
 impl CensusParams {
-    /// Checks every field; the message names the key and the allowed values.
-    pub fn validate(&self) -> Result<(), String> {
-        if self.batch < 1 {
-            return Err("batch = 0: must be >= 1".into());
-        }
-        if self.batches < 1 {
-            return Err("batches = 0: must be >= 1".into());
-        }
-        if self.quiet_batches < 1 {
-            return Err("quiet_batches = 0: must be >= 1".into());
-        }
+    /// Checks every field; the error names the key and the allowed values.
+    pub fn validate(&self) -> Result<(), ParamError> {
+        at_least("batch", self.batch, 1)?;
+        at_least("batches", self.batches, 1)?;
+        at_least("quiet_batches", self.quiet_batches, 1)?;
         if !(self.range.is_finite() && self.range > 0.05) {
-            return Err(format!(
-                "range = {}: must be a finite number > 0.05",
-                self.range
+            return Err(ParamError::new(
+                "range",
+                format!("must be a finite number > 0.05 (got {})", self.range),
             ));
         }
-        for (key, v) in [
-            ("symmetric_fraction", self.symmetric_fraction),
-            ("near_known_fraction", self.near_known_fraction),
-        ] {
-            if !(0.0..=1.0).contains(&v) {
-                return Err(format!("{key} = {v}: must be between 0 and 1"));
-            }
-        }
-        Ok(())
+        fraction("symmetric_fraction", self.symmetric_fraction)?;
+        fraction("near_known_fraction", self.near_known_fraction)
     }
 }
 
@@ -125,15 +114,16 @@ impl Default for SaturateParams {
 }
 
 impl SaturateParams {
-    /// Checks every field; the message names the key and the allowed values.
-    pub fn validate(&self) -> Result<(), String> {
-        if self.quiet_rounds < 1 {
-            return Err("quiet_rounds = 0: must be >= 1".into());
-        }
+    /// Checks every field; the error names the key and the allowed values.
+    pub fn validate(&self) -> Result<(), ParamError> {
+        at_least("quiet_rounds", self.quiet_rounds, 1)?;
         if self.max_rounds < self.quiet_rounds {
-            return Err(format!(
-                "max_rounds = {}: must be >= quiet_rounds ({})",
-                self.max_rounds, self.quiet_rounds
+            return Err(ParamError::new(
+                "max_rounds",
+                format!(
+                    "must be >= quiet_rounds ({}) (got {})",
+                    self.quiet_rounds, self.max_rounds
+                ),
             ));
         }
         Ok(())

@@ -8,7 +8,8 @@
 use std::path::{Path, PathBuf};
 
 use losscape_basinhop::BasinHoppingParams;
-use losscape_core::{Convergence, Identity};
+use losscape_core::param;
+use losscape_core::{Convergence, Identity, ParamError};
 use losscape_hessian::Checks;
 use losscape_lbfgs::LbfgsParams;
 use losscape_ts::{
@@ -233,13 +234,11 @@ impl Config {
             file: source.to_path_buf(),
             message: e.to_string(),
         })?;
-        config
-            .validate()
-            .map_err(|(key, message)| ConfigError::Invalid {
-                file: source.to_path_buf(),
-                key,
-                message,
-            })?;
+        config.validate().map_err(|e| ConfigError::Invalid {
+            file: source.to_path_buf(),
+            key: e.key,
+            message: e.reason,
+        })?;
         Ok(config)
     }
 
@@ -269,88 +268,90 @@ impl Config {
         }
     }
 
-    /// Checks every value a type cannot; the error is (key, what is allowed).
-    fn validate(&self) -> Result<(), (String, String)> {
-        let bad = |key: &str, msg: String| Err((key.to_string(), msg));
-        if let Err(why) = check_name(&self.experiment.name) {
-            return bad("experiment.name", why);
+    /// Checks every value a type cannot, each section by its own rule (written once, in the
+    /// crate that owns the section); the error's key is `section.key`.
+    pub fn validate(&self) -> Result<(), ParamError> {
+        let section = |name: &'static str| move |e: ParamError| e.in_section(name);
+        self.experiment.validate().map_err(section("experiment"))?;
+        self.landscape.validate().map_err(section("landscape"))?;
+        self.quench.validate().map_err(section("quench"))?;
+        self.identity.validate().map_err(section("identity"))?;
+        self.checks.validate().map_err(section("checks"))?;
+        self.minimiser.validate().map_err(section("minimiser"))?;
+        self.basin_hopping
+            .validate()
+            .map_err(section("basin_hopping"))?;
+        // The transition-state sections name themselves (`dneb.spring`).
+        self.ts_params().validate()?;
+        self.census.validate().map_err(section("census"))?;
+        self.saturate.validate().map_err(section("saturate"))?;
+        Ok(())
+    }
+}
+
+impl ExperimentSection {
+    /// A usable name and at least one stage.
+    pub fn validate(&self) -> Result<(), ParamError> {
+        check_name(&self.name).map_err(|why| ParamError::new("name", why))?;
+        if self.stages.is_empty() {
+            return Err(ParamError::new(
+                "stages",
+                "must name at least one of \"basin_hopping\", \"connect\", \"survey\", \"census\", \"saturate\"",
+            ));
         }
-        let l = &self.landscape;
-        if l.n_hidden.is_empty() {
-            return bad(
-                "landscape.n_hidden",
-                "must list at least one hidden-unit count".into(),
-            );
+        Ok(())
+    }
+}
+
+impl LandscapeSection {
+    /// At least one hidden-unit count (each >= 1) and one penalty (each finite and > 0).
+    pub fn validate(&self) -> Result<(), ParamError> {
+        if self.n_hidden.is_empty() {
+            return Err(ParamError::new(
+                "n_hidden",
+                "must list at least one hidden-unit count",
+            ));
         }
-        if let Some(n) = l.n_hidden.iter().find(|&&n| n == 0) {
-            return bad(
-                "landscape.n_hidden",
+        if let Some(n) = self.n_hidden.iter().find(|&&n| n == 0) {
+            return Err(ParamError::new(
+                "n_hidden",
                 format!("every value must be >= 1 (got {n})"),
-            );
+            ));
         }
-        if l.lambda.is_empty() {
-            return bad("landscape.lambda", "must list at least one penalty".into());
+        if self.lambda.is_empty() {
+            return Err(ParamError::new("lambda", "must list at least one penalty"));
         }
-        if let Some(x) = l.lambda.iter().find(|x| !(x.is_finite() && **x > 0.0)) {
-            return bad(
-                "landscape.lambda",
+        if let Some(x) = self.lambda.iter().find(|x| !(x.is_finite() && **x > 0.0)) {
+            return Err(ParamError::new(
+                "lambda",
                 format!(
                     "every value must be finite and > 0 (got {x}); with lambda = 0 the XOR minima run off to infinity"
                 ),
-            );
+            ));
         }
-        if self.experiment.stages.is_empty() {
-            return bad(
-                "experiment.stages",
-                "must name at least one of \"basin_hopping\", \"connect\", \"survey\", \"census\", \"saturate\"".into(),
-            );
-        }
-        let q = &self.quench;
-        if !(q.rms_gradient.is_finite() && q.rms_gradient > 0.0) {
-            return bad(
-                "quench.rms_gradient",
-                format!("must be finite and > 0 (got {})", q.rms_gradient),
-            );
-        }
-        if q.max_iterations == 0 {
-            return bad("quench.max_iterations", "must be >= 1 (got 0)".into());
-        }
-        let id = &self.identity;
-        for (key, v) in [
-            ("identity.energy_tolerance", id.energy_tolerance),
-            ("identity.distance_tolerance", id.distance_tolerance),
-        ] {
-            if !(v.is_finite() && v > 0.0) {
-                return bad(key, format!("must be finite and > 0 (got {v})"));
-            }
-        }
-        // The verification thresholds through the verifier's own rule.
-        self.checks.validate().or_else(|m| {
-            let (key, rest) = m.split_once(" = ").unwrap_or(("", &m));
-            bad(&format!("checks.{key}"), rest.to_string())
-        })?;
-        if let MinimiserSection::Lbfgs(p) = &self.minimiser {
-            p.validate().or_else(|m| bad("minimiser", m))?;
-        }
-        if let MinimiserSection::Plugin(p) = &self.minimiser
-            && p.name.is_none() == p.path.is_none()
-        {
-            return bad(
-                "minimiser",
-                "a plugin needs exactly one of `name` or `path`".into(),
-            );
-        }
-        self.basin_hopping
-            .validate()
-            .or_else(|m| bad("basin_hopping", m))?;
-        // Each section through its own rule, so nothing `check` accepts fails mid-run.
-        self.ts_params().validate().or_else(|m| {
-            let (section, rest) = m.split_once('.').unwrap_or(("ts", &m));
-            bad(section, rest.to_string())
-        })?;
-        self.census.validate().or_else(|m| bad("census", m))?;
-        self.saturate.validate().or_else(|m| bad("saturate", m))?;
         Ok(())
+    }
+}
+
+impl QuenchSection {
+    /// A finite positive tolerance and at least one iteration.
+    pub fn validate(&self) -> Result<(), ParamError> {
+        param::positive("rms_gradient", self.rms_gradient)?;
+        param::at_least("max_iterations", self.max_iterations, 1)
+    }
+}
+
+impl MinimiserSection {
+    /// The L-BFGS parameters by their own rule; a plugin needs exactly one of `name`, `path`
+    /// (its options are the plugin's to check when it loads).
+    pub fn validate(&self) -> Result<(), ParamError> {
+        match self {
+            MinimiserSection::Lbfgs(p) => p.validate(),
+            MinimiserSection::Plugin(p) if p.name.is_none() == p.path.is_none() => Err(
+                ParamError::new("name", "a plugin needs exactly one of `name` or `path`"),
+            ),
+            MinimiserSection::Plugin(_) => Ok(()),
+        }
     }
 }
 

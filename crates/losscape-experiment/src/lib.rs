@@ -8,7 +8,6 @@
 
 mod census;
 pub mod config;
-mod connect;
 pub mod dataset;
 mod error;
 pub mod experiment;
@@ -17,6 +16,9 @@ pub mod points;
 pub mod resume;
 pub mod runner;
 pub mod shards;
+/// The stage driver of `connect` and `survey`: runs the searches of `losscape-ts` and stores
+/// what they find (not the connect algorithm, which is `losscape_ts::connect`).
+mod store_connect;
 pub mod summary;
 
 pub use census::{CensusParams, SaturateParams};

@@ -241,7 +241,7 @@ proptest! {
         }
         let text = toml::to_string(&config).unwrap();
         if let Ok(c) = Config::parse(&text, Path::new("edge.toml")) {
-            let named = |r: Result<(), String>, what: &str| -> Result<(), TestCaseError> {
+            let named = |r: Result<(), losscape_core::ParamError>, what: &str| -> Result<(), TestCaseError> {
                 prop_assert!(r.is_ok(), "check accepted {} but {} refuses it: {:?}\n{}", what, what, r, text);
                 Ok(())
             };

@@ -219,18 +219,17 @@ impl Default for Checks {
 }
 
 impl Checks {
-    /// Checks that both thresholds are finite and non-negative.
-    pub fn validate(&self) -> Result<(), String> {
-        if !(self.rms_gradient.is_finite() && self.rms_gradient > 0.0) {
-            return Err(format!(
-                "rms_gradient = {}: must be a finite number > 0",
-                self.rms_gradient
-            ));
-        }
+    /// Checks that `rms_gradient` is finite and > 0 and `zero_eigenvalue` finite and >= 0
+    /// (0 counts only exact zeros as zero modes). The experiment file is checked by this rule.
+    pub fn validate(&self) -> Result<(), losscape_core::ParamError> {
+        losscape_core::param::positive("rms_gradient", self.rms_gradient)?;
         if !(self.zero_eigenvalue.is_finite() && self.zero_eigenvalue >= 0.0) {
-            return Err(format!(
-                "zero_eigenvalue = {}: must be a finite number >= 0",
-                self.zero_eigenvalue
+            return Err(losscape_core::ParamError::new(
+                "zero_eigenvalue",
+                format!(
+                    "must be a finite number >= 0 (got {})",
+                    self.zero_eigenvalue
+                ),
             ));
         }
         Ok(())
@@ -505,6 +504,6 @@ mod tests {
             rms_gradient: -1.0,
             ..Checks::default()
         };
-        assert!(bad.validate().unwrap_err().contains("rms_gradient"));
+        assert!(bad.validate().unwrap_err().key == "rms_gradient");
     }
 }

@@ -57,20 +57,16 @@ impl Default for LbfgsParams {
 }
 
 impl LbfgsParams {
-    /// Checks that the parameters can drive a minimisation; the message names the bad key.
-    pub fn validate(&self) -> Result<(), String> {
-        if self.memory < 1 {
-            return Err(format!("lbfgs.memory must be >= 1, got {}", self.memory));
-        }
+    /// Checks that the parameters can drive a minimisation; the error names the bad key.
+    pub fn validate(&self) -> Result<(), losscape_core::ParamError> {
+        losscape_core::param::at_least("memory", self.memory, 1)?;
         for (key, value) in [
             ("max_step", self.max_step),
             ("max_rise", self.max_rise),
             ("relative_rise", self.relative_rise),
             ("diag_guess", self.diag_guess),
         ] {
-            if !(value.is_finite() && value > 0.0) {
-                return Err(format!("lbfgs.{key} must be finite and > 0, got {value}"));
-            }
+            losscape_core::param::positive(key, value)?;
         }
         Ok(())
     }

@@ -16,6 +16,13 @@
 //!   status to the plugin, which must then stop.
 //! - Plugin functions must be re-entrant (no global mutable state): the host may run several
 //!   minimisations at once from different threads.
+//! - The evaluation callback belongs to one call of `minimise`: call it only from the thread
+//!   that called `minimise` (never from worker threads the plugin starts), one call at a time,
+//!   and never after `minimise` returns (do not keep `eval` or `eval_ctx`). The host turns
+//!   `eval_ctx` into an exclusive reference to its per-call state, which lives on its stack
+//!   until `minimise` returns. The host refuses a call from another thread with
+//!   [`status::INVALID_ARGUMENT`] and fails the minimisation; a call after `minimise` returned
+//!   reads freed memory and cannot be detected.
 //!
 //! Plugin authors do not write any of the `unsafe` glue: they write one plain Rust function with
 //! the [`MinimiseImpl`] signature and one config checker, and invoke [`export_plugin!`].
@@ -146,6 +153,10 @@ impl PluginTable {
 /// write the energy. Returns [`status::OK`] or an error status, after which the plugin must stop
 /// and return [`status::CALLBACK_FAILED`] (the host then reports its own, more precise reason).
 /// Once the callback has failed it keeps failing for the rest of the minimisation.
+///
+/// Call it only on the thread that called [`MinimiseFn`], one call at a time, and only until
+/// that call returns: `ctx` is the host's exclusively borrowed per-call state. A call from
+/// another thread returns [`status::INVALID_ARGUMENT`] and the host fails the minimisation.
 pub type EvalFn = unsafe extern "C" fn(
     ctx: *mut c_void,
     x: *const f64,

@@ -1,4 +1,5 @@
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use libloading::Library;
 use losscape_core::{Convergence, Landscape, MinimiseError, Minimiser, QuenchOutcome, vec};
@@ -142,6 +143,51 @@ impl PluginMinimiser {
         }
     }
 
+    /// Calls the plugin's `minimise` once: its status, its report and (on an error status) its
+    /// message.
+    fn call_minimise(
+        &self,
+        x: &mut [f64],
+        ctx: &mut EvalContext<'_>,
+        stop: &Convergence,
+    ) -> (i32, RawReport, String) {
+        let criteria = StopCriteria {
+            rms_gradient: stop.rms_gradient,
+            max_iterations: stop.max_iterations as u64,
+        };
+        let mut report = RawReport::default();
+        let mut bytes = [0u8; MESSAGE_CAPACITY];
+        let mut message = MessageBuffer {
+            ptr: bytes.as_mut_ptr(),
+            capacity: bytes.len(),
+            len: 0,
+        };
+        // SAFETY: `minimise` comes from a version-checked table of the library `self` keeps
+        // loaded. Every pointer is valid for the whole call: the config text, `x` (n elements,
+        // not used by us until the call returns), the context (borrowed exclusively for the
+        // call and read back only afterwards; the callback is called on this thread only, which
+        // the trampoline checks), the report and the message buffer.
+        let code = unsafe {
+            (self.minimise)(
+                self.config.as_ptr(),
+                self.config.len(),
+                x.as_mut_ptr(),
+                x.len(),
+                trampoline::evaluate,
+                (ctx as *mut EvalContext<'_>).cast(),
+                criteria,
+                &mut report,
+                &mut message,
+            )
+        };
+        let text = if code == status::OK {
+            String::new()
+        } else {
+            read_message(&bytes, &message)
+        };
+        (code, report, text)
+    }
+
     /// Minimises from `x` in place, reporting failures in full detail (the [`Minimiser`] impl
     /// maps them to [`MinimiseError`]).
     pub fn run(
@@ -161,49 +207,23 @@ impl PluginMinimiser {
             .max_iterations
             .saturating_mul(EVALUATION_BUDGET_FACTOR)
             .saturating_add(EVALUATION_BUDGET_MARGIN);
-        let mut ctx = EvalContext {
-            landscape,
-            n,
-            evaluations: 0,
-            budget,
-            failure: None,
-        };
-        let criteria = StopCriteria {
-            rms_gradient: stop.rms_gradient,
-            max_iterations: stop.max_iterations as u64,
-        };
-        let mut report = RawReport::default();
-        let mut bytes = [0u8; MESSAGE_CAPACITY];
-        let mut message = MessageBuffer {
-            ptr: bytes.as_mut_ptr(),
-            capacity: bytes.len(),
-            len: 0,
-        };
-        // SAFETY: `minimise` comes from a version-checked table of the library `self` keeps
-        // loaded. Every pointer is valid for the whole call: the config text, `x` (n elements,
-        // not used by us until the call returns), the context (borrowed exclusively for the
-        // call and read back only afterwards), the report and the message buffer.
-        let code = unsafe {
-            (self.minimise)(
-                self.config.as_ptr(),
-                self.config.len(),
-                x.as_mut_ptr(),
-                n,
-                trampoline::evaluate,
-                (&raw mut ctx).cast(),
-                criteria,
-                &mut report,
-                &mut message,
-            )
-        };
+        let foreign_call = AtomicBool::new(false);
+        let mut ctx = EvalContext::new(landscape, budget, &foreign_call);
+        let (code, report, text) = self.call_minimise(x, &mut ctx, stop);
         let evaluations = ctx.evaluations;
         // The host's own record of a callback failure is the root cause, whatever the plugin
         // made of it (it may even claim success).
-        if let Some(failure) = ctx.failure {
+        let failure = ctx.failure.or_else(|| {
+            foreign_call.load(Ordering::Relaxed).then(|| {
+                Failure::BadArguments(
+                    "evaluation callback called from another thread than `minimise`'s".into(),
+                )
+            })
+        });
+        if let Some(failure) = failure {
             return Err(self.failure_error(failure, evaluations, stop.max_iterations, budget));
         }
         if code != status::OK {
-            let text = read_message(&bytes, &message);
             if code == status::NON_FINITE {
                 let what = format!("value inside the plugin ({text})");
                 return Err(PluginError::NonFinite {

@@ -2,6 +2,8 @@
 
 use std::ffi::c_void;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::ThreadId;
 
 use losscape_core::{Landscape, vec};
 use losscape_plugin_api::status;
@@ -31,6 +33,11 @@ impl Failure {
 }
 
 /// State of one minimisation, passed to the plugin as the callback's opaque context.
+///
+/// The callback turns the context into `&mut`, so it may only be called from the thread that
+/// called `minimise` (see the ABI's rules). `thread` and `foreign_call` are never written after
+/// construction, so a call from another thread reads them through the raw pointer, without
+/// forming a reference to the context, and is refused.
 pub(crate) struct EvalContext<'a> {
     pub landscape: &'a dyn Landscape,
     pub n: usize,
@@ -38,9 +45,31 @@ pub(crate) struct EvalContext<'a> {
     pub evaluations: usize,
     pub budget: usize,
     pub failure: Option<Failure>,
+    /// The thread that called the plugin's `minimise`: the only one allowed to call back.
+    thread: ThreadId,
+    /// Set when another thread called back (outside the context, so that thread never touches
+    /// memory the owning thread borrows exclusively).
+    foreign_call: &'a AtomicBool,
 }
 
-impl EvalContext<'_> {
+impl<'a> EvalContext<'a> {
+    /// A fresh context owned by the current thread.
+    pub(crate) fn new(
+        landscape: &'a dyn Landscape,
+        budget: usize,
+        foreign_call: &'a AtomicBool,
+    ) -> Self {
+        Self {
+            landscape,
+            n: landscape.dim(),
+            evaluations: 0,
+            budget,
+            failure: None,
+            thread: std::thread::current().id(),
+            foreign_call,
+        }
+    }
+
     fn fail(&mut self, failure: Failure) -> i32 {
         let code = failure.status();
         self.failure = Some(failure);
@@ -137,9 +166,19 @@ pub(crate) unsafe extern "C" fn evaluate(
     if ctx.is_null() {
         return status::INVALID_ARGUMENT;
     }
+    let ctx = ctx.cast::<EvalContext<'_>>();
+    // SAFETY: `ctx` points at a live context (this function's contract); `thread` and
+    // `foreign_call` are only written at construction, so reading them through the raw pointer
+    // races with nothing, and no reference to the whole context is formed before the check.
+    let (owner, foreign_call) = unsafe { ((*ctx).thread, (*ctx).foreign_call) };
+    if std::thread::current().id() != owner {
+        foreign_call.store(true, Ordering::Relaxed);
+        return status::INVALID_ARGUMENT;
+    }
     // SAFETY: per this function's contract `ctx` is the live, exclusively borrowed context of
     // the running minimisation; the host does not touch it until the plugin returns.
-    let ctx = unsafe { &mut *ctx.cast::<EvalContext<'_>>() };
+    // It is called on the owning thread (checked above), which is inside `minimise`.
+    let ctx = unsafe { &mut *ctx };
     // No panic may unwind into the plugin: everything that could panic in `evaluate` (the
     // landscape) is already caught there, and this outer guard turns anything else into PANIC.
     // SAFETY: the buffer contract is forwarded from this function's.
@@ -173,13 +212,44 @@ mod tests {
     }
 
     fn context(landscape: &dyn Landscape, budget: usize) -> EvalContext<'_> {
-        EvalContext {
+        // Leaked: a few bytes per test context, so contexts can outlive the helper's frame.
+        EvalContext::new(
             landscape,
-            n: landscape.dim(),
-            evaluations: 0,
             budget,
-            failure: None,
-        }
+            Box::leak(Box::new(AtomicBool::new(false))),
+        )
+    }
+
+    /// A call from another thread than the context's owner is refused before the context is
+    /// touched, and the owner learns of it.
+    #[test]
+    fn calls_from_another_thread_are_refused_and_recorded() {
+        let dw = DoubleWell::default();
+        let foreign = AtomicBool::new(false);
+        let mut ctx = EvalContext::new(&dw, 10, &foreign);
+        let address = (&raw mut ctx) as usize;
+        let code = std::thread::spawn(move || {
+            let (x, mut g, mut e) = ([0.0, 1.0], [0.0; 2], 0.0);
+            // SAFETY: the context outlives the joined thread and nothing else uses it meanwhile;
+            // the callee must refuse the call before dereferencing more than the owner fields.
+            unsafe {
+                evaluate(
+                    address as *mut c_void,
+                    x.as_ptr(),
+                    g.as_mut_ptr(),
+                    2,
+                    &mut e,
+                )
+            }
+        })
+        .join()
+        .unwrap();
+        assert_eq!(code, status::INVALID_ARGUMENT);
+        assert!(foreign.load(Ordering::Relaxed));
+        assert_eq!(ctx.evaluations, 0);
+        // The owning thread may still call.
+        let mut g = [0.0; 2];
+        assert_eq!(call(&mut ctx, &[0.0, 1.0], &mut g), (status::OK, 2.0));
     }
 
     fn call(ctx: &mut EvalContext<'_>, x: &[f64], g: &mut [f64]) -> (i32, f64) {

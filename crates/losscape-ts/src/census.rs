@@ -8,12 +8,14 @@
 
 use losscape_hessian::{Kind, verify};
 
-use crate::newton::{self, StationaryPoint};
-use crate::{Attempt, AttemptOutcome, Refined, Sink, Toolkit, TsFound, push_off, store_refined};
+use crate::newton::{self, NewtonFailure, StationaryPoint};
+use crate::{
+    Attempt, AttemptOutcome, RefineError, Refined, Sink, Toolkit, TsFound, push_off, store_refined,
+};
 
 /// What one start produced: the converged point, and for a verified index-1 point the result
 /// of its push-off. `Err` says why the start gave nothing.
-pub type StartWork = Result<(StationaryPoint, Option<Result<Refined, String>>), String>;
+pub type StartWork = Result<(StationaryPoint, Option<Result<Refined, RefineError>>), NewtonFailure>;
 
 /// Result of one batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -34,8 +36,7 @@ pub fn start_work(tools: &Toolkit<'_>, start: &[f64]) -> StartWork {
         start,
         &tools.params.newton,
         tools.checks.zero_eigenvalue,
-    )
-    .map_err(|e| format!("newton: {e}"))?;
+    )?;
     let a = &p.analysis;
     let refined =
         (a.index == 1 && verify(a, Kind::TransitionState, tools.checks).is_ok()).then(|| {
@@ -74,7 +75,7 @@ pub fn run(
         let (point, refined) = match work {
             Ok(w) => w,
             Err(e) => {
-                outcome.failures.push(e);
+                outcome.failures.push(format!("newton: {e}"));
                 continue;
             }
         };

@@ -13,12 +13,17 @@
 //! drive itself); [`run`] drives it with the algorithms of this crate and reports every result
 //! through a [`Sink`] as it happens.
 
+use losscape_core::ParamError;
+use losscape_core::param::at_least;
 use std::collections::{HashMap, HashSet};
 
 use losscape_core::Landscape;
 use serde::{Deserialize, Serialize};
 
-use crate::{Attempt, AttemptOutcome, MinId, Refined, Sink, Toolkit, dneb, refine, store_refined};
+use crate::{
+    Attempt, AttemptOutcome, MinId, RefineError, Refined, Sink, Toolkit, dneb, refine,
+    store_refined,
+};
 
 /// How an unjoined pair's aligned distance `d` turns into an edge cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,23 +68,16 @@ impl Default for ConnectParams {
 
 impl ConnectParams {
     /// Checks every field; the message names the key and the allowed values.
-    pub fn validate(&self) -> Result<(), String> {
-        if self.max_attempts < 1 {
-            return Err("max_attempts = 0: must be >= 1".into());
-        }
+    pub fn validate(&self) -> Result<(), ParamError> {
+        at_least("max_attempts", self.max_attempts, 1)?;
         if !(self.tried_penalty.is_finite() && self.tried_penalty >= 1.0) {
-            return Err(format!(
-                "tried_penalty = {}: must be a finite number >= 1",
-                self.tried_penalty
+            return Err(ParamError::new(
+                "tried_penalty",
+                format!("must be a finite number >= 1 (got {})", self.tried_penalty),
             ));
         }
-        if self.candidates_per_band < 1 {
-            return Err("candidates_per_band = 0: must be >= 1".into());
-        }
-        if self.batch < 1 {
-            return Err("batch = 0: must be >= 1".into());
-        }
-        Ok(())
+        at_least("candidates_per_band", self.candidates_per_band, 1)?;
+        at_least("batch", self.batch, 1)
     }
 }
 
@@ -102,7 +100,7 @@ pub enum ConnectError {
     UnknownMinimum(MinId),
     /// Invalid parameters.
     #[error("invalid parameters: {0}")]
-    Params(String),
+    Params(losscape_core::ParamError),
 }
 
 /// The graph of known minima, their known connections and the pairs tried.
@@ -373,15 +371,28 @@ pub fn run(
     }
 }
 
+/// Why a pair attempt produced no band to refine.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PairError {
+    /// The elastic band failed.
+    #[error("dneb: {0}")]
+    Band(dneb::DnebError),
+    /// An end of the pair is not in the connector.
+    #[error("unknown minimum")]
+    UnknownMinimum,
+}
+
+/// The refinements of one band's maxima, in band order.
+pub type Refinements = Vec<Result<Refined, RefineError>>;
+
 /// The pure part of one pair attempt: the band and the refinement of its maxima. `Err` says
 /// why the band itself failed.
-pub type PairWork = Result<Vec<Result<Refined, String>>, String>;
+pub type PairWork = Result<Refinements, PairError>;
 
 /// DNEB between two minima, then EF + push-off from the band's highest maxima (through the
 /// toolkit's executor). Touches no shared state, so several can run at once.
 pub fn pair_work(tools: &Toolkit<'_>, cx: &[f64], cy: &[f64]) -> PairWork {
-    let band =
-        dneb::run(tools.landscape, cx, cy, &tools.params.dneb).map_err(|e| format!("dneb: {e}"))?;
+    let band = dneb::run(tools.landscape, cx, cy, &tools.params.dneb).map_err(PairError::Band)?;
     let starts: Vec<usize> = band
         .maxima
         .iter()
@@ -404,7 +415,7 @@ fn store_pair(
     let refined = match work {
         Ok(r) => r,
         Err(e) => {
-            outcome.failures.push(e);
+            outcome.failures.push(e.to_string());
             return outcome;
         }
     };
@@ -430,7 +441,7 @@ fn attempt_pair(
 ) -> AttemptOutcome {
     let work = match (connector.minimum(x), connector.minimum(y)) {
         (Some((_, cx)), Some((_, cy))) => pair_work(tools, cx, cy),
-        _ => Err("unknown minimum".into()),
+        _ => Err(PairError::UnknownMinimum),
     };
     store_pair(tools, sink, connector, work)
 }

@@ -14,6 +14,8 @@
 //! not downhill with respect to the nudged gradient, and curvature pairs with `s·y <= 0`
 //! skipped. All buffers are allocated once per call.
 
+use losscape_core::ParamError;
+use losscape_core::param::{at_least, positive};
 use losscape_core::{Landscape, vec};
 use serde::{Deserialize, Serialize};
 
@@ -56,27 +58,23 @@ impl Default for DnebParams {
 
 impl DnebParams {
     /// Checks every field; the message names the key and the allowed values.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ParamError> {
         positive("spring", self.spring)?;
         positive("images_per_unit", self.images_per_unit)?;
         positive("rms_force", self.rms_force)?;
         positive("max_step", self.max_step)?;
-        if self.min_images < 1 {
-            return Err(format!("min_images = {}: must be >= 1", self.min_images));
-        }
+        at_least("min_images", self.min_images, 1)?;
         if self.max_images < self.min_images {
-            return Err(format!(
-                "max_images = {}: must be >= min_images ({})",
-                self.max_images, self.min_images
+            return Err(ParamError::new(
+                "max_images",
+                format!(
+                    "must be >= min_images ({}) (got {})",
+                    self.min_images, self.max_images
+                ),
             ));
         }
-        if self.max_iterations < 1 {
-            return Err("max_iterations = 0: must be >= 1".into());
-        }
-        if self.memory < 1 {
-            return Err("memory = 0: must be >= 1".into());
-        }
-        Ok(())
+        at_least("max_iterations", self.max_iterations, 1)?;
+        at_least("memory", self.memory, 1)
     }
 
     /// Number of interior images for endpoints `distance` apart:
@@ -90,14 +88,6 @@ impl DnebParams {
             0
         };
         raw.clamp(self.min_images, self.max_images)
-    }
-}
-
-pub(crate) fn positive(key: &str, v: f64) -> Result<(), String> {
-    if v.is_finite() && v > 0.0 {
-        Ok(())
-    } else {
-        Err(format!("{key} = {v}: must be a finite number > 0"))
     }
 }
 
@@ -124,7 +114,7 @@ pub struct Band {
 pub enum DnebError {
     /// The parameters are invalid.
     #[error("invalid DNEB parameters: {0}")]
-    Params(String),
+    Params(losscape_core::ParamError),
     /// An endpoint does not match the landscape dimension.
     #[error("endpoint has length {got}, the landscape needs {expected}")]
     Dimension {
@@ -514,7 +504,7 @@ mod tests {
             run(&l, &[1.0, 0.0], &[0.0, 0.0], &bad),
             Err(DnebError::Params(_))
         ));
-        assert!(bad.validate().unwrap_err().contains("max_images"));
+        assert!(bad.validate().unwrap_err().key == "max_images");
     }
 }
 

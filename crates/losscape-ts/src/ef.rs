@@ -23,11 +23,11 @@
 //! A point is returned only after [`losscape_hessian::verify`] accepts it as a transition state,
 //! on the dense Hessian's full spectrum in both modes.
 
+use losscape_core::ParamError;
+use losscape_core::param::{at_least, positive};
 use losscape_core::{Convergence, Landscape, MinimiseError, Minimiser, Restricted, vec};
 use losscape_hessian::{Analysis, Checks, Kind, Rejection, analyse, krylov, verify};
 use serde::{Deserialize, Serialize};
-
-use crate::dneb::positive;
 
 /// Eigenvector-following settings. `Default` holds the defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -80,23 +80,27 @@ impl EfParams {
     }
 
     /// Checks every field; the message names the key and the allowed values.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ParamError> {
         positive("rms_gradient", self.rms_gradient)?;
         positive("max_uphill_step", self.max_uphill_step)?;
         positive("initial_uphill_step", self.initial_uphill_step)?;
         if self.initial_uphill_step > self.max_uphill_step {
-            return Err(format!(
-                "initial_uphill_step = {}: must be <= max_uphill_step ({})",
-                self.initial_uphill_step, self.max_uphill_step
+            return Err(ParamError::new(
+                "initial_uphill_step",
+                format!(
+                    "must be <= max_uphill_step ({}) (got {})",
+                    self.max_uphill_step, self.initial_uphill_step
+                ),
             ));
         }
-        if self.max_iterations < 1 {
-            return Err("max_iterations = 0: must be >= 1".into());
-        }
+        at_least("max_iterations", self.max_iterations, 1)?;
         if self.krylov_dim < 2 {
-            return Err(format!(
-                "krylov_dim = {}: must be >= 2 (the followed mode and the gradient)",
-                self.krylov_dim
+            return Err(ParamError::new(
+                "krylov_dim",
+                format!(
+                    "must be >= 2, the followed mode and the gradient (got {})",
+                    self.krylov_dim
+                ),
             ));
         }
         Ok(())
@@ -121,7 +125,7 @@ pub struct TsFound {
 pub enum EfFailure {
     /// The parameters are invalid.
     #[error("invalid EF parameters: {0}")]
-    Params(String),
+    Params(losscape_core::ParamError),
     /// The start point does not match the landscape dimension.
     #[error("start point has length {got}, the landscape needs {expected}")]
     Dimension {

@@ -30,7 +30,7 @@ pub mod newton;
 pub mod pushoff;
 pub mod survey;
 
-use losscape_core::{Convergence, Identity, Landscape, Minimiser};
+use losscape_core::{Convergence, Identity, Landscape, Minimiser, ParamError};
 use losscape_hessian::Checks;
 use serde::{Deserialize, Serialize};
 
@@ -61,18 +61,18 @@ pub struct TsParams {
 }
 
 impl TsParams {
-    /// Validates every section; the message names the section and key.
-    pub fn validate(&self) -> Result<(), String> {
-        self.dneb.validate().map_err(|e| format!("dneb.{e}"))?;
-        self.ef.validate().map_err(|e| format!("ef.{e}"))?;
+    /// Validates every section; the error's key is `section.key`.
+    pub fn validate(&self) -> Result<(), ParamError> {
+        self.dneb.validate().map_err(|e| e.in_section("dneb"))?;
+        self.ef.validate().map_err(|e| e.in_section("ef"))?;
         self.pushoff
             .validate()
-            .map_err(|e| format!("pushoff.{e}"))?;
+            .map_err(|e| e.in_section("pushoff"))?;
         self.connect
             .validate()
-            .map_err(|e| format!("connect.{e}"))?;
-        self.survey.validate().map_err(|e| format!("survey.{e}"))?;
-        self.newton.validate().map_err(|e| format!("newton.{e}"))?;
+            .map_err(|e| e.in_section("connect"))?;
+        self.survey.validate().map_err(|e| e.in_section("survey"))?;
+        self.newton.validate().map_err(|e| e.in_section("newton"))?;
         Ok(())
     }
 }
@@ -197,6 +197,25 @@ pub struct Refined {
     pub push: PushOff,
 }
 
+/// Why a candidate gave no usable transition state. The text (`ef: …`, `push-off: …`) is what
+/// attempt records list as failures.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RefineError {
+    /// Eigenvector-following found no verified transition state.
+    #[error("ef: {0}")]
+    Ef(ef::EfFailure),
+    /// The push-off could not run.
+    #[error("push-off: {0}")]
+    PushOff(pushoff::PushOffError),
+    /// The push-off ran but gave no connection (both sides the same point is `Degenerate`,
+    /// which is usable).
+    #[error("push-off: {0:?}")]
+    Unusable(PushOffKind),
+    /// A push-off quench did not converge.
+    #[error("push-off: a quench did not converge")]
+    NotConverged,
+}
+
 /// Runs independent refinements (EF + push-off from several starting points).
 ///
 /// The searches stay free of threads; the caller decides how the refinements of one attempt
@@ -207,8 +226,8 @@ pub trait Executor: Sync {
     fn refine_all(
         &self,
         n: usize,
-        job: &(dyn Fn(usize) -> Result<Refined, String> + Sync),
-    ) -> Vec<Result<Refined, String>>;
+        job: &(dyn Fn(usize) -> Result<Refined, RefineError> + Sync),
+    ) -> Vec<Result<Refined, RefineError>>;
 
     /// Returns `[job(0), job(1), ..., job(n - 1)]` for whole pair attempts (band + refinement).
     fn pair_all(
@@ -233,8 +252,8 @@ impl Executor for Sequential {
     fn refine_all(
         &self,
         n: usize,
-        job: &(dyn Fn(usize) -> Result<Refined, String> + Sync),
-    ) -> Vec<Result<Refined, String>> {
+        job: &(dyn Fn(usize) -> Result<Refined, RefineError> + Sync),
+    ) -> Vec<Result<Refined, RefineError>> {
         (0..n).map(job).collect()
     }
 
@@ -261,7 +280,7 @@ pub fn refine(
     tools: &Toolkit<'_>,
     start: &[f64],
     guide: Option<&[f64]>,
-) -> Result<Refined, String> {
+) -> Result<Refined, RefineError> {
     let l = tools.landscape;
     let ts = ef::run_guided(
         l,
@@ -271,12 +290,12 @@ pub fn refine(
         &tools.params.ef,
         tools.checks,
     )
-    .map_err(|e| format!("ef: {e}"))?;
+    .map_err(RefineError::Ef)?;
     push_off(tools, ts)
 }
 
 /// Pushes off a verified transition state; the error says why it gave no usable connection.
-pub fn push_off(tools: &Toolkit<'_>, ts: TsFound) -> Result<Refined, String> {
+pub fn push_off(tools: &Toolkit<'_>, ts: TsFound) -> Result<Refined, RefineError> {
     let push = pushoff::run(
         tools.landscape,
         tools.minimiser,
@@ -289,13 +308,13 @@ pub fn push_off(tools: &Toolkit<'_>, ts: TsFound) -> Result<Refined, String> {
         tools.checks.zero_eigenvalue,
         tools.params.ef.krylov_dim_for(tools.landscape.dim()),
     )
-    .map_err(|e| format!("push-off: {e}"))?;
+    .map_err(RefineError::PushOff)?;
     match push.kind {
         PushOffKind::Distinct | PushOffKind::Degenerate => {}
-        other => return Err(format!("push-off: {other:?}")),
+        other => return Err(RefineError::Unusable(other)),
     }
     if !(push.connects.minus.converged && push.connects.plus.converged) {
-        return Err("push-off: a quench did not converge".into());
+        return Err(RefineError::NotConverged);
     }
     Ok(Refined { ts, push })
 }
@@ -311,7 +330,7 @@ pub(crate) struct Stored {
 pub(crate) fn store_refined(
     tools: &Toolkit<'_>,
     sink: &mut dyn Sink,
-    result: Result<Refined, String>,
+    result: Result<Refined, RefineError>,
     outcome: &mut AttemptOutcome,
     found: &mut Vec<(f64, Vec<f64>)>,
 ) -> Option<Stored> {
@@ -319,7 +338,7 @@ pub(crate) fn store_refined(
     let r = match result {
         Ok(r) => r,
         Err(e) => {
-            outcome.failures.push(e);
+            outcome.failures.push(e.to_string());
             return None;
         }
     };
@@ -354,4 +373,26 @@ pub(crate) fn store_refined(
         plus,
         push: r.push,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Attempt records store these texts as failures: they must read as before the type.
+    #[test]
+    fn refinement_errors_keep_their_recorded_text() {
+        assert_eq!(
+            RefineError::NotConverged.to_string(),
+            "push-off: a quench did not converge"
+        );
+        assert_eq!(
+            RefineError::Unusable(PushOffKind::BelowMinimum).to_string(),
+            "push-off: BelowMinimum"
+        );
+        assert_eq!(
+            connect::PairError::UnknownMinimum.to_string(),
+            "unknown minimum"
+        );
+    }
 }

@@ -11,11 +11,11 @@
 //! alone, a start on a symmetric subspace (a dead hidden unit, two equal units) stays on it,
 //! which is how the saddles inside those subspaces are reached on purpose.
 
+use losscape_core::ParamError;
+use losscape_core::param::{at_least, positive};
 use losscape_core::{Landscape, vec};
 use losscape_hessian::{Analysis, analyse};
 use serde::{Deserialize, Serialize};
-
-use crate::dneb::positive;
 
 /// Newton census settings. `Default` holds the defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -44,20 +44,20 @@ impl Default for NewtonParams {
 
 impl NewtonParams {
     /// Checks every field; the message names the key and the allowed values.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ParamError> {
         positive("rms_gradient", self.rms_gradient)?;
         positive("initial_trust", self.initial_trust)?;
         positive("max_trust", self.max_trust)?;
         if self.initial_trust > self.max_trust {
-            return Err(format!(
-                "initial_trust = {}: must be <= max_trust ({})",
-                self.initial_trust, self.max_trust
+            return Err(ParamError::new(
+                "initial_trust",
+                format!(
+                    "must be <= max_trust ({}) (got {})",
+                    self.max_trust, self.initial_trust
+                ),
             ));
         }
-        if self.max_iterations < 1 {
-            return Err("max_iterations = 0: must be >= 1".into());
-        }
-        Ok(())
+        at_least("max_iterations", self.max_iterations, 1)
     }
 }
 
@@ -77,7 +77,7 @@ pub struct StationaryPoint {
 pub enum NewtonFailure {
     /// The parameters are invalid.
     #[error("invalid Newton parameters: {0}")]
-    Params(String),
+    Params(losscape_core::ParamError),
     /// The start point does not match the landscape dimension.
     #[error("start point has length {got}, the landscape needs {expected}")]
     Dimension {
@@ -300,6 +300,6 @@ mod tests {
             initial_trust: 2.0,
             ..NewtonParams::default()
         };
-        assert!(bad.validate().unwrap_err().contains("initial_trust"));
+        assert!(bad.validate().unwrap_err().key == "initial_trust");
     }
 }

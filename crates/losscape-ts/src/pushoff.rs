@@ -4,6 +4,8 @@
 //! quenches reach the very same point the step was too small (or the saddle is not really one),
 //! so the next, larger step in [`PushOffParams::steps`] is tried.
 
+use losscape_core::ParamError;
+use losscape_core::param::positive;
 use losscape_core::{Convergence, Identity, Landscape, MinimiseError, Minimiser, vec};
 use losscape_hessian::{analyse, krylov};
 use serde::{Deserialize, Serialize};
@@ -31,17 +33,20 @@ impl Default for PushOffParams {
 
 impl PushOffParams {
     /// Checks every field; the message names the key and the allowed values.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ParamError> {
         if self.steps.is_empty() {
-            return Err("steps = []: must list at least one step length".into());
+            return Err(empty_steps());
         }
         for &s in &self.steps {
-            if !(s.is_finite() && s > 0.0) {
-                return Err(format!("steps: {s} is not a finite number > 0"));
-            }
+            positive("steps", s)?;
         }
         Ok(())
     }
+}
+
+/// The error of an empty `steps` list.
+fn empty_steps() -> ParamError {
+    ParamError::new("steps", "must list at least one step length (got [])")
 }
 
 /// A minimum reached by a push-off quench.
@@ -97,7 +102,7 @@ pub struct PushOff {
 pub enum PushOffError {
     /// The parameters are invalid.
     #[error("invalid push-off parameters: {0}")]
-    Params(String),
+    Params(losscape_core::ParamError),
     /// Coordinates or direction do not match the landscape dimension.
     #[error("vector has length {got}, the landscape needs {expected}")]
     Dimension {
@@ -232,7 +237,7 @@ pub fn run(
         }
     }
     // `steps` is non-empty (validated), so at least one attempt was made.
-    result.ok_or(PushOffError::Params("steps = []".into()))
+    result.ok_or(PushOffError::Params(empty_steps()))
 }
 
 /// The lowest Hessian eigenvalue at `x` and its unit vector: dense, or with `krylov_dim` on a

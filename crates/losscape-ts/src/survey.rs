@@ -7,11 +7,12 @@
 //! acquires a negative eigenvalue and then the lowest mode. Each saddle found is verified and
 //! pushed off, and the results go to the [`Sink`].
 
+use losscape_core::ParamError;
+use losscape_core::param::positive;
 use losscape_core::vec;
 use losscape_hessian::analyse;
 use serde::{Deserialize, Serialize};
 
-use crate::dneb::positive;
 use crate::{Attempt, AttemptOutcome, MinId, Sink, Toolkit, refine, store_refined};
 
 /// Survey settings. `Default` holds the defaults.
@@ -46,7 +47,7 @@ impl SurveyParams {
     }
 
     /// Checks every field; the message names the key and the allowed values.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ParamError> {
         positive("displacement", self.displacement)
     }
 }
@@ -65,7 +66,7 @@ pub struct SurveyReport {
 pub enum SurveyError {
     /// Invalid parameters.
     #[error("invalid parameters: {0}")]
-    Params(String),
+    Params(losscape_core::ParamError),
     /// The minimum does not match the landscape dimension.
     #[error("minimum has length {got}, the landscape needs {expected}")]
     Dimension {

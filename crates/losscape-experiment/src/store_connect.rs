@@ -1,4 +1,5 @@
-//! The transition-state stages: `connect` and `survey`, storing as they go.
+//! The stage driver of `connect` and `survey`: it runs the searches of `losscape-ts` (the
+//! connect algorithm itself is `losscape_ts::connect`) and stores what they find as they go.
 //!
 //! The searches of `losscape-ts` report every quenched minimum, transition state and finished
 //! attempt through a [`Sink`]; [`DbSink`] verifies, identifies and commits each one at once, and
@@ -369,8 +370,8 @@ impl Executor for Parallel {
     fn refine_all(
         &self,
         n: usize,
-        job: &(dyn Fn(usize) -> Result<Refined, String> + Sync),
-    ) -> Vec<Result<Refined, String>> {
+        job: &(dyn Fn(usize) -> Result<Refined, losscape_ts::RefineError> + Sync),
+    ) -> Vec<Result<Refined, losscape_ts::RefineError>> {
         self.0.install(|| (0..n).into_par_iter().map(job).collect())
     }
 
