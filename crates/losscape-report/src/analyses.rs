@@ -1,4 +1,4 @@
-//! The analyses of losscape-analysis and losscape-basins, fed from a database.
+//! The analyses of losscape-analysis and losscape-attraction, fed from a database.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -13,7 +13,7 @@ use losscape_analysis::embedding::{EmbeddingOptions, EmbeddingRow, embed_points}
 use losscape_analysis::sensitivity::{
     PointSensitivity, SensitivityOptions, SensitivityTable, measure, summarise,
 };
-use losscape_basins::{BasinsReport, basins_of_attraction};
+use losscape_attraction::{BasinsReport, basins_of_attraction};
 use losscape_core::{Convergence, Identity, Minimiser};
 use losscape_db::Store;
 use losscape_experiment::Config;
