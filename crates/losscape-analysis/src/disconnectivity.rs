@@ -15,6 +15,7 @@ use std::fmt::Write as _;
 use thiserror::Error;
 
 use crate::escape::escape_xml;
+use crate::union_find::UnionFind;
 use crate::{MinimumInfo, TsInfo};
 
 /// How to build a disconnectivity graph.
@@ -177,41 +178,6 @@ pub struct DisconnectivityGraph {
     level_nodes: Vec<Vec<usize>>,
 }
 
-/// Union-find with path halving and union by size.
-struct Dsu {
-    parent: Vec<usize>,
-    size: Vec<usize>,
-}
-
-impl Dsu {
-    fn new(n: usize) -> Self {
-        Self {
-            parent: (0..n).collect(),
-            size: vec![1; n],
-        }
-    }
-    fn find(&mut self, mut a: usize) -> usize {
-        while self.parent[a] != a {
-            self.parent[a] = self.parent[self.parent[a]];
-            a = self.parent[a];
-        }
-        a
-    }
-    /// Joins the sets of `a` and `b`; returns whether they were apart.
-    fn union(&mut self, a: usize, b: usize) -> bool {
-        let (mut ra, mut rb) = (self.find(a), self.find(b));
-        if ra == rb {
-            return false;
-        }
-        if self.size[ra] < self.size[rb] {
-            std::mem::swap(&mut ra, &mut rb);
-        }
-        self.parent[rb] = ra;
-        self.size[ra] += self.size[rb];
-        true
-    }
-}
-
 impl DisconnectivityGraph {
     /// Builds the basin tree of `minima` joined by `ts`.
     pub fn build(
@@ -371,7 +337,7 @@ impl DisconnectivityGraph {
     /// Creates the nodes level by level. Positions `0..n_kept` are the shown minima, the rest
     /// only carry connectivity.
     fn grow(&mut self, n: usize, n_kept: usize, edges: &[(f64, usize, usize)]) {
-        let mut dsu = Dsu::new(n);
+        let mut dsu = UnionFind::new(n);
         // Current node of each shown minimum's basin (or its leaf before it first appears).
         let mut current: Vec<usize> = Vec::with_capacity(n_kept);
         for leaf in &self.leaves {
@@ -793,7 +759,7 @@ impl DisconnectivityGraph {
 /// Scans the saddles in energy order (Kruskal) and returns the energy of the last one that
 /// joins two groups of minima both containing a shown minimum; `-inf` if none does.
 fn last_useful_saddle(n: usize, n_kept: usize, edges: &[(f64, usize, usize)]) -> f64 {
-    let mut dsu = Dsu::new(n);
+    let mut dsu = UnionFind::new(n);
     let mut has_kept: Vec<bool> = (0..n).map(|p| p < n_kept).collect();
     let mut last = f64::NEG_INFINITY;
     for &(e, a, b) in edges {

@@ -34,7 +34,8 @@ mod points;
 pub mod report;
 pub mod sensitivity;
 pub mod table;
+mod union_find;
 
 pub use escape::escape_xml;
-pub use points::{MinimumInfo, PointKind, TsInfo};
+pub use points::{FULL_ACCURACY, MinimumInfo, PointKind, TsInfo, classifies_all};
 pub use table::{Records, Table};

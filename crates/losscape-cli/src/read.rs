@@ -65,18 +65,19 @@ pub fn summary_table(rows: &[LandscapeSummary]) -> String {
     );
     let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     for s in rows {
+        let c = &s.counts;
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             s.key,
-            s.minima_by_energy,
-            s.minima_by_structure,
-            s.lowest_energy.map_or("-".into(), |e| format!("{e:.8}")),
-            s.correct_minima,
-            s.transition_states,
-            s.degenerate_ts,
-            s.ts_ratio().map_or("-".into(), |r| format!("{r:.2}")),
-            s.components,
+            c.minima_by_energy,
+            c.minima_by_structure,
+            c.lowest_energy().map_or("-".into(), |e| format!("{e:.8}")),
+            c.correct_minima,
+            c.transition_states,
+            c.degenerate_ts,
+            c.ts_ratio().map_or("-".into(), |r| format!("{r:.2}")),
+            c.components,
             match s.saturation {
                 Some(sat) if sat.saturated => format!("yes ({} rounds)", sat.rounds),
                 Some(sat) => format!("no ({} rounds)", sat.rounds),
@@ -106,19 +107,20 @@ pub fn summary_records(rows: &[LandscapeSummary]) -> Records {
         "saturation_rounds",
     ]);
     for s in rows {
+        let c = &s.counts;
         r.push(vec![
             json!(s.key),
-            json!(s.n_hidden),
-            Records::real(s.lambda),
-            json!(s.minima_by_energy),
-            json!(s.minima_by_structure),
-            s.lowest_energy.map_or(Value::Null, Records::real),
-            json!(s.correct_minima),
-            json!(s.transition_states),
-            json!(s.degenerate_ts),
-            json!(s.correct_ts),
-            s.ts_ratio().map_or(Value::Null, Records::real),
-            json!(s.components),
+            json!(c.n_hidden),
+            Records::real(c.lambda),
+            json!(c.minima_by_energy),
+            json!(c.minima_by_structure),
+            c.lowest_energy().map_or(Value::Null, Records::real),
+            json!(c.correct_minima),
+            json!(c.transition_states),
+            json!(c.degenerate_ts),
+            json!(c.correct_ts),
+            c.ts_ratio().map_or(Value::Null, Records::real),
+            json!(c.components),
             s.saturation.map_or(Value::Null, |x| json!(x.saturated)),
             s.saturation.map_or(Value::Null, |x| json!(x.rounds)),
         ]);
