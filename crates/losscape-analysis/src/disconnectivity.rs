@@ -35,10 +35,15 @@ pub struct DisconnectivityOptions {
     pub auto_window: bool,
 }
 
+/// Energy levels of a disconnectivity graph unless asked otherwise: the one default of
+/// `losscape graph` and of the report's graphs. Thirty levels resolve the barriers of the
+/// small XOR landscapes without drawing a staircase of empty levels.
+pub const DEFAULT_LEVELS: usize = 30;
+
 impl Default for DisconnectivityOptions {
     fn default() -> Self {
         Self {
-            levels: 20,
+            levels: DEFAULT_LEVELS,
             energy_window: None,
             keep_lowest: None,
             auto_window: true,

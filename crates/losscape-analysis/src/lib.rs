@@ -11,6 +11,7 @@
 //! - [`plot`]: line plots as SVG with every tick labelled (linear, log and integer axes);
 //! - [`pathsample`]: PATHSAMPLE's `min.data`/`ts.data`/`points.*` files (formatted in memory,
 //!   `min.A`/`min.B`, the id map) and their reader;
+//! - [`paths`]: the path between two minima whose highest transition state is lowest;
 //! - [`sensitivity`]: training accuracy of every point under Gaussian input noise;
 //! - [`embedding`]: padding stationary points of an `n_h` network with a zero hidden unit and
 //!   checking the predicted change of Hessian index in the `n_h + 1` network;
@@ -28,6 +29,7 @@ pub mod counts;
 pub mod disconnectivity;
 pub mod embedding;
 mod escape;
+pub mod paths;
 pub mod pathsample;
 pub mod plot;
 mod points;
