@@ -1037,15 +1037,17 @@ mod tests {
     fn default_levels_reach_above_the_highest_joining_saddle() {
         let (m, t) = network();
         let g = DisconnectivityGraph::build(&m, &t, &DisconnectivityOptions::default()).unwrap();
-        assert_eq!(g.levels.len(), 20);
+        let n = DEFAULT_LEVELS;
+        assert_eq!(g.levels.len(), n);
         assert_eq!(g.bottom, 0.0);
-        // Highest useful saddle 5.5, spacing 5.5/18.5: level 18 half a spacing above it.
-        let d = 5.5 / 18.5;
-        assert!((g.levels[18] - (5.5 + d / 2.0)).abs() < 1e-12);
-        assert!((g.levels[19] - 20.0 * d).abs() < 1e-12);
+        // Highest useful saddle 5.5, spacing 5.5/(n - 1.5): the level below the top half a
+        // spacing above it.
+        let d = 5.5 / (n as f64 - 1.5);
+        assert!((g.levels[n - 2] - (5.5 + d / 2.0)).abs() < 1e-12);
+        assert!((g.levels[n - 1] - n as f64 * d).abs() < 1e-12);
         assert!((g.levels[0] - d).abs() < 1e-12);
-        assert_eq!(g.basins_at(19).len(), 1);
-        assert_eq!(g.basins_at(18), vec![vec![10, 11, 12, 13], vec![14]]);
+        assert_eq!(g.basins_at(n - 1).len(), 1);
+        assert_eq!(g.basins_at(n - 2), vec![vec![10, 11, 12, 13], vec![14]]);
     }
 
     #[test]

@@ -29,6 +29,8 @@ pub mod counts;
 pub mod disconnectivity;
 pub mod embedding;
 mod escape;
+#[doc(hidden)]
+pub mod html_check;
 pub mod paths;
 pub mod pathsample;
 pub mod plot;
