@@ -7,6 +7,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use losscape_analysis::html_check::tags_balanced;
 use losscape_db::Store;
 use support::{losscape, ok, text};
 
@@ -64,45 +65,19 @@ fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
 
-/// Checks that every element of an HTML/SVG document is closed in order (void elements and
-/// self-closing tags aside); returns the problem if not.
-fn tags_balanced(doc: &str) -> Result<usize, String> {
-    const VOID: [&str; 6] = ["meta", "br", "hr", "img", "link", "input"];
-    let mut stack: Vec<String> = Vec::new();
-    let mut count = 0;
-    let mut rest = doc;
-    while let Some(i) = rest.find('<') {
-        rest = &rest[i + 1..];
-        let end = rest.find('>').ok_or("unterminated tag")?;
-        let tag = &rest[..end];
-        rest = &rest[end + 1..];
-        if tag.starts_with('!') || tag.starts_with('?') {
-            continue;
-        }
-        if let Some(name) = tag.strip_prefix('/') {
-            let name = name.trim().to_ascii_lowercase();
-            match stack.pop() {
-                Some(open) if open == name => {}
-                other => return Err(format!("</{name}> closes {other:?}")),
-            }
-            continue;
-        }
-        let name: String = tag
-            .chars()
-            .take_while(|c| !c.is_whitespace() && *c != '/')
-            .collect::<String>()
-            .to_ascii_lowercase();
-        count += 1;
-        if tag.ends_with('/') || VOID.contains(&name.as_str()) {
-            continue;
-        }
-        stack.push(name);
-    }
-    if stack.is_empty() {
-        Ok(count)
-    } else {
-        Err(format!("unclosed: {stack:?}"))
-    }
+/// `losscape export pathsample DB --landscape KEY --dir DIR` and `extra` arguments.
+fn export_args<'a>(db: &'a Path, key: &'a str, dir: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "export",
+        "pathsample",
+        s(db),
+        "--landscape",
+        key,
+        "--dir",
+        s(dir),
+    ];
+    args.extend_from_slice(extra);
+    args
 }
 
 #[test]
@@ -253,18 +228,7 @@ fn pathsample_round_trip_keeps_energies_coordinates_and_connections() {
     let (_, db) = tiny_db();
     let dir = scratch("pathsample");
     let files = dir.join("ps");
-    ok(
-        &[
-            "export",
-            "pathsample",
-            s(db),
-            "--landscape",
-            "h2-l1e-2",
-            "--dir",
-            s(&files),
-        ],
-        &dir,
-    );
+    ok(&export_args(db, "h2-l1e-2", &files, &[]), &dir);
     for f in ["min.data", "ts.data", "points.min", "points.ts"] {
         assert!(files.join(f).is_file(), "{f} written");
     }
@@ -361,18 +325,7 @@ fn export_writes_the_id_map_and_endpoint_sets() {
     let (_, db) = tiny_db();
     let dir = scratch("export-ids");
     let files = dir.join("ps");
-    let out = ok(
-        &[
-            "export",
-            "pathsample",
-            s(db),
-            "--landscape",
-            "h2-l1e-2",
-            "--dir",
-            s(&files),
-        ],
-        &dir,
-    );
+    let out = ok(&export_args(db, "h2-l1e-2", &files, &[]), &dir);
     let store = Store::open_read_only(db).unwrap();
     let l = store.landscape_by_key("h2-l1e-2").unwrap().unwrap();
     let minima = store.minima(l.id).unwrap();
@@ -422,38 +375,18 @@ fn export_writes_the_id_map_and_endpoint_sets() {
     // Chosen endpoints, by database id.
     let (a_id, b_id) = (minima[2].id, minima[3].id);
     ok(
-        &[
-            "export",
-            "pathsample",
-            s(db),
-            "--landscape",
+        &export_args(
+            db,
             "h2-l1e-2",
-            "--dir",
-            s(&files),
-            "--a",
-            &a_id.to_string(),
-            "--b",
-            &b_id.to_string(),
-        ],
+            &files,
+            &["--a", &a_id.to_string(), "--b", &b_id.to_string()],
+        ),
         &dir,
     );
     assert_eq!(read_set("min.A"), vec![3]);
     assert_eq!(read_set("min.B"), vec![4]);
     // Unknown ids and overlapping sets are refused with the ids there are.
-    let bad = losscape(
-        &[
-            "export",
-            "pathsample",
-            s(db),
-            "--landscape",
-            "h2-l1e-2",
-            "--dir",
-            s(&files),
-            "--a",
-            "999",
-        ],
-        &dir,
-    );
+    let bad = losscape(&export_args(db, "h2-l1e-2", &files, &["--a", "999"]), &dir);
     assert!(!bad.status.success());
     assert!(
         text(&bad).contains("999") && text(&bad).contains("its minima are"),
@@ -461,19 +394,12 @@ fn export_writes_the_id_map_and_endpoint_sets() {
         text(&bad)
     );
     let both = losscape(
-        &[
-            "export",
-            "pathsample",
-            s(db),
-            "--landscape",
+        &export_args(
+            db,
             "h2-l1e-2",
-            "--dir",
-            s(&files),
-            "--a",
-            &a_id.to_string(),
-            "--b",
-            &a_id.to_string(),
-        ],
+            &files,
+            &["--a", &a_id.to_string(), "--b", &a_id.to_string()],
+        ),
         &dir,
     );
     assert!(!both.status.success());
@@ -487,18 +413,7 @@ fn export_refuses_a_landscape_without_transition_states() {
     let (_, db) = tiny_db();
     let dir = scratch("export-no-ts");
     let files = dir.join("ps");
-    let out = losscape(
-        &[
-            "export",
-            "pathsample",
-            s(db),
-            "--landscape",
-            "h2-l1e-1",
-            "--dir",
-            s(&files),
-        ],
-        &dir,
-    );
+    let out = losscape(&export_args(db, "h2-l1e-1", &files, &[]), &dir);
     assert!(!out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("no transition state"), "{}", text(&out));
     assert!(text(&out).contains("nothing was written"), "{}", text(&out));
@@ -511,15 +426,7 @@ fn export_replaces_all_files_or_none() {
     let (_, db) = tiny_db();
     let dir = scratch("export-atomic");
     let files = dir.join("ps");
-    let args = [
-        "export",
-        "pathsample",
-        s(db),
-        "--landscape",
-        "h2-l1e-2",
-        "--dir",
-        s(&files),
-    ];
+    let args = export_args(db, "h2-l1e-2", &files, &[]);
     ok(&args, &dir);
     // Stand-ins for an older export, and a folder where ts.data must go.
     let old = "old export\n";
@@ -577,18 +484,7 @@ fn import_verifies_every_point_and_every_connection() {
     let (_, db) = tiny_db();
     let dir = scratch("import-verify");
     let files = dir.join("ps");
-    ok(
-        &[
-            "export",
-            "pathsample",
-            s(db),
-            "--landscape",
-            "h2-l1e-2",
-            "--dir",
-            s(&files),
-        ],
-        &dir,
-    );
+    ok(&export_args(db, "h2-l1e-2", &files, &[]), &dir);
     let import = |into: &str| {
         losscape(
             &[
@@ -688,18 +584,7 @@ fn import_takes_the_data_set_of_a_config_and_refuses_a_different_one() {
     let (_, db) = tiny_db();
     let dir = scratch("import-data");
     let files = dir.join("ps");
-    ok(
-        &[
-            "export",
-            "pathsample",
-            s(db),
-            "--landscape",
-            "h2-l1e-2",
-            "--dir",
-            s(&files),
-        ],
-        &dir,
-    );
+    ok(&export_args(db, "h2-l1e-2", &files, &[]), &dir);
     let configs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs");
     // XOR points against the CSV example's data: the energies disagree, refused.
     let csv = configs.join("csv-quick.toml");
@@ -964,22 +849,6 @@ fn report_writes_findings_figures_tables_and_provenance() {
         provenance.contains("[completed]"),
         "run status and times: {provenance}"
     );
-}
-
-#[test]
-fn the_tag_checker_catches_unbalanced_documents() {
-    assert_eq!(
-        tags_balanced("<?xml version=\"1.0\"?><svg><path d=\"M0 0\"/><text>a</text></svg>"),
-        Ok(3)
-    );
-    assert_eq!(
-        tags_balanced("<p>a<br>b</p>"),
-        Ok(2),
-        "void elements need no end tag"
-    );
-    assert!(tags_balanced("<p><b>x</p></b>").is_err(), "crossed");
-    assert!(tags_balanced("<section><p>x</p>").is_err(), "unclosed");
-    assert!(tags_balanced("<p>x</p></p>").is_err(), "closed twice");
 }
 
 /// The database of the real configs/xor-quick.toml (made once per test process) and its folder.
@@ -1252,18 +1121,7 @@ fn pygt_loads_the_export_of_the_quick_sweep() {
             continue; // PyGT's rate code needs more than one minimum in A or B
         }
         let files = dir.join(&l.key);
-        ok(
-            &[
-                "export",
-                "pathsample",
-                s(db),
-                "--landscape",
-                &l.key,
-                "--dir",
-                s(&files),
-            ],
-            &dir,
-        );
+        ok(&export_args(db, &l.key, &files, &[]), &dir);
         let out = std::process::Command::new(&python)
             .args([s(&script), s(&files), "10"])
             .output()

@@ -33,10 +33,18 @@ fn xor_h2_minima_are_connected_by_verified_transition_states() {
     let mut store = Store::open(&dir.path().join("xor.db")).unwrap();
     let summaries = run(&exp, &mut store, &RunOptions::default(), &()).unwrap();
     assert_eq!(summaries.len(), 1);
-    let s = &summaries[0];
-    assert!(s.minima_by_structure >= 3, "{s:?}");
-    assert!(s.transition_states >= s.minima_by_structure - 1, "{s:?}");
-    assert_eq!(s.components, 1, "all minima in one component: {s:?}");
+    let s = &summaries[0].counts;
+    assert!(s.minima_by_structure >= 3, "{:?}", summaries[0]);
+    assert!(
+        s.transition_states >= s.minima_by_structure - 1,
+        "{:?}",
+        summaries[0]
+    );
+    assert_eq!(
+        s.components, 1,
+        "all minima in one component: {:?}",
+        summaries[0]
+    );
 
     let model = exp.perceptron(&exp.config.landscapes()[0]).unwrap();
     let landscape = &store.landscapes().unwrap()[0];

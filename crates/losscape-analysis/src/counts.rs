@@ -11,9 +11,11 @@ use crate::plot::{
 };
 
 use crate::table::{Table, fmt_f64};
-use crate::{MinimumInfo, TsInfo};
+use crate::union_find::UnionFind;
+use crate::{MinimumInfo, TsInfo, classifies_all};
 
-/// Counts for one landscape.
+/// Counts for one landscape: the one per-landscape count type, shown by `losscape counts`, the
+/// report and (with the run's search statistics) `losscape summary`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CountsRow {
     /// Hidden units.
@@ -26,20 +28,23 @@ pub struct CountsRow {
     pub minima_by_structure: usize,
     /// Transition states found (degenerate rearrangements included).
     pub transition_states: usize,
+    /// Of those, stored as degenerate rearrangements (both sides are copies of one minimum).
+    pub degenerate_ts: usize,
+    /// Minima that classify the data ([`classifies_all`]).
+    pub correct_minima: usize,
+    /// Transition states that classify the data ([`classifies_all`]).
+    pub correct_ts: usize,
     /// `transition_states / minima_by_structure`.
     pub ts_per_minimum: f64,
-    /// Fraction of minima that classify every training point correctly.
+    /// Fraction of minima that classify every training point correctly (`NaN` without minima).
     pub frac_minima_correct: f64,
     /// Fraction of transition states that classify every training point correctly.
     pub frac_ts_correct: f64,
-    /// Energy of the global minimum.
+    /// Energy of the global minimum (`NaN` without minima).
     pub global_min_energy: f64,
     /// Connected components of the graph of minima joined by non-degenerate transition states.
     pub components: usize,
 }
-
-/// Accuracy at or above this counts as "all training points correct".
-const FULL_ACCURACY: f64 = 1.0 - 1e-9;
 
 impl CountsRow {
     /// Computes a row from the stored points of one landscape.
@@ -63,27 +68,35 @@ impl CountsRow {
                 n as f64 / of as f64
             }
         };
+        let correct_minima = minima.iter().filter(|m| classifies_all(m.accuracy)).count();
+        let correct_ts = ts.iter().filter(|t| classifies_all(t.accuracy)).count();
         CountsRow {
             n_hidden,
             lambda,
             minima_by_energy: distinct_by_energy(&energies, energy_tolerance),
             minima_by_structure: minima.len(),
             transition_states: ts.len(),
+            degenerate_ts: ts.iter().filter(|t| t.degenerate).count(),
+            correct_minima,
+            correct_ts,
             ts_per_minimum: frac(ts.len(), minima.len()),
-            frac_minima_correct: frac(
-                minima
-                    .iter()
-                    .filter(|m| m.accuracy >= FULL_ACCURACY)
-                    .count(),
-                minima.len(),
-            ),
-            frac_ts_correct: frac(
-                ts.iter().filter(|t| t.accuracy >= FULL_ACCURACY).count(),
-                ts.len(),
-            ),
+            frac_minima_correct: frac(correct_minima, minima.len()),
+            frac_ts_correct: frac(correct_ts, ts.len()),
             global_min_energy: energies.iter().copied().fold(f64::NAN, f64::min),
             components: components(minima, ts),
         }
+    }
+}
+
+impl CountsRow {
+    /// Energy of the global minimum, `None` without minima.
+    pub fn lowest_energy(&self) -> Option<f64> {
+        Some(self.global_min_energy).filter(|e| !e.is_nan())
+    }
+
+    /// Transition states per minimum (by structure), `None` without minima.
+    pub fn ts_ratio(&self) -> Option<f64> {
+        Some(self.ts_per_minimum).filter(|r| !r.is_nan())
     }
 }
 
@@ -110,23 +123,8 @@ pub fn components(minima: &[MinimumInfo], ts: &[TsInfo]) -> usize {
 /// Connected components of `n` vertices joined by `edges` (pairs of vertex indices below `n`),
 /// by union-find.
 pub fn components_of(n: usize, edges: impl IntoIterator<Item = (usize, usize)>) -> usize {
-    let mut parent: Vec<usize> = (0..n).collect();
-    fn find(p: &mut [usize], mut a: usize) -> usize {
-        while p[a] != a {
-            p[a] = p[p[a]];
-            a = p[a];
-        }
-        a
-    }
-    let mut count = n;
-    for (a, b) in edges {
-        let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
-        if ra != rb {
-            parent[ra] = rb;
-            count -= 1;
-        }
-    }
-    count
+    let mut sets = UnionFind::new(n);
+    n - edges.into_iter().filter(|&(a, b)| sets.union(a, b)).count()
 }
 
 /// Column headings of [`counts_table`], in order.
@@ -378,6 +376,9 @@ mod tests {
                     minima_by_energy: minima,
                     minima_by_structure: minima + 1,
                     transition_states: 2 * minima,
+                    degenerate_ts: 0,
+                    correct_minima: (minima + 1) / 2,
+                    correct_ts: minima / 2,
                     ts_per_minimum: 2.0,
                     frac_minima_correct: 0.5,
                     frac_ts_correct: 0.25,
@@ -412,12 +413,16 @@ mod tests {
         assert_eq!(r.ts_per_minimum, 1.0);
         assert_eq!(r.frac_minima_correct, 0.5);
         assert_eq!(r.frac_ts_correct, 0.75);
+        assert_eq!((r.correct_minima, r.correct_ts, r.degenerate_ts), (2, 3, 1));
+        assert_eq!(r.lowest_energy(), Some(0.1));
+        assert_eq!(r.ts_ratio(), Some(1.0));
         assert_eq!(r.global_min_energy, 0.1);
         // {1,2}, {3}, {4}: the degenerate saddle and the dangling one join nothing.
         assert_eq!(r.components, 3);
         let empty = CountsRow::from_points(1, 1.0, &[], &[], 1e-7);
         assert_eq!((empty.minima_by_energy, empty.components), (0, 0));
         assert!(empty.ts_per_minimum.is_nan());
+        assert_eq!((empty.lowest_energy(), empty.ts_ratio()), (None, None));
     }
 
     #[test]

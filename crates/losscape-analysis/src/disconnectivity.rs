@@ -15,6 +15,7 @@ use std::fmt::Write as _;
 use thiserror::Error;
 
 use crate::escape::escape_xml;
+use crate::union_find::UnionFind;
 use crate::{MinimumInfo, TsInfo};
 
 /// How to build a disconnectivity graph.
@@ -34,10 +35,15 @@ pub struct DisconnectivityOptions {
     pub auto_window: bool,
 }
 
+/// Energy levels of a disconnectivity graph unless asked otherwise: the one default of
+/// `losscape graph` and of the report's graphs. Thirty levels resolve the barriers of the
+/// small XOR landscapes without drawing a staircase of empty levels.
+pub const DEFAULT_LEVELS: usize = 30;
+
 impl Default for DisconnectivityOptions {
     fn default() -> Self {
         Self {
-            levels: 20,
+            levels: DEFAULT_LEVELS,
             energy_window: None,
             keep_lowest: None,
             auto_window: true,
@@ -175,41 +181,6 @@ pub struct DisconnectivityGraph {
     pub not_shown: usize,
     /// Basin nodes at each level, in no particular order.
     level_nodes: Vec<Vec<usize>>,
-}
-
-/// Union-find with path halving and union by size.
-struct Dsu {
-    parent: Vec<usize>,
-    size: Vec<usize>,
-}
-
-impl Dsu {
-    fn new(n: usize) -> Self {
-        Self {
-            parent: (0..n).collect(),
-            size: vec![1; n],
-        }
-    }
-    fn find(&mut self, mut a: usize) -> usize {
-        while self.parent[a] != a {
-            self.parent[a] = self.parent[self.parent[a]];
-            a = self.parent[a];
-        }
-        a
-    }
-    /// Joins the sets of `a` and `b`; returns whether they were apart.
-    fn union(&mut self, a: usize, b: usize) -> bool {
-        let (mut ra, mut rb) = (self.find(a), self.find(b));
-        if ra == rb {
-            return false;
-        }
-        if self.size[ra] < self.size[rb] {
-            std::mem::swap(&mut ra, &mut rb);
-        }
-        self.parent[rb] = ra;
-        self.size[ra] += self.size[rb];
-        true
-    }
 }
 
 impl DisconnectivityGraph {
@@ -371,7 +342,7 @@ impl DisconnectivityGraph {
     /// Creates the nodes level by level. Positions `0..n_kept` are the shown minima, the rest
     /// only carry connectivity.
     fn grow(&mut self, n: usize, n_kept: usize, edges: &[(f64, usize, usize)]) {
-        let mut dsu = Dsu::new(n);
+        let mut dsu = UnionFind::new(n);
         // Current node of each shown minimum's basin (or its leaf before it first appears).
         let mut current: Vec<usize> = Vec::with_capacity(n_kept);
         for leaf in &self.leaves {
@@ -793,7 +764,7 @@ impl DisconnectivityGraph {
 /// Scans the saddles in energy order (Kruskal) and returns the energy of the last one that
 /// joins two groups of minima both containing a shown minimum; `-inf` if none does.
 fn last_useful_saddle(n: usize, n_kept: usize, edges: &[(f64, usize, usize)]) -> f64 {
-    let mut dsu = Dsu::new(n);
+    let mut dsu = UnionFind::new(n);
     let mut has_kept: Vec<bool> = (0..n).map(|p| p < n_kept).collect();
     let mut last = f64::NEG_INFINITY;
     for &(e, a, b) in edges {
@@ -1066,15 +1037,17 @@ mod tests {
     fn default_levels_reach_above_the_highest_joining_saddle() {
         let (m, t) = network();
         let g = DisconnectivityGraph::build(&m, &t, &DisconnectivityOptions::default()).unwrap();
-        assert_eq!(g.levels.len(), 20);
+        let n = DEFAULT_LEVELS;
+        assert_eq!(g.levels.len(), n);
         assert_eq!(g.bottom, 0.0);
-        // Highest useful saddle 5.5, spacing 5.5/18.5: level 18 half a spacing above it.
-        let d = 5.5 / 18.5;
-        assert!((g.levels[18] - (5.5 + d / 2.0)).abs() < 1e-12);
-        assert!((g.levels[19] - 20.0 * d).abs() < 1e-12);
+        // Highest useful saddle 5.5, spacing 5.5/(n - 1.5): the level below the top half a
+        // spacing above it.
+        let d = 5.5 / (n as f64 - 1.5);
+        assert!((g.levels[n - 2] - (5.5 + d / 2.0)).abs() < 1e-12);
+        assert!((g.levels[n - 1] - n as f64 * d).abs() < 1e-12);
         assert!((g.levels[0] - d).abs() < 1e-12);
-        assert_eq!(g.basins_at(19).len(), 1);
-        assert_eq!(g.basins_at(18), vec![vec![10, 11, 12, 13], vec![14]]);
+        assert_eq!(g.basins_at(n - 1).len(), 1);
+        assert_eq!(g.basins_at(n - 2), vec![vec![10, 11, 12, 13], vec![14]]);
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! - [`plot`]: line plots as SVG with every tick labelled (linear, log and integer axes);
 //! - [`pathsample`]: PATHSAMPLE's `min.data`/`ts.data`/`points.*` files (formatted in memory,
 //!   `min.A`/`min.B`, the id map) and their reader;
+//! - [`paths`]: the path between two minima whose highest transition state is lowest;
 //! - [`sensitivity`]: training accuracy of every point under Gaussian input noise;
 //! - [`embedding`]: padding stationary points of an `n_h` network with a zero hidden unit and
 //!   checking the predicted change of Hessian index in the `n_h + 1` network;
@@ -28,13 +29,17 @@ pub mod counts;
 pub mod disconnectivity;
 pub mod embedding;
 mod escape;
+#[doc(hidden)]
+pub mod html_check;
+pub mod paths;
 pub mod pathsample;
 pub mod plot;
 mod points;
 pub mod report;
 pub mod sensitivity;
 pub mod table;
+mod union_find;
 
 pub use escape::escape_xml;
-pub use points::{MinimumInfo, PointKind, TsInfo};
+pub use points::{FULL_ACCURACY, MinimumInfo, PointKind, TsInfo, classifies_all};
 pub use table::{Records, Table};

@@ -2,6 +2,22 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The lowest training accuracy that counts as "classifies the data" (every training point
+/// correct); see [`classifies_all`].
+pub const FULL_ACCURACY: f64 = 1.0 - 1e-9;
+
+/// Whether a point with training accuracy `accuracy` classifies every training point
+/// correctly: the one definition used by the counts table, the run summary and the findings.
+///
+/// Accuracy is the ratio `correct / rows`, so it is exactly 1 when every row is right and at
+/// most `1 - 1/rows` otherwise. The threshold [`FULL_ACCURACY`] sits a hair below 1 rather than
+/// at it, so a value that reached 1 through arithmetic other than that ratio (a mean over
+/// points, a copy read back from text) still counts, while any data set of fewer than 10⁹ rows
+/// stays on the right side of it. `NaN` (accuracy unknown) does not classify the data.
+pub fn classifies_all(accuracy: f64) -> bool {
+    accuracy >= FULL_ACCURACY
+}
+
 /// A stored local minimum, as the analyses need it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MinimumInfo {
@@ -64,5 +80,22 @@ impl PointKind {
             PointKind::Minimum => "min",
             PointKind::TransitionState => "ts",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{FULL_ACCURACY, classifies_all};
+
+    #[test]
+    fn classifying_the_data_means_every_row_correct_within_a_hair() {
+        assert!(classifies_all(1.0));
+        assert!(classifies_all(FULL_ACCURACY));
+        assert!(classifies_all(1.0 - 1e-12), "1 reached through rounding");
+        assert!(!classifies_all(1.0 - 2e-9), "just below the threshold");
+        // The largest accuracy short of 1 for a data set of a million rows.
+        assert!(!classifies_all(999_999.0 / 1_000_000.0));
+        assert!(!classifies_all(0.75));
+        assert!(!classifies_all(f64::NAN));
     }
 }

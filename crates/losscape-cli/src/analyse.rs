@@ -9,13 +9,12 @@ use clap::{Args, Subcommand};
 use losscape_analysis::counts::{counts_csv, counts_markdown};
 use losscape_analysis::disconnectivity::DisconnectivityOptions;
 use losscape_analysis::embedding::{embedding_markdown, embedding_summary};
-use losscape_analysis::sensitivity::SensitivityOptions;
 use losscape_core::Convergence;
 use losscape_db::Store;
 use losscape_experiment::Config;
 use losscape_report::analyses::{
-    BasinsOptions, GraphColouring, GraphDrawing, basins, basins_table, config_landscapes,
-    counts_rows, embedding, graph_svg, load_minimisers, sensitivity,
+    BasinsOptions, GraphColouring, GraphDrawing, NoiseOptions, basins, basins_table,
+    config_landscapes, counts_rows, embedding, graph_svg, load_minimisers, sensitivity,
 };
 use losscape_report::data::{LandscapeData, StoredExperiment, read_landscapes, select_one};
 use losscape_report::exchange::{
@@ -82,11 +81,20 @@ pub enum Import {
 #[derive(Args)]
 pub struct SensitivityArgs {
     /// Noise levels (standard deviations added to every input feature), comma separated.
-    #[arg(long, value_delimiter = ',', default_values_t = SensitivityOptions::default().sigmas)]
+    #[arg(long, value_delimiter = ',', default_values_t = NoiseOptions::default().sigmas)]
     pub sigmas: Vec<f64>,
     /// Noisy copies of the data set per point and noise level.
-    #[arg(long, default_value_t = SensitivityOptions::default().samples)]
+    #[arg(long, default_value_t = NoiseOptions::default().samples)]
     pub samples: usize,
+}
+
+impl SensitivityArgs {
+    fn noise(&self) -> NoiseOptions {
+        NoiseOptions {
+            sigmas: self.sigmas.clone(),
+            samples: self.samples,
+        }
+    }
 }
 
 /// Basins-of-attraction options shared by `basins` and `report`.
@@ -149,7 +157,7 @@ impl BasinsArgs {
         Ok(())
     }
 
-    fn options(&self, seed: u64) -> BasinsOptions {
+    fn options(&self) -> BasinsOptions {
         BasinsOptions {
             starts: self.starts,
             minimisers: self.minimisers.clone(),
@@ -158,7 +166,6 @@ impl BasinsArgs {
                 rms_gradient: self.rms_gradient,
                 max_iterations: self.max_iterations,
             },
-            seed,
             polish: !self.no_polish,
         }
     }
@@ -370,12 +377,7 @@ pub fn sensitivity_cmd(db: &Path, key: Option<&str>, args: &SensitivityArgs) -> 
     let store = open(db)?;
     let exp = StoredExperiment::read(&store)?;
     let landscapes = read_landscapes(&store, &exp, key)?;
-    let opts = SensitivityOptions {
-        sigmas: args.sigmas.clone(),
-        samples: args.samples,
-        seed: exp.config.experiment.seed,
-    };
-    for r in sensitivity(&landscapes, &opts)? {
+    for r in sensitivity(&landscapes, &args.noise(), &exp)? {
         println!("# {}\n", r.key);
         println!("{}", r.table.to_markdown());
     }
@@ -406,7 +408,7 @@ pub fn basins_cmd(config: &Path, key: Option<&str>, args: &BasinsArgs) -> Result
     let data = losscape_report::data::dataset(&cfg, config)?;
     let models = config_landscapes(&cfg, &data, key)?;
     args.validate(models.iter().map(|(_, m)| losscape_core::Landscape::dim(m)))?;
-    let opts = args.options(cfg.experiment.seed);
+    let opts = args.options();
     let minimisers = load_minimisers(&cfg, &opts)?;
     let results = basins(&models, &minimisers, &cfg, &opts);
     print!("{}", basins_table(&results).to_markdown());
@@ -448,12 +450,8 @@ pub fn report(
     }
     let opts = ReportOptions {
         title: title.unwrap_or_else(|| format!("losscape report: {}", db.display())),
-        sensitivity: SensitivityOptions {
-            sigmas: sens.sigmas.clone(),
-            samples: sens.samples,
-            seed: 0, // replaced by the experiment's seed
-        },
-        basins: (!no_basins).then(|| basins_args.options(0)),
+        sensitivity: sens.noise(),
+        basins: (!no_basins).then(|| basins_args.options()),
         notes,
         png: !no_png,
         program_version: crate::program_version(),

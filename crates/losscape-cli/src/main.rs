@@ -518,7 +518,7 @@ fn run(
             // Where several minima exist, transition states must join them: a landscape whose
             // searches all failed points at a setting or minimiser that does not work.
             for s in summaries.iter().filter(|s| {
-                s.minima_by_structure > 1
+                s.counts.minima_by_structure > 1
                     && s.ts_searches > 0
                     && s.failed_ts_searches == s.ts_searches
             }) {

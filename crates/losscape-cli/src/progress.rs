@@ -155,11 +155,15 @@ impl Observer for Bars {
                     self.bar.println(format!(
                         "{}: {} ({} by energy), {} ({} degenerate), {} component(s)",
                         c.landscape,
-                        count(s.minima_by_structure, "minimum", "minima"),
-                        s.minima_by_energy,
-                        count(s.transition_states, "transition state", "transition states"),
-                        s.degenerate_ts,
-                        s.components
+                        count(s.counts.minima_by_structure, "minimum", "minima"),
+                        s.counts.minima_by_energy,
+                        count(
+                            s.counts.transition_states,
+                            "transition state",
+                            "transition states"
+                        ),
+                        s.counts.degenerate_ts,
+                        s.counts.components
                     ));
                 }
                 let mut c = self.current.borrow_mut();

@@ -4,10 +4,11 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
+use losscape_analysis::paths::{PathStep, minimax_path};
 use losscape_analysis::table::Records;
-use losscape_core::Identity;
 use losscape_db::{LandscapeRow, Store};
-use losscape_experiment::{Config, LandscapeSummary, summarise};
+use losscape_experiment::{LandscapeSummary, summarise};
+use losscape_report::data::{read_points, select, select_one, stored_identity};
 use serde_json::{Value, json};
 
 use crate::Format;
@@ -22,40 +23,6 @@ pub fn print_records(records: &Records, format: Format) -> Result<()> {
     Ok(())
 }
 
-fn coords_value(c: &[f64]) -> Value {
-    Value::Array(c.iter().map(|&x| Records::real(x)).collect())
-}
-
-/// The landscapes selected by `--landscape` (all when `None`), or an error listing the keys.
-pub fn select(store: &Store, key: Option<&str>) -> Result<Vec<LandscapeRow>> {
-    let all = store.landscapes()?;
-    let Some(key) = key else { return Ok(all) };
-    let chosen: Vec<_> = all.iter().filter(|l| l.key == key).cloned().collect();
-    if chosen.is_empty() {
-        let keys: Vec<_> = all.iter().map(|l| l.key.as_str()).collect();
-        bail!(
-            "no landscape '{key}' in {}; it has: {}",
-            store.path().display(),
-            if keys.is_empty() {
-                "none".to_string()
-            } else {
-                keys.join(", ")
-            }
-        );
-    }
-    Ok(chosen)
-}
-
-/// The identity rule the database was built with (from its newest run's config).
-pub fn stored_identity(store: &Store) -> Result<Identity> {
-    let runs = store.runs()?;
-    Ok(runs
-        .last()
-        .and_then(|r| Config::parse(&r.config_text, std::path::Path::new("<stored config>")).ok())
-        .map(|c| c.identity)
-        .unwrap_or_default())
-}
-
 /// The closing table of a run, or of `losscape summary`.
 pub fn summary_table(rows: &[LandscapeSummary]) -> String {
     let mut out = String::new();
@@ -65,18 +32,19 @@ pub fn summary_table(rows: &[LandscapeSummary]) -> String {
     );
     let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     for s in rows {
+        let c = &s.counts;
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             s.key,
-            s.minima_by_energy,
-            s.minima_by_structure,
-            s.lowest_energy.map_or("-".into(), |e| format!("{e:.8}")),
-            s.correct_minima,
-            s.transition_states,
-            s.degenerate_ts,
-            s.ts_ratio().map_or("-".into(), |r| format!("{r:.2}")),
-            s.components,
+            c.minima_by_energy,
+            c.minima_by_structure,
+            c.lowest_energy().map_or("-".into(), |e| format!("{e:.8}")),
+            c.correct_minima,
+            c.transition_states,
+            c.degenerate_ts,
+            c.ts_ratio().map_or("-".into(), |r| format!("{r:.2}")),
+            c.components,
             match s.saturation {
                 Some(sat) if sat.saturated => format!("yes ({} rounds)", sat.rounds),
                 Some(sat) => format!("no ({} rounds)", sat.rounds),
@@ -106,19 +74,20 @@ pub fn summary_records(rows: &[LandscapeSummary]) -> Records {
         "saturation_rounds",
     ]);
     for s in rows {
+        let c = &s.counts;
         r.push(vec![
             json!(s.key),
-            json!(s.n_hidden),
-            Records::real(s.lambda),
-            json!(s.minima_by_energy),
-            json!(s.minima_by_structure),
-            s.lowest_energy.map_or(Value::Null, Records::real),
-            json!(s.correct_minima),
-            json!(s.transition_states),
-            json!(s.degenerate_ts),
-            json!(s.correct_ts),
-            s.ts_ratio().map_or(Value::Null, Records::real),
-            json!(s.components),
+            json!(c.n_hidden),
+            Records::real(c.lambda),
+            json!(c.minima_by_energy),
+            json!(c.minima_by_structure),
+            c.lowest_energy().map_or(Value::Null, Records::real),
+            json!(c.correct_minima),
+            json!(c.transition_states),
+            json!(c.degenerate_ts),
+            json!(c.correct_ts),
+            c.ts_ratio().map_or(Value::Null, Records::real),
+            json!(c.components),
             s.saturation.map_or(Value::Null, |x| json!(x.saturated)),
             s.saturation.map_or(Value::Null, |x| json!(x.rounds)),
         ]);
@@ -141,11 +110,73 @@ pub fn summary(store: &Store, format: Format) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// How the rows of one kind of stored point are listed: as records and as a terminal table.
+struct PointListing<T> {
+    /// Record columns after `landscape` (`coords` is added when asked for).
+    columns: &'static [&'static str],
+    /// The terminal table's header line.
+    header: String,
+    /// The points of one landscape, in listing order.
+    read: fn(&Store, &LandscapeRow) -> Result<Vec<T>>,
+    /// One point's record values (after the landscape key) and its coordinates.
+    record: fn(&T) -> (Vec<Value>, &[f64]),
+    /// One point's line of the terminal table.
+    line: fn(&T) -> String,
+}
+
+/// Lists the points of the landscapes `key` selects as `format` asks, with coordinates if
+/// `coords`.
+fn list_points<T>(
+    store: &Store,
+    key: Option<&str>,
+    coords: bool,
+    format: Format,
+    listing: &PointListing<T>,
+) -> Result<ExitCode> {
+    let landscapes = select(store, key)?;
+    if format != Format::Table {
+        let mut cols = vec!["landscape"];
+        cols.extend_from_slice(listing.columns);
+        if coords {
+            cols.push("coords");
+        }
+        let mut r = Records::new(cols);
+        for l in &landscapes {
+            for p in (listing.read)(store, l)? {
+                let (values, c) = (listing.record)(&p);
+                let mut row = vec![json!(l.key)];
+                row.extend(values);
+                if coords {
+                    row.push(Value::Array(c.iter().map(|&x| Records::real(x)).collect()));
+                }
+                r.push(row);
+            }
+        }
+        print_records(&r, format)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    for l in &landscapes {
+        println!(
+            "# {}  (n_hidden {}, lambda {:e})",
+            l.key, l.n_hidden, l.lambda
+        );
+        println!("{}", listing.header);
+        for p in (listing.read)(store, l)? {
+            println!("{}", (listing.line)(&p));
+            if coords {
+                let c = (listing.record)(&p).1;
+                let text: Vec<String> = c.iter().map(|c| format!("{c:.10}")).collect();
+                println!("       [{}]", text.join(", "));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `losscape minima DB`: every minimum with its landscape, lowest energy first per landscape.
 pub fn minima(store: &Store, key: Option<&str>, coords: bool, format: Format) -> Result<ExitCode> {
-    if format != Format::Table {
-        let mut cols = vec![
-            "landscape",
+    let listing = PointListing {
+        columns: &[
             "id",
             "energy",
             "rms_gradient",
@@ -155,59 +186,38 @@ pub fn minima(store: &Store, key: Option<&str>, coords: bool, format: Format) ->
             "accuracy",
             "times_found",
             "first_run",
-        ];
-        if coords {
-            cols.push("coords");
-        }
-        let mut r = Records::new(cols);
-        for l in select(store, key)? {
-            let mut rows = store.minima(l.id)?;
-            rows.sort_by(|a, b| a.energy.total_cmp(&b.energy));
-            for m in rows {
-                let mut row = vec![
-                    json!(l.key),
-                    json!(m.id),
-                    Records::real(m.energy),
-                    Records::real(m.rms_gradient),
-                    json!(m.hessian_index),
-                    Records::real(m.lowest_eigenvalue),
-                    Records::real(m.ln_prod_positive),
-                    Records::real(m.accuracy),
-                    json!(m.times_found),
-                    json!(m.first_run),
-                ];
-                if coords {
-                    row.push(coords_value(&m.coords));
-                }
-                r.push(row);
-            }
-        }
-        print_records(&r, format)?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    for l in select(store, key)? {
-        println!(
-            "# {}  (n_hidden {}, lambda {:e})",
-            l.key, l.n_hidden, l.lambda
-        );
-        println!(
+        ],
+        header: format!(
             "{:>6} {:>18} {:>10} {:>12} {:>10} {:>6}",
             "id", "energy", "rms grad", "lowest ev", "accuracy", "found"
-        );
-        let mut rows = store.minima(l.id)?;
-        rows.sort_by(|a, b| a.energy.total_cmp(&b.energy));
-        for m in rows {
-            println!(
+        ),
+        read: |store, l| {
+            let mut rows = store.minima(l.id)?;
+            rows.sort_by(|a, b| a.energy.total_cmp(&b.energy));
+            Ok(rows)
+        },
+        record: |m| {
+            let values = vec![
+                json!(m.id),
+                Records::real(m.energy),
+                Records::real(m.rms_gradient),
+                json!(m.hessian_index),
+                Records::real(m.lowest_eigenvalue),
+                Records::real(m.ln_prod_positive),
+                Records::real(m.accuracy),
+                json!(m.times_found),
+                json!(m.first_run),
+            ];
+            (values, &m.coords)
+        },
+        line: |m| {
+            format!(
                 "{:>6} {:>18.12} {:>10.2e} {:>12.4e} {:>10.3} {:>6}",
                 m.id, m.energy, m.rms_gradient, m.lowest_eigenvalue, m.accuracy, m.times_found
-            );
-            if coords {
-                let text: Vec<String> = m.coords.iter().map(|c| format!("{c:.10}")).collect();
-                println!("       [{}]", text.join(", "));
-            }
-        }
-    }
-    Ok(ExitCode::SUCCESS)
+            )
+        },
+    };
+    list_points(store, key, coords, format, &listing)
 }
 
 /// `losscape ts DB`.
@@ -217,9 +227,8 @@ pub fn transition_states(
     coords: bool,
     format: Format,
 ) -> Result<ExitCode> {
-    if format != Format::Table {
-        let mut cols = vec![
-            "landscape",
+    let listing = PointListing {
+        columns: &[
             "id",
             "energy",
             "rms_gradient",
@@ -232,48 +241,31 @@ pub fn transition_states(
             "degenerate",
             "times_found",
             "first_run",
-        ];
-        if coords {
-            cols.push("coords");
-        }
-        let mut r = Records::new(cols);
-        for l in select(store, key)? {
-            for t in store.transition_states(l.id)? {
-                let mut row = vec![
-                    json!(l.key),
-                    json!(t.id),
-                    Records::real(t.energy),
-                    Records::real(t.rms_gradient),
-                    json!(t.hessian_index),
-                    Records::real(t.negative_eigenvalue),
-                    Records::real(t.ln_prod_positive),
-                    Records::real(t.accuracy),
-                    json!(t.min1),
-                    json!(t.min2),
-                    json!(t.degenerate),
-                    json!(t.times_found),
-                    json!(t.first_run),
-                ];
-                if coords {
-                    row.push(coords_value(&t.coords));
-                }
-                r.push(row);
-            }
-        }
-        print_records(&r, format)?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    for l in select(store, key)? {
-        println!(
-            "# {}  (n_hidden {}, lambda {:e})",
-            l.key, l.n_hidden, l.lambda
-        );
-        println!(
+        ],
+        header: format!(
             "{:>6} {:>18} {:>10} {:>12} {:>6} {:>6} {:>10} {:>5}",
             "id", "energy", "rms grad", "negative ev", "min1", "min2", "accuracy", "degen"
-        );
-        for t in store.transition_states(l.id)? {
-            println!(
+        ),
+        read: |store, l| Ok(store.transition_states(l.id)?),
+        record: |t| {
+            let values = vec![
+                json!(t.id),
+                Records::real(t.energy),
+                Records::real(t.rms_gradient),
+                json!(t.hessian_index),
+                Records::real(t.negative_eigenvalue),
+                Records::real(t.ln_prod_positive),
+                Records::real(t.accuracy),
+                json!(t.min1),
+                json!(t.min2),
+                json!(t.degenerate),
+                json!(t.times_found),
+                json!(t.first_run),
+            ];
+            (values, &t.coords)
+        },
+        line: |t| {
+            format!(
                 "{:>6} {:>18.12} {:>10.2e} {:>12.4e} {:>6} {:>6} {:>10.3} {:>5}",
                 t.id,
                 t.energy,
@@ -283,14 +275,10 @@ pub fn transition_states(
                 t.min2,
                 t.accuracy,
                 if t.degenerate { "yes" } else { "" }
-            );
-            if coords {
-                let text: Vec<String> = t.coords.iter().map(|c| format!("{c:.10}")).collect();
-                println!("       [{}]", text.join(", "));
-            }
-        }
-    }
-    Ok(ExitCode::SUCCESS)
+            )
+        },
+    };
+    list_points(store, key, coords, format, &listing)
 }
 
 /// `losscape path DB A B --landscape K`: the path whose highest transition state is lowest.
@@ -298,21 +286,14 @@ pub fn transition_states(
 /// `--format json|csv` prints the path as rows `step, kind, id, energy` (minima and transition
 /// states alternating, from `from` to `to`); no path gives no rows and exit code 1.
 pub fn path(store: &Store, key: &str, from: i64, to: i64, format: Format) -> Result<ExitCode> {
-    let l = select(store, Some(key))?.remove(0);
-    let minima = store.minima(l.id)?;
-    let ts = store.transition_states(l.id)?;
+    let (minima, ts) = read_points(store, &select_one(store, key)?)?;
     let energy_of = |id: i64| minima.iter().find(|m| m.id == id).map(|m| m.energy);
     for id in [from, to] {
         if energy_of(id).is_none() {
             bail!("minimum {id} is not in landscape {key} (see `losscape minima`)");
         }
     }
-    let edges: Vec<(i64, i64, f64, i64)> = ts
-        .iter()
-        .filter(|t| !t.degenerate && t.min1 != t.min2)
-        .map(|t| (t.min1, t.min2, t.energy, t.id))
-        .collect();
-    let Some(steps) = minimax_path(&edges, from, to) else {
+    let Some(steps) = minimax_path(&ts, from, to) else {
         if format == Format::Table {
             println!("no path between {from} and {to} yet: they are in different components");
         } else {
@@ -328,12 +309,13 @@ pub fn path(store: &Store, key: &str, from: i64, to: i64, format: Format) -> Res
     }
     println!("minimum {from:>6}  E = {start:.10}");
     let mut highest = f64::NEG_INFINITY;
-    for (ts_id, ts_energy, next) in steps {
-        highest = highest.max(ts_energy);
-        println!("  ts    {ts_id:>6}  E = {ts_energy:.10}");
+    for s in steps {
+        highest = highest.max(s.ts_energy);
+        println!("  ts    {:>6}  E = {:.10}", s.ts_id, s.ts_energy);
         println!(
-            "minimum {next:>6}  E = {:.10}",
-            energy_of(next).unwrap_or(f64::NAN)
+            "minimum {:>6}  E = {:.10}",
+            s.minimum,
+            energy_of(s.minimum).unwrap_or(f64::NAN)
         );
     }
     println!(
@@ -348,7 +330,7 @@ pub fn path(store: &Store, key: &str, from: i64, to: i64, format: Format) -> Res
 fn path_records(
     from: i64,
     start: f64,
-    steps: &[(i64, f64, i64)],
+    steps: &[PathStep],
     energy_of: &dyn Fn(i64) -> Option<f64>,
 ) -> Records {
     let mut r = Records::new(["step", "kind", "id", "energy"]);
@@ -361,82 +343,19 @@ fn path_records(
         json!(from),
         Records::real(start),
     ]);
-    for (i, &(ts_id, ts_energy, next)) in steps.iter().enumerate() {
+    for (i, s) in steps.iter().enumerate() {
         r.push(vec![
             json!(2 * i + 1),
             json!("transition_state"),
-            json!(ts_id),
-            Records::real(ts_energy),
+            json!(s.ts_id),
+            Records::real(s.ts_energy),
         ]);
         r.push(vec![
             json!(2 * i + 2),
             json!("minimum"),
-            json!(next),
-            Records::real(energy_of(next).unwrap_or(f64::NAN)),
+            json!(s.minimum),
+            Records::real(energy_of(s.minimum).unwrap_or(f64::NAN)),
         ]);
     }
     r
-}
-
-/// Among all paths from `from` to `to`, the one whose highest edge energy is lowest
-/// (Dijkstra on the bottleneck); returns (ts id, ts energy, next minimum) steps.
-pub fn minimax_path(
-    edges: &[(i64, i64, f64, i64)],
-    from: i64,
-    to: i64,
-) -> Option<Vec<(i64, f64, i64)>> {
-    use std::collections::{BTreeMap, BTreeSet};
-    let mut best: BTreeMap<i64, f64> = BTreeMap::new();
-    let mut prev: BTreeMap<i64, (i64, f64, i64)> = BTreeMap::new();
-    let mut done = BTreeSet::new();
-    best.insert(from, f64::NEG_INFINITY);
-    loop {
-        let (&node, &cost) = best
-            .iter()
-            .filter(|(n, _)| !done.contains(*n))
-            .min_by(|a, b| a.1.total_cmp(b.1))?;
-        if node == to {
-            break;
-        }
-        done.insert(node);
-        for &(a, b, e, id) in edges {
-            let other = if a == node {
-                b
-            } else if b == node {
-                a
-            } else {
-                continue;
-            };
-            let c = cost.max(e);
-            if !done.contains(&other) && best.get(&other).is_none_or(|&old| c < old) {
-                best.insert(other, c);
-                prev.insert(other, (node, e, id));
-            }
-        }
-    }
-    let mut steps = Vec::new();
-    let mut at = to;
-    while at != from {
-        let (p, e, id) = prev[&at];
-        steps.push((id, e, at));
-        at = p;
-    }
-    steps.reverse();
-    Some(steps)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn minimax_prefers_the_lower_highest_barrier() {
-        // 1-2 directly over a high barrier, or 1-3-2 over two lower ones.
-        let edges = [(1, 2, 5.0, 10), (1, 3, 2.0, 11), (3, 2, 3.0, 12)];
-        assert_eq!(
-            minimax_path(&edges, 1, 2),
-            Some(vec![(11, 2.0, 3), (12, 3.0, 2)])
-        );
-        assert_eq!(minimax_path(&edges, 1, 4), None);
-    }
 }

@@ -1,40 +1,23 @@
 //! Per-landscape numbers read back from the database: what a run's closing table shows.
 
 use losscape_analysis::census::Saturation;
-use losscape_analysis::counts::{components_of, distinct_by_energy};
+use losscape_analysis::counts::CountsRow;
 use losscape_core::Identity;
 use losscape_db::Store;
 
 use crate::config::Stage;
 use crate::error::RunError;
-use crate::points::stored_saturation;
+use crate::points::{minimum_info, stored_saturation, ts_info};
 
-/// The headline numbers of one landscape.
+/// The headline numbers of one landscape: its counts (the one per-landscape count type of
+/// the analyses, so `losscape summary`, `losscape counts` and the report agree) and what the
+/// searches did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LandscapeSummary {
     /// Landscape key, e.g. `h2-l1e-3`.
     pub key: String,
-    /// Hidden units.
-    pub n_hidden: usize,
-    /// L2 penalty.
-    pub lambda: f64,
-    /// Minima with distinct energies (within the identity's energy tolerance), as PATHSAMPLE
-    /// counts them.
-    pub minima_by_energy: usize,
-    /// Minima distinct modulo the symmetries (what the database stores).
-    pub minima_by_structure: usize,
-    /// Lowest minimum energy, if any minimum is stored.
-    pub lowest_energy: Option<f64>,
-    /// Minima that classify every training point correctly.
-    pub correct_minima: usize,
-    /// Stored transition states (degenerate rearrangements included).
-    pub transition_states: usize,
-    /// Of those, degenerate rearrangements (both sides are copies of one minimum).
-    pub degenerate_ts: usize,
-    /// Transition states that classify every training point correctly.
-    pub correct_ts: usize,
-    /// Connected components of the graph of minima joined by transition states.
-    pub components: usize,
+    /// Minima, transition states, how many classify the data, components.
+    pub counts: CountsRow,
     /// Basin-hopping quenches made (one per step of every chain).
     pub quenches: usize,
     /// Of those, quenches that failed (no convergence within budget, minimiser error).
@@ -49,14 +32,6 @@ pub struct LandscapeSummary {
     pub failed_ts_searches: usize,
     /// The saturation stage's verdict, if one ran.
     pub saturation: Option<Saturation>,
-}
-
-impl LandscapeSummary {
-    /// Transition states per minimum (by structure); `None` without minima.
-    pub fn ts_ratio(&self) -> Option<f64> {
-        (self.minima_by_structure > 0)
-            .then(|| self.transition_states as f64 / self.minima_by_structure as f64)
-    }
 }
 
 /// Reads one landscape's minima and transition states and summarises them.
@@ -101,24 +76,18 @@ pub fn summarise(
         }
     }
     let saturation = stored_saturation(store, landscape_id)?;
-    let energies: Vec<f64> = minima.iter().map(|m| m.energy).collect();
-    let position = |id: i64| minima.iter().position(|m| m.id == id);
-    let edges: Vec<(usize, usize)> = ts
-        .iter()
-        .filter_map(|t| Some((position(t.min1)?, position(t.min2)?)))
-        .collect();
+    let minima: Vec<_> = minima.iter().map(minimum_info).collect();
+    let ts: Vec<_> = ts.iter().map(ts_info).collect();
+    let counts = CountsRow::from_points(
+        row.n_hidden as usize,
+        row.lambda,
+        &minima,
+        &ts,
+        identity.energy_tolerance,
+    );
     Ok(LandscapeSummary {
         key: row.key,
-        n_hidden: row.n_hidden as usize,
-        lambda: row.lambda,
-        minima_by_energy: distinct_by_energy(&energies, identity.energy_tolerance),
-        minima_by_structure: minima.len(),
-        lowest_energy: minima.iter().map(|m| m.energy).min_by(f64::total_cmp),
-        correct_minima: minima.iter().filter(|m| m.accuracy >= 1.0).count(),
-        transition_states: ts.len(),
-        degenerate_ts: ts.iter().filter(|t| t.degenerate).count(),
-        correct_ts: ts.iter().filter(|t| t.accuracy >= 1.0).count(),
-        components: components_of(minima.len(), edges),
+        counts,
         quenches,
         failed_quenches,
         first_quench_failure,

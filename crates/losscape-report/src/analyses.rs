@@ -1,4 +1,4 @@
-//! The analyses of losscape-analysis and losscape-basins, fed from a database.
+//! The analyses of losscape-analysis and losscape-attraction, fed from a database.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -13,7 +13,7 @@ use losscape_analysis::embedding::{EmbeddingOptions, EmbeddingRow, embed_points}
 use losscape_analysis::sensitivity::{
     PointSensitivity, SensitivityOptions, SensitivityTable, measure, summarise,
 };
-use losscape_basins::{BasinsReport, basins_of_attraction};
+use losscape_attraction::{BasinsReport, basins_of_attraction};
 use losscape_core::{Convergence, Identity, Minimiser};
 use losscape_db::Store;
 use losscape_experiment::Config;
@@ -24,7 +24,7 @@ use losscape_model::{Dataset, Perceptron};
 use losscape_plugin_host::{PluginMinimiser, PluginSpec};
 
 use crate::ReportError;
-use crate::data::{LandscapeData, stationary_info};
+use crate::data::{LandscapeData, StoredExperiment, stationary_info};
 
 /// One counts row per landscape, with the stored identity rule's energy tolerance.
 pub fn counts_rows(landscapes: &[LandscapeData], energy_tolerance: f64) -> Vec<CountsRow> {
@@ -153,11 +153,45 @@ pub struct LandscapeSensitivity {
     pub table: SensitivityTable,
 }
 
-/// Measures the training accuracy of every stored point under input noise, per landscape.
+/// Noise levels and samples of a sensitivity measurement on stored landscapes. There is no
+/// seed: [`sensitivity`] always takes the stored experiment's, so the measurement is
+/// reproducible from the database alone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NoiseOptions {
+    /// Standard deviations of the Gaussian noise added to every input feature.
+    pub sigmas: Vec<f64>,
+    /// Noisy copies of the whole data set per point and noise level.
+    pub samples: usize,
+}
+
+impl Default for NoiseOptions {
+    fn default() -> Self {
+        let SensitivityOptions {
+            sigmas, samples, ..
+        } = SensitivityOptions::default();
+        Self { sigmas, samples }
+    }
+}
+
+impl NoiseOptions {
+    /// The measurement's options, seeded with the experiment's seed.
+    pub fn seeded(&self, exp: &StoredExperiment) -> SensitivityOptions {
+        SensitivityOptions {
+            sigmas: self.sigmas.clone(),
+            samples: self.samples,
+            seed: exp.config.experiment.seed,
+        }
+    }
+}
+
+/// Measures the training accuracy of every stored point under input noise, per landscape,
+/// with the noise `noise` seeded by the experiment `exp`.
 pub fn sensitivity(
     landscapes: &[LandscapeData],
-    opts: &SensitivityOptions,
+    noise: &NoiseOptions,
+    exp: &StoredExperiment,
 ) -> Result<Vec<LandscapeSensitivity>, ReportError> {
+    let opts = &noise.seeded(exp);
     landscapes
         .iter()
         .map(|l| {
@@ -285,8 +319,6 @@ pub struct BasinsOptions {
     /// first-order optimisers such as Adam approach a minimum slowly; end points are still
     /// identified by the stored identity rule.
     pub convergence: Convergence,
-    /// Seed of the random starts.
-    pub seed: u64,
     /// Polish every converged end point with L-BFGS to the config's quench tolerance before
     /// it is identified. At the loose tolerance above, end points on the soft directions of a
     /// weakly regularised landscape lie further apart than the identity rule's distance
@@ -305,7 +337,6 @@ impl Default for BasinsOptions {
                 rms_gradient: 1e-6,
                 max_iterations: 20_000,
             },
-            seed: 1,
             polish: true,
         }
     }
@@ -390,7 +421,8 @@ pub struct LandscapeBasins {
     pub report: BasinsReport,
 }
 
-/// Measures the basins of attraction of each `(key, model)` with every minimiser.
+/// Measures the basins of attraction of each `(key, model)` with every minimiser; the random
+/// starts are seeded with the experiment's seed (`config.experiment.seed`).
 pub fn basins(
     landscapes: &[(String, Perceptron)],
     minimisers: &[Arc<dyn Minimiser>],
@@ -407,7 +439,7 @@ pub fn basins(
                 &refs,
                 opts.starts,
                 config.basin_hopping.start_range,
-                opts.seed,
+                config.experiment.seed,
                 &opts.convergence,
                 &config.identity,
             ),

@@ -1,9 +1,14 @@
 //! Reading a database into the plain inputs of the analyses: the stored experiment (for the
 //! data set and the identity rule), and per landscape its network and its points.
+//!
+//! This is the one place that loads and selects landscapes: the `losscape` read commands, the
+//! analysis commands and the report all go through [`select`], [`read_points`] and
+//! [`read_landscapes`].
 
 use std::path::Path;
 
 use losscape_analysis::{MinimumInfo, TsInfo};
+use losscape_core::Identity;
 use losscape_db::{LandscapeRow, RunRow, Store};
 use losscape_experiment::Config;
 use losscape_experiment::config::{self, DataSection};
@@ -133,14 +138,12 @@ impl LandscapeData {
         row: &LandscapeRow,
     ) -> Result<LandscapeData, ReportError> {
         let model = exp.model(row)?;
-        let rows = store.minima(row.id)?;
-        let hits = rows.iter().map(|m| (m.id, m.times_found)).collect();
-        let minima = rows.iter().map(minimum_info).collect();
-        let ts = store
-            .transition_states(row.id)?
+        let hits = store
+            .minima(row.id)?
             .iter()
-            .map(ts_info)
+            .map(|m| (m.id, m.times_found))
             .collect();
+        let (minima, ts) = read_points(store, row)?;
         Ok(LandscapeData {
             row: row.clone(),
             model,
@@ -159,6 +162,32 @@ impl LandscapeData {
     pub fn lambda(&self) -> f64 {
         self.row.lambda
     }
+}
+
+/// The stored minima and transition states of one landscape, in id order, without its network
+/// (for what needs no data set: paths, counts).
+pub fn read_points(
+    store: &Store,
+    row: &LandscapeRow,
+) -> Result<(Vec<MinimumInfo>, Vec<TsInfo>), ReportError> {
+    let minima = store.minima(row.id)?.iter().map(minimum_info).collect();
+    let ts = store
+        .transition_states(row.id)?
+        .iter()
+        .map(ts_info)
+        .collect();
+    Ok((minima, ts))
+}
+
+/// The identity rule of the newest run's config (the default rule when there is no run or its
+/// config does not parse): what `losscape summary` counts distinct energies with.
+pub fn stored_identity(store: &Store) -> Result<Identity, ReportError> {
+    let runs = store.runs()?;
+    Ok(runs
+        .last()
+        .and_then(|r| Config::parse(&r.config_text, Path::new("<stored config>")).ok())
+        .map(|c| c.identity)
+        .unwrap_or_default())
 }
 
 /// Reads every landscape of `store` (or only `key`), in database order.

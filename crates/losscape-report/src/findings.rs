@@ -4,9 +4,9 @@
 //! and the sensitivity measurement, and the evidence quotes the numbers it was computed from.
 //! Where a series of numbers goes against a finding, the evidence names it.
 
-use losscape_analysis::PointKind;
 use losscape_analysis::counts::CountsRow;
 use losscape_analysis::report::{Finding, Verdict};
+use losscape_analysis::{PointKind, classifies_all};
 
 use crate::analyses::{EmbeddingPair, LandscapeSensitivity};
 
@@ -318,7 +318,7 @@ fn pool(results: &[LandscapeSensitivity], kind: PointKind, n_sigma: usize) -> Po
         train: points.iter().map(|p| p.train_accuracy).sum::<f64>() / n,
         correct: points
             .iter()
-            .filter(|p| p.train_accuracy >= 1.0 - 1e-9)
+            .filter(|p| classifies_all(p.train_accuracy))
             .count() as f64
             / n,
         noisy: (0..n_sigma)
@@ -431,6 +431,9 @@ mod tests {
             minima_by_energy: minima,
             minima_by_structure: minima,
             transition_states: ts,
+            degenerate_ts: 0,
+            correct_minima: minima / 2,
+            correct_ts: ts / 2,
             ts_per_minimum: ts as f64 / minima as f64,
             frac_minima_correct: 0.5,
             frac_ts_correct: 0.5,

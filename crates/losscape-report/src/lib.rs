@@ -3,7 +3,7 @@
 //! (`index.html`, CSV tables, figures as SVG and PNG, provenance) whose findings are judged from the data.
 //!
 //! The `losscape` binary only parses arguments and calls into this crate. Algorithms stay in
-//! losscape-analysis and losscape-basins; this crate connects them to losscape-db and writes
+//! losscape-analysis and losscape-attraction; this crate connects them to losscape-db and writes
 //! files only where a function says so ([`exchange`], [`report`]).
 
 #![forbid(unsafe_code)]

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use losscape_analysis::Table;
 use losscape_analysis::counts::{
-    CountMetric, PlotError, counts_csv, counts_table, plot_counts_vs_hidden, plot_counts_vs_lambda,
+    CountMetric, CountsRow, PlotError, counts_csv, counts_table, plot_counts_vs_hidden,
+    plot_counts_vs_lambda,
 };
 use losscape_analysis::disconnectivity::DisconnectivityOptions;
 use losscape_analysis::embedding::embedding_summary;
@@ -16,11 +17,11 @@ use losscape_db::Store;
 
 use crate::ReportError;
 use crate::analyses::{
-    BasinsOptions, GraphColouring, GraphDrawing, all_embeddings, basins, basins_table, counts_rows,
-    embedding_table, graph_svg, load_minimisers, morse_census_table, morse_censuses, sensitivity,
-    sensitivity_table,
+    BasinsOptions, EmbeddingPair, GraphColouring, GraphDrawing, LandscapeCensus, NoiseOptions,
+    all_embeddings, basins, basins_table, counts_rows, embedding_table, graph_svg, load_minimisers,
+    morse_census_table, morse_censuses, sensitivity, sensitivity_table,
 };
-use crate::data::{StoredExperiment, read_landscapes};
+use crate::data::{LandscapeData, StoredExperiment, read_landscapes};
 use crate::findings::{count_findings, embedding_finding, sensitivity_finding};
 use crate::raster::Rasteriser;
 
@@ -29,10 +30,11 @@ use crate::raster::Rasteriser;
 pub struct ReportOptions {
     /// Page title.
     pub title: String,
-    /// Noise levels and samples of the sensitivity measurement (its seed is replaced by the
-    /// experiment's seed, so a report is reproducible from the database alone).
-    pub sensitivity: SensitivityOptions,
-    /// Basins of attraction per minimiser; `None` skips them (the CSV then has only a header).
+    /// Noise levels and samples of the sensitivity measurement (seeded with the experiment's
+    /// seed, so a report is reproducible from the database alone).
+    pub sensitivity: NoiseOptions,
+    /// Basins of attraction per minimiser (seeded with the experiment's seed); `None` skips
+    /// them (the CSV then has only a header).
     pub basins: Option<BasinsOptions>,
     /// Levels of the disconnectivity graphs.
     pub graph_levels: usize,
@@ -48,9 +50,9 @@ impl Default for ReportOptions {
     fn default() -> Self {
         Self {
             title: "losscape report".into(),
-            sensitivity: SensitivityOptions::default(),
+            sensitivity: NoiseOptions::default(),
             basins: Some(BasinsOptions::default()),
-            graph_levels: 30,
+            graph_levels: DisconnectivityOptions::default().levels,
             png: true,
             notes: Vec::new(),
             program_version: String::new(),
@@ -87,81 +89,145 @@ pub mod files {
     pub const PROVENANCE: &str = "provenance.txt";
 }
 
-/// Writes the report of `store` into `dir` (created if needed).
+/// Writes the report of `store` into `dir` (created if needed): every analysis is computed
+/// first ([`compute`]), then the page is rendered, then every file is written.
 pub fn write_report(
     store: &Store,
     dir: &Path,
     opts: &ReportOptions,
 ) -> Result<ReportSummary, ReportError> {
     std::fs::create_dir_all(dir).map_err(ReportError::io(dir))?;
+    let mut skipped = Vec::new();
+    let raster = rasteriser(opts, &mut skipped);
+    let contents = compute(store, opts, skipped)?;
+    let report = render(&contents, opts);
+    let files = write_files(dir, &contents, &report, raster.as_ref())?;
+    Ok(ReportSummary {
+        findings: report.findings,
+        files,
+        skipped: contents.skipped,
+    })
+}
+
+/// The renderer of the PNG copies, if asked for and possible. PNG copies need fonts; without
+/// any, the report is still written (SVG only) and says why in `skipped`.
+fn rasteriser(opts: &ReportOptions, skipped: &mut Vec<String>) -> Option<Rasteriser> {
+    if !opts.png {
+        skipped.push("PNG copies of the figures: not asked for (--no-png)".into());
+        return None;
+    }
+    match Rasteriser::new() {
+        Ok(r) => Some(r),
+        Err(e) => {
+            skipped.push(format!("PNG copies of the figures: {e}"));
+            None
+        }
+    }
+}
+
+/// Everything a report shows, computed from the database; nothing is written yet.
+pub struct ReportContents {
+    /// Where the database is.
+    pub db: PathBuf,
+    /// The stored experiment.
+    pub exp: StoredExperiment,
+    /// Landscapes, minima and transition states in all.
+    pub totals: (usize, usize, usize),
+    /// One counts row per landscape.
+    pub counts: Vec<CountsRow>,
+    /// The count plots that could be drawn: (file name, SVG).
+    pub count_figures: Vec<(&'static str, String)>,
+    /// The Morse census per landscape.
+    pub censuses: Vec<LandscapeCensus>,
+    /// The census table (what census.csv holds).
+    pub census_table: Table,
+    /// The disconnectivity graphs: (landscape key, SVG).
+    pub graphs: Vec<(String, String)>,
+    /// The sensitivity options used (seeded with the experiment's seed).
+    pub sensitivity_options: SensitivityOptions,
+    /// The sensitivity summary table (what sensitivity.csv holds).
+    pub sensitivity_table: Table,
+    /// The embedding checks of every pair of landscapes `n_h`, `n_h + 1` of one λ.
+    pub embeddings: Vec<EmbeddingPair>,
+    /// The basins options used, if basins were measured.
+    pub basins: Option<BasinsOptions>,
+    /// The basins table (what basins.csv holds; only a header when not measured).
+    pub basins_table: Table,
+    /// The findings (XOR data only).
+    pub findings: Vec<Finding>,
+    /// The provenance text.
+    pub provenance: String,
+    /// Figures or analyses that were skipped, and why.
+    pub skipped: Vec<String>,
+}
+
+/// Computes every analysis of the report; `skipped` collects what is left out, and why.
+pub fn compute(
+    store: &Store,
+    opts: &ReportOptions,
+    mut skipped: Vec<String>,
+) -> Result<ReportContents, ReportError> {
     let exp = StoredExperiment::read(store)?;
     let landscapes = read_landscapes(store, &exp, None)?;
-    let mut written = Vec::new();
-    let mut skipped = Vec::new();
-    // PNG copies of the figures need fonts; without any, the report is still written (SVG
-    // only) and says why.
-    let raster = if opts.png {
-        match Rasteriser::new() {
-            Ok(r) => Some(r),
-            Err(e) => {
-                skipped.push(format!("PNG copies of the figures: {e}"));
-                None
-            }
+    let counts = counts_rows(&landscapes, exp.config.identity.energy_tolerance);
+    let count_figures = count_figures(&counts, &mut skipped);
+    let censuses = morse_censuses(store, &landscapes, &exp.config.identity)?;
+    let census_table = morse_census_table(&censuses);
+    let graphs = graphs(&landscapes, opts.graph_levels, &mut skipped)?;
+    let sens = sensitivity(&landscapes, &opts.sensitivity, &exp)?;
+    let sensitivity_options = opts.sensitivity.seeded(&exp);
+    let embeddings = all_embeddings(&landscapes, &exp.config.identity)?;
+    let basins = match &opts.basins {
+        Some(b) => {
+            let minimisers = load_minimisers(&exp.config, b)?;
+            let models: Vec<_> = landscapes
+                .iter()
+                .map(|l| (l.row.key.clone(), l.model.clone()))
+                .collect();
+            Some((basins(&models, &minimisers, &exp.config, b), b.clone()))
         }
-    } else {
-        skipped.push("PNG copies of the figures: not asked for (--no-png)".into());
-        None
-    };
-    let mut put_bytes = |name: &str, bytes: &[u8]| -> Result<(), ReportError> {
-        let path = dir.join(name);
-        std::fs::write(&path, bytes).map_err(ReportError::io(&path))?;
-        written.push(path);
-        Ok(())
-    };
-    let mut put = |name: &str, text: &str| -> Result<(), ReportError> {
-        put_bytes(name, text.as_bytes())?;
-        if let (Some(r), Some(stem)) = (&raster, name.strip_suffix(".svg")) {
-            // Twice the SVG's pixel size: sharp in print and on high-density screens.
-            put_bytes(&format!("{stem}.png"), &r.png(text, 2.0)?)?;
+        None => {
+            skipped.push("basins of attraction: not asked for".into());
+            None
         }
-        Ok(())
     };
-
-    let mut report = Report::new(&opts.title);
-    report.intro(format!(
-        "Database {}: experiment \"{}\" (seed {}), {} landscape(s), {} minima and {} transition \
-         states in all. Every number and verdict below is computed from the database when this \
-         report is made.",
-        store.path().display(),
-        exp.config.experiment.name,
-        exp.config.experiment.seed,
-        landscapes.len(),
-        landscapes.iter().map(|l| l.minima.len()).sum::<usize>(),
-        landscapes.iter().map(|l| l.ts.len()).sum::<usize>(),
-    ));
     // The paper's findings are statements about XOR; other data get the same tables and
     // figures without them.
-    let is_xor = exp.data.is_xor();
-    if is_xor {
-        report.intro(
-            "Reproduces the analysis of Mehta, Zhao, Bernal & Wales, \"The Loss Surface of XOR \
-             Artificial Neural Networks\", Phys. Rev. E 97, 052307 (2018).",
-        );
-    } else {
-        report.intro(format!(
-            "Data set: {} rows, {} input feature(s), {} classes ({}). The analyses are those \
-             of the XOR study by Mehta et al. (Phys. Rev. E 97, 052307, 2018); its findings are \
-             statements about XOR and are not graded for other data.",
-            exp.data.len(),
-            exp.data.n_in,
-            exp.data.n_out,
-            exp.data_origin
-        ));
+    let mut findings = Vec::new();
+    if exp.data.is_xor() {
+        findings.extend(count_findings(&counts));
+        findings.push(embedding_finding(&embeddings));
+        findings.push(sensitivity_finding(&sens, &sensitivity_options.sigmas));
     }
+    Ok(ReportContents {
+        db: store.path().to_path_buf(),
+        totals: (
+            landscapes.len(),
+            landscapes.iter().map(|l| l.minima.len()).sum(),
+            landscapes.iter().map(|l| l.ts.len()).sum(),
+        ),
+        provenance: provenance_text(store, &exp, opts)?,
+        exp,
+        counts,
+        count_figures,
+        censuses,
+        census_table,
+        graphs,
+        sensitivity_options,
+        sensitivity_table: sensitivity_table(&sens),
+        embeddings,
+        basins_table: basins
+            .as_ref()
+            .map_or_else(|| basins_table(&[]), |(r, _)| basins_table(r)),
+        basins: basins.map(|(_, b)| b),
+        findings,
+        skipped,
+    })
+}
 
-    // Counts.
-    let rows = counts_rows(&landscapes, exp.config.identity.energy_tolerance);
-    put(files::COUNTS, &counts_csv(&rows))?;
+/// The four count plots (minima and transition states against N_h and against λ) that the
+/// sweep can show; the others are listed in `skipped`.
+fn count_figures(rows: &[CountsRow], skipped: &mut Vec<String>) -> Vec<(&'static str, String)> {
     let mut figures = Vec::new();
     for (name, metric, vs_lambda) in [
         (
@@ -182,29 +248,29 @@ pub fn write_report(
         ),
     ] {
         let plot = if vs_lambda {
-            plot_counts_vs_lambda(&rows, metric)
+            plot_counts_vs_lambda(rows, metric)
         } else {
-            plot_counts_vs_hidden(&rows, metric)
+            plot_counts_vs_hidden(rows, metric)
         };
         match plot {
-            Ok(svg) => {
-                put(name, &svg)?;
-                figures.push((svg, name));
-            }
+            Ok(svg) => figures.push((name, svg)),
             Err(e @ (PlotError::Empty | PlotError::SinglePoint(_))) => {
                 skipped.push(format!("{name}: {e}"))
             }
         }
     }
+    figures
+}
 
-    // Morse census.
-    let censuses = morse_censuses(store, &landscapes, &exp.config.identity)?;
-    let census = morse_census_table(&censuses);
-    put(files::CENSUS, &census.to_csv())?;
-
-    // Disconnectivity graphs: one accuracy scale for all, automatic windows, minimum ids.
+/// The disconnectivity graph of every landscape with minima, `levels` levels each: one
+/// accuracy scale for all, automatic windows, minimum ids.
+fn graphs(
+    landscapes: &[LandscapeData],
+    levels: usize,
+    skipped: &mut Vec<String>,
+) -> Result<Vec<(String, String)>, ReportError> {
     let graph_opts = DisconnectivityOptions {
-        levels: opts.graph_levels.max(1),
+        levels: levels.max(1),
         ..DisconnectivityOptions::default()
     };
     let svg_opts = GraphDrawing {
@@ -212,66 +278,121 @@ pub fn write_report(
         label_ids: true,
     };
     let mut graphs = Vec::new();
-    for l in &landscapes {
+    for l in landscapes {
         if l.minima.is_empty() {
             skipped.push(format!("disconnectivity graph of {}: no minima", l.row.key));
             continue;
         }
-        let name = format!("disconnectivity-{}.svg", file_safe(&l.row.key));
-        let svg = graph_svg(l, &graph_opts, &svg_opts)?;
-        put(&name, &svg)?;
-        graphs.push((svg, l.row.key.clone()));
+        graphs.push((l.row.key.clone(), graph_svg(l, &graph_opts, &svg_opts)?));
     }
+    Ok(graphs)
+}
 
-    // Sensitivity.
-    let sens_opts = SensitivityOptions {
-        seed: exp.config.experiment.seed,
-        ..opts.sensitivity.clone()
+/// The file name of a landscape's disconnectivity graph.
+fn graph_file(key: &str) -> String {
+    format!("disconnectivity-{}.svg", file_safe(key))
+}
+
+/// Writes every file of the report, in order, with a PNG copy of every SVG when `raster` is
+/// given; returns the files written.
+fn write_files(
+    dir: &Path,
+    c: &ReportContents,
+    report: &Report,
+    raster: Option<&Rasteriser>,
+) -> Result<Vec<PathBuf>, ReportError> {
+    let mut written = Vec::new();
+    let mut put_bytes = |name: &str, bytes: &[u8]| -> Result<(), ReportError> {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).map_err(ReportError::io(&path))?;
+        written.push(path);
+        Ok(())
     };
-    let sens = sensitivity(&landscapes, &sens_opts)?;
-    let sens_table = sensitivity_table(&sens);
-    put(files::SENSITIVITY, &sens_table.to_csv())?;
-
-    // Embedding.
-    let pairs = all_embeddings(&landscapes, &exp.config.identity)?;
-    put(files::EMBEDDING, &embedding_table(&pairs).to_csv())?;
-
-    // Basins of attraction.
-    let basins_result = match &opts.basins {
-        Some(b) => {
-            let minimisers = load_minimisers(&exp.config, b)?;
-            let models: Vec<_> = landscapes
-                .iter()
-                .map(|l| (l.row.key.clone(), l.model.clone()))
-                .collect();
-            let seeded = BasinsOptions {
-                seed: exp.config.experiment.seed,
-                ..b.clone()
-            };
-            Some((basins(&models, &minimisers, &exp.config, &seeded), seeded))
+    let mut put = |name: &str, text: &str| -> Result<(), ReportError> {
+        put_bytes(name, text.as_bytes())?;
+        if let (Some(r), Some(stem)) = (raster, name.strip_suffix(".svg")) {
+            // Twice the SVG's pixel size: sharp in print and on high-density screens.
+            put_bytes(&format!("{stem}.png"), &r.png(text, 2.0)?)?;
         }
-        None => {
-            skipped.push("basins of attraction: not asked for".into());
-            None
-        }
+        Ok(())
     };
-    let btable = basins_result
-        .as_ref()
-        .map_or_else(|| basins_table(&[]), |(r, _)| basins_table(r));
-    put(files::BASINS, &btable.to_csv())?;
-
-    // Findings, all computed above (XOR data only).
-    if is_xor {
-        for f in count_findings(&rows) {
-            report.findings.push(f);
-        }
-        report.findings.push(embedding_finding(&pairs));
-        report
-            .findings
-            .push(sensitivity_finding(&sens, &sens_opts.sigmas));
+    put(files::COUNTS, &counts_csv(&c.counts))?;
+    for (name, svg) in &c.count_figures {
+        put(name, svg)?;
     }
+    put(files::CENSUS, &c.census_table.to_csv())?;
+    for (key, svg) in &c.graphs {
+        put(&graph_file(key), svg)?;
+    }
+    put(files::SENSITIVITY, &c.sensitivity_table.to_csv())?;
+    put(files::EMBEDDING, &embedding_table(&c.embeddings).to_csv())?;
+    put(files::BASINS, &c.basins_table.to_csv())?;
+    put(files::PROVENANCE, &c.provenance)?;
+    put(files::INDEX, &report.render())?;
+    Ok(written)
+}
 
-    // Sections.
+/// The page: introduction, findings, a section per analysis, provenance, what was skipped.
+pub fn render(c: &ReportContents, opts: &ReportOptions) -> Report {
+    let mut report = Report::new(&opts.title);
+    intro(&mut report, c);
+    report.findings.extend(c.findings.iter().cloned());
+    counts_section(&mut report, c);
+    graphs_section(&mut report, c);
+    let s = report.section("Classification and sensitivity to perturbed inputs");
+    s.paragraph(format!(
+        "Training accuracy of every stationary point, and its mean accuracy over {} noisy \
+         copies of the training inputs (Gaussian noise of standard deviation σ on every \
+         feature), grouped by kind and by energy quartile.",
+        c.sensitivity_options.samples
+    ));
+    s.table(c.sensitivity_table.clone(), "sensitivity.csv");
+    embedding_section(&mut report, c);
+    basins_section(&mut report, c);
+    let s = report.section("Provenance");
+    if !opts.notes.is_empty() {
+        s.list(opts.notes.iter().cloned());
+    }
+    s.code(c.provenance.clone());
+    if !c.skipped.is_empty() {
+        let s = report.section("Skipped");
+        s.list(c.skipped.iter().cloned());
+    }
+    report
+}
+
+/// What the database holds and what the report reproduces.
+fn intro(report: &mut Report, c: &ReportContents) {
+    let (landscapes, minima, ts) = c.totals;
+    report.intro(format!(
+        "Database {}: experiment \"{}\" (seed {}), {landscapes} landscape(s), {minima} minima \
+         and {ts} transition states in all. Every number and verdict below is computed from \
+         the database when this report is made.",
+        c.db.display(),
+        c.exp.config.experiment.name,
+        c.exp.config.experiment.seed,
+    ));
+    let data = &c.exp.data;
+    if data.is_xor() {
+        report.intro(
+            "Reproduces the analysis of Mehta, Zhao, Bernal & Wales, \"The Loss Surface of XOR \
+             Artificial Neural Networks\", Phys. Rev. E 97, 052307 (2018).",
+        );
+    } else {
+        report.intro(format!(
+            "Data set: {} rows, {} input feature(s), {} classes ({}). The analyses are those \
+             of the XOR study by Mehta et al. (Phys. Rev. E 97, 052307, 2018); its findings are \
+             statements about XOR and are not graded for other data.",
+            data.len(),
+            data.n_in,
+            data.n_out,
+            c.exp.data_origin
+        ));
+    }
+}
+
+/// Counts table, Morse census and count plots.
+fn counts_section(report: &mut Report, c: &ReportContents) {
     let s = report.section("Counts of minima and transition states");
     s.paragraph(
         "Minima are counted by distinct energy (within the identity rule's energy tolerance, as \
@@ -279,7 +400,7 @@ pub fn write_report(
          database stores). Transition states include degenerate rearrangements. Components: \
          connected components of the graph of minima joined by transition states.",
     );
-    s.table(counts_table(&rows), "counts.csv");
+    s.table(counts_table(&c.counts), "counts.csv");
     s.paragraph(
         "Completeness (the Morse check): with λ > 0 the loss is coercive, so if every critical \
          point is non-degenerate, Σ_k (−1)^k c_k = 1, where c_k counts every critical point of \
@@ -293,14 +414,23 @@ pub fn write_report(
          census's index-1 points with the stored transition states (- when no census points \
          are stored).",
     );
-    s.table(census, "census.csv");
-    for c in censuses.iter().filter(|c| !c.census.warnings.is_empty()) {
-        s.list(c.census.warnings.iter().map(|w| format!("{}: {w}", c.key)));
+    s.table(c.census_table.clone(), "census.csv");
+    for census in c.censuses.iter().filter(|x| !x.census.warnings.is_empty()) {
+        s.list(
+            census
+                .census
+                .warnings
+                .iter()
+                .map(|w| format!("{}: {w}", census.key)),
+        );
     }
-    for (svg, name) in figures {
-        s.figure(svg, name);
+    for (name, svg) in &c.count_figures {
+        s.figure(svg.clone(), *name);
     }
+}
 
+/// One disconnectivity graph per landscape.
+fn graphs_section(report: &mut Report, c: &ReportContents) {
     let s = report.section("Disconnectivity graphs");
     s.paragraph(
         "One graph per landscape; each branch ends at a minimum, labelled with its database id \
@@ -313,19 +443,13 @@ pub fn write_report(
          (`losscape graph --full` draws every minimum, `--window LO HI` any range). \
          Degenerate rearrangements are left out. Every figure is also written as PNG.",
     );
-    for (svg, key) in graphs {
-        s.figure(svg, format!("disconnectivity-{}.svg", file_safe(&key)));
+    for (key, svg) in &c.graphs {
+        s.figure(svg.clone(), graph_file(key));
     }
+}
 
-    let s = report.section("Classification and sensitivity to perturbed inputs");
-    s.paragraph(format!(
-        "Training accuracy of every stationary point, and its mean accuracy over {} noisy \
-         copies of the training inputs (Gaussian noise of standard deviation σ on every \
-         feature), grouped by kind and by energy quartile.",
-        sens_opts.samples
-    ));
-    s.table(sens_table, "sensitivity.csv");
-
+/// A summary row per pair of landscapes; every row is in embedding.csv.
+fn embedding_section(report: &mut Report, c: &ReportContents) {
     let s = report.section("Embedding N_h into N_h + 1");
     let mut summary = Table::new([
         "from",
@@ -336,7 +460,7 @@ pub fn write_report(
         "found in N_h + 1",
         "minima that become saddles",
     ]);
-    for p in &pairs {
+    for p in &c.embeddings {
         let (n, st, ag, fd) = embedding_summary(&p.rows);
         let saddles = p
             .rows
@@ -360,52 +484,32 @@ pub fn write_report(
          there. Every row is in embedding.csv.",
     );
     s.table(summary, "per pair of landscapes");
+}
 
+/// The basins table and how it was measured.
+fn basins_section(report: &mut Report, c: &ReportContents) {
     let s = report.section("Basins of attraction per optimiser");
-    match &basins_result {
-        Some((_, b)) => {
-            s.paragraph(format!(
-                "The same {} seeded random starts per landscape, quenched by each optimiser to \
-                 an RMS gradient of {:.0e} (at most {} iterations){}; end points identified \
-                 across optimisers modulo symmetry. Basin k is the k-th lowest minimum found by \
-                 any optimiser; entries are the fraction of starts ending there; failed = did \
-                 not converge or stopped with an error.",
-                b.starts,
-                b.convergence.rms_gradient,
-                b.convergence.max_iterations,
-                if b.polish {
-                    ", then polished by L-BFGS to the quench tolerance of the experiment (the \
-                     optimiser decides the basin, the polish only makes identification reliable)"
-                } else {
-                    ""
-                }
-            ));
-            s.table(btable, "basins.csv");
+    let Some(b) = &c.basins else {
+        s.paragraph("Not measured for this report.");
+        return;
+    };
+    s.paragraph(format!(
+        "The same {} seeded random starts per landscape, quenched by each optimiser to \
+         an RMS gradient of {:.0e} (at most {} iterations){}; end points identified \
+         across optimisers modulo symmetry. Basin k is the k-th lowest minimum found by \
+         any optimiser; entries are the fraction of starts ending there; failed = did \
+         not converge or stopped with an error.",
+        b.starts,
+        b.convergence.rms_gradient,
+        b.convergence.max_iterations,
+        if b.polish {
+            ", then polished by L-BFGS to the quench tolerance of the experiment (the \
+             optimiser decides the basin, the polish only makes identification reliable)"
+        } else {
+            ""
         }
-        None => {
-            s.paragraph("Not measured for this report.");
-        }
-    }
-
-    // Provenance.
-    let provenance = provenance_text(store, &exp, opts)?;
-    let s = report.section("Provenance");
-    if !opts.notes.is_empty() {
-        s.list(opts.notes.iter().cloned());
-    }
-    s.code(provenance.clone());
-    if !skipped.is_empty() {
-        let s = report.section("Skipped");
-        s.list(skipped.iter().cloned());
-    }
-    put(files::PROVENANCE, &provenance)?;
-    put(files::INDEX, &report.render())?;
-
-    Ok(ReportSummary {
-        findings: report.findings,
-        files: written,
-        skipped,
-    })
+    ));
+    s.table(c.basins_table.clone(), "basins.csv");
 }
 
 /// Config text, seed, program versions and run times.
