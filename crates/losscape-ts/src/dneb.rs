@@ -37,6 +37,10 @@ pub struct DnebParams {
     pub max_step: f64,
     /// L-BFGS memory of the band optimiser.
     pub memory: usize,
+    /// Stop once this many iterations have passed without a new smallest RMS nudged gradient,
+    /// and return the band of that smallest value (0: run to `rms_force` or `max_iterations`
+    /// and return the last band).
+    pub patience: usize,
 }
 
 impl Default for DnebParams {
@@ -50,6 +54,7 @@ impl Default for DnebParams {
             max_iterations: 1000,
             max_step: 0.1,
             memory: 10,
+            patience: 100,
         }
     }
 }
@@ -201,7 +206,21 @@ pub fn run(
         return Err(DnebError::NonFinite { iterations });
     }
     let mut lbfgs = BandLbfgs::new(m * n, params.memory);
+    // The band with the smallest RMS nudged gradient so far, returned if the optimiser stops
+    // improving on it: the band optimiser has no energy to guard its steps with, and bands that
+    // do not reach `rms_force` were measured to wander off (kinks, several maxima) after their
+    // best state rather than settle.
+    let (mut best_x, mut best_e, mut best_rms, mut best_at) = (x.clone(), work.e.clone(), rms, 0);
     while rms > params.rms_force && iterations < params.max_iterations {
+        if params.patience > 0 {
+            if rms < best_rms {
+                best_x.copy_from_slice(&x);
+                best_e.copy_from_slice(&work.e);
+                (best_rms, best_at) = (rms, iterations);
+            } else if iterations - best_at >= params.patience {
+                break;
+            }
+        }
         let interior = &mut x[first_interior..last];
         lbfgs.step(interior, &work.f, n, params.max_step);
         iterations += 1;
@@ -212,6 +231,11 @@ pub fn run(
         lbfgs.update(&x[first_interior..last], &work.f);
     }
 
+    if params.patience > 0 && rms > best_rms {
+        x.copy_from_slice(&best_x);
+        work.e.copy_from_slice(&best_e);
+        rms = best_rms;
+    }
     let images: Vec<Vec<f64>> = x.chunks_exact(n).map(<[f64]>::to_vec).collect();
     let energies = work.e.clone();
     let maxima = band_maxima(&energies);
