@@ -1,4 +1,5 @@
-//! Hessian eigen-analysis (`losscape_hessian::analyse`) of XOR minima for N_h = 2 … 32.
+//! Hessian eigen-analysis (`losscape_hessian::analyse`) of XOR minima for N_h = 2 … 32, and
+//! one verification at N_h = 128 by eigendecomposition and by `LBLᵀ` inertia.
 //!
 //! The points are genuine minima (L-BFGS quenches from fixed random starts), because that is
 //! what every stored point goes through. Run with
@@ -9,7 +10,7 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use losscape_core::{Convergence, Landscape, Minimiser, seed};
-use losscape_hessian::{Checks, analyse, symmetric_eigen};
+use losscape_hessian::{Checks, analyse, inertia, modes_by_inertia, symmetric_eigen};
 use losscape_lbfgs::Lbfgs;
 use losscape_model::{Dataset, Perceptron};
 
@@ -64,6 +65,32 @@ fn bench(c: &mut Criterion) {
             b.iter(|| symmetric_eigen(black_box(h), n))
         });
     }
+    group.finish();
+
+    // One verification of a wide network's minimum (N_h = 128, P = 642): the dense analysis
+    // against the Hessian plus the two `LBLᵀ` factorisations of `modes_by_inertia` (index and
+    // zero modes by the rule of `verify`), and a third for `ln |det H|`.
+    let mut group = c.benchmark_group("verify_n128");
+    let model = Perceptron::new(Dataset::xor(), 128, LAMBDA).expect("valid network");
+    let n = model.dim();
+    let x = minimum(&model, 2128);
+    group.bench_function("dense_eigen", |b| {
+        b.iter(|| analyse(&model, black_box(&x), zero))
+    });
+    group.bench_function("ldlt_index", |b| {
+        b.iter(|| {
+            let mut h = vec![0.0; n * n];
+            model.hessian(black_box(&x), &mut h);
+            modes_by_inertia(&h, n, zero)
+        })
+    });
+    group.bench_function("ldlt_index_and_log_det", |b| {
+        b.iter(|| {
+            let mut h = vec![0.0; n * n];
+            model.hessian(black_box(&x), &mut h);
+            (modes_by_inertia(&h, n, zero), inertia(&h, n, 0.0))
+        })
+    });
     group.finish();
 }
 

@@ -17,6 +17,7 @@ pub mod krylov;
 use faer::Par;
 use faer::diag::Diag;
 use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::linalg::cholesky::lblt;
 use faer::linalg::evd::{self, ComputeEigenvectors};
 use faer::mat::Mat;
 use losscape_core::{Landscape, vec};
@@ -118,6 +119,106 @@ pub fn symmetric_eigen(h: &[f64], n: usize) -> Spectrum {
         }
     }
     Spectrum { values, vectors }
+}
+
+/// Signs of the eigenvalues of a symmetric matrix and `ln |det|`, from a pivoted `LBLᵀ`
+/// (Bunch–Kaufman) factorisation: by Sylvester's law of inertia the block-diagonal factor `B`
+/// has as many negative, zero and positive eigenvalues as the matrix itself, and
+/// `det A = det B`. Much cheaper than a full eigendecomposition at large `P` (N_h = 128,
+/// P = 642: Hessian plus two factorisations 12.6 ms against 62 ms for [`analyse`], in
+/// `cargo bench -p losscape-hessian --bench analyse -- verify_n128`), but no eigenvalues.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Inertia {
+    /// Number of negative eigenvalues.
+    pub negative: usize,
+    /// Number of exactly zero pivots (eigenvalues of `B`).
+    pub zero: usize,
+    /// Number of positive eigenvalues.
+    pub positive: usize,
+    /// `Σ ln |λ|` over all eigenvalues (`-inf` with a zero pivot).
+    pub ln_abs_det: f64,
+}
+
+/// Inertia and `ln |det|` of `(H + Hᵀ)/2 + shift·I` for the row-major `n × n` matrix `h`,
+/// or `None` if an entry (or a pivot) is not finite.
+///
+/// # Panics
+/// If `h.len() != n * n`.
+pub fn inertia(h: &[f64], n: usize, shift: f64) -> Option<Inertia> {
+    assert_eq!(
+        h.len(),
+        n * n,
+        "inertia: matrix length does not match n * n"
+    );
+    if !(vec::all_finite(h) && shift.is_finite()) {
+        return None;
+    }
+    let mut a = Mat::from_fn(n, n, |i, j| {
+        0.5 * (h[i * n + j] + h[j * n + i]) + if i == j { shift } else { 0.0 }
+    });
+    let mut sub = Diag::<f64>::zeros(n);
+    let (mut fwd, mut bwd) = (vec![0usize; n], vec![0usize; n]);
+    let par = Par::Seq;
+    let mut buffer = MemBuffer::new(lblt::factor::cholesky_in_place_scratch::<usize, f64>(
+        n,
+        par,
+        Default::default(),
+    ));
+    lblt::factor::cholesky_in_place(
+        a.as_mut(),
+        sub.as_mut(),
+        &mut fwd,
+        &mut bwd,
+        par,
+        MemStack::new(&mut buffer),
+        Default::default(),
+    );
+    let sub = sub.column_vector();
+    let mut out = Inertia {
+        negative: 0,
+        zero: 0,
+        positive: 0,
+        ln_abs_det: 0.0,
+    };
+    let mut count = |v: f64| {
+        match v.partial_cmp(&0.0) {
+            Some(std::cmp::Ordering::Less) => out.negative += 1,
+            Some(std::cmp::Ordering::Greater) => out.positive += 1,
+            _ => out.zero += 1,
+        }
+        v.abs().ln()
+    };
+    let mut ln_abs_det = 0.0;
+    let mut j = 0;
+    while j < n {
+        if sub[j] == 0.0 || j + 1 == n {
+            ln_abs_det += count(a[(j, j)]);
+            j += 1;
+        } else {
+            // A 2 × 2 block [[p, b], [b, q]]: its eigenvalues m ± r.
+            let (p, b, q) = (a[(j, j)], sub[j], a[(j + 1, j + 1)]);
+            let (m, r) = (0.5 * (p + q), (0.5 * (p - q)).hypot(b));
+            ln_abs_det += count(m - r) + count(m + r);
+            j += 2;
+        }
+    }
+    out.ln_abs_det = ln_abs_det;
+    (!ln_abs_det.is_nan() && (ln_abs_det.is_finite() || out.zero > 0)).then_some(out)
+}
+
+/// Hessian index and number of zero modes by the rule of [`verify`] (eigenvalues below
+/// `-zero_tolerance` are negative, those of magnitude at most `zero_tolerance` are zero modes),
+/// from two `LBLᵀ` factorisations instead of an eigendecomposition: the eigenvalues below
+/// `-tol` are the negative ones of `H + tol·I`, those above `tol` the positive ones of
+/// `H - tol·I`. `None` if the Hessian or a pivot is not finite.
+///
+/// Counts agree with [`analyse`]'s except for eigenvalues within rounding (about `ε‖H‖`) of
+/// `±zero_tolerance`, where the two computations may round differently.
+pub fn modes_by_inertia(h: &[f64], n: usize, zero_tolerance: f64) -> Option<(usize, usize)> {
+    let below = inertia(h, n, zero_tolerance)?;
+    let above = inertia(h, n, -zero_tolerance)?;
+    let index = below.negative;
+    Some((index, n.saturating_sub(index + above.positive)))
 }
 
 /// Everything the Hessian says about one point.

@@ -39,6 +39,10 @@ pub struct DnebParams {
     pub max_step: f64,
     /// L-BFGS memory of the band optimiser.
     pub memory: usize,
+    /// Stop once this many iterations have passed without a new smallest RMS nudged gradient,
+    /// and return the band of that smallest value (0: run to `rms_force` or `max_iterations`
+    /// and return the last band).
+    pub patience: usize,
 }
 
 impl Default for DnebParams {
@@ -52,6 +56,7 @@ impl Default for DnebParams {
             max_iterations: 1000,
             max_step: 0.1,
             memory: 10,
+            patience: 100,
         }
     }
 }
@@ -191,7 +196,21 @@ pub fn run(
         return Err(DnebError::NonFinite { iterations });
     }
     let mut lbfgs = BandLbfgs::new(m * n, params.memory);
+    // The band with the smallest RMS nudged gradient so far, returned if the optimiser stops
+    // improving on it: the band optimiser has no energy to guard its steps with, and bands that
+    // do not reach `rms_force` were measured to wander off (kinks, several maxima) after their
+    // best state rather than settle.
+    let (mut best_x, mut best_e, mut best_rms, mut best_at) = (x.clone(), work.e.clone(), rms, 0);
     while rms > params.rms_force && iterations < params.max_iterations {
+        if params.patience > 0 {
+            if rms < best_rms {
+                best_x.copy_from_slice(&x);
+                best_e.copy_from_slice(&work.e);
+                (best_rms, best_at) = (rms, iterations);
+            } else if iterations - best_at >= params.patience {
+                break;
+            }
+        }
         let interior = &mut x[first_interior..last];
         lbfgs.step(interior, &work.f, n, params.max_step);
         iterations += 1;
@@ -202,6 +221,11 @@ pub fn run(
         lbfgs.update(&x[first_interior..last], &work.f);
     }
 
+    if params.patience > 0 && rms > best_rms {
+        x.copy_from_slice(&best_x);
+        work.e.copy_from_slice(&best_e);
+        rms = best_rms;
+    }
     let images: Vec<Vec<f64>> = x.chunks_exact(n).map(<[f64]>::to_vec).collect();
     let energies = work.e.clone();
     let maxima = band_maxima(&energies);
@@ -250,10 +274,16 @@ impl Work {
 }
 
 /// Evaluates the interior images and writes the DNEB gradient into `w.f`; returns its RMS.
+///
+/// Each step below is computed with the same operations in the same order as the textbook
+/// sequence of dot products and vector updates (see [`update_dot`]), only with fewer sweeps
+/// over the image, and each distance between neighbours is computed once (the image after
+/// reuses it): results are bit-identical.
 fn nudged(l: &dyn Landscape, k: f64, n: usize, m: usize, x: &[f64], w: &mut Work) -> f64 {
     for i in 1..=m {
         w.e[i] = l.energy_gradient(&x[i * n..(i + 1) * n], &mut w.g[i * n..(i + 1) * n]);
     }
+    let mut behind = vec::distance(&x[n..2 * n], &x[..n]);
     for i in 1..=m {
         let (prev, cur, next) = (
             &x[(i - 1) * n..i * n],
@@ -263,28 +293,31 @@ fn nudged(l: &dyn Landscape, k: f64, n: usize, m: usize, x: &[f64], w: &mut Work
         tangent(w.e[i - 1], w.e[i], w.e[i + 1], prev, cur, next, &mut w.tau);
         let g = &w.g[i * n..(i + 1) * n];
         let out = &mut w.f[(i - 1) * n..i * n];
-        // Perpendicular true gradient.
+        // Perpendicular true gradient and its squared norm.
         let gt = vec::dot(g, &w.tau);
         out.copy_from_slice(g);
-        vec::axpy(-gt, &w.tau, out);
-        let g_perp_norm = vec::norm(out);
+        let g_perp_norm = update_norm2(out, &w.tau, |o, t| o + (-gt) * t).sqrt();
         // Spring gradient k(2x_i - x_{i-1} - x_{i+1}), perpendicular part.
         for kk in 0..n {
             w.spring[kk] = k * (2.0 * cur[kk] - prev[kk] - next[kk]);
         }
         let st = vec::dot(&w.spring, &w.tau);
-        vec::axpy(-st, &w.tau, &mut w.spring);
         // Doubly-nudged part: the perpendicular spring gradient minus its component along the
         // perpendicular true gradient (out / |out| here, before the other terms are added).
+        let sg = update_dot(&mut w.spring, &w.tau, out, |sp, t| sp + (-st) * t);
         if g_perp_norm > 0.0 {
-            let c = vec::dot(&w.spring, out) / (g_perp_norm * g_perp_norm);
+            let c = sg / (g_perp_norm * g_perp_norm);
             vec::axpy(-c, out, &mut w.spring);
         }
         // Parallel spring gradient: -k (|x_{i+1}-x_i| - |x_i-x_{i-1}|) tau, which spaces the
         // images evenly (Henkelman & Jónsson 2000).
-        let stretch = vec::distance(next, cur) - vec::distance(cur, prev);
-        vec::axpy(1.0, &w.spring, out);
-        vec::axpy(-k * stretch, &w.tau, out);
+        let ahead = vec::distance(next, cur);
+        let stretch = ahead - behind;
+        behind = ahead;
+        let along = -k * stretch;
+        for ((o, &sp), &t) in out.iter_mut().zip(&w.spring).zip(&w.tau) {
+            *o = (*o + sp) + along * t;
+        }
     }
     vec::rms(&w.f)
 }
@@ -412,29 +445,119 @@ impl BandLbfgs {
     }
 
     /// Two-loop recursion: `dir = -H f`.
+    ///
+    /// Each pass over the band's `m * P` coordinates does one update of `dir` together with
+    /// the dot product the next step needs ([`update_dot`]), so `dir` is swept about half as
+    /// often as with separate dot products and updates; every value is computed by the same
+    /// operations in the same order as the plain two-loop recursion (bit-identical results).
     fn direction(&mut self, f: &[f64]) {
         let len = f.len();
-        self.dir.copy_from_slice(f);
-        for j in 0..self.stored {
-            let slot = (self.newest + self.memory - j) % self.memory;
-            let s = &self.s[slot * len..(slot + 1) * len];
-            let a = self.rho[slot] * vec::dot(s, &self.dir);
-            self.alpha[slot] = a;
-            vec::axpy(-a, &self.y[slot * len..(slot + 1) * len], &mut self.dir);
+        let Self {
+            memory,
+            s,
+            y,
+            rho,
+            alpha,
+            stored,
+            newest,
+            dir,
+            gamma,
+            ..
+        } = self;
+        let (memory, stored, newest, gamma) = (*memory, *stored, *newest, *gamma);
+        if stored == 0 {
+            for (d, &fi) in dir.iter_mut().zip(f) {
+                *d = (fi * gamma) * -1.0;
+            }
+            return;
         }
-        vec::scale(self.gamma, &mut self.dir);
-        for j in (0..self.stored).rev() {
-            let slot = (self.newest + self.memory - j) % self.memory;
-            let y = &self.y[slot * len..(slot + 1) * len];
-            let b = self.rho[slot] * vec::dot(y, &self.dir);
-            vec::axpy(
-                self.alpha[slot] - b,
-                &self.s[slot * len..(slot + 1) * len],
-                &mut self.dir,
-            );
+        let slot = |j: usize| (newest + memory - j) % memory;
+        let part = |j: usize| slot(j) * len..(slot(j) + 1) * len;
+        // First loop, newest pair first; `d` is always s_j · dir for the pair about to be used.
+        let mut d = update_dot(dir, f, &s[part(0)], |_, fi| fi);
+        for j in 0..stored {
+            let k = slot(j);
+            let a = rho[k] * d;
+            alpha[k] = a;
+            let yk = &y[part(j)];
+            d = if j + 1 < stored {
+                update_dot(dir, yk, &s[part(j + 1)], |di, yi| di + (-a) * yi)
+            } else {
+                // Last update, the initial scaling, and y · dir of the second loop's first pair
+                // (the oldest, the same pair) in one pass.
+                update_dot(dir, yk, yk, |di, yi| (di + (-a) * yi) * gamma)
+            };
         }
-        vec::scale(-1.0, &mut self.dir);
+        // Second loop, oldest pair first; `d` is y_j · dir.
+        for j in (0..stored).rev() {
+            let k = slot(j);
+            let c = alpha[k] - rho[k] * d;
+            let sk = &s[part(j)];
+            if j > 0 {
+                d = update_dot(dir, sk, &y[part(j - 1)], |di, si| di + c * si);
+            } else {
+                for (di, &si) in dir.iter_mut().zip(sk) {
+                    *di = (*di + c * si) * -1.0;
+                }
+            }
+        }
     }
+}
+
+/// `y[k] = update(y[k], x[k])` for every `k`, returning `s · y` of the updated `y`, summed in the
+/// order of [`vec::dot`] (four partial sums over blocks of four, then the tail), so the result
+/// is bit-identical to the update followed by `vec::dot(s, y)`.
+#[inline]
+fn update_dot(y: &mut [f64], x: &[f64], s: &[f64], update: impl Fn(f64, f64) -> f64) -> f64 {
+    let n = y.len();
+    assert!(x.len() == n && s.len() == n);
+    let mut acc = [0.0; 4];
+    let mut yc = y.chunks_exact_mut(4);
+    let (xc, sc) = (x.chunks_exact(4), s.chunks_exact(4));
+    let (xr, sr) = (xc.remainder(), sc.remainder());
+    for ((yb, xb), sb) in (&mut yc).zip(xc).zip(sc) {
+        for k in 0..4 {
+            yb[k] = update(yb[k], xb[k]);
+            acc[k] += sb[k] * yb[k];
+        }
+    }
+    let tail: f64 = yc
+        .into_remainder()
+        .iter_mut()
+        .zip(xr)
+        .zip(sr)
+        .map(|((yi, &xi), &si)| {
+            *yi = update(*yi, xi);
+            si * *yi
+        })
+        .sum();
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
+/// [`update_dot`] returning `y · y` of the updated `y` (`vec::dot(y, y)`, bit-identical).
+#[inline]
+fn update_norm2(y: &mut [f64], x: &[f64], update: impl Fn(f64, f64) -> f64) -> f64 {
+    assert_eq!(x.len(), y.len());
+    let mut acc = [0.0; 4];
+    let mut yc = y.chunks_exact_mut(4);
+    let xc = x.chunks_exact(4);
+    let xr = xc.remainder();
+    for (yb, xb) in (&mut yc).zip(xc) {
+        for k in 0..4 {
+            yb[k] = update(yb[k], xb[k]);
+            acc[k] += yb[k] * yb[k];
+        }
+    }
+    let tail: f64 = yc
+        .into_remainder()
+        .iter_mut()
+        .zip(xr)
+        .map(|(yi, &xi)| {
+            *yi = update(*yi, xi);
+            *yi * *yi
+        })
+        .sum();
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
 #[cfg(test)]
