@@ -19,11 +19,12 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::attempts::{SearchDetail, SearchKey};
 use crate::config::Stage;
 use crate::error::RunError;
 use crate::points::stored_morse_census;
 use crate::runner::{Event, LandscapeRun};
-use crate::store_connect::{DbSink, attempt_key, parse_pair};
+use crate::store_connect::DbSink;
 
 /// Seed-stream tag of census starts (basin-hopping uses 1).
 const STREAM_CENSUS: u64 = 2;
@@ -281,10 +282,7 @@ impl LandscapeRun<'_> {
             .attempts(self.landscape_id, Stage::Census.name())?
             .into_iter()
             .map(|a| {
-                let new = serde_json::from_str::<serde_json::Value>(&a.detail)
-                    .ok()
-                    .and_then(|d| d.get("new_points")?.as_u64())
-                    .unwrap_or(0) as usize;
+                let new = SearchDetail::parse(&a.detail).map_or(0, |d| d.new_points);
                 (a.key, new)
             })
             .collect();
@@ -296,7 +294,7 @@ impl LandscapeRun<'_> {
             if sink.stopping() || quiet >= cfg.quiet_batches {
                 break;
             }
-            let key = attempt_key(&Attempt::Census { round, batch });
+            let key = SearchKey(Attempt::Census { round, batch }).to_string();
             let new = match done.iter().find(|(k, _)| *k == key) {
                 Some(&(_, new)) => new,
                 None => {
@@ -318,7 +316,7 @@ impl LandscapeRun<'_> {
         let batches = self.exp.config.census.batches;
         let mut done = 0;
         for batch in 0..batches {
-            let key = attempt_key(&Attempt::Census { round: 0, batch });
+            let key = SearchKey(Attempt::Census { round: 0, batch }).to_string();
             done += usize::from(
                 store
                     .attempt(self.landscape_id, Stage::Census.name(), &key)?
@@ -365,7 +363,7 @@ impl LandscapeRun<'_> {
         }
         for stage in [Stage::Connect, Stage::Saturate] {
             for a in store.attempts(self.landscape_id, stage.name())? {
-                if let Some((x, y)) = parse_pair(&a.key) {
+                if let Some((x, y)) = SearchKey::pair(&a.key) {
                     connector.mark_tried(x, y);
                 }
             }
@@ -401,7 +399,14 @@ impl LandscapeRun<'_> {
                     let detail = serde_json::to_string(&pairs).unwrap_or_default();
                     let (landscape, run) = (self.landscape_id, self.run_id);
                     store.write(|b| {
-                        b.record_attempt(landscape, stage, &pairs_key, "chosen", &detail, run)
+                        b.record_attempt(&losscape_db::NewAttempt {
+                            landscape_id: landscape,
+                            stage,
+                            key: &pairs_key,
+                            outcome: "chosen",
+                            detail: &detail,
+                            run_id: run,
+                        })
                     })?;
                     pairs
                 }
@@ -468,7 +473,14 @@ impl LandscapeRun<'_> {
         };
         let (landscape, run) = (self.landscape_id, self.run_id);
         store.write(|b| {
-            b.record_attempt(landscape, stage, Saturation::KEY, outcome, &detail, run)
+            b.record_attempt(&losscape_db::NewAttempt {
+                landscape_id: landscape,
+                stage,
+                key: Saturation::KEY,
+                outcome,
+                detail: &detail,
+                run_id: run,
+            })
         })?;
         Ok(())
     }
@@ -494,7 +506,14 @@ impl LandscapeRun<'_> {
                 };
                 let detail = serde_json::to_string(&s).unwrap_or_default();
                 store.write(|b| {
-                    b.record_attempt(landscape, stage, &start_key, "started", &detail, run)
+                    b.record_attempt(&losscape_db::NewAttempt {
+                        landscape_id: landscape,
+                        stage,
+                        key: &start_key,
+                        outcome: "started",
+                        detail: &detail,
+                        run_id: run,
+                    })
                 })?;
                 s
             }
@@ -522,14 +541,14 @@ impl LandscapeRun<'_> {
         }
         let detail = serde_json::to_string(&end).unwrap_or_default();
         store.write(|b| {
-            b.record_attempt(
-                landscape,
+            b.record_attempt(&losscape_db::NewAttempt {
+                landscape_id: landscape,
                 stage,
-                &format!("round-{round}"),
-                "done",
-                &detail,
-                run,
-            )
+                key: &format!("round-{round}"),
+                outcome: "done",
+                detail: &detail,
+                run_id: run,
+            })
         })?;
         Ok(end)
     }

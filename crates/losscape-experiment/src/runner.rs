@@ -229,8 +229,16 @@ fn run_grid(
                 Stage::Census => ctx.census(store, &key)?,
                 Stage::Saturate => ctx.saturate(store, &key)?,
             }
-            store
-                .write(|b| b.record_attempt(landscape_id, STAGES, &marker, "done", "{}", run_id))?;
+            store.write(|b| {
+                b.record_attempt(&losscape_db::NewAttempt {
+                    landscape_id,
+                    stage: STAGES,
+                    key: &marker,
+                    outcome: "done",
+                    detail: "{}",
+                    run_id,
+                })
+            })?;
         }
         let summary = summarise(store, landscape_id, &exp.config.identity)?;
         observer.event(&Event::LandscapeFinished(&summary));
@@ -409,7 +417,7 @@ impl LandscapeRun<'_> {
             if self.chain_shard.is_some() {
                 detail[crate::shards::CHAIN_MINIMA] = serde_json::json!(stored.into_iter().collect::<Vec<_>>());
             }
-            b.record_attempt(self.landscape_id, stage, "origin", outcome, &detail.to_string(), self.run_id)
+            b.record_attempt(&losscape_db::NewAttempt { landscape_id: self.landscape_id, stage, key: "origin", outcome, detail: &detail.to_string(), run_id: self.run_id })
         })?;
         Ok(())
     }
@@ -508,14 +516,14 @@ impl LandscapeRun<'_> {
                     if split.is_some() {
                         detail[crate::shards::CHAIN_MINIMA] = serde_json::json!(stored);
                     }
-                    b.record_attempt(
-                        self.landscape_id,
+                    b.record_attempt(&losscape_db::NewAttempt {
+                        landscape_id: self.landscape_id,
                         stage,
-                        &chain_key(todo[slot]),
-                        "done",
-                        &detail.to_string(),
-                        self.run_id,
-                    )
+                        key: &chain_key(todo[slot]),
+                        outcome: "done",
+                        detail: &detail.to_string(),
+                        run_id: self.run_id,
+                    })
                 });
                 match outcome {
                     Ok(()) => {

@@ -161,14 +161,14 @@ pub fn merge_chain_shards(
                     known.ids.push(id);
                     new += 1;
                 }
-                b.record_attempt(
+                b.record_attempt(&losscape_db::NewAttempt {
                     landscape_id,
                     stage,
-                    &unit.key,
-                    &unit.outcome,
-                    &unit.detail.to_string(),
-                    run,
-                )?;
+                    key: &unit.key,
+                    outcome: &unit.outcome,
+                    detail: &unit.detail.to_string(),
+                    run_id: run,
+                })?;
                 Ok(new)
             })?;
             counts.units += 1;

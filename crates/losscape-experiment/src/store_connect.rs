@@ -21,31 +21,10 @@ use losscape_ts::{
 };
 use rayon::prelude::*;
 
+use crate::attempts::{SearchDetail, SearchKey, search_outcome};
 use crate::config::Stage;
 use crate::error::RunError;
 use crate::runner::{Candidate, Event, KnownMinima, LandscapeRun, STAGES, stage_key};
-
-/// The name of an attempt in the database's attempts table.
-pub(crate) fn attempt_key(a: &Attempt) -> String {
-    match a {
-        Attempt::Pair { a, b } => format!("pair-{a}-{b}"),
-        Attempt::Mode {
-            minimum,
-            mode,
-            positive,
-        } => {
-            format!("mode-{minimum}-{mode}{}", if *positive { '+' } else { '-' })
-        }
-        Attempt::Census { round, batch } => format!("census-{round}-{batch}"),
-    }
-}
-
-/// The two minimum ids of a pair attempt's key (`pair-A-B`).
-pub(crate) fn parse_pair(key: &str) -> Option<(MinId, MinId)> {
-    let rest = key.strip_prefix("pair-")?;
-    let (a, b) = rest.split_once('-')?;
-    Some((a.parse().ok()?, b.parse().ok()?))
-}
 
 /// The stages whose attempts share one key space: a pair or a mode searched by one of them is
 /// not searched again by another (the search is deterministic, it would find the same).
@@ -307,34 +286,33 @@ impl Sink for DbSink<'_, '_> {
 
     fn already_tried(&mut self, attempt: &Attempt) -> bool {
         // Once stopping, every attempt reads as done so the search winds down at once.
-        self.stopping() || self.tried.contains(&attempt_key(attempt))
+        self.stopping() || self.tried.contains(&SearchKey(*attempt).to_string())
     }
 
     fn attempt_done(&mut self, attempt: &Attempt, outcome: &AttemptOutcome) {
         if self.error.is_some() {
             return;
         }
-        let key = attempt_key(attempt);
-        let result = if outcome.transition_states > 0 {
-            "connected"
-        } else {
-            "no transition state"
-        };
+        let key = SearchKey(*attempt).to_string();
+        let result = search_outcome(outcome);
         let new_points = self.points() - self.points_before;
-        let detail = serde_json::json!({
-            "candidates": outcome.candidates,
-            "transition_states": outcome.transition_states,
-            "new_points": new_points,
-            "failures": outcome.failures,
-        })
-        .to_string();
+        let detail = SearchDetail::new(outcome, new_points).to_json();
         let run = self.run;
         let stage = self.stage.name();
         // The attempt record closes the attempt's unit: all of it is committed at once. In
         // `connect` the unit stays open until the whole round is done (`group_done`).
         let hold = self.hold;
         let recorded = self
-            .write(|b| b.record_attempt(run.landscape_id, stage, &key, result, &detail, run.run_id))
+            .write(|b| {
+                b.record_attempt(&losscape_db::NewAttempt {
+                    landscape_id: run.landscape_id,
+                    stage,
+                    key: &key,
+                    outcome: result,
+                    detail: &detail,
+                    run_id: run.run_id,
+                })
+            })
             .and_then(|()| {
                 if hold {
                     Ok(())
@@ -481,14 +459,14 @@ impl LandscapeRun<'_> {
                 let last = minima.iter().map(|m| m.id).max().unwrap_or(0);
                 let (landscape, run) = (self.landscape_id, self.run_id);
                 store.write(|b| {
-                    b.record_attempt(
-                        landscape,
-                        STAGES,
-                        &start_key,
-                        "started",
-                        &last.to_string(),
-                        run,
-                    )
+                    b.record_attempt(&losscape_db::NewAttempt {
+                        landscape_id: landscape,
+                        stage: STAGES,
+                        key: &start_key,
+                        outcome: "started",
+                        detail: &last.to_string(),
+                        run_id: run,
+                    })
                 })?;
                 last
             }
@@ -519,24 +497,5 @@ impl LandscapeRun<'_> {
             }
         }
         sink.finish()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pair_keys_round_trip() {
-        assert_eq!(
-            parse_pair(&attempt_key(&Attempt::pair(17, 3))),
-            Some((3, 17))
-        );
-        let mode = Attempt::Mode {
-            minimum: 3,
-            mode: 1,
-            positive: true,
-        };
-        assert_eq!(parse_pair(&attempt_key(&mode)), None);
     }
 }
