@@ -175,9 +175,24 @@ fn census_start(
     known: &[&[f64]],
     rng: &mut ChaCha8Rng,
 ) -> Vec<f64> {
-    let l = model.layout();
+    let mut x = near_or_random_start(model, params, known, rng);
+    if rng.random::<f64>() >= params.symmetric_fraction {
+        return x;
+    }
+    onto_symmetric_subspace(model, &mut x, rng);
+    x
+}
+
+/// A start near one of `known` with probability `params.near_known_fraction` (when there is
+/// any), uniformly random at a log-uniform scale otherwise.
+fn near_or_random_start(
+    model: &Perceptron,
+    params: &CensusParams,
+    known: &[&[f64]],
+    rng: &mut ChaCha8Rng,
+) -> Vec<f64> {
     let near = !known.is_empty() && rng.random::<f64>() < params.near_known_fraction;
-    let mut x = if near {
+    if near {
         let centre = &known[(rng.random::<f64>() * known.len() as f64) as usize % known.len()];
         let scale = log_uniform(rng, 0.02, 3.0);
         centre
@@ -186,13 +201,17 @@ fn census_start(
             .collect()
     } else {
         let scale = log_uniform(rng, 0.05, params.range);
-        (0..l.dim())
+        (0..model.layout().dim())
             .map(|_| scale * (2.0 * rng.random::<f64>() - 1.0))
             .collect::<Vec<f64>>()
-    };
-    if rng.random::<f64>() >= params.symmetric_fraction {
-        return x;
     }
+}
+
+/// Moves `x` onto one or more symmetric subspaces of the network, each with probability one
+/// half and at least one: a dead hidden unit, two units equal up to sign, first-layer weights
+/// invariant under an input symmetry, or two units exchanged by an input symmetry.
+fn onto_symmetric_subspace(model: &Perceptron, x: &mut [f64], rng: &mut ChaCha8Rng) {
+    let l = model.layout();
     let symmetries = model.input_symmetries();
     // Each subspace with probability one half, at least one of them.
     let kinds = 1 + (rng.random::<f64>() * 15.0) as u32 % 15;
@@ -253,7 +272,6 @@ fn census_start(
             }
         }
     }
-    x
 }
 
 impl LandscapeRun<'_> {
