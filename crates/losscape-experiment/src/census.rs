@@ -24,7 +24,7 @@ use crate::config::Stage;
 use crate::error::RunError;
 use crate::points::stored_morse_census;
 use crate::runner::{Event, LandscapeRun};
-use crate::store_connect::DbSink;
+use crate::store_connect::{DbSink, sink_error};
 
 /// Seed-stream tag of census starts (basin-hopping uses 1).
 const STREAM_CENSUS: u64 = 2;
@@ -318,7 +318,8 @@ impl LandscapeRun<'_> {
                 None => {
                     let before = sink.points();
                     let starts = self.census_starts(round, batch, &sink.census_centres());
-                    census::run(&tools, &mut sink, Attempt::Census { round, batch }, &starts);
+                    census::run(&tools, &mut sink, Attempt::Census { round, batch }, &starts)
+                        .map_err(sink_error)?;
                     sink.points() - before
                 }
             };
@@ -360,11 +361,12 @@ impl LandscapeRun<'_> {
             if sink.stopping() {
                 break;
             }
-            survey::run(&tools, &mut sink, m.id as MinId, &m.coords).map_err(|e| {
-                RunError::Search {
+            survey::run(&tools, &mut sink, m.id as MinId, &m.coords).map_err(|e| match e {
+                survey::SurveyError::Sink(e) => sink_error(e),
+                e => RunError::Search {
                     stage: "saturate",
                     message: e.to_string(),
-                }
+                },
             })?;
         }
         sink.finish()
@@ -395,9 +397,12 @@ impl LandscapeRun<'_> {
     fn connect_round(&self, store: &mut Store, round: usize) -> Result<(), RunError> {
         let setup = self.ts_setup();
         let tools = self.toolkit(&setup);
-        let search_error = |e: losscape_ts::connect::ConnectError| RunError::Search {
-            stage: "saturate",
-            message: e.to_string(),
+        let search_error = |e: losscape_ts::connect::ConnectError| match e {
+            losscape_ts::connect::ConnectError::Sink(e) => sink_error(e),
+            e => RunError::Search {
+                stage: "saturate",
+                message: e.to_string(),
+            },
         };
         {
             let mut connector = self.connector(store)?;
@@ -437,7 +442,7 @@ impl LandscapeRun<'_> {
             if sink.stopping() {
                 break;
             }
-            attempt_pairs(&tools, &mut sink, &mut connector, &[pair]);
+            attempt_pairs(&tools, &mut sink, &mut connector, &[pair]).map_err(sink_error)?;
         }
         sink.finish()
     }
