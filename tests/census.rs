@@ -125,14 +125,14 @@ fn build(path: &Path) {
             w.insert_stationary_point(&point(a, run, 0.3, symmetric_copy(&ts_coords), 1))?;
             w.insert_stationary_point(&point(a, run, 0.5, generic(3.0), 2))?;
             w.insert_stationary_point(&point(a, run, 0.4, generic(4.0), 1))?;
-            w.record_attempt(
-                a,
-                "saturate",
-                "status",
-                "saturated",
-                r#"{"saturated": true, "rounds": 4, "quiet_rounds": 3}"#,
-                run,
-            )?;
+            w.record_attempt(&losscape_db::NewAttempt {
+                landscape_id: a,
+                stage: "saturate",
+                key: "status",
+                outcome: "saturated",
+                detail: r#"{"saturated": true, "rounds": 4, "quiet_rounds": 3}"#,
+                run_id: run,
+            })?;
 
             w.insert_minimum(&minimum(b, run, ln2, vec![0.0; DIM]))?;
             w.insert_minimum(&minimum(b, run, 0.2, generic(5.0)))?;

@@ -15,6 +15,7 @@ use std::fmt::Write as _;
 use thiserror::Error;
 
 use crate::escape::escape_xml;
+use crate::svg;
 use crate::union_find::UnionFind;
 use crate::{MinimumInfo, TsInfo};
 
@@ -538,8 +539,25 @@ impl DisconnectivityGraph {
     /// basin's lowest minimum, or by how often basin-hopping reached each minimum. A gradient
     /// legend on the right gives the scale.
     pub fn to_svg(&self, opts: &SvgOptions) -> String {
-        let e_top = self.levels.last().copied().unwrap_or(self.bottom + 1.0);
-        let (values, scale) = match &opts.colouring {
+        let (values, scale) = self.colour_values(&opts.colouring);
+        let frame = Frame::new(self, opts);
+        let mut s = String::new();
+        svg::open_document(&mut s, frame.w, frame.h, 13);
+        svg::title(&mut s, frame.left + frame.plot_w / 2.0, 26, 16, &opts.title);
+        self.draw_energy_axis(&mut s, &frame, &opts.energy_label);
+        self.draw_branches(&mut s, &frame, &values, &scale);
+        if opts.label_ids {
+            self.draw_ids(&mut s, &frame);
+        }
+        self.draw_legend(&mut s, &frame, &scale);
+        s.push_str("</svg>");
+        s
+    }
+
+    /// The value of every node that `colouring` colours by (`None`: a mixed basin), and the
+    /// colour scale of the legend.
+    fn colour_values(&self, colouring: &Colouring) -> (Vec<Option<f64>>, ColourScale) {
+        match colouring {
             Colouring::Accuracy => (
                 self.node_values(|l| l.accuracy, 1e-6),
                 ColourScale {
@@ -592,57 +610,39 @@ impl DisconnectivityGraph {
                     },
                 )
             }
-        };
-        let (w, h) = (opts.width.max(200.0), opts.height.max(150.0));
-        let label_room = if opts.label_ids { 34.0 } else { 0.0 };
-        let (left, right, top, bottom) = (100.0, 215.0, 50.0, 30.0 + label_room);
-        let plot_w = w - left - right;
-        let plot_h = h - top - bottom;
-        let e_span = (e_top - self.bottom).max(f64::MIN_POSITIVE);
-        let y = |e: f64| top + (e_top - e) / e_span * plot_h;
-        let n_slots = self.leaves.len().max(1) as f64;
-        let x = |slot: f64| left + (slot + 0.5) / n_slots * plot_w;
+        }
+    }
 
-        let mut s = String::new();
-        let _ = write!(
-            s,
-            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="{FONT_FAMILY}" font-size="13">"#
-        );
-        let _ = write!(
-            s,
-            r#"<rect x="0" y="0" width="{w}" height="{h}" fill="white"/>"#
-        );
-        let _ = write!(
-            s,
-            r#"<text x="{:.1}" y="26" text-anchor="middle" font-size="16">{}</text>"#,
-            left + plot_w / 2.0,
-            escape_xml(&opts.title)
-        );
-        // Energy axis with ticks.
+    /// The energy axis with round ticks, and its label.
+    fn draw_energy_axis(&self, s: &mut String, f: &Frame, label: &str) {
+        let (left, top) = (f.left, f.top);
         let _ = write!(
             s,
             r#"<line x1="{left}" y1="{top}" x2="{left}" y2="{:.2}" stroke="black"/>"#,
-            top + plot_h
+            top + f.plot_h
         );
-        for t in nice_ticks(self.bottom, e_top, 6) {
-            let ty = y(t);
+        for t in nice_ticks(self.bottom, f.e_top, 6) {
+            let ty = f.y(t);
             let _ = write!(
                 s,
                 r#"<line x1="{:.2}" y1="{ty:.2}" x2="{left}" y2="{ty:.2}" stroke="black"/><text class="tick" x="{:.2}" y="{:.2}" text-anchor="end">{}</text>"#,
                 left - 5.0,
                 left - 8.0,
                 ty + 4.0,
-                escape_xml(&format_tick(t, e_span))
+                escape_xml(&format_tick(t, f.e_span))
             );
         }
-        let _ = write!(
-            s,
-            r#"<text x="18" y="{:.1}" text-anchor="middle" transform="rotate(-90 18 {:.1})">{}</text>"#,
-            top + plot_h / 2.0,
-            top + plot_h / 2.0,
-            escape_xml(&opts.energy_label)
-        );
-        // Branches: each node to its parent.
+        svg::vertical_label(s, 18.0, top + f.plot_h / 2.0, label);
+    }
+
+    /// Each node joined to its parent, coloured by its value; a stub above the root.
+    fn draw_branches(
+        &self,
+        s: &mut String,
+        f: &Frame,
+        values: &[Option<f64>],
+        scale: &ColourScale,
+    ) {
         let _ = write!(
             s,
             r#"<g stroke-width="1.8" fill="none" stroke-linecap="round">"#
@@ -653,10 +653,10 @@ impl DisconnectivityGraph {
             let _ = write!(
                 s,
                 r#"<line class="branch" x1="{:.2}" y1="{:.2}" x2="{:.2}" y2="{:.2}" stroke="{colour}"/>"#,
-                x(node.x),
-                y(node.energy),
-                x(self.nodes[p].x),
-                y(self.nodes[p].energy)
+                f.x(node.x),
+                f.y(node.energy),
+                f.x(self.nodes[p].x),
+                f.y(self.nodes[p].energy)
             );
         }
         // A short stub above the root, so the top join is visible.
@@ -664,35 +664,41 @@ impl DisconnectivityGraph {
         let _ = write!(
             s,
             r#"<line x1="{0:.2}" y1="{1:.2}" x2="{0:.2}" y2="{2:.2}" stroke="{MIXED_COLOUR}"/>"#,
-            x(root.x),
-            y(root.energy),
-            y(root.energy) - 8.0
+            f.x(root.x),
+            f.y(root.energy),
+            f.y(root.energy) - 8.0
         );
         s.push_str("</g>");
-        // Minimum ids under the branch ends, turned upright when the slots are narrow.
-        if opts.label_ids {
-            let slot_w = plot_w / n_slots;
-            for (i, leaf) in self.leaves.iter().enumerate() {
-                let (lx, ly) = (x(self.nodes[i].x), y(leaf.energy) + 4.0);
-                if slot_w >= 22.0 {
-                    let _ = write!(
-                        s,
-                        r#"<text class="id" x="{lx:.2}" y="{:.2}" text-anchor="middle" font-size="10">{}</text>"#,
-                        ly + 9.0,
-                        leaf.id
-                    );
-                } else {
-                    let _ = write!(
-                        s,
-                        r#"<text class="id" x="{lx:.2}" y="{ly:.2}" text-anchor="end" font-size="10" transform="rotate(-90 {lx:.2} {ly:.2})" dy="3.5">{}</text>"#,
-                        leaf.id
-                    );
-                }
+    }
+
+    /// Minimum ids under the branch ends, turned upright when the slots are narrow.
+    fn draw_ids(&self, s: &mut String, f: &Frame) {
+        let slot_w = f.plot_w / f.n_slots;
+        for (i, leaf) in self.leaves.iter().enumerate() {
+            let (lx, ly) = (f.x(self.nodes[i].x), f.y(leaf.energy) + 4.0);
+            if slot_w >= 22.0 {
+                let _ = write!(
+                    s,
+                    r#"<text class="id" x="{lx:.2}" y="{:.2}" text-anchor="middle" font-size="10">{}</text>"#,
+                    ly + 9.0,
+                    leaf.id
+                );
+            } else {
+                let _ = write!(
+                    s,
+                    r#"<text class="id" x="{lx:.2}" y="{ly:.2}" text-anchor="end" font-size="10" transform="rotate(-90 {lx:.2} {ly:.2})" dy="3.5">{}</text>"#,
+                    leaf.id
+                );
             }
         }
-        // Legend: the colour scale as a gradient bar with labelled ticks.
-        let lx = w - right + 24.0;
-        let (bar_top, bar_h, bar_w) = (top + 46.0, (plot_h - 130.0).clamp(80.0, 260.0), 18.0);
+    }
+
+    /// The legend: the colour scale as a gradient bar with labelled ticks, the mixed-basin
+    /// colour and, under an automatic window, what it leaves out.
+    fn draw_legend(&self, s: &mut String, f: &Frame, scale: &ColourScale) {
+        let lx = f.w - f.right + 24.0;
+        let top = f.top;
+        let (bar_top, bar_h, bar_w) = (top + 46.0, (f.plot_h - 130.0).clamp(80.0, 260.0), 18.0);
         let _ = write!(
             s,
             r#"<text x="{lx}" y="{top}" font-size="13">{}</text>"#,
@@ -737,27 +743,76 @@ impl DisconnectivityGraph {
             lx + bar_w + 7.0,
             my + 4.0
         );
-        if let Some([lo, hi]) = self.auto_window {
-            let _ = write!(
-                s,
-                r##"<text x="{lx}" y="{:.1}" font-size="11" fill="#444">energy window</text><text x="{lx}" y="{:.1}" font-size="11" fill="#444">{}–{},</text><text x="{lx}" y="{:.1}" font-size="11" fill="#444">chosen to keep the low</text><text x="{lx}" y="{:.1}" font-size="11" fill="#444">minima apart; {} higher</text><text x="{lx}" y="{:.1}" font-size="11" fill="#444">{} not shown</text>"##,
-                my + 28.0,
-                my + 42.0,
-                format_tick(lo, hi - lo),
-                format_tick(hi, hi - lo),
-                my + 56.0,
-                my + 70.0,
-                self.not_shown,
-                my + 84.0,
-                if self.not_shown == 1 {
-                    "minimum"
-                } else {
-                    "minima"
-                }
-            );
+        if let Some(window) = self.auto_window {
+            self.draw_window_note(s, lx, my, window);
         }
-        s.push_str("</svg>");
-        s
+    }
+
+    /// The legend's note on an automatic window: its range and how many minima lie above it.
+    fn draw_window_note(&self, s: &mut String, lx: f64, my: f64, [lo, hi]: [f64; 2]) {
+        let _ = write!(
+            s,
+            r##"<text x="{lx}" y="{:.1}" font-size="11" fill="#444">energy window</text><text x="{lx}" y="{:.1}" font-size="11" fill="#444">{}–{},</text><text x="{lx}" y="{:.1}" font-size="11" fill="#444">chosen to keep the low</text><text x="{lx}" y="{:.1}" font-size="11" fill="#444">minima apart; {} higher</text><text x="{lx}" y="{:.1}" font-size="11" fill="#444">{} not shown</text>"##,
+            my + 28.0,
+            my + 42.0,
+            format_tick(lo, hi - lo),
+            format_tick(hi, hi - lo),
+            my + 56.0,
+            my + 70.0,
+            self.not_shown,
+            my + 84.0,
+            if self.not_shown == 1 {
+                "minimum"
+            } else {
+                "minima"
+            }
+        );
+    }
+}
+
+/// Where a disconnectivity graph is drawn: margins, plot area and the maps from energy and
+/// slot to pixels.
+struct Frame {
+    w: f64,
+    h: f64,
+    left: f64,
+    right: f64,
+    top: f64,
+    plot_w: f64,
+    plot_h: f64,
+    e_top: f64,
+    e_span: f64,
+    n_slots: f64,
+}
+
+impl Frame {
+    fn new(g: &DisconnectivityGraph, opts: &SvgOptions) -> Self {
+        let e_top = g.levels.last().copied().unwrap_or(g.bottom + 1.0);
+        let (w, h) = (opts.width.max(200.0), opts.height.max(150.0));
+        let label_room = if opts.label_ids { 34.0 } else { 0.0 };
+        let (left, right, top, bottom) = (100.0, 215.0, 50.0, 30.0 + label_room);
+        Frame {
+            w,
+            h,
+            left,
+            right,
+            top,
+            plot_w: w - left - right,
+            plot_h: h - top - bottom,
+            e_top,
+            e_span: (e_top - g.bottom).max(f64::MIN_POSITIVE),
+            n_slots: g.leaves.len().max(1) as f64,
+        }
+    }
+
+    /// Pixel height of energy `e`.
+    fn y(&self, e: f64) -> f64 {
+        self.top + (self.e_top - e) / self.e_span * self.plot_h
+    }
+
+    /// Pixel position of slot `slot` (leaves sit at whole slots, basins between).
+    fn x(&self, slot: f64) -> f64 {
+        self.left + (slot + 0.5) / self.n_slots * self.plot_w
     }
 }
 
@@ -829,9 +884,6 @@ impl Default for SvgOptions {
 
 /// Branches of basins whose minima have different values.
 const MIXED_COLOUR: &str = "#9a9a9a";
-
-/// Font family of the graph's text (DejaVu Sans first: the report's PNG renderer loads it).
-const FONT_FAMILY: &str = crate::plot::FONT_FAMILY;
 
 /// The colour ramp at `t` in `[0, 1]`: the lower four fifths of viridis (dark purple → blue →
 /// teal → green; ordered in lightness, so it reads in grey and for colour-blind readers),

@@ -37,6 +37,7 @@ pub mod plot;
 mod points;
 pub mod report;
 pub mod sensitivity;
+mod svg;
 pub mod table;
 mod union_find;
 

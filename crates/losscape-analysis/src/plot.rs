@@ -11,6 +11,7 @@
 use std::fmt::Write as _;
 
 use crate::escape::escape_xml;
+use crate::svg;
 
 /// How an axis maps values to positions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -233,9 +234,7 @@ const MARKERS: [Marker; 5] = [
     Marker::TriangleDown,
 ];
 
-/// Font family of every text: DejaVu Sans first (the report's PNG renderer loads it), then
-/// what browsers have.
-pub const FONT_FAMILY: &str = "DejaVu Sans, Verdana, Arial, Helvetica, sans-serif";
+pub use crate::svg::FONT_FAMILY;
 
 fn marker_svg(out: &mut String, m: Marker, x: f64, y: f64, r: f64, colour: &str) {
     let style = format!(r#"fill="white" fill-opacity="0.6" stroke="{colour}" stroke-width="2""#);
@@ -285,39 +284,23 @@ impl LinePlot {
     /// Each series has its own colour, dash pattern and marker shape; marker sizes shrink from
     /// series to series, so markers of coinciding points nest instead of hiding each other.
     pub fn to_svg(&self, width: f64, height: f64) -> String {
-        let legend_w = 190.0;
-        let (left, right, top, bottom) = (78.0, legend_w + 20.0, 48.0, 62.0);
-        let pw = (width - left - right).max(50.0);
-        let ph = (height - top - bottom).max(50.0);
-        let map = |axis: &Axis, v: f64| -> f64 {
-            let (lo, hi) = axis.range;
-            match axis.scale {
-                Scale::Linear => (v - lo) / (hi - lo),
-                Scale::Log => (v.log10() - lo.log10()) / (hi.log10() - lo.log10()),
-            }
-        };
-        let px = |v: f64| left + map(&self.x, v) * pw;
-        let py = |v: f64| top + ph - map(&self.y, v) * ph;
-
+        let f = PlotFrame::new(self, width, height);
         let mut s = String::new();
-        let _ = write!(
-            s,
-            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="{FONT_FAMILY}" font-size="15">"#
-        );
-        let _ = write!(
-            s,
-            r#"<rect x="0" y="0" width="{width}" height="{height}" fill="white"/>"#
-        );
-        let _ = write!(
-            s,
-            r#"<text x="{:.1}" y="28" text-anchor="middle" font-size="18">{}</text>"#,
-            left + pw / 2.0,
-            escape_xml(&self.title)
-        );
-        // Grid and ticks at the labelled ticks only.
+        svg::open_document(&mut s, width, height, 15);
+        svg::title(&mut s, f.left + f.pw / 2.0, 28, 18, &self.title);
+        self.draw_axes(&mut s, &f);
+        self.draw_series(&mut s, &f);
+        self.draw_legend(&mut s, &f);
+        s.push_str("</svg>");
+        s
+    }
+
+    /// Grid lines and ticks at the labelled ticks, the frame, tick labels and axis labels.
+    fn draw_axes(&self, s: &mut String, f: &PlotFrame<'_>) {
+        let (left, top, pw, ph) = (f.left, f.top, f.pw, f.ph);
         s.push_str(r##"<g class="grid" stroke="#e3e3e3" stroke-width="1">"##);
         for &(v, _) in &self.x.ticks {
-            let x = px(v);
+            let x = f.px(v);
             let _ = write!(
                 s,
                 r#"<line x1="{x:.2}" y1="{top:.2}" x2="{x:.2}" y2="{:.2}"/>"#,
@@ -325,7 +308,7 @@ impl LinePlot {
             );
         }
         for &(v, _) in &self.y.ticks {
-            let y = py(v);
+            let y = f.py(v);
             let _ = write!(
                 s,
                 r#"<line x1="{left:.2}" y1="{y:.2}" x2="{:.2}" y2="{y:.2}"/>"#,
@@ -338,7 +321,7 @@ impl LinePlot {
             r#"<rect x="{left}" y="{top}" width="{pw:.2}" height="{ph:.2}" fill="none" stroke="black"/>"#
         );
         for (v, text) in &self.x.ticks {
-            let x = px(*v);
+            let x = f.px(*v);
             let _ = write!(
                 s,
                 r#"<line x1="{x:.2}" y1="{:.2}" x2="{x:.2}" y2="{:.2}" stroke="black"/><text class="tick" x="{x:.2}" y="{:.2}" text-anchor="middle" font-size="14">{}</text>"#,
@@ -349,7 +332,7 @@ impl LinePlot {
             );
         }
         for (v, text) in &self.y.ticks {
-            let y = py(*v);
+            let y = f.py(*v);
             let _ = write!(
                 s,
                 r#"<line x1="{:.2}" y1="{y:.2}" x2="{left:.2}" y2="{y:.2}" stroke="black"/><text class="tick" x="{:.2}" y="{:.2}" text-anchor="end" font-size="14">{}</text>"#,
@@ -363,74 +346,50 @@ impl LinePlot {
             s,
             r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
             left + pw / 2.0,
-            height - 16.0,
+            f.height - 16.0,
             escape_xml(&self.x.label)
         );
-        let yc = top + ph / 2.0;
-        let _ = write!(
-            s,
-            r#"<text x="20" y="{yc:.1}" text-anchor="middle" transform="rotate(-90 20 {yc:.1})">{}</text>"#,
-            escape_xml(&self.y.label)
-        );
-        // Lines, then markers (largest first, so smaller ones stay on top).
-        let dashes = ["", "8 4", "3 3", "10 3 3 3", "1 4"];
+        svg::vertical_label(s, 20.0, top + ph / 2.0, &self.y.label);
+    }
+
+    /// Lines, then markers (largest first, so smaller ones stay on top).
+    fn draw_series(&self, s: &mut String, f: &PlotFrame<'_>) {
         for (i, series) in self.series.iter().enumerate() {
-            let colour = COLOURS[i % COLOURS.len()];
-            let dash = dashes[i % dashes.len()];
             let points: Vec<String> = series
                 .points
                 .iter()
-                .map(|&(x, y)| format!("{:.2},{:.2}", px(x), py(y)))
+                .map(|&(x, y)| format!("{:.2},{:.2}", f.px(x), f.py(y)))
                 .collect();
             let _ = write!(
                 s,
-                r#"<polyline class="series" points="{}" fill="none" stroke="{colour}" stroke-width="2"{}/>"#,
+                r#"<polyline class="series" points="{}" fill="none" stroke="{}" stroke-width="2"{}/>"#,
                 points.join(" "),
-                if dash.is_empty() {
-                    String::new()
-                } else {
-                    format!(r#" stroke-dasharray="{dash}""#)
-                }
+                series_colour(i),
+                dash_attribute(i)
             );
         }
-        let radius = |i: usize| (8.0 - 1.5 * i as f64).max(3.0);
         for (i, series) in self.series.iter().enumerate() {
-            let colour = COLOURS[i % COLOURS.len()];
             for &(x, y) in &series.points {
-                marker_svg(
-                    &mut s,
-                    MARKERS[i % MARKERS.len()],
-                    px(x),
-                    py(y),
-                    radius(i),
-                    colour,
-                );
+                let (m, r) = (MARKERS[i % MARKERS.len()], marker_radius(i));
+                marker_svg(s, m, f.px(x), f.py(y), r, series_colour(i));
             }
         }
-        // Legend panel to the right of the plot.
-        let lx = left + pw + 24.0;
+    }
+
+    /// The legend panel to the right of the plot: each series' line, marker and label.
+    fn draw_legend(&self, s: &mut String, f: &PlotFrame<'_>) {
+        let lx = f.left + f.pw + 24.0;
         for (i, series) in self.series.iter().enumerate() {
-            let colour = COLOURS[i % COLOURS.len()];
-            let ly = top + 14.0 + 26.0 * i as f64;
-            let dash = dashes[i % dashes.len()];
+            let colour = series_colour(i);
+            let ly = f.top + 14.0 + 26.0 * i as f64;
             let _ = write!(
                 s,
                 r#"<line x1="{lx:.1}" y1="{ly:.1}" x2="{:.1}" y2="{ly:.1}" stroke="{colour}" stroke-width="2"{}/>"#,
                 lx + 34.0,
-                if dash.is_empty() {
-                    String::new()
-                } else {
-                    format!(r#" stroke-dasharray="{dash}""#)
-                }
+                dash_attribute(i)
             );
-            marker_svg(
-                &mut s,
-                MARKERS[i % MARKERS.len()],
-                lx + 17.0,
-                ly,
-                radius(i),
-                colour,
-            );
+            let (m, r) = (MARKERS[i % MARKERS.len()], marker_radius(i));
+            marker_svg(s, m, lx + 17.0, ly, r, colour);
             let _ = write!(
                 s,
                 r#"<text class="legend" x="{:.1}" y="{:.1}" font-size="14">{}</text>"#,
@@ -439,8 +398,72 @@ impl LinePlot {
                 escape_xml(&series.label)
             );
         }
-        s.push_str("</svg>");
-        s
+    }
+}
+
+/// Colour of series `i`.
+fn series_colour(i: usize) -> &'static str {
+    COLOURS[i % COLOURS.len()]
+}
+
+/// The `stroke-dasharray` attribute of series `i` (none for the first, solid line).
+fn dash_attribute(i: usize) -> String {
+    const DASHES: [&str; 5] = ["", "8 4", "3 3", "10 3 3 3", "1 4"];
+    let dash = DASHES[i % DASHES.len()];
+    if dash.is_empty() {
+        String::new()
+    } else {
+        format!(r#" stroke-dasharray="{dash}""#)
+    }
+}
+
+/// Marker size of series `i`: shrinking from series to series, so markers of coinciding
+/// points nest instead of hiding each other.
+fn marker_radius(i: usize) -> f64 {
+    (8.0 - 1.5 * i as f64).max(3.0)
+}
+
+/// Where a line plot is drawn: margins, plot area and the maps from values to pixels.
+struct PlotFrame<'a> {
+    plot: &'a LinePlot,
+    height: f64,
+    left: f64,
+    top: f64,
+    pw: f64,
+    ph: f64,
+}
+
+impl<'a> PlotFrame<'a> {
+    fn new(plot: &'a LinePlot, width: f64, height: f64) -> Self {
+        let legend_w = 190.0;
+        let (left, right, top, bottom) = (78.0, legend_w + 20.0, 48.0, 62.0);
+        PlotFrame {
+            plot,
+            height,
+            left,
+            top,
+            pw: (width - left - right).max(50.0),
+            ph: (height - top - bottom).max(50.0),
+        }
+    }
+
+    /// Where `v` sits along `axis`, in `[0, 1]` inside its range.
+    fn map(axis: &Axis, v: f64) -> f64 {
+        let (lo, hi) = axis.range;
+        match axis.scale {
+            Scale::Linear => (v - lo) / (hi - lo),
+            Scale::Log => (v.log10() - lo.log10()) / (hi.log10() - lo.log10()),
+        }
+    }
+
+    /// Pixel x of the value `v` of the x axis.
+    fn px(&self, v: f64) -> f64 {
+        self.left + Self::map(&self.plot.x, v) * self.pw
+    }
+
+    /// Pixel y of the value `v` of the y axis.
+    fn py(&self, v: f64) -> f64 {
+        self.top + self.ph - Self::map(&self.plot.y, v) * self.ph
     }
 }
 

@@ -16,6 +16,53 @@ pub fn merge(parts: &[PathBuf], out: &Path, quiet: bool) -> Result<ExitCode> {
         bail!("give the shard databases to merge");
     }
     // Everything is checked before the merged database is opened.
+    let (config, shards) = check_parts(parts)?;
+    let count = shards[0].count;
+    let landscapes = config.landscapes().len() as u64;
+    if count > landscapes {
+        return merge_chains(parts, out, &config, quiet);
+    }
+    let mut merged = Store::open(out)?;
+    check_target(&merged, out, &config)?;
+    for (part, shard) in parts.iter().zip(&shards) {
+        let c = merged
+            .merge_shard(part)
+            .with_context(|| format!("merging {} stopped; run the same merge again to finish (parts merged so far are complete)", part.display()))?;
+        if !quiet {
+            println!(
+                "{} (shard {shard}): {} minima, {} transition states, {} census points, {} units of work ({} new records)",
+                part.display(),
+                c.rows[3],
+                c.rows[4],
+                c.rows[5],
+                c.rows[6],
+                c.new_rows.iter().sum::<usize>()
+            );
+        }
+    }
+    let mut present: Vec<u64> = shards.iter().map(|s| s.index).collect();
+    present.sort_unstable();
+    present.dedup();
+    let missing: Vec<String> = (0..count)
+        .filter(|i| !present.contains(i))
+        .map(|i| format!("{i}/{count}"))
+        .collect();
+    if !quiet {
+        println!("merged {} shard(s) into {}", present.len(), out.display());
+    }
+    if !missing.is_empty() {
+        eprintln!(
+            "note: shards {} are not merged yet; merge them into {} when they are done",
+            missing.join(", "),
+            out.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Checks that `parts` are shards of one split of one experiment, written by one version;
+/// returns that experiment's config and each part's shard.
+fn check_parts(parts: &[PathBuf]) -> Result<(Config, Vec<Shard>)> {
     let mut first: Option<(PathBuf, Shard, Config, String)> = None;
     let mut shards = Vec::new();
     for part in parts {
@@ -52,32 +99,42 @@ pub fn merge(parts: &[PathBuf], out: &Path, quiet: bool) -> Result<ExitCode> {
                         name(first_part)
                     );
                 }
-                let differs = losscape_experiment::resume::differences(first_config, &config);
-                let differs_back = losscape_experiment::resume::differences(&config, first_config);
-                if !differs.is_empty() || !differs_back.is_empty() || config != *first_config {
-                    let mut what = differs;
-                    what.extend(differs_back);
-                    if what.is_empty() {
-                        what.push("the configs differ in name or grid".into());
-                    }
-                    bail!(
-                        "{} and {} are shards of different experiments: {}",
-                        name(first_part),
-                        name(part),
-                        what.join("; ")
-                    );
-                }
+                check_same_experiment(first_config, &config, first_part, part)?;
             }
         }
         shards.push(shard);
     }
-    let (_, _, first_config, _) = first.as_ref().expect("at least one part");
-    let count = shards[0].count;
-    let landscapes = first_config.landscapes().len() as u64;
-    if count > landscapes {
-        return merge_chains(parts, out, first_config, quiet);
+    let (_, _, config, _) = first.expect("at least one part");
+    Ok((config, shards))
+}
+
+/// Refuses parts whose stored configs differ.
+fn check_same_experiment(
+    first: &Config,
+    config: &Config,
+    first_part: &Path,
+    part: &Path,
+) -> Result<()> {
+    let differs = losscape_experiment::resume::differences(first, config);
+    let differs_back = losscape_experiment::resume::differences(config, first);
+    if !differs.is_empty() || !differs_back.is_empty() || config != first {
+        let mut what = differs;
+        what.extend(differs_back);
+        if what.is_empty() {
+            what.push("the configs differ in name or grid".into());
+        }
+        bail!(
+            "{} and {} are shards of different experiments: {}",
+            first_part.display(),
+            part.display(),
+            what.join("; ")
+        );
     }
-    let mut merged = Store::open(out)?;
+    Ok(())
+}
+
+/// Refuses a merge target that is itself a shard or holds another experiment.
+fn check_target(merged: &Store, out: &Path, config: &Config) -> Result<()> {
     if let Some(held) = merged.shard()? {
         bail!(
             "{} is itself shard {held} of a sweep; merge into a new database",
@@ -85,9 +142,9 @@ pub fn merge(parts: &[PathBuf], out: &Path, quiet: bool) -> Result<ExitCode> {
         );
     }
     if let Some(last) = merged.runs()?.pop() {
-        let config: Config = toml::from_str(&last.config_text)
+        let stored: Config = toml::from_str(&last.config_text)
             .with_context(|| format!("the config stored in {} cannot be read", out.display()))?;
-        let differs = losscape_experiment::resume::differences(&config, first_config);
+        let differs = losscape_experiment::resume::differences(&stored, config);
         if !differs.is_empty() {
             bail!(
                 "{} holds another experiment than the shards: {}",
@@ -96,40 +153,7 @@ pub fn merge(parts: &[PathBuf], out: &Path, quiet: bool) -> Result<ExitCode> {
             );
         }
     }
-    for (part, shard) in parts.iter().zip(&shards) {
-        let c = merged
-            .merge_shard(part)
-            .with_context(|| format!("merging {} stopped; run the same merge again to finish (parts merged so far are complete)", part.display()))?;
-        if !quiet {
-            println!(
-                "{} (shard {shard}): {} minima, {} transition states, {} census points, {} units of work ({} new records)",
-                part.display(),
-                c.rows[3],
-                c.rows[4],
-                c.rows[5],
-                c.rows[6],
-                c.new_rows.iter().sum::<usize>()
-            );
-        }
-    }
-    let mut present: Vec<u64> = shards.iter().map(|s| s.index).collect();
-    present.sort_unstable();
-    present.dedup();
-    let missing: Vec<String> = (0..count)
-        .filter(|i| !present.contains(i))
-        .map(|i| format!("{i}/{count}"))
-        .collect();
-    if !quiet {
-        println!("merged {} shard(s) into {}", present.len(), out.display());
-    }
-    if !missing.is_empty() {
-        eprintln!(
-            "note: shards {} are not merged yet; merge them into {} when they are done",
-            missing.join(", "),
-            out.display()
-        );
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// The merge of chain shards (more shards than landscapes): every landscape's chains are
@@ -182,8 +206,48 @@ pub struct SlurmArgs<'a> {
 /// `submit.sh` into the folder; with `--submit` runs `submit.sh`'s steps and prints the job ids.
 pub fn slurm(args: &SlurmArgs<'_>) -> Result<ExitCode> {
     let exp = Experiment::load(args.config)?;
+    // More tasks than landscapes split the chains; the merge job then runs the other stages.
+    let follow_up = check_slurm(args, &exp)?;
+    std::fs::create_dir_all(args.dir.join("logs"))
+        .with_context(|| format!("cannot create {}", args.dir.display()))?;
+    let dir = std::fs::canonicalize(args.dir)?;
+    let paths = JobPaths {
+        merged: dir.join(format!("{}.db", exp.config.experiment.name)),
+        config: std::fs::canonicalize(args.config)?,
+        exe: std::env::current_exe().context("cannot find the losscape executable")?,
+        dir,
+    };
+    let (dir, merged, n) = (&paths.dir, &paths.merged, args.tasks);
+    for (file, text) in [
+        (
+            "shards.sbatch",
+            shards_script(args, &exp, &paths, follow_up)?,
+        ),
+        ("merge.sbatch", merge_script(args, &exp, &paths, follow_up)?),
+        ("submit.sh", submit_script(&paths)),
+    ] {
+        let path = dir.join(file);
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
+    }
+    println!(
+        "wrote {}/{{shards.sbatch, merge.sbatch, submit.sh}}: {n} shard task(s) -> {}",
+        dir.display(),
+        merged.display()
+    );
+    if !args.submit {
+        println!("submit with: {}", q(&dir.join("submit.sh")));
+        return Ok(ExitCode::SUCCESS);
+    }
+    submit(dir, n, merged)
+}
+
+/// Refuses task counts the sweep cannot split into and resources no task can have; returns
+/// whether the tasks split chains (more tasks than landscapes).
+fn check_slurm(args: &SlurmArgs<'_>, exp: &Experiment) -> Result<bool> {
     let landscapes = exp.config.landscapes().len() as u64;
-    let most = losscape_experiment::runner::max_shards(&exp);
+    let most = losscape_experiment::runner::max_shards(exp);
     if args.tasks == 0 || args.tasks > most {
         bail!(
             "--tasks {}: the sweep has {landscapes} landscape(s) of {} basin-hopping chain(s), so it splits into 1 to {most} shards",
@@ -191,22 +255,32 @@ pub fn slurm(args: &SlurmArgs<'_>) -> Result<ExitCode> {
             exp.config.basin_hopping.chains
         );
     }
-    // More tasks than landscapes split the chains; the merge job then runs the other stages.
-    let follow_up = args.tasks > landscapes;
     if args.cpus_per_task == 0 {
         bail!("--cpus-per-task must be >= 1");
     }
     exp.check_resources(args.cpus_per_task as usize)?;
-    std::fs::create_dir_all(args.dir.join("logs"))
-        .with_context(|| format!("cannot create {}", args.dir.display()))?;
-    let dir = std::fs::canonicalize(args.dir)?;
-    let config = std::fs::canonicalize(args.config)?;
-    let exe = std::env::current_exe().context("cannot find the losscape executable")?;
-    let q = |p: &Path| crate::shell_quote(&p.display().to_string());
-    let name = &exp.config.experiment.name;
-    let merged = dir.join(format!("{name}.db"));
-    let n = args.tasks;
+    Ok(args.tasks > landscapes)
+}
 
+/// The absolute paths the job scripts name.
+struct JobPaths {
+    /// The folder of the scripts, logs and databases.
+    dir: PathBuf,
+    /// The experiment file.
+    config: PathBuf,
+    /// The losscape executable.
+    exe: PathBuf,
+    /// The merged database.
+    merged: PathBuf,
+}
+
+/// A path as a shell word.
+fn q(p: &Path) -> String {
+    crate::shell_quote(&p.display().to_string())
+}
+
+/// The `#SBATCH` lines for the partition and time limit, if given.
+fn sbatch_header(args: &SlurmArgs<'_>) -> Result<String> {
     let mut header = String::new();
     if let Some(p) = args.partition {
         writeln!(header, "#SBATCH --partition={p}")?;
@@ -214,7 +288,22 @@ pub fn slurm(args: &SlurmArgs<'_>) -> Result<ExitCode> {
     if let Some(t) = args.time {
         writeln!(header, "#SBATCH --time={t}")?;
     }
-    let shards = format!(
+    Ok(header)
+}
+
+/// `shards.sbatch`: a job array of one shard run per task, one log per task.
+fn shards_script(
+    args: &SlurmArgs<'_>,
+    exp: &Experiment,
+    p: &JobPaths,
+    follow_up: bool,
+) -> Result<String> {
+    let (name, n, header) = (
+        &exp.config.experiment.name,
+        args.tasks,
+        sbatch_header(args)?,
+    );
+    Ok(format!(
         "#!/bin/bash\n\
          # One shard of the sweep {name} per array task ({what}).\n\
          # Resubmitting resumes: finished shards are skipped.\n\
@@ -236,15 +325,30 @@ pub fn slurm(args: &SlurmArgs<'_>) -> Result<ExitCode> {
             format!("the landscapes at grid positions TASK, TASK+{n}, ..., every stage")
         },
         cpus = args.cpus_per_task,
-        logs = q(&dir.join("logs")),
-        exe = q(&exe),
-        config = q(&config),
-        dir = q(&dir),
+        logs = q(&p.dir.join("logs")),
+        exe = q(&p.exe),
+        config = q(&p.config),
+        dir = q(&p.dir),
+    ))
+}
+
+/// `merge.sbatch`: the merge (and, when the shards split chains, the remaining stages) and a
+/// summary, after every shard succeeded.
+fn merge_script(
+    args: &SlurmArgs<'_>,
+    exp: &Experiment,
+    p: &JobPaths,
+    follow_up: bool,
+) -> Result<String> {
+    let (name, n, header) = (
+        &exp.config.experiment.name,
+        args.tasks,
+        sbatch_header(args)?,
     );
     let parts: Vec<String> = (0..n)
-        .map(|i| q(&dir.join(format!("part-{i}.db"))))
+        .map(|i| q(&p.dir.join(format!("part-{i}.db"))))
         .collect();
-    let merge = format!(
+    Ok(format!(
         "#!/bin/bash\n\
          # Merges the {n} shards into one database (idempotent: safe to run again), then\n\
          # summarises it. Submitted with --dependency=afterok on the shard array.\n\
@@ -258,23 +362,27 @@ pub fn slurm(args: &SlurmArgs<'_>) -> Result<ExitCode> {
          {follow}\
          {exe} summary {merged}\n",
         cpus = if follow_up { args.cpus_per_task } else { 1 },
-        log = q(&dir.join("logs").join("merge.log")),
-        exe = q(&exe),
+        log = q(&p.dir.join("logs").join("merge.log")),
+        exe = q(&p.exe),
         parts = parts.join(" "),
-        merged = q(&merged),
+        merged = q(&p.merged),
         follow = if follow_up {
             format!(
                 "# The stages after basin-hopping need each landscape's whole set of minima.\n{} run {} --db {} --threads \"${{SLURM_CPUS_PER_TASK:-{}}}\" --quiet\n",
-                q(&exe),
-                q(&config),
-                q(&merged),
+                q(&p.exe),
+                q(&p.config),
+                q(&p.merged),
                 args.cpus_per_task
             )
         } else {
             String::new()
         },
-    );
-    let submit = format!(
+    ))
+}
+
+/// `submit.sh`: submits the shard array, then the merge once every shard succeeded.
+fn submit_script(p: &JobPaths) -> String {
+    format!(
         "#!/bin/bash\n\
          # Submits the shard array, then the merge once every shard succeeded.\n\
          set -euo pipefail\n\
@@ -282,32 +390,17 @@ pub fn slurm(args: &SlurmArgs<'_>) -> Result<ExitCode> {
          shards=$(sbatch --parsable shards.sbatch)\n\
          merge=$(sbatch --parsable --dependency=afterok:\"${{shards%%;*}}\" merge.sbatch)\n\
          echo \"shards: job $shards, merge: job $merge\"\n",
-        dir = q(&dir),
-    );
-    for (file, text) in [
-        ("shards.sbatch", &shards),
-        ("merge.sbatch", &merge),
-        ("submit.sh", &submit),
-    ] {
-        let path = dir.join(file);
-        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
-    }
-    println!(
-        "wrote {}/{{shards.sbatch, merge.sbatch, submit.sh}}: {n} shard task(s) -> {}",
-        dir.display(),
-        merged.display()
-    );
-    if !args.submit {
-        println!("submit with: {}", q(&dir.join("submit.sh")));
-        return Ok(ExitCode::SUCCESS);
-    }
+        dir = q(&p.dir),
+    )
+}
+
+/// Submits the jobs written into `dir` with sbatch and prints their ids.
+fn submit(dir: &Path, n: u64, merged: &Path) -> Result<ExitCode> {
     let sbatch = |extra: &[&str]| -> Result<String> {
         let out = Command::new("sbatch")
             .arg("--parsable")
             .args(extra)
-            .current_dir(&dir)
+            .current_dir(dir)
             .output()
             .context("cannot run sbatch (is Slurm installed and on PATH?)")?;
         if !out.status.success() {

@@ -318,29 +318,14 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             dir: &dir,
             submit,
         }),
-        Command::Check { config } => {
-            let exp = Experiment::load(&config)?;
-            let memory = exp.memory_estimate(0);
-            println!(
-                "{}: ok, minimiser {}, memory estimate {} ({} thread(s) × {} for {}, plus {} shared)",
-                config.display(),
-                exp.minimiser.name(),
-                losscape_experiment::memory::bytes(memory.total()),
-                memory.threads,
-                losscape_experiment::memory::bytes(memory.per_thread),
-                memory.largest,
-                losscape_experiment::memory::bytes(memory.shared),
-            );
-            for p in exp.config.landscapes() {
-                println!(
-                    "  {}  (n_hidden {}, lambda {:e})",
-                    p.key(),
-                    p.n_hidden,
-                    p.lambda
-                );
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Check { config } => check(&config),
+        other => read_or_analyse(other),
+    }
+}
+
+/// The commands that read a database (or, for `basins`, an experiment file) and print.
+fn read_or_analyse(command: Command) -> Result<ExitCode> {
+    match command {
         Command::Summary { db, format } => read::summary(&open_existing(&db)?, format),
         Command::Minima {
             db,
@@ -410,7 +395,38 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             no_png,
             note,
         ),
+        Command::Run { .. }
+        | Command::Merge { .. }
+        | Command::Slurm { .. }
+        | Command::Check { .. } => {
+            unreachable!("handled by dispatch")
+        }
     }
+}
+
+/// `losscape check CONFIG`: the config is valid; its minimiser, memory estimate and grid.
+fn check(config: &Path) -> Result<ExitCode> {
+    let exp = Experiment::load(config)?;
+    let memory = exp.memory_estimate(0);
+    println!(
+        "{}: ok, minimiser {}, memory estimate {} ({} thread(s) × {} for {}, plus {} shared)",
+        config.display(),
+        exp.minimiser.name(),
+        losscape_experiment::memory::bytes(memory.total()),
+        memory.threads,
+        losscape_experiment::memory::bytes(memory.per_thread),
+        memory.largest,
+        losscape_experiment::memory::bytes(memory.shared),
+    );
+    for p in exp.config.landscapes() {
+        println!(
+            "  {}  (n_hidden {}, lambda {:e})",
+            p.key(),
+            p.n_hidden,
+            p.lambda
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn open_existing(path: &Path) -> Result<Store> {
@@ -434,14 +450,7 @@ fn run(
     // So is the memory it needs (and the thread count).
     let memory = exp.check_resources(threads)?;
     if let Some(s) = shard {
-        let most = losscape_experiment::runner::max_shards(&exp);
-        if s.count > most {
-            anyhow::bail!(
-                "--shard {s}: the sweep has {} landscape(s) of {} basin-hopping chain(s), so it splits into at most {most} shards",
-                exp.config.landscapes().len(),
-                exp.config.basin_hopping.chains
-            );
-        }
+        check_shard(&exp, s)?;
     }
     let mut store = Store::open(&db)?;
     let earlier_runs = store.runs()?.len();
@@ -452,27 +461,14 @@ fn run(
             db.display()
         );
     }
-
-    static CANCEL: AtomicBool = AtomicBool::new(false);
-    // Ctrl-C, SIGTERM (what `kill` and schedulers send) and SIGHUP stop the run after the units
-    // in hand are committed. A second signal exits at once; SQLite's journal keeps the file
-    // consistent.
-    ctrlc::set_handler(|| {
-        if CANCEL.swap(true, Ordering::SeqCst) {
-            std::process::exit(130);
-        }
-    })
-    .context("cannot install the signal handler")?;
-
-    let command = std::env::args()
-        .map(|a| shell_quote(&a))
-        .collect::<Vec<_>>()
-        .join(" ");
     let opts = RunOptions {
         threads,
-        command,
+        command: std::env::args()
+            .map(|a| shell_quote(&a))
+            .collect::<Vec<_>>()
+            .join(" "),
         program_version: program_version(),
-        cancel: Some(&CANCEL),
+        cancel: Some(cancel_flag()?),
         shard,
     };
     let started = std::time::Instant::now();
@@ -502,31 +498,7 @@ fn run(
                 );
                 print!("{}", read::summary_table(&summaries));
             }
-            for s in summaries.iter().filter(|s| s.failed_quenches > 0) {
-                // Shown even with --quiet: a minimiser that fails is worth knowing about.
-                eprintln!(
-                    "warning: {}: {} of {} basin-hopping quenches failed{} (each chain's count and first failure are in the detail of its basin_hopping row of the attempts table)",
-                    s.key,
-                    s.failed_quenches,
-                    s.quenches,
-                    s.first_quench_failure
-                        .as_deref()
-                        .map(|f| format!("; the first: {f}"))
-                        .unwrap_or_default()
-                );
-            }
-            // Where several minima exist, transition states must join them: a landscape whose
-            // searches all failed points at a setting or minimiser that does not work.
-            for s in summaries.iter().filter(|s| {
-                s.counts.minima_by_structure > 1
-                    && s.ts_searches > 0
-                    && s.failed_ts_searches == s.ts_searches
-            }) {
-                eprintln!(
-                    "warning: {}: all {} transition-state searches failed (reasons in the attempts table)",
-                    s.key, s.ts_searches
-                );
-            }
+            warn_about_failures(&summaries);
             Ok(ExitCode::SUCCESS)
         }
         Err(RunError::Interrupted) => {
@@ -541,6 +513,62 @@ fn run(
         Err(e @ RunError::DataChanged { .. }) => Err(e.into()),
         Err(e) => Err(e)
             .with_context(|| format!("run stopped; committed work is kept in {}", db.display())),
+    }
+}
+
+/// Refuses a `--shard I/N` with more shards than the sweep has units to split.
+fn check_shard(exp: &Experiment, s: losscape_db::Shard) -> Result<()> {
+    let most = losscape_experiment::runner::max_shards(exp);
+    if s.count > most {
+        anyhow::bail!(
+            "--shard {s}: the sweep has {} landscape(s) of {} basin-hopping chain(s), so it splits into at most {most} shards",
+            exp.config.landscapes().len(),
+            exp.config.basin_hopping.chains
+        );
+    }
+    Ok(())
+}
+
+/// The flag a run polls to stop. Ctrl-C, SIGTERM (what `kill` and schedulers send) and SIGHUP
+/// set it: the run stops after the units in hand are committed. A second signal exits at
+/// once; SQLite's journal keeps the file consistent.
+fn cancel_flag() -> Result<&'static AtomicBool> {
+    static CANCEL: AtomicBool = AtomicBool::new(false);
+    ctrlc::set_handler(|| {
+        if CANCEL.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+    })
+    .context("cannot install the signal handler")?;
+    Ok(&CANCEL)
+}
+
+/// Warnings about a finished run, shown even with --quiet: a minimiser that fails, or
+/// transition-state searches that all failed where several minima need joining.
+fn warn_about_failures(summaries: &[losscape_experiment::LandscapeSummary]) {
+    for s in summaries.iter().filter(|s| s.failed_quenches > 0) {
+        eprintln!(
+            "warning: {}: {} of {} basin-hopping quenches failed{} (each chain's count and first failure are in the detail of its basin_hopping row of the attempts table)",
+            s.key,
+            s.failed_quenches,
+            s.quenches,
+            s.first_quench_failure
+                .as_deref()
+                .map(|f| format!("; the first: {f}"))
+                .unwrap_or_default()
+        );
+    }
+    // Where several minima exist, transition states must join them: a landscape whose
+    // searches all failed points at a setting or minimiser that does not work.
+    for s in summaries.iter().filter(|s| {
+        s.counts.minima_by_structure > 1
+            && s.ts_searches > 0
+            && s.failed_ts_searches == s.ts_searches
+    }) {
+        eprintln!(
+            "warning: {}: all {} transition-state searches failed (reasons in the attempts table)",
+            s.key, s.ts_searches
+        );
     }
 }
 

@@ -55,7 +55,7 @@ mod store;
 pub use error::DbError;
 pub use merge::{MergeCounts, SHARD_ID_BITS, Shard};
 pub use records::{
-    AttemptRow, DatasetRecord, LandscapeRow, LandscapeSpec, MinimumRow, NewMinimum,
+    AttemptRow, DatasetRecord, LandscapeRow, LandscapeSpec, MinimumRow, NewAttempt, NewMinimum,
     NewStationaryPoint, NewTs, RunInfo, RunRow, RunStatus, StationaryPointRow, TsRow,
     UnknownRunStatus,
 };

@@ -109,6 +109,44 @@ impl Store {
     /// belongs to the same experiment; this checks that it is a shard, that it is not this
     /// database's own kind of shard, and that its landscapes mean the same here.
     pub fn merge_shard(&mut self, part: &Path) -> Result<MergeCounts, DbError> {
+        let shard = self.check_part(part)?;
+        let id_base = self
+            .id_base()
+            .max((shard.count as i64 + 1) << SHARD_ID_BITS);
+        let path = self.path().to_path_buf();
+        let part_text = part
+            .to_str()
+            .ok_or_else(|| invalid(part, "the path of a part must be valid UTF-8 to attach it"))?;
+        let counts = self.with_connection(|conn| {
+            conn.execute("ATTACH DATABASE ?1 AS part", [part_text])
+                .map_err(sql(&path))?;
+            let result = (|| {
+                let tx = conn.unchecked_transaction().map_err(sql(&path))?;
+                let mut counts = MergeCounts::default();
+                for (t, table) in TABLES.iter().enumerate() {
+                    (counts.rows[t], counts.new_rows[t]) = copy_table(&tx, &path, table)?;
+                }
+                tx.execute(
+                    "INSERT INTO meta (key, value) VALUES ('id_base', ?1) \
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    [id_base.to_string()],
+                )
+                .map_err(sql(&path))?;
+                tx.commit().map_err(sql(&path))?;
+                Ok(counts)
+            })();
+            let detached = conn.execute("DETACH DATABASE part", []).map_err(sql(&path));
+            let counts = result?;
+            detached?;
+            Ok(counts)
+        })?;
+        self.refresh_id_base()?;
+        Ok(counts)
+    }
+
+    /// Checks that `part` is a shard whose landscapes and data set agree with this database;
+    /// returns its shard.
+    fn check_part(&self, part: &Path) -> Result<Shard, DbError> {
         let reader = Store::open_read_only(part)?;
         let shard = reader.shard()?.ok_or_else(|| {
             invalid(
@@ -142,78 +180,7 @@ impl Store {
                 ),
             ));
         }
-        drop(reader);
-        let id_base = self
-            .id_base()
-            .max((shard.count as i64 + 1) << SHARD_ID_BITS);
-        let path = self.path().to_path_buf();
-        let part_text = part
-            .to_str()
-            .ok_or_else(|| invalid(part, "the path of a part must be valid UTF-8 to attach it"))?;
-        let counts = self.with_connection(|conn| {
-            conn.execute("ATTACH DATABASE ?1 AS part", [part_text])
-                .map_err(sql(&path))?;
-            let result = (|| {
-                let tx = conn.unchecked_transaction().map_err(sql(&path))?;
-                let mut counts = MergeCounts::default();
-                for (t, table) in TABLES.iter().enumerate() {
-                    let columns: Vec<String> = {
-                        let mut stmt = tx
-                            .prepare(&format!("PRAGMA main.table_info({table})"))
-                            .map_err(sql(&path))?;
-                        let rows = stmt
-                            .query_map([], |r| r.get::<_, String>(1))
-                            .map_err(sql(&path))?;
-                        rows.collect::<Result<_, _>>().map_err(sql(&path))?
-                    };
-                    let list = columns.join(", ");
-                    let updates: Vec<String> = columns
-                        .iter()
-                        .filter(|c| *c != "id")
-                        .map(|c| format!("{c} = excluded.{c}"))
-                        .collect();
-                    counts.rows[t] = tx
-                        .query_row(&format!("SELECT count(*) FROM part.{table}"), [], |r| {
-                            r.get::<_, i64>(0)
-                        })
-                        .map_err(sql(&path))? as usize;
-                    counts.new_rows[t] = tx
-                        .query_row(
-                            &format!(
-                                "SELECT count(*) FROM part.{table} \
-                                 WHERE id NOT IN (SELECT id FROM main.{table})"
-                            ),
-                            [],
-                            |r| r.get::<_, i64>(0),
-                        )
-                        .map_err(sql(&path))? as usize;
-                    // `WHERE true` lets SQLite parse the upsert after a SELECT.
-                    tx.execute(
-                        &format!(
-                            "INSERT INTO main.{table} ({list}) SELECT {list} FROM part.{table} \
-                             WHERE true ON CONFLICT (id) DO UPDATE SET {}",
-                            updates.join(", ")
-                        ),
-                        [],
-                    )
-                    .map_err(sql(&path))?;
-                }
-                tx.execute(
-                    "INSERT INTO meta (key, value) VALUES ('id_base', ?1) \
-                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    [id_base.to_string()],
-                )
-                .map_err(sql(&path))?;
-                tx.commit().map_err(sql(&path))?;
-                Ok(counts)
-            })();
-            let detached = conn.execute("DETACH DATABASE part", []).map_err(sql(&path));
-            let counts = result?;
-            detached?;
-            Ok(counts)
-        })?;
-        self.refresh_id_base()?;
-        Ok(counts)
+        Ok(shard)
     }
 
     /// A `meta` value.
@@ -228,4 +195,54 @@ impl Store {
     pub(crate) fn set_meta(&mut self, key: &str, value: &str) -> Result<(), DbError> {
         self.write(|b| b.set_meta(key, value))
     }
+}
+
+/// Upserts every row of the attached `part.{table}` into `main.{table}`, ids unchanged;
+/// returns (rows in the part, rows new here).
+fn copy_table(
+    tx: &rusqlite::Transaction<'_>,
+    path: &Path,
+    table: &str,
+) -> Result<(usize, usize), DbError> {
+    let columns: Vec<String> = {
+        let mut stmt = tx
+            .prepare(&format!("PRAGMA main.table_info({table})"))
+            .map_err(sql(path))?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(1))
+            .map_err(sql(path))?;
+        rows.collect::<Result<_, _>>().map_err(sql(path))?
+    };
+    let list = columns.join(", ");
+    let updates: Vec<String> = columns
+        .iter()
+        .filter(|c| *c != "id")
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
+    let rows = tx
+        .query_row(&format!("SELECT count(*) FROM part.{table}"), [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .map_err(sql(path))? as usize;
+    let new_rows = tx
+        .query_row(
+            &format!(
+                "SELECT count(*) FROM part.{table} \
+                 WHERE id NOT IN (SELECT id FROM main.{table})"
+            ),
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .map_err(sql(path))? as usize;
+    // `WHERE true` lets SQLite parse the upsert after a SELECT.
+    tx.execute(
+        &format!(
+            "INSERT INTO main.{table} ({list}) SELECT {list} FROM part.{table} \
+             WHERE true ON CONFLICT (id) DO UPDATE SET {}",
+            updates.join(", ")
+        ),
+        [],
+    )
+    .map_err(sql(path))?;
+    Ok((rows, new_rows))
 }

@@ -470,3 +470,22 @@ impl DatasetRecord {
         self.labels.len()
     }
 }
+
+/// One outcome of a unit of work to record in the attempts table (see
+/// [`Batch::record_attempt`](crate::Batch::record_attempt)); named fields, so the stage, key,
+/// outcome and detail texts cannot be swapped silently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewAttempt<'a> {
+    /// The landscape.
+    pub landscape_id: i64,
+    /// The stage (or bookkeeping namespace) the key belongs to.
+    pub stage: &'a str,
+    /// The unit's key, unique within `(landscape_id, stage)`.
+    pub key: &'a str,
+    /// Short outcome, e.g. `connected`.
+    pub outcome: &'a str,
+    /// Detail, usually JSON.
+    pub detail: &'a str,
+    /// The run recording it.
+    pub run_id: i64,
+}

@@ -280,19 +280,7 @@ pub(crate) fn inspect(conn: &Connection, path: &Path) -> Result<Contents, DbErro
     let app_id: i32 = conn
         .query_row("PRAGMA application_id", [], |r| r.get(0))
         .map_err(|e| unreadable(path, e))?;
-    let names: Vec<String> = {
-        let mut stmt = conn
-            .prepare(
-                "SELECT name FROM sqlite_schema WHERE type = 'table' \
-                 AND name NOT LIKE 'sqlite_%' ORDER BY name",
-            )
-            .map_err(|e| unreadable(path, e))?;
-        let rows = stmt
-            .query_map([], |r| r.get(0))
-            .map_err(|e| unreadable(path, e))?;
-        rows.collect::<Result<_, _>>()
-            .map_err(|e| unreadable(path, e))?
-    };
+    let names = table_names(conn, path)?;
     let objects: i64 = conn
         .query_row(
             "SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'",
@@ -304,27 +292,9 @@ pub(crate) fn inspect(conn: &Connection, path: &Path) -> Result<Contents, DbErro
     if app_id == 0 && objects == 0 {
         return Ok(Contents::Blank);
     }
-    let describe = || {
-        let tables = if names.is_empty() {
-            "no tables".to_owned()
-        } else {
-            const SHOWN: usize = 8;
-            let mut list = names
-                .iter()
-                .take(SHOWN)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ");
-            if names.len() > SHOWN {
-                list.push_str(&format!(", ... ({} tables)", names.len()));
-            }
-            format!("tables {list}")
-        };
-        format!("an SQLite database with application_id {app_id:#010x} and {tables}")
-    };
     let not_ours = |why: &str| DbError::NotOurs {
         path: path.to_path_buf(),
-        found: format!("{} ({why})", describe()),
+        found: format!("{} ({why})", describe(app_id, &names)),
     };
     if app_id != APPLICATION_ID {
         return Err(not_ours(&format!(
@@ -334,6 +304,71 @@ pub(crate) fn inspect(conn: &Connection, path: &Path) -> Result<Contents, DbErro
     if !names.iter().any(|n| n == "meta") {
         return Err(not_ours("the losscape meta table is missing"));
     }
+    let version = schema_version(conn, path, &not_ours)?;
+    let later_tables: &[&str] = match version {
+        1 => &[],
+        2 => &["stationary_points"],
+        _ => &["stationary_points", "datasets"],
+    };
+    if let Some(missing) = TABLES
+        .iter()
+        .chain(later_tables)
+        .find(|t| !names.iter().any(|n| n == *t))
+    {
+        return Err(DbError::Corrupt {
+            path: path.to_path_buf(),
+            what: format!("schema version {version} but the {missing} table is missing"),
+        });
+    }
+    if version < SCHEMA_VERSION {
+        Ok(Contents::Outdated(version))
+    } else {
+        Ok(Contents::Current)
+    }
+}
+
+/// The names of the database's own tables, sorted.
+fn table_names(conn: &Connection, path: &Path) -> Result<Vec<String>, DbError> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT name FROM sqlite_schema WHERE type = 'table' \
+             AND name NOT LIKE 'sqlite_%' ORDER BY name",
+        )
+        .map_err(|e| unreadable(path, e))?;
+    let rows = stmt
+        .query_map([], |r| r.get(0))
+        .map_err(|e| unreadable(path, e))?;
+    rows.collect::<Result<_, _>>()
+        .map_err(|e| unreadable(path, e))
+}
+
+/// What a foreign database looks like, for the error that refuses it.
+fn describe(app_id: i32, names: &[String]) -> String {
+    let tables = if names.is_empty() {
+        "no tables".to_owned()
+    } else {
+        const SHOWN: usize = 8;
+        let mut list = names
+            .iter()
+            .take(SHOWN)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if names.len() > SHOWN {
+            list.push_str(&format!(", ... ({} tables)", names.len()));
+        }
+        format!("tables {list}")
+    };
+    format!("an SQLite database with application_id {app_id:#010x} and {tables}")
+}
+
+/// The schema version in `meta`, after checking the format entry; refuses a missing or
+/// foreign format, a missing or unparsable version, one below 1 and one newer than ours.
+fn schema_version(
+    conn: &Connection,
+    path: &Path,
+    not_ours: &dyn Fn(&str) -> DbError,
+) -> Result<i64, DbError> {
     let meta = |key: &str| -> Result<Option<String>, DbError> {
         conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| {
             r.get::<_, String>(0)
@@ -363,26 +398,7 @@ pub(crate) fn inspect(conn: &Connection, path: &Path) -> Result<Contents, DbErro
     if version < 1 {
         return Err(not_ours(&format!("unknown schema_version {version}")));
     }
-    let later_tables: &[&str] = match version {
-        1 => &[],
-        2 => &["stationary_points"],
-        _ => &["stationary_points", "datasets"],
-    };
-    if let Some(missing) = TABLES
-        .iter()
-        .chain(later_tables)
-        .find(|t| !names.iter().any(|n| n == *t))
-    {
-        return Err(DbError::Corrupt {
-            path: path.to_path_buf(),
-            what: format!("schema version {version} but the {missing} table is missing"),
-        });
-    }
-    if version < SCHEMA_VERSION {
-        Ok(Contents::Outdated(version))
-    } else {
-        Ok(Contents::Current)
-    }
+    Ok(version)
 }
 
 /// Creates the current schema in a blank database. Must run inside a transaction.

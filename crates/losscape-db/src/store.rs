@@ -9,7 +9,7 @@ use crate::blob::{decode_f64s, encode_f64s};
 use crate::error::{DbError, corrupt, invalid, not_found, sql};
 use crate::lock::{WriterLock, real_path};
 use crate::records::{
-    AttemptRow, DatasetRecord, LandscapeRow, LandscapeSpec, MinimumRow, NewMinimum,
+    AttemptRow, DatasetRecord, LandscapeRow, LandscapeSpec, MinimumRow, NewAttempt, NewMinimum,
     NewStationaryPoint, NewTs, RunInfo, RunRow, RunStatus, StationaryPointRow, TsRow,
 };
 use crate::schema::{
@@ -1083,15 +1083,15 @@ impl Batch<'_> {
 
     /// Records the outcome of one unit of work, replacing any earlier outcome for the same
     /// `(landscape_id, stage, key)` (the row keeps its id; `run_id` and the time are updated).
-    pub fn record_attempt(
-        &mut self,
-        landscape_id: i64,
-        stage: &str,
-        key: &str,
-        outcome: &str,
-        detail: &str,
-        run_id: i64,
-    ) -> Result<(), DbError> {
+    pub fn record_attempt(&mut self, attempt: &NewAttempt<'_>) -> Result<(), DbError> {
+        let NewAttempt {
+            landscape_id,
+            stage,
+            key,
+            outcome,
+            detail,
+            run_id,
+        } = *attempt;
         dimension(self.conn, self.path, landscape_id)?; // existence, with a clear error
         self.check_run(run_id)?;
         self.conn

@@ -140,7 +140,14 @@ fn every_record_type_round_trips_and_survives_reopening() {
             for x in &t {
                 b.insert_ts(x)?;
             }
-            b.record_attempt(land, "connect", "1-2", "connected", "one ts", run)?;
+            b.record_attempt(&losscape_db::NewAttempt {
+                landscape_id: land,
+                stage: "connect",
+                key: "1-2",
+                outcome: "connected",
+                detail: "one ts",
+                run_id: run,
+            })?;
             Ok((ids, t))
         })
         .unwrap();
@@ -286,10 +293,38 @@ fn attempts_are_upserted_by_landscape_stage_and_key() {
     );
     store
         .write(|b| {
-            b.record_attempt(a, "basin_hopping", "chain-3", "started", "", run1)?;
-            b.record_attempt(a, "basin_hopping", "chain-4", "done", "17 minima", run1)?;
-            b.record_attempt(a, "connect", "chain-3", "gave_up", "", run1)?;
-            b.record_attempt(b_id, "basin_hopping", "chain-3", "done", "", run1)
+            b.record_attempt(&losscape_db::NewAttempt {
+                landscape_id: a,
+                stage: "basin_hopping",
+                key: "chain-3",
+                outcome: "started",
+                detail: "",
+                run_id: run1,
+            })?;
+            b.record_attempt(&losscape_db::NewAttempt {
+                landscape_id: a,
+                stage: "basin_hopping",
+                key: "chain-4",
+                outcome: "done",
+                detail: "17 minima",
+                run_id: run1,
+            })?;
+            b.record_attempt(&losscape_db::NewAttempt {
+                landscape_id: a,
+                stage: "connect",
+                key: "chain-3",
+                outcome: "gave_up",
+                detail: "",
+                run_id: run1,
+            })?;
+            b.record_attempt(&losscape_db::NewAttempt {
+                landscape_id: b_id,
+                stage: "basin_hopping",
+                key: "chain-3",
+                outcome: "done",
+                detail: "",
+                run_id: run1,
+            })
         })
         .unwrap();
     let first = store
@@ -297,7 +332,16 @@ fn attempts_are_upserted_by_landscape_stage_and_key() {
         .unwrap()
         .unwrap();
     store
-        .write(|b| b.record_attempt(a, "basin_hopping", "chain-3", "done", "12 minima", run2))
+        .write(|b| {
+            b.record_attempt(&losscape_db::NewAttempt {
+                landscape_id: a,
+                stage: "basin_hopping",
+                key: "chain-3",
+                outcome: "done",
+                detail: "12 minima",
+                run_id: run2,
+            })
+        })
         .unwrap();
     let second = store
         .attempt(a, "basin_hopping", "chain-3")
@@ -406,7 +450,14 @@ fn a_failing_write_leaves_nothing_behind() {
         .write(|b| {
             let m = b.insert_minimum(&minimum(land, run, 1))?;
             b.insert_ts(&ts(land, run, m, m, 2))?;
-            b.record_attempt(land, "connect", "1-1", "connected", "", run)?;
+            b.record_attempt(&losscape_db::NewAttempt {
+                landscape_id: land,
+                stage: "connect",
+                key: "1-1",
+                outcome: "connected",
+                detail: "",
+                run_id: run,
+            })?;
             b.add_times_found(m, 1)?;
             b.insert_minimum(&minimum(land + 1, run, 3)) // unknown landscape: fails
         })

@@ -66,7 +66,16 @@ fn a_unit_is_invisible_to_readers_until_committed_and_gone_when_rolled_back() {
     });
     assert!(failed.is_err());
     store
-        .write(|b| b.record_attempt(l, "connect", "pair-1-2", "done", "{}", run))
+        .write(|b| {
+            b.record_attempt(&losscape_db::NewAttempt {
+                landscape_id: l,
+                stage: "connect",
+                key: "pair-1-2",
+                outcome: "done",
+                detail: "{}",
+                run_id: run,
+            })
+        })
         .unwrap();
     // The writer sees its own unit; a reader sees nothing of it yet.
     assert_eq!(store.minima(l).unwrap().len(), 1);

@@ -19,11 +19,12 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::attempts::{SearchDetail, SearchKey};
 use crate::config::Stage;
 use crate::error::RunError;
 use crate::points::stored_morse_census;
 use crate::runner::{Event, LandscapeRun};
-use crate::store_connect::{DbSink, attempt_key, parse_pair};
+use crate::store_connect::{DbSink, sink_error};
 
 /// Seed-stream tag of census starts (basin-hopping uses 1).
 const STREAM_CENSUS: u64 = 2;
@@ -174,9 +175,24 @@ fn census_start(
     known: &[&[f64]],
     rng: &mut ChaCha8Rng,
 ) -> Vec<f64> {
-    let l = model.layout();
+    let mut x = near_or_random_start(model, params, known, rng);
+    if rng.random::<f64>() >= params.symmetric_fraction {
+        return x;
+    }
+    onto_symmetric_subspace(model, &mut x, rng);
+    x
+}
+
+/// A start near one of `known` with probability `params.near_known_fraction` (when there is
+/// any), uniformly random at a log-uniform scale otherwise.
+fn near_or_random_start(
+    model: &Perceptron,
+    params: &CensusParams,
+    known: &[&[f64]],
+    rng: &mut ChaCha8Rng,
+) -> Vec<f64> {
     let near = !known.is_empty() && rng.random::<f64>() < params.near_known_fraction;
-    let mut x = if near {
+    if near {
         let centre = &known[(rng.random::<f64>() * known.len() as f64) as usize % known.len()];
         let scale = log_uniform(rng, 0.02, 3.0);
         centre
@@ -185,13 +201,17 @@ fn census_start(
             .collect()
     } else {
         let scale = log_uniform(rng, 0.05, params.range);
-        (0..l.dim())
+        (0..model.layout().dim())
             .map(|_| scale * (2.0 * rng.random::<f64>() - 1.0))
             .collect::<Vec<f64>>()
-    };
-    if rng.random::<f64>() >= params.symmetric_fraction {
-        return x;
     }
+}
+
+/// Moves `x` onto one or more symmetric subspaces of the network, each with probability one
+/// half and at least one: a dead hidden unit, two units equal up to sign, first-layer weights
+/// invariant under an input symmetry, or two units exchanged by an input symmetry.
+fn onto_symmetric_subspace(model: &Perceptron, x: &mut [f64], rng: &mut ChaCha8Rng) {
+    let l = model.layout();
     let symmetries = model.input_symmetries();
     // Each subspace with probability one half, at least one of them.
     let kinds = 1 + (rng.random::<f64>() * 15.0) as u32 % 15;
@@ -252,7 +272,6 @@ fn census_start(
             }
         }
     }
-    x
 }
 
 impl LandscapeRun<'_> {
@@ -281,10 +300,7 @@ impl LandscapeRun<'_> {
             .attempts(self.landscape_id, Stage::Census.name())?
             .into_iter()
             .map(|a| {
-                let new = serde_json::from_str::<serde_json::Value>(&a.detail)
-                    .ok()
-                    .and_then(|d| d.get("new_points")?.as_u64())
-                    .unwrap_or(0) as usize;
+                let new = SearchDetail::parse(&a.detail).map_or(0, |d| d.new_points);
                 (a.key, new)
             })
             .collect();
@@ -296,13 +312,14 @@ impl LandscapeRun<'_> {
             if sink.stopping() || quiet >= cfg.quiet_batches {
                 break;
             }
-            let key = attempt_key(&Attempt::Census { round, batch });
+            let key = SearchKey(Attempt::Census { round, batch }).to_string();
             let new = match done.iter().find(|(k, _)| *k == key) {
                 Some(&(_, new)) => new,
                 None => {
                     let before = sink.points();
                     let starts = self.census_starts(round, batch, &sink.census_centres());
-                    census::run(&tools, &mut sink, Attempt::Census { round, batch }, &starts);
+                    census::run(&tools, &mut sink, Attempt::Census { round, batch }, &starts)
+                        .map_err(sink_error)?;
                     sink.points() - before
                 }
             };
@@ -318,7 +335,7 @@ impl LandscapeRun<'_> {
         let batches = self.exp.config.census.batches;
         let mut done = 0;
         for batch in 0..batches {
-            let key = attempt_key(&Attempt::Census { round: 0, batch });
+            let key = SearchKey(Attempt::Census { round: 0, batch }).to_string();
             done += usize::from(
                 store
                     .attempt(self.landscape_id, Stage::Census.name(), &key)?
@@ -344,11 +361,12 @@ impl LandscapeRun<'_> {
             if sink.stopping() {
                 break;
             }
-            survey::run(&tools, &mut sink, m.id as MinId, &m.coords).map_err(|e| {
-                RunError::Search {
+            survey::run(&tools, &mut sink, m.id as MinId, &m.coords).map_err(|e| match e {
+                survey::SurveyError::Sink(e) => sink_error(e),
+                e => RunError::Search {
                     stage: "saturate",
                     message: e.to_string(),
-                }
+                },
             })?;
         }
         sink.finish()
@@ -365,7 +383,7 @@ impl LandscapeRun<'_> {
         }
         for stage in [Stage::Connect, Stage::Saturate] {
             for a in store.attempts(self.landscape_id, stage.name())? {
-                if let Some((x, y)) = parse_pair(&a.key) {
+                if let Some((x, y)) = SearchKey::pair(&a.key) {
                     connector.mark_tried(x, y);
                 }
             }
@@ -379,9 +397,12 @@ impl LandscapeRun<'_> {
     fn connect_round(&self, store: &mut Store, round: usize) -> Result<(), RunError> {
         let setup = self.ts_setup();
         let tools = self.toolkit(&setup);
-        let search_error = |e: losscape_ts::connect::ConnectError| RunError::Search {
-            stage: "saturate",
-            message: e.to_string(),
+        let search_error = |e: losscape_ts::connect::ConnectError| match e {
+            losscape_ts::connect::ConnectError::Sink(e) => sink_error(e),
+            e => RunError::Search {
+                stage: "saturate",
+                message: e.to_string(),
+            },
         };
         {
             let mut connector = self.connector(store)?;
@@ -401,7 +422,14 @@ impl LandscapeRun<'_> {
                     let detail = serde_json::to_string(&pairs).unwrap_or_default();
                     let (landscape, run) = (self.landscape_id, self.run_id);
                     store.write(|b| {
-                        b.record_attempt(landscape, stage, &pairs_key, "chosen", &detail, run)
+                        b.record_attempt(&losscape_db::NewAttempt {
+                            landscape_id: landscape,
+                            stage,
+                            key: &pairs_key,
+                            outcome: "chosen",
+                            detail: &detail,
+                            run_id: run,
+                        })
                     })?;
                     pairs
                 }
@@ -414,7 +442,7 @@ impl LandscapeRun<'_> {
             if sink.stopping() {
                 break;
             }
-            attempt_pairs(&tools, &mut sink, &mut connector, &[pair]);
+            attempt_pairs(&tools, &mut sink, &mut connector, &[pair]).map_err(sink_error)?;
         }
         sink.finish()
     }
@@ -468,7 +496,14 @@ impl LandscapeRun<'_> {
         };
         let (landscape, run) = (self.landscape_id, self.run_id);
         store.write(|b| {
-            b.record_attempt(landscape, stage, Saturation::KEY, outcome, &detail, run)
+            b.record_attempt(&losscape_db::NewAttempt {
+                landscape_id: landscape,
+                stage,
+                key: Saturation::KEY,
+                outcome,
+                detail: &detail,
+                run_id: run,
+            })
         })?;
         Ok(())
     }
@@ -494,7 +529,14 @@ impl LandscapeRun<'_> {
                 };
                 let detail = serde_json::to_string(&s).unwrap_or_default();
                 store.write(|b| {
-                    b.record_attempt(landscape, stage, &start_key, "started", &detail, run)
+                    b.record_attempt(&losscape_db::NewAttempt {
+                        landscape_id: landscape,
+                        stage,
+                        key: &start_key,
+                        outcome: "started",
+                        detail: &detail,
+                        run_id: run,
+                    })
                 })?;
                 s
             }
@@ -522,14 +564,14 @@ impl LandscapeRun<'_> {
         }
         let detail = serde_json::to_string(&end).unwrap_or_default();
         store.write(|b| {
-            b.record_attempt(
-                landscape,
+            b.record_attempt(&losscape_db::NewAttempt {
+                landscape_id: landscape,
                 stage,
-                &format!("round-{round}"),
-                "done",
-                &detail,
-                run,
-            )
+                key: &format!("round-{round}"),
+                outcome: "done",
+                detail: &detail,
+                run_id: run,
+            })
         })?;
         Ok(end)
     }

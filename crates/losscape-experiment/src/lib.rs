@@ -6,6 +6,7 @@
 //! from parallel threads is committed in a fixed order so the same seed gives the same database
 //! whatever the thread count.
 
+mod attempts;
 mod census;
 pub mod config;
 pub mod dataset;

@@ -198,45 +198,60 @@ fn run_grid(
             model: &model,
             chain_shard,
         };
-        for (position, &stage) in exp.config.experiment.stages.iter().enumerate() {
-            if opts.cancelled() {
-                return Err(RunError::Interrupted);
-            }
-            if chain_shard.is_some() {
-                // Only chains, and no stage is marked finished: the merged database runs
-                // the rest once it holds every chain.
-                if stage == Stage::BasinHopping {
-                    ctx.basin_hopping(store, &key)?;
-                }
-                continue;
-            }
-            // A connect or survey stage that finished in an earlier run is not run again: a
-            // stage named twice (connect, survey, connect) must not redo its first occurrence
-            // with what later stages found, or a resumed run would diverge from an
-            // uninterrupted one. Basin-hopping is always entered: its chains are skipped one by
-            // one, so raising `chains` in the file adds just the new chains.
-            let marker = stage_key(position, stage);
-            if stage != Stage::BasinHopping
-                && store.attempt(landscape_id, STAGES, &marker)?.is_some()
-            {
-                observer.event(&Event::StageSkipped { key: &key, stage });
-                continue;
-            }
-            match stage {
-                Stage::BasinHopping => ctx.basin_hopping(store, &key)?,
-                Stage::Connect => ctx.connect(store, &key)?,
-                Stage::Survey => ctx.survey(store, &key, position)?,
-                Stage::Census => ctx.census(store, &key)?,
-                Stage::Saturate => ctx.saturate(store, &key)?,
-            }
-            store
-                .write(|b| b.record_attempt(landscape_id, STAGES, &marker, "done", "{}", run_id))?;
-        }
+        run_stages(&mut ctx, store, &key)?;
         let summary = summarise(store, landscape_id, &exp.config.identity)?;
         observer.event(&Event::LandscapeFinished(&summary));
         summaries.push(summary);
     }
     Ok(summaries)
+}
+
+/// Runs the stages of `[experiment] stages` on one landscape, in order, skipping those an
+/// earlier run finished and marking each as finished when it is done.
+fn run_stages(ctx: &mut LandscapeRun<'_>, store: &mut Store, key: &str) -> Result<(), RunError> {
+    for (position, &stage) in ctx.exp.config.experiment.stages.iter().enumerate() {
+        if ctx.opts.cancelled() {
+            return Err(RunError::Interrupted);
+        }
+        if ctx.chain_shard.is_some() {
+            // Only chains, and no stage is marked finished: the merged database runs
+            // the rest once it holds every chain.
+            if stage == Stage::BasinHopping {
+                ctx.basin_hopping(store, key)?;
+            }
+            continue;
+        }
+        // A connect or survey stage that finished in an earlier run is not run again: a
+        // stage named twice (connect, survey, connect) must not redo its first occurrence
+        // with what later stages found, or a resumed run would diverge from an
+        // uninterrupted one. Basin-hopping is always entered: its chains are skipped one by
+        // one, so raising `chains` in the file adds just the new chains.
+        let marker = stage_key(position, stage);
+        if stage != Stage::BasinHopping
+            && store.attempt(ctx.landscape_id, STAGES, &marker)?.is_some()
+        {
+            ctx.observer.event(&Event::StageSkipped { key, stage });
+            continue;
+        }
+        match stage {
+            Stage::BasinHopping => ctx.basin_hopping(store, key)?,
+            Stage::Connect => ctx.connect(store, key)?,
+            Stage::Survey => ctx.survey(store, key, position)?,
+            Stage::Census => ctx.census(store, key)?,
+            Stage::Saturate => ctx.saturate(store, key)?,
+        }
+        store.write(|b| {
+            b.record_attempt(&losscape_db::NewAttempt {
+                landscape_id: ctx.landscape_id,
+                stage: STAGES,
+                key: &marker,
+                outcome: "done",
+                detail: "{}",
+                run_id: ctx.run_id,
+            })
+        })?;
+    }
+    Ok(())
 }
 
 /// The most shards a sweep splits into: one per basin-hopping chain of every landscape.
@@ -409,14 +424,21 @@ impl LandscapeRun<'_> {
             if self.chain_shard.is_some() {
                 detail[crate::shards::CHAIN_MINIMA] = serde_json::json!(stored.into_iter().collect::<Vec<_>>());
             }
-            b.record_attempt(self.landscape_id, stage, "origin", outcome, &detail.to_string(), self.run_id)
+            b.record_attempt(&losscape_db::NewAttempt {
+                landscape_id: self.landscape_id,
+                stage,
+                key: "origin",
+                outcome,
+                detail: &detail.to_string(),
+                run_id: self.run_id,
+            })
         })?;
         Ok(())
     }
 
-    /// Basin-hopping: independent seeded chains in parallel, committed in chain order.
-    fn basin_hopping(&mut self, store: &mut Store, key: &str) -> Result<(), RunError> {
-        let cfg = &self.exp.config;
+    /// The chains of this landscape that this run (or chain shard) still has to run; reports
+    /// the stage's start.
+    fn chains_to_run(&self, store: &Store, key: &str) -> Result<Vec<usize>, RunError> {
         let stage = Stage::BasinHopping.name();
         // One query for the finished chains, not one per chain: `chains` may be large.
         let finished: std::collections::HashSet<String> = store
@@ -424,7 +446,7 @@ impl LandscapeRun<'_> {
             .into_iter()
             .map(|a| a.key)
             .collect();
-        let chains = cfg.basin_hopping.chains;
+        let chains = self.exp.config.basin_hopping.chains;
         // A chain shard takes every N-th chain of the sweep, counted over the landscapes in
         // grid order; the origin goes with the landscape's position.
         let split = self.chain_shard;
@@ -440,6 +462,61 @@ impl LandscapeRun<'_> {
             units: todo.len(),
             already_done: (0..chains).filter(|&c| mine(c)).count() - todo.len(),
         });
+        Ok(todo)
+    }
+
+    /// Stores one finished chain's minima and records the chain, in one batch. In a chain
+    /// shard the minima are identified only among the chain's own (`known` is then unused).
+    fn commit_chain(
+        &self,
+        b: &mut losscape_db::Batch<'_>,
+        known: &mut KnownMinima,
+        chain: usize,
+        result: &ChainResult,
+        candidates: &[Candidate],
+    ) -> Result<(), losscape_db::DbError> {
+        let split = self.chain_shard;
+        let mut rejected = 0;
+        let mut own = KnownMinima::empty();
+        let mut stored = Vec::new();
+        for c in candidates {
+            let into = if split.is_some() {
+                &mut own
+            } else {
+                &mut *known
+            };
+            match self.store_minimum(b, into, c)? {
+                Some(id) => stored.push(id),
+                None => rejected += 1,
+            }
+        }
+        let mut detail = serde_json::json!({
+            "steps": result.steps,
+            "accepted": result.accepted,
+            "distinct_minima": result.minima.len(),
+            "rejected": rejected,
+            "failed_quenches": result.failed_quenches,
+            "first_failure": result.first_failure,
+            "evaluations": result.evaluations,
+        });
+        if split.is_some() {
+            detail[crate::shards::CHAIN_MINIMA] = serde_json::json!(stored);
+        }
+        b.record_attempt(&losscape_db::NewAttempt {
+            landscape_id: self.landscape_id,
+            stage: Stage::BasinHopping.name(),
+            key: &chain_key(chain),
+            outcome: "done",
+            detail: &detail.to_string(),
+            run_id: self.run_id,
+        })
+    }
+
+    /// Basin-hopping: independent seeded chains in parallel, committed in chain order.
+    fn basin_hopping(&mut self, store: &mut Store, key: &str) -> Result<(), RunError> {
+        let cfg = &self.exp.config;
+        let todo = self.chains_to_run(store, key)?;
+        let (split, index) = (self.chain_shard, self.index);
         let mut known = KnownMinima::load(store, self.landscape_id)?;
         if split.is_none_or(|s| index as u64 % s.count == s.index) {
             if split.is_some() {
@@ -481,42 +558,8 @@ impl LandscapeRun<'_> {
         let mut commit_error = None;
         let committed =
             ordered_parallel(todo.len(), self.opts, work, |slot, (result, candidates)| {
-                let outcome = store.write(|b| {
-                    let mut rejected = 0;
-                    let mut own = KnownMinima::empty();
-                    let mut stored = Vec::new();
-                    for c in &candidates {
-                        let into = if split.is_some() {
-                            &mut own
-                        } else {
-                            &mut known
-                        };
-                        match self.store_minimum(b, into, c)? {
-                            Some(id) => stored.push(id),
-                            None => rejected += 1,
-                        }
-                    }
-                    let mut detail = serde_json::json!({
-                        "steps": result.steps,
-                        "accepted": result.accepted,
-                        "distinct_minima": result.minima.len(),
-                        "rejected": rejected,
-                        "failed_quenches": result.failed_quenches,
-                        "first_failure": result.first_failure,
-                        "evaluations": result.evaluations,
-                    });
-                    if split.is_some() {
-                        detail[crate::shards::CHAIN_MINIMA] = serde_json::json!(stored);
-                    }
-                    b.record_attempt(
-                        self.landscape_id,
-                        stage,
-                        &chain_key(todo[slot]),
-                        "done",
-                        &detail.to_string(),
-                        self.run_id,
-                    )
-                });
+                let outcome = store
+                    .write(|b| self.commit_chain(b, &mut known, todo[slot], &result, &candidates));
                 match outcome {
                     Ok(()) => {
                         self.observer.event(&Event::UnitCommitted {

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use losscape_db::{NewMinimum, RunInfo, RunStatus, Store};
+use losscape_model::Perceptron;
 
 use crate::config::Stage;
 use crate::error::RunError;
@@ -28,6 +29,10 @@ pub struct ChainMergeCounts {
     /// Minima new to the merged database.
     pub new_minima: usize,
 }
+
+/// Where a unit sorts among a landscape's units: the origin first, then the chains by
+/// number (then by key).
+type UnitOrder = (usize, String);
 
 /// One unit of a part: its key, record and minima.
 struct Unit {
@@ -62,62 +67,9 @@ pub fn merge_chain_shards(
         let key = point.key();
         let model = exp.perceptron(&point)?;
         // Every unit of this landscape in every part, in the order a single run commits them.
-        let mut units: BTreeMap<(usize, String), Unit> = BTreeMap::new();
+        let mut units: BTreeMap<UnitOrder, Unit> = BTreeMap::new();
         for part in &readers {
-            let Some(row) = part.landscape_by_key(&key)? else {
-                continue;
-            };
-            let minima: BTreeMap<i64, losscape_db::MinimumRow> = part
-                .minima(row.id)?
-                .into_iter()
-                .map(|m| (m.id, m))
-                .collect();
-            for a in part.attempts(row.id, stage)? {
-                let chain = a.key.strip_prefix("chain-").and_then(|c| c.parse().ok());
-                if chain.is_none() && a.key != "origin" {
-                    continue;
-                }
-                let mut detail: serde_json::Value =
-                    serde_json::from_str(&a.detail).unwrap_or_default();
-                let ids: Vec<i64> = detail
-                    .get(CHAIN_MINIMA)
-                    .and_then(|v| serde_json::from_value(v.clone()).ok())
-                    .ok_or_else(|| RunError::Search {
-                        stage: "merge",
-                        message: format!(
-                            "{}: {key} {} lists no stored minima; is it a chain shard of this losscape?",
-                            part.path().display(),
-                            a.key
-                        ),
-                    })?;
-                if let Some(map) = detail.as_object_mut() {
-                    map.remove(CHAIN_MINIMA);
-                }
-                let rows = ids
-                    .iter()
-                    .map(|id| {
-                        minima.get(id).cloned().ok_or_else(|| RunError::Search {
-                            stage: "merge",
-                            message: format!(
-                                "{}: {key} {} names minimum {id}, which is not stored",
-                                part.path().display(),
-                                a.key
-                            ),
-                        })
-                    })
-                    .collect::<Result<_, _>>()?;
-                // The origin sorts first: chain numbers shifted by one.
-                let order = chain.map_or(0, |c: usize| c + 1);
-                units.insert(
-                    (order, a.key.clone()),
-                    Unit {
-                        key: a.key,
-                        outcome: a.outcome,
-                        detail,
-                        minima: rows,
-                    },
-                );
-            }
+            units.extend(part_units(part, &key)?);
         }
         if units.is_empty() {
             continue;
@@ -131,46 +83,18 @@ pub fn merge_chain_shards(
             let run = match run_id {
                 Some(id) => id,
                 None => {
-                    let id = out.begin_run(&RunInfo {
-                        program_version: program_version.to_string(),
-                        command: command.to_string(),
-                        config_text: exp.text.clone(),
-                        seed: exp.config.experiment.seed,
-                        threads: 1,
-                        minimiser: exp.minimiser.name().to_string(),
-                    })?;
-                    crate::dataset::store_if_absent(out, exp, id)?;
+                    let id = begin_merge_run(exp, out, command, program_version)?;
                     run_id = Some(id);
                     id
                 }
             };
-            let identity = &exp.config.identity;
-            let new = out.write(|b| {
-                let mut new = 0;
-                for m in &unit.minima {
-                    if let Some(i) = known.set.find(&model, identity, m.energy, &m.coords) {
-                        b.add_times_found(known.ids[i], m.times_found)?;
-                        continue;
-                    }
-                    let id = b.insert_minimum(&NewMinimum {
-                        landscape_id,
-                        first_run: run,
-                        ..m.to_new()
-                    })?;
-                    known.set.push(m.energy, m.coords.clone());
-                    known.ids.push(id);
-                    new += 1;
-                }
-                b.record_attempt(
-                    landscape_id,
-                    stage,
-                    &unit.key,
-                    &unit.outcome,
-                    &unit.detail.to_string(),
-                    run,
-                )?;
-                Ok(new)
-            })?;
+            let target = Target {
+                landscape_id,
+                run,
+                model: &model,
+                identity: &exp.config.identity,
+            };
+            let new = out.write(|b| store_unit(b, &target, &mut known, &unit))?;
             counts.units += 1;
             counts.new_minima += new;
         }
@@ -179,4 +103,120 @@ pub fn merge_chain_shards(
         out.finish_run(id, RunStatus::Completed)?;
     }
     Ok(counts)
+}
+
+/// The run that records a merge, begun when the first new unit is merged.
+fn begin_merge_run(
+    exp: &Experiment,
+    out: &mut Store,
+    command: &str,
+    program_version: &str,
+) -> Result<i64, RunError> {
+    let id = out.begin_run(&RunInfo {
+        program_version: program_version.to_string(),
+        command: command.to_string(),
+        config_text: exp.text.clone(),
+        seed: exp.config.experiment.seed,
+        threads: 1,
+        minimiser: exp.minimiser.name().to_string(),
+    })?;
+    crate::dataset::store_if_absent(out, exp, id)?;
+    Ok(id)
+}
+
+/// Where a unit is merged to.
+struct Target<'a> {
+    landscape_id: i64,
+    run: i64,
+    model: &'a Perceptron,
+    identity: &'a losscape_core::Identity,
+}
+
+/// Stores a unit's minima (counting those already known as found again) and its record;
+/// returns how many minima were new.
+fn store_unit(
+    b: &mut losscape_db::Batch<'_>,
+    t: &Target<'_>,
+    known: &mut KnownMinima,
+    unit: &Unit,
+) -> Result<usize, losscape_db::DbError> {
+    let mut new = 0;
+    for m in &unit.minima {
+        if let Some(i) = known.set.find(t.model, t.identity, m.energy, &m.coords) {
+            b.add_times_found(known.ids[i], m.times_found)?;
+            continue;
+        }
+        let id = b.insert_minimum(&NewMinimum {
+            landscape_id: t.landscape_id,
+            first_run: t.run,
+            ..m.to_new()
+        })?;
+        known.set.push(m.energy, m.coords.clone());
+        known.ids.push(id);
+        new += 1;
+    }
+    b.record_attempt(&losscape_db::NewAttempt {
+        landscape_id: t.landscape_id,
+        stage: Stage::BasinHopping.name(),
+        key: &unit.key,
+        outcome: &unit.outcome,
+        detail: &unit.detail.to_string(),
+        run_id: t.run,
+    })?;
+    Ok(new)
+}
+
+/// The units (the origin and the chains) of landscape `key` in one part, keyed by the order
+/// a single run commits them in.
+fn part_units(part: &Store, key: &str) -> Result<Vec<(UnitOrder, Unit)>, RunError> {
+    let Some(row) = part.landscape_by_key(key)? else {
+        return Ok(Vec::new());
+    };
+    let minima: BTreeMap<i64, losscape_db::MinimumRow> = part
+        .minima(row.id)?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect();
+    let mut units = Vec::new();
+    for a in part.attempts(row.id, Stage::BasinHopping.name())? {
+        let chain = a.key.strip_prefix("chain-").and_then(|c| c.parse().ok());
+        if chain.is_none() && a.key != "origin" {
+            continue;
+        }
+        let bad = |what: String| RunError::Search {
+            stage: "merge",
+            message: format!("{}: {key} {} {what}", part.path().display(), a.key),
+        };
+        let mut detail: serde_json::Value = serde_json::from_str(&a.detail).unwrap_or_default();
+        let ids: Vec<i64> = detail
+            .get(CHAIN_MINIMA)
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .ok_or_else(|| {
+                bad("lists no stored minima; is it a chain shard of this losscape?".into())
+            })?;
+        if let Some(map) = detail.as_object_mut() {
+            map.remove(CHAIN_MINIMA);
+        }
+        let rows = ids
+            .iter()
+            .map(|id| {
+                minima
+                    .get(id)
+                    .cloned()
+                    .ok_or_else(|| bad(format!("names minimum {id}, which is not stored")))
+            })
+            .collect::<Result<_, _>>()?;
+        // The origin sorts first: chain numbers shifted by one.
+        let order = chain.map_or(0, |c: usize| c + 1);
+        units.push((
+            (order, a.key.clone()),
+            Unit {
+                key: a.key,
+                outcome: a.outcome,
+                detail,
+                minima: rows,
+            },
+        ));
+    }
+    Ok(units)
 }

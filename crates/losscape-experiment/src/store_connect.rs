@@ -13,39 +13,18 @@ use losscape_core::PointSet;
 use losscape_db::{DbError, NewStationaryPoint, NewTs, Store};
 use losscape_hessian::analyse;
 use losscape_lbfgs::Lbfgs;
-use losscape_ts::connect::{Connector, connect_all_to_global};
+use losscape_ts::connect::{ConnectError, Connector, connect_all_to_global};
 use losscape_ts::newton::StationaryPoint;
 use losscape_ts::{
-    Attempt, AttemptOutcome, Executor, MinId, PushOffKind, Refined, Sequential, Sink, Toolkit,
-    TsFound, TsParams, survey,
+    Attempt, AttemptOutcome, Executor, MinId, PushOffKind, Refined, Sequential, Sink, SinkError,
+    Toolkit, TsFound, TsParams, survey,
 };
 use rayon::prelude::*;
 
+use crate::attempts::{SearchDetail, SearchKey, search_outcome};
 use crate::config::Stage;
 use crate::error::RunError;
 use crate::runner::{Candidate, Event, KnownMinima, LandscapeRun, STAGES, stage_key};
-
-/// The name of an attempt in the database's attempts table.
-pub(crate) fn attempt_key(a: &Attempt) -> String {
-    match a {
-        Attempt::Pair { a, b } => format!("pair-{a}-{b}"),
-        Attempt::Mode {
-            minimum,
-            mode,
-            positive,
-        } => {
-            format!("mode-{minimum}-{mode}{}", if *positive { '+' } else { '-' })
-        }
-        Attempt::Census { round, batch } => format!("census-{round}-{batch}"),
-    }
-}
-
-/// The two minimum ids of a pair attempt's key (`pair-A-B`).
-pub(crate) fn parse_pair(key: &str) -> Option<(MinId, MinId)> {
-    let rest = key.strip_prefix("pair-")?;
-    let (a, b) = rest.split_once('-')?;
-    Some((a.parse().ok()?, b.parse().ok()?))
-}
 
 /// The stages whose attempts share one key space: a pair or a mode searched by one of them is
 /// not searched again by another (the search is deterministic, it would find the same).
@@ -75,8 +54,31 @@ pub(crate) struct DbSink<'s, 'r> {
     /// what an attempt adds is recorded with it, so the census's stopping rule replays
     /// exactly on resume.
     points_before: usize,
-    /// The first database error; once set, every further search is skipped.
-    error: Option<DbError>,
+}
+
+/// Why [`DbSink`] stopped a search (carried through `losscape_ts::SinkError`).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SinkStop {
+    /// The database refused a write; the unfinished attempt's writes were rolled back.
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// The run was cancelled.
+    #[error("interrupted")]
+    Interrupted,
+}
+
+/// The run error behind a search's sink error.
+pub(crate) fn sink_error(e: SinkError) -> RunError {
+    match e.0.downcast::<SinkStop>() {
+        Ok(stop) => match *stop {
+            SinkStop::Db(e) => RunError::Db(e),
+            SinkStop::Interrupted => RunError::Interrupted,
+        },
+        Err(other) => RunError::Search {
+            stage: "store",
+            message: other.to_string(),
+        },
+    }
 }
 
 impl<'s, 'r> DbSink<'s, 'r> {
@@ -119,7 +121,6 @@ impl<'s, 'r> DbSink<'s, 'r> {
             hold: stage == Stage::Connect,
             tried,
             points_before: 0,
-            error: None,
         }
         .counted())
     }
@@ -143,17 +144,17 @@ impl<'s, 'r> DbSink<'s, 'r> {
     }
 
     pub(crate) fn stopping(&self) -> bool {
-        self.error.is_some() || self.run.opts.cancelled()
+        self.run.opts.cancelled()
     }
 
-    pub(crate) fn finish(mut self) -> Result<(), RunError> {
+    pub(crate) fn finish(self) -> Result<(), RunError> {
         // Every attempt (every round, in `connect`) commits its own unit, so an open unit here
         // holds only writes of work that did not finish; they are dropped with it.
         self.store.rollback_unit()?;
-        match self.error.take() {
-            Some(e) => Err(e.into()),
-            None if self.run.opts.cancelled() => Err(RunError::Interrupted),
-            None => Ok(()),
+        if self.run.opts.cancelled() {
+            Err(RunError::Interrupted)
+        } else {
+            Ok(())
         }
     }
 
@@ -169,10 +170,11 @@ impl<'s, 'r> DbSink<'s, 'r> {
         self.store.write(f)
     }
 
-    fn fail(&mut self, e: DbError) {
-        // The unfinished attempt's writes go; what earlier attempts committed stays.
+    /// Stops the search on a database error: the unfinished attempt's writes go; what
+    /// earlier attempts committed stays.
+    fn fail(&mut self, e: DbError) -> SinkError {
         let _ = self.store.rollback_unit();
-        self.error = Some(e);
+        SinkError::new(SinkStop::Db(e))
     }
 
     fn committed(&self) {
@@ -193,10 +195,7 @@ impl Drop for DbSink<'_, '_> {
 }
 
 impl Sink for DbSink<'_, '_> {
-    fn add_minimum(&mut self, energy: f64, coords: &[f64]) -> Option<MinId> {
-        if self.error.is_some() {
-            return None;
-        }
+    fn add_minimum(&mut self, energy: f64, coords: &[f64]) -> Result<Option<MinId>, SinkError> {
         let run = self.run;
         let analysis = analyse(run.model, coords, run.exp.config.checks.zero_eigenvalue);
         let candidate = Candidate {
@@ -215,18 +214,18 @@ impl Sink for DbSink<'_, '_> {
         let result = self.write(|b| run.store_minimum(b, &mut minima, &candidate));
         self.minima = minima;
         match result {
-            Ok(id) => id.map(|id| id as MinId),
-            Err(e) => {
-                self.fail(e);
-                None
-            }
+            Ok(id) => Ok(id.map(|id| id as MinId)),
+            Err(e) => Err(self.fail(e)),
         }
     }
 
-    fn add_ts(&mut self, ts: &TsFound, minus: MinId, plus: MinId, kind: PushOffKind) {
-        if self.error.is_some() {
-            return;
-        }
+    fn add_ts(
+        &mut self,
+        ts: &TsFound,
+        minus: MinId,
+        plus: MinId,
+        kind: PushOffKind,
+    ) -> Result<(), SinkError> {
         let run = self.run;
         let identity = &run.exp.config.identity;
         let known = self.ts.find(run.model, identity, ts.energy, &ts.coords);
@@ -256,22 +255,20 @@ impl Sink for DbSink<'_, '_> {
             Ok(Some(id)) => {
                 self.ts.push(ts.energy, ts.coords.clone());
                 self.ts_ids.push(id);
+                Ok(())
             }
-            Ok(None) => {}
-            Err(e) => self.fail(e),
+            Ok(None) => Ok(()),
+            Err(e) => Err(self.fail(e)),
         }
     }
 
-    fn add_stationary(&mut self, p: &StationaryPoint) {
-        if self.error.is_some() {
-            return;
-        }
+    fn add_stationary(&mut self, p: &StationaryPoint) -> Result<(), SinkError> {
         let run = self.run;
         let a = &p.analysis;
         // Converged is not enough: only points the checks accept as stationary are recorded
         // (zero modes are kept, flagged, so the census can say its certificate is void).
         if !(a.is_finite() && a.rms_gradient <= run.exp.config.checks.rms_gradient) {
-            return;
+            return Ok(());
         }
         let identity = &run.exp.config.identity;
         let known = self.census.find(run.model, identity, a.energy, &p.coords);
@@ -299,42 +296,46 @@ impl Sink for DbSink<'_, '_> {
             Ok(Some(id)) => {
                 self.census.push(a.energy, p.coords.clone());
                 self.census_ids.push(id);
+                Ok(())
             }
-            Ok(None) => {}
-            Err(e) => self.fail(e),
+            Ok(None) => Ok(()),
+            Err(e) => Err(self.fail(e)),
         }
     }
 
-    fn already_tried(&mut self, attempt: &Attempt) -> bool {
-        // Once stopping, every attempt reads as done so the search winds down at once.
-        self.stopping() || self.tried.contains(&attempt_key(attempt))
+    fn already_tried(&mut self, attempt: &Attempt) -> Result<bool, SinkError> {
+        // A cancelled run stops the search before its next attempt.
+        if self.stopping() {
+            return Err(SinkError::new(SinkStop::Interrupted));
+        }
+        Ok(self.tried.contains(&SearchKey(*attempt).to_string()))
     }
 
-    fn attempt_done(&mut self, attempt: &Attempt, outcome: &AttemptOutcome) {
-        if self.error.is_some() {
-            return;
-        }
-        let key = attempt_key(attempt);
-        let result = if outcome.transition_states > 0 {
-            "connected"
-        } else {
-            "no transition state"
-        };
+    fn attempt_done(
+        &mut self,
+        attempt: &Attempt,
+        outcome: &AttemptOutcome,
+    ) -> Result<(), SinkError> {
+        let key = SearchKey(*attempt).to_string();
+        let result = search_outcome(outcome);
         let new_points = self.points() - self.points_before;
-        let detail = serde_json::json!({
-            "candidates": outcome.candidates,
-            "transition_states": outcome.transition_states,
-            "new_points": new_points,
-            "failures": outcome.failures,
-        })
-        .to_string();
+        let detail = SearchDetail::new(outcome, new_points).to_json();
         let run = self.run;
         let stage = self.stage.name();
         // The attempt record closes the attempt's unit: all of it is committed at once. In
         // `connect` the unit stays open until the whole round is done (`group_done`).
         let hold = self.hold;
         let recorded = self
-            .write(|b| b.record_attempt(run.landscape_id, stage, &key, result, &detail, run.run_id))
+            .write(|b| {
+                b.record_attempt(&losscape_db::NewAttempt {
+                    landscape_id: run.landscape_id,
+                    stage,
+                    key: &key,
+                    outcome: result,
+                    detail: &detail,
+                    run_id: run.run_id,
+                })
+            })
             .and_then(|()| {
                 if hold {
                     Ok(())
@@ -347,18 +348,14 @@ impl Sink for DbSink<'_, '_> {
                 self.tried.insert(key);
                 self.points_before = self.points();
                 self.committed();
+                Ok(())
             }
-            Err(e) => self.fail(e),
+            Err(e) => Err(self.fail(e)),
         }
     }
 
-    fn group_done(&mut self) {
-        if self.error.is_some() {
-            return;
-        }
-        if let Err(e) = self.store.commit_unit() {
-            self.fail(e);
-        }
+    fn group_done(&mut self) -> Result<(), SinkError> {
+        self.store.commit_unit().map_err(|e| self.fail(e))
     }
 }
 
@@ -453,11 +450,14 @@ impl LandscapeRun<'_> {
         let mut sink = DbSink::new(self, store, Stage::Connect)?;
         // Parameters were validated with the experiment, and every target comes from the
         // connector itself, so an error here means a bug; it is reported, not hidden.
-        connect_all_to_global(&tools, &mut sink, &mut connector).map_err(|e| RunError::Search {
-            stage: "connect",
-            message: e.to_string(),
-        })?;
-        sink.finish()
+        match connect_all_to_global(&tools, &mut sink, &mut connector) {
+            Ok(_) => sink.finish(),
+            Err(ConnectError::Sink(e)) => Err(sink_error(e)),
+            Err(e) => Err(RunError::Search {
+                stage: "connect",
+                message: e.to_string(),
+            }),
+        }
     }
 
     /// `survey`: eigenvector-following from every stored minimum along its softest modes.
@@ -481,14 +481,14 @@ impl LandscapeRun<'_> {
                 let last = minima.iter().map(|m| m.id).max().unwrap_or(0);
                 let (landscape, run) = (self.landscape_id, self.run_id);
                 store.write(|b| {
-                    b.record_attempt(
-                        landscape,
-                        STAGES,
-                        &start_key,
-                        "started",
-                        &last.to_string(),
-                        run,
-                    )
+                    b.record_attempt(&losscape_db::NewAttempt {
+                        landscape_id: landscape,
+                        stage: STAGES,
+                        key: &start_key,
+                        outcome: "started",
+                        detail: &last.to_string(),
+                        run_id: run,
+                    })
                 })?;
                 last
             }
@@ -511,32 +511,17 @@ impl LandscapeRun<'_> {
             if sink.stopping() {
                 break;
             }
-            if let Err(e) = survey::run(&tools, &mut sink, m.id as MinId, &m.coords) {
-                return Err(RunError::Search {
-                    stage: "survey",
-                    message: e.to_string(),
-                });
+            match survey::run(&tools, &mut sink, m.id as MinId, &m.coords) {
+                Ok(_) => {}
+                Err(survey::SurveyError::Sink(e)) => return Err(sink_error(e)),
+                Err(e) => {
+                    return Err(RunError::Search {
+                        stage: "survey",
+                        message: e.to_string(),
+                    });
+                }
             }
         }
         sink.finish()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pair_keys_round_trip() {
-        assert_eq!(
-            parse_pair(&attempt_key(&Attempt::pair(17, 3))),
-            Some((3, 17))
-        );
-        let mode = Attempt::Mode {
-            minimum: 3,
-            mode: 1,
-            positive: true,
-        };
-        assert_eq!(parse_pair(&attempt_key(&mode)), None);
     }
 }

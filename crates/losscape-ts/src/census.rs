@@ -10,7 +10,8 @@ use losscape_hessian::{Kind, verify};
 
 use crate::newton::{self, NewtonFailure, StationaryPoint};
 use crate::{
-    Attempt, AttemptOutcome, RefineError, Refined, Sink, Toolkit, TsFound, push_off, store_refined,
+    Attempt, AttemptOutcome, RefineError, Refined, Sink, SinkError, Toolkit, TsFound, push_off,
+    store_refined,
 };
 
 /// What one start produced: the converged point, and for a verified index-1 point the result
@@ -60,10 +61,10 @@ pub fn run(
     sink: &mut dyn Sink,
     attempt: Attempt,
     starts: &[Vec<f64>],
-) -> CensusReport {
+) -> Result<CensusReport, SinkError> {
     let mut report = CensusReport::default();
-    if sink.already_tried(&attempt) {
-        return report;
+    if sink.already_tried(&attempt)? {
+        return Ok(report);
     }
     let works = tools
         .executor
@@ -80,17 +81,17 @@ pub fn run(
             }
         };
         report.converged += 1;
-        sink.add_stationary(&point);
+        sink.add_stationary(&point)?;
         let a = &point.analysis;
         if a.index == 0 && a.zero_modes == 0 {
-            sink.add_minimum(a.energy, &point.coords);
+            sink.add_minimum(a.energy, &point.coords)?;
         }
         if let Some(r) = refined
-            && store_refined(tools, sink, r, &mut outcome, &mut found).is_some()
+            && store_refined(tools, sink, r, &mut outcome, &mut found)?.is_some()
         {
             report.transition_states += 1;
         }
     }
-    sink.attempt_done(&attempt, &outcome);
-    report
+    sink.attempt_done(&attempt, &outcome)?;
+    Ok(report)
 }

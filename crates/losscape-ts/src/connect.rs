@@ -21,7 +21,7 @@ use losscape_core::Landscape;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Attempt, AttemptOutcome, MinId, RefineError, Refined, Sink, Toolkit, dneb, refine,
+    Attempt, AttemptOutcome, MinId, RefineError, Refined, Sink, SinkError, Toolkit, dneb, refine,
     store_refined,
 };
 
@@ -93,7 +93,7 @@ pub enum Next {
 }
 
 /// Why a connection run could not start.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     /// A target minimum is not in the graph.
     #[error("minimum {0} is not known to the connector")]
@@ -101,6 +101,9 @@ pub enum ConnectError {
     /// Invalid parameters.
     #[error("invalid parameters: {0}")]
     Params(losscape_core::ParamError),
+    /// The sink stopped the search.
+    #[error(transparent)]
+    Sink(#[from] SinkError),
 }
 
 /// The graph of known minima, their known connections and the pairs tried.
@@ -356,16 +359,16 @@ pub fn run(
             Next::Try(x, y) => {
                 connector.mark_tried(x, y);
                 let attempt = Attempt::pair(x, y);
-                if sink.already_tried(&attempt) {
+                if sink.already_tried(&attempt)? {
                     continue;
                 }
                 if report.attempts >= params.max_attempts {
                     return Ok(report);
                 }
                 report.attempts += 1;
-                let outcome = attempt_pair(tools, sink, connector, x, y);
+                let outcome = attempt_pair(tools, sink, connector, x, y)?;
                 report.transition_states += outcome.transition_states;
-                sink.attempt_done(&attempt, &outcome);
+                sink.attempt_done(&attempt, &outcome)?;
             }
         }
     }
@@ -410,25 +413,25 @@ fn store_pair(
     sink: &mut dyn Sink,
     connector: &mut Connector,
     work: PairWork,
-) -> AttemptOutcome {
+) -> Result<AttemptOutcome, SinkError> {
     let mut outcome = AttemptOutcome::default();
     let refined = match work {
         Ok(r) => r,
         Err(e) => {
             outcome.failures.push(e.to_string());
-            return outcome;
+            return Ok(outcome);
         }
     };
     let mut found = Vec::new();
     for r in refined {
-        if let Some(s) = store_refined(tools, sink, r, &mut outcome, &mut found) {
+        if let Some(s) = store_refined(tools, sink, r, &mut outcome, &mut found)? {
             let c = &s.push.connects;
             connector.add_minimum(tools.landscape, s.minus, c.minus.energy, &c.minus.coords);
             connector.add_minimum(tools.landscape, s.plus, c.plus.energy, &c.plus.coords);
             connector.add_connection(s.minus, s.plus);
         }
     }
-    outcome
+    Ok(outcome)
 }
 
 /// One attempt: DNEB between `x` and `y`, EF from the band maxima, push-off, record.
@@ -438,7 +441,7 @@ fn attempt_pair(
     connector: &mut Connector,
     x: MinId,
     y: MinId,
-) -> AttemptOutcome {
+) -> Result<AttemptOutcome, SinkError> {
     let work = match (connector.minimum(x), connector.minimum(y)) {
         (Some((_, cx)), Some((_, cy))) => pair_work(tools, cx, cy),
         _ => Err(PairError::UnknownMinimum),
@@ -514,7 +517,7 @@ pub fn connect_all_to_global(
                 }
             }
         }
-        let made = attempt_pairs(tools, sink, connector, &pairs);
+        let made = attempt_pairs(tools, sink, connector, &pairs)?;
         // Every active target spent one attempt this round (or none was left to make).
         let spent = usize::from(made > 0);
         active = still.into_iter().map(|(t, n)| (t, n + spent)).collect();
@@ -530,11 +533,11 @@ pub fn attempt_pairs(
     sink: &mut dyn Sink,
     connector: &mut Connector,
     pairs: &[(MinId, MinId)],
-) -> usize {
+) -> Result<usize, SinkError> {
     let mut todo = Vec::new();
     for &(x, y) in pairs {
         connector.mark_tried(x, y);
-        if !sink.already_tried(&Attempt::pair(x, y)) {
+        if !sink.already_tried(&Attempt::pair(x, y))? {
             todo.push((x, y));
         }
     }
@@ -551,11 +554,11 @@ pub fn attempt_pairs(
         .executor
         .pair_all(ends.len(), &|i| pair_work(tools, &ends[i].0, &ends[i].1));
     for (&(x, y), work) in todo.iter().zip(works) {
-        let outcome = store_pair(tools, sink, connector, work);
-        sink.attempt_done(&Attempt::pair(x, y), &outcome);
+        let outcome = store_pair(tools, sink, connector, work)?;
+        sink.attempt_done(&Attempt::pair(x, y), &outcome)?;
     }
-    sink.group_done();
-    todo.len()
+    sink.group_done()?;
+    Ok(todo.len())
 }
 
 impl Connector {
@@ -603,22 +606,22 @@ mod tests {
         let mut c = Connector::new();
         c.add_minimum(&l, 10, 0.0, &[1.0, 1.0]);
         c.add_minimum(&l, 20, 0.0, &[-1.0, -1.0]);
-        assert_eq!(c.next_pair(10, 20, &p), Ok(Next::Try(10, 20)));
+        assert_eq!(c.next_pair(10, 20, &p).unwrap(), Next::Try(10, 20));
         c.mark_tried(10, 20);
-        assert_eq!(c.next_pair(10, 20, &p), Ok(Next::Exhausted));
+        assert_eq!(c.next_pair(10, 20, &p).unwrap(), Next::Exhausted);
         c.add_minimum(&l, 30, 0.0, &[1.0, -1.0]);
         c.add_connection(30, 20);
         // d² = 4 via the new minimum beats the penalised direct edge (8 * 1000).
-        assert_eq!(c.next_pair(10, 20, &p), Ok(Next::Try(10, 30)));
+        assert_eq!(c.next_pair(10, 20, &p).unwrap(), Next::Try(10, 30));
         c.add_connection(10, 30);
         assert_eq!(
-            c.next_pair(10, 20, &p),
-            Ok(Next::Connected(vec![10, 30, 20]))
+            c.next_pair(10, 20, &p).unwrap(),
+            Next::Connected(vec![10, 30, 20])
         );
         assert!(c.connected(20, 10));
-        assert_eq!(
+        assert!(matches!(
             c.next_pair(10, 99, &p),
             Err(ConnectError::UnknownMinimum(99))
-        );
+        ));
     }
 }

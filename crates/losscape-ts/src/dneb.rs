@@ -183,49 +183,14 @@ pub fn run(
         }
     }
     let mut work = Work::new(n, m);
-    let (last, first_interior) = ((m + 1) * n, n);
+    let last = (m + 1) * n;
     work.e[0] = l.energy_gradient(&x[..n], &mut work.g[..n]);
     work.e[m + 1] = l.energy_gradient(&x[last..], &mut work.g[last..]);
     if !(work.e[0].is_finite() && work.e[m + 1].is_finite()) {
         return Err(DnebError::NonFinite { iterations: 0 });
     }
 
-    let mut iterations = 0;
-    let mut rms = nudged(l, params.spring, n, m, &x, &mut work);
-    if !rms.is_finite() {
-        return Err(DnebError::NonFinite { iterations });
-    }
-    let mut lbfgs = BandLbfgs::new(m * n, params.memory);
-    // The band with the smallest RMS nudged gradient so far, returned if the optimiser stops
-    // improving on it: the band optimiser has no energy to guard its steps with, and bands that
-    // do not reach `rms_force` were measured to wander off (kinks, several maxima) after their
-    // best state rather than settle.
-    let (mut best_x, mut best_e, mut best_rms, mut best_at) = (x.clone(), work.e.clone(), rms, 0);
-    while rms > params.rms_force && iterations < params.max_iterations {
-        if params.patience > 0 {
-            if rms < best_rms {
-                best_x.copy_from_slice(&x);
-                best_e.copy_from_slice(&work.e);
-                (best_rms, best_at) = (rms, iterations);
-            } else if iterations - best_at >= params.patience {
-                break;
-            }
-        }
-        let interior = &mut x[first_interior..last];
-        lbfgs.step(interior, &work.f, n, params.max_step);
-        iterations += 1;
-        rms = nudged(l, params.spring, n, m, &x, &mut work);
-        if !rms.is_finite() {
-            return Err(DnebError::NonFinite { iterations });
-        }
-        lbfgs.update(&x[first_interior..last], &work.f);
-    }
-
-    if params.patience > 0 && rms > best_rms {
-        x.copy_from_slice(&best_x);
-        work.e.copy_from_slice(&best_e);
-        rms = best_rms;
-    }
+    let (iterations, rms) = relax(l, params, n, m, &mut x, &mut work)?;
     let images: Vec<Vec<f64>> = x.chunks_exact(n).map(<[f64]>::to_vec).collect();
     let energies = work.e.clone();
     let maxima = band_maxima(&energies);
@@ -237,6 +202,57 @@ pub fn run(
         rms_force: rms,
         converged: rms <= params.rms_force,
     })
+}
+
+/// Relaxes the band `x` (endpoint energies and gradients already in `work`) with the band
+/// L-BFGS; returns the iterations used and the final RMS nudged gradient, and leaves the
+/// returned band's images in `x` and its energies in `work.e`.
+fn relax(
+    l: &dyn Landscape,
+    params: &DnebParams,
+    n: usize,
+    m: usize,
+    x: &mut [f64],
+    work: &mut Work,
+) -> Result<(usize, f64), DnebError> {
+    let (first_interior, last) = (n, (m + 1) * n);
+    let mut iterations = 0;
+    let mut rms = nudged(l, params.spring, n, m, x, work);
+    if !rms.is_finite() {
+        return Err(DnebError::NonFinite { iterations });
+    }
+    let mut lbfgs = BandLbfgs::new(m * n, params.memory);
+    // The band with the smallest RMS nudged gradient so far, returned if the optimiser stops
+    // improving on it: the band optimiser has no energy to guard its steps with, and bands that
+    // do not reach `rms_force` were measured to wander off (kinks, several maxima) after their
+    // best state rather than settle.
+    let (mut best_x, mut best_e, mut best_rms, mut best_at) = (x.to_vec(), work.e.clone(), rms, 0);
+    while rms > params.rms_force && iterations < params.max_iterations {
+        if params.patience > 0 {
+            if rms < best_rms {
+                best_x.copy_from_slice(x);
+                best_e.copy_from_slice(&work.e);
+                (best_rms, best_at) = (rms, iterations);
+            } else if iterations - best_at >= params.patience {
+                break;
+            }
+        }
+        let interior = &mut x[first_interior..last];
+        lbfgs.step(interior, &work.f, n, params.max_step);
+        iterations += 1;
+        rms = nudged(l, params.spring, n, m, x, work);
+        if !rms.is_finite() {
+            return Err(DnebError::NonFinite { iterations });
+        }
+        lbfgs.update(&x[first_interior..last], &work.f);
+    }
+
+    if params.patience > 0 && rms > best_rms {
+        x.copy_from_slice(&best_x);
+        work.e.copy_from_slice(&best_e);
+        rms = best_rms;
+    }
+    Ok((iterations, rms))
 }
 
 /// Interior local maxima, highest first. A plateau of two equal images (as a symmetric band

@@ -148,43 +148,71 @@ pub struct AttemptOutcome {
     pub failures: Vec<String>,
 }
 
+/// Why a [`Sink`] stopped the search: the sink's own error (a store that failed, a run that
+/// was cancelled). The search returns it at once; the caller downcasts it to its own type.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SinkError(pub Box<dyn std::error::Error + Send + Sync>);
+
+impl SinkError {
+    /// Wraps the sink's error.
+    pub fn new(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self(Box::new(e))
+    }
+}
+
 /// Receives results as they are found, so the caller can store them immediately.
 ///
 /// The caller owns identity and persistence: [`Sink::add_minimum`] decides whether a quenched
-/// point is new, already known, or unacceptable.
+/// point is new, already known, or unacceptable. Every method may fail; the search then stops
+/// and returns the [`SinkError`] (what the sink committed before stays its business).
 pub trait Sink {
     /// A quenched minimum from a push-off. Return its id (new or existing), or `None` to refuse
     /// it (for example when it fails Hessian verification); a refused minimum drops the
     /// transition state that led to it.
-    fn add_minimum(&mut self, energy: f64, coords: &[f64]) -> Option<MinId>;
+    fn add_minimum(&mut self, energy: f64, coords: &[f64]) -> Result<Option<MinId>, SinkError>;
 
     /// A verified transition state joining `minus` and `plus` (equal ids for a degenerate
     /// rearrangement, see [`PushOffKind::Degenerate`]).
-    fn add_ts(&mut self, ts: &TsFound, minus: MinId, plus: MinId, kind: PushOffKind);
+    fn add_ts(
+        &mut self,
+        ts: &TsFound,
+        minus: MinId,
+        plus: MinId,
+        kind: PushOffKind,
+    ) -> Result<(), SinkError>;
 
     /// A converged stationary point of any index from the Newton census (verified or with zero
     /// modes; the caller decides what to keep). Index-0 points also go through
     /// [`Sink::add_minimum`] and index-1 points through push-off and [`Sink::add_ts`].
-    fn add_stationary(&mut self, point: &newton::StationaryPoint) {
+    fn add_stationary(&mut self, point: &newton::StationaryPoint) -> Result<(), SinkError> {
         let _ = point;
+        Ok(())
     }
 
     /// Whether `attempt` was already made (in an earlier, resumed run) and should be skipped.
-    fn already_tried(&mut self, attempt: &Attempt) -> bool {
+    fn already_tried(&mut self, attempt: &Attempt) -> Result<bool, SinkError> {
         let _ = attempt;
-        false
+        Ok(false)
     }
 
     /// Called after every attempt that was made.
-    fn attempt_done(&mut self, attempt: &Attempt, outcome: &AttemptOutcome) {
+    fn attempt_done(
+        &mut self,
+        attempt: &Attempt,
+        outcome: &AttemptOutcome,
+    ) -> Result<(), SinkError> {
         let _ = (attempt, outcome);
+        Ok(())
     }
 
     /// Called after a group of attempts that were chosen together (one round of
     /// [`connect::connect_all_to_global`]). A sink that persists results should keep or lose
     /// the group as a whole: the choice of a round's pairs depends on the graph before the
     /// round, so a resumed run can only reproduce whole rounds.
-    fn group_done(&mut self) {}
+    fn group_done(&mut self) -> Result<(), SinkError> {
+        Ok(())
+    }
 }
 
 /// A candidate refined into a verified transition state and pushed off to two minima, not yet
@@ -333,13 +361,13 @@ pub(crate) fn store_refined(
     result: Result<Refined, RefineError>,
     outcome: &mut AttemptOutcome,
     found: &mut Vec<(f64, Vec<f64>)>,
-) -> Option<Stored> {
+) -> Result<Option<Stored>, SinkError> {
     outcome.candidates += 1;
     let r = match result {
         Ok(r) => r,
         Err(e) => {
             outcome.failures.push(e.to_string());
-            return None;
+            return Ok(None);
         }
     };
     let l = tools.landscape;
@@ -350,29 +378,29 @@ pub(crate) fn store_refined(
         outcome
             .failures
             .push("ef: transition state already found in this attempt".into());
-        return None;
+        return Ok(None);
     }
     found.push((r.ts.energy, r.ts.coords.clone()));
     let c = &r.push.connects;
-    let Some(minus) = sink.add_minimum(c.minus.energy, &c.minus.coords) else {
+    let Some(minus) = sink.add_minimum(c.minus.energy, &c.minus.coords)? else {
         outcome
             .failures
             .push("push-off: minus minimum refused by the caller".into());
-        return None;
+        return Ok(None);
     };
-    let Some(plus) = sink.add_minimum(c.plus.energy, &c.plus.coords) else {
+    let Some(plus) = sink.add_minimum(c.plus.energy, &c.plus.coords)? else {
         outcome
             .failures
             .push("push-off: plus minimum refused by the caller".into());
-        return None;
+        return Ok(None);
     };
-    sink.add_ts(&r.ts, minus, plus, r.push.kind);
+    sink.add_ts(&r.ts, minus, plus, r.push.kind)?;
     outcome.transition_states += 1;
-    Some(Stored {
+    Ok(Some(Stored {
         minus,
         plus,
         push: r.push,
-    })
+    }))
 }
 
 #[cfg(test)]

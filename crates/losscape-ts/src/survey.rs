@@ -13,7 +13,7 @@ use losscape_core::vec;
 use losscape_hessian::analyse;
 use serde::{Deserialize, Serialize};
 
-use crate::{Attempt, AttemptOutcome, MinId, Sink, Toolkit, refine, store_refined};
+use crate::{Attempt, AttemptOutcome, MinId, Sink, SinkError, Toolkit, refine, store_refined};
 
 /// Survey settings. `Default` holds the defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -62,7 +62,7 @@ pub struct SurveyReport {
 }
 
 /// Why a survey could not start.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum SurveyError {
     /// Invalid parameters.
     #[error("invalid parameters: {0}")]
@@ -78,6 +78,9 @@ pub enum SurveyError {
     /// The Hessian at the minimum is not finite.
     #[error("non-finite energy, gradient or Hessian at the minimum")]
     NonFinite,
+    /// The sink stopped the survey.
+    #[error(transparent)]
+    Sink(#[from] SinkError),
 }
 
 /// Searches for transition states around the minimum `id` at `coords`.
@@ -111,7 +114,7 @@ pub fn run(
                 mode,
                 positive,
             };
-            if sink.already_tried(&attempt) {
+            if sink.already_tried(&attempt)? {
                 continue;
             }
             let mut guide = a.spectrum.vector(mode).to_vec();
@@ -131,10 +134,10 @@ pub fn run(
         // Each attempt stands alone (a saddle met again is counted again by the sink), so
         // its outcome does not depend on which other attempts a resumed run skips.
         let mut found = Vec::new();
-        if store_refined(tools, sink, result, &mut outcome, &mut found).is_some() {
+        if store_refined(tools, sink, result, &mut outcome, &mut found)?.is_some() {
             report.transition_states += 1;
         }
-        sink.attempt_done(attempt, &outcome);
+        sink.attempt_done(attempt, &outcome)?;
     }
     Ok(report)
 }

@@ -6,8 +6,8 @@ use losscape_hessian::{Checks, Kind, analyse, verify};
 use losscape_lbfgs::Lbfgs;
 use losscape_ts::connect::{self, Connector};
 use losscape_ts::{
-    Attempt, AttemptOutcome, EfFailure, MinId, PushOffKind, Sink, Toolkit, TsFound, TsParams, dneb,
-    ef, pushoff, survey,
+    Attempt, AttemptOutcome, EfFailure, MinId, PushOffKind, Sink, SinkError, Toolkit, TsFound,
+    TsParams, dneb, ef, pushoff, survey,
 };
 
 const QUENCH: Convergence = Convergence {
@@ -48,8 +48,8 @@ impl<'a> Memory<'a> {
     }
 }
 
-impl Sink for Memory<'_> {
-    fn add_minimum(&mut self, energy: f64, coords: &[f64]) -> Option<MinId> {
+impl Memory<'_> {
+    fn minimum(&mut self, energy: f64, coords: &[f64]) -> Option<MinId> {
         let a = analyse(self.landscape, coords, self.checks.zero_eigenvalue);
         verify(&a, Kind::Minimum, &self.checks).ok()?;
         let (i, _) = self
@@ -57,13 +57,72 @@ impl Sink for Memory<'_> {
             .insert(self.landscape, &self.identity, energy, coords);
         Some(i as MinId)
     }
-    fn add_ts(&mut self, ts: &TsFound, minus: MinId, plus: MinId, kind: PushOffKind) {
+}
+
+impl Sink for Memory<'_> {
+    fn add_minimum(&mut self, energy: f64, coords: &[f64]) -> Result<Option<MinId>, SinkError> {
+        Ok(self.minimum(energy, coords))
+    }
+    fn add_ts(
+        &mut self,
+        ts: &TsFound,
+        minus: MinId,
+        plus: MinId,
+        kind: PushOffKind,
+    ) -> Result<(), SinkError> {
         self.ts
             .push((ts.energy, ts.coords.clone(), minus, plus, kind));
+        Ok(())
     }
-    fn attempt_done(&mut self, attempt: &Attempt, outcome: &AttemptOutcome) {
+    fn attempt_done(
+        &mut self,
+        attempt: &Attempt,
+        outcome: &AttemptOutcome,
+    ) -> Result<(), SinkError> {
         self.attempts.push((*attempt, outcome.clone()));
+        Ok(())
     }
+}
+
+/// A sink whose store fails at the first transition state.
+struct Failing<'a>(Memory<'a>);
+
+impl Sink for Failing<'_> {
+    fn add_minimum(&mut self, energy: f64, coords: &[f64]) -> Result<Option<MinId>, SinkError> {
+        self.0.add_minimum(energy, coords)
+    }
+    fn add_ts(&mut self, _: &TsFound, _: MinId, _: MinId, _: PushOffKind) -> Result<(), SinkError> {
+        Err(SinkError::new(std::io::Error::other("disk full")))
+    }
+    fn attempt_done(&mut self, a: &Attempt, o: &AttemptOutcome) -> Result<(), SinkError> {
+        self.0.attempt_done(a, o)
+    }
+}
+
+/// A sink error stops the search at once: the failing attempt and those after it are not
+/// reported done, and the error comes back to the caller.
+#[test]
+fn a_failing_sink_stops_the_search() {
+    let l = FourWell;
+    let lbfgs = Lbfgs::default();
+    let params = TsParams::default();
+    let (checks, identity) = (Checks::default(), Identity::default());
+    let tools = toolkit(&l, &lbfgs, &params, &checks, &identity);
+    let mut sink = Failing(Memory::new(&l));
+    let id = sink.0.minimum(0.0, &[1.0, 1.0]).unwrap();
+    let err = survey::run(&tools, &mut sink, id, &[1.0, 1.0]).unwrap_err();
+    assert!(
+        matches!(&err, survey::SurveyError::Sink(e) if e.to_string() == "disk full"),
+        "{err}"
+    );
+    // Only the attempts before the failing one are reported (the full survey makes 4, and
+    // the failing one found a transition state).
+    let done = &sink.0.attempts;
+    assert!(done.len() < 4, "{done:?}");
+    assert!(
+        done.iter().all(|(_, o)| o.transition_states == 0),
+        "{done:?}"
+    );
 }
 
 fn quench(l: &dyn Landscape, x: &[f64]) -> (f64, Vec<f64>) {
@@ -202,7 +261,7 @@ fn connect_pair(
     let mut ids = Vec::new();
     for x in [a, b] {
         let (e, x) = quench(l, x);
-        let id = sink.add_minimum(e, &x).unwrap();
+        let id = sink.minimum(e, &x).unwrap();
         connector.add_minimum(l, id, e, &x);
         ids.push(id);
     }
@@ -272,7 +331,7 @@ fn survey_from_a_four_well_minimum_finds_its_two_saddles() {
     let (checks, identity) = (Checks::default(), Identity::default());
     let tools = toolkit(&l, &lbfgs, &params, &checks, &identity);
     let mut sink = Memory::new(&l);
-    let id = sink.add_minimum(0.0, &[1.0, 1.0]).unwrap();
+    let id = sink.minimum(0.0, &[1.0, 1.0]).unwrap();
     let report = survey::run(&tools, &mut sink, id, &[1.0, 1.0]).unwrap();
     assert_eq!(report.attempts, 4);
     let ts = sink.distinct_ts();
@@ -353,7 +412,7 @@ fn connect_all(
     let mut connector = Connector::new();
     for corner in [[1.0, 1.0], [-1.0, 1.0], [1.0, -1.0], [-1.0, -1.0]] {
         let (e, x) = quench(&l, &corner);
-        let id = sink.add_minimum(e, &x).unwrap();
+        let id = sink.minimum(e, &x).unwrap();
         connector.add_minimum(&l, id, e, &x);
     }
     let joined = connect::connect_all_to_global(&tools, &mut sink, &mut connector).unwrap();
