@@ -1,13 +1,13 @@
 //! Time of the elastic band alone, with a fingerprint of what it returns.
 //!
 //! ```sh
-//! cargo run --release -p xtask --example band_time -- 32 [PAIRS] [REPEAT]
+//! cargo run --release -p xtask --example band_time -- 32 [PAIRS] [REPEAT] [PATIENCE]
 //! ```
 //!
 //! Quenches random XOR starts (λ = 1e-3, the seeds and start range of `cargo xtask bench`) until
 //! PAIRS (default 6) pairs of consecutive distinct minima are found, as the bench's pair
 //! attempts are made, then relaxes the band of every pair REPEAT times (default 3) and prints
-//! the fastest time per band, the images and iterations per band, and an FNV-1a hash of every
+//! the fastest time per band (with `[dneb] patience` = PATIENCE if given, else the default), the images and iterations per band, and an FNV-1a hash of every
 //! bit of the returned bands (images, energies, maxima, iterations, RMS force), so that a change
 //! meant to be pure speed can be checked to return bit-identical bands.
 
@@ -44,9 +44,9 @@ fn fingerprint(hash: &mut u64, band: &Band) {
 fn main() {
     let args: Vec<usize> = std::env::args()
         .skip(1)
-        .map(|a| a.parse().expect("usage: band_time N_H [PAIRS] [REPEAT]"))
+        .map(|a| a.parse().expect("usage: band_time N_H [PAIRS] [REPEAT] [PATIENCE]"))
         .collect();
-    let n_h = *args.first().expect("usage: band_time N_H [PAIRS] [REPEAT]");
+    let n_h = *args.first().expect("usage: band_time N_H [PAIRS] [REPEAT] [PATIENCE]");
     let wanted = args.get(1).copied().unwrap_or(6);
     let repeat = args.get(2).copied().unwrap_or(3).max(1);
     let config = Config::default();
@@ -78,7 +78,10 @@ fn main() {
         }
         minima.push(x);
     }
-    let params = config.ts_params().dneb;
+    let mut params = config.ts_params().dneb;
+    if let Some(&p) = args.get(3) {
+        params.patience = p;
+    }
     let mut best = f64::INFINITY;
     let mut hash = 0xcbf2_9ce4_8422_2325_u64;
     let (mut images, mut iterations) = (0, 0);
@@ -99,8 +102,9 @@ fn main() {
     }
     let count = pairs.len().max(1) as f64;
     println!(
-        "N_h = {n_h} (P = {n}): {} bands, {:.2} ms / band (best of {repeat}), {:.1} images, \
+        "N_h = {n_h} (P = {n}), patience {}: {} bands, {:.2} ms / band (best of {repeat}), {:.1} images, \
          {:.0} iterations / band, fingerprint {hash:016x}",
+        params.patience,
         pairs.len(),
         best * 1e3 / count,
         images as f64 / count,

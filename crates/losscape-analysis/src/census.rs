@@ -196,27 +196,87 @@ pub fn morse_census(
     transition_states: &[TsInfo],
     stationary: &[StationaryInfo],
 ) -> MorseCensus {
-    let group_order = model.symmetry_group_order();
-    let mut warnings = Vec::new();
-    if group_order == u64::MAX {
-        warnings.push(format!(
-            "the symmetry group of N_h = {} is too large to count in 64 bits; point counts \
-             are meaningless",
-            model.n_hidden()
-        ));
-    }
-    let tol = identity.distance_tolerance;
-    let mut orbits = Vec::new();
+    let mut counter = OrbitCounter::new(model, identity.distance_tolerance);
     let mut seen = PointSet::new();
-    let mut count = |source, id, energy: f64, coords: &[f64], index, warnings: &mut Vec<_>| {
-        let stabiliser = model.stabiliser_order(coords, tol);
-        if !group_order.is_multiple_of(stabiliser) {
+    for m in minima {
+        counter.count(Source::Minimum, m.id, m.energy, &m.coords, m.hessian_index);
+        seen.push(m.energy, m.coords.clone());
+    }
+    let mut stored_ts = PointSet::new();
+    for t in transition_states {
+        counter.count(Source::TransitionState, t.id, t.energy, &t.coords, 1);
+        seen.push(t.energy, t.coords.clone());
+        stored_ts.push(t.energy, t.coords.clone());
+    }
+    let census = count_census(&mut counter, identity, stationary, &mut seen, &stored_ts);
+    let stored_unmatched = transition_states
+        .iter()
+        .filter(|t| {
+            census
+                .index1
+                .find(model, identity, t.energy, &t.coords)
+                .is_none()
+        })
+        .map(|t| t.id)
+        .collect();
+    let (by_index, morse_sum) = morse_sum(&counter.orbits);
+    MorseCensus {
+        group_order: counter.group_order,
+        by_index,
+        morse_sum,
+        orbits: counter.orbits,
+        degenerate: census.degenerate,
+        census_points: stationary.len(),
+        ts_cross_check: TsCrossCheck {
+            census_index1: census.index1_ids.len(),
+            census_unmatched: census.unmatched,
+            stored: transition_states.len(),
+            stored_unmatched,
+        },
+        warnings: counter.warnings,
+    }
+}
+
+/// Counts orbits: each point weighs `|G| / |Stab(x)|`, with a warning where the stabiliser
+/// does not divide the group order.
+struct OrbitCounter<'a> {
+    model: &'a Perceptron,
+    tolerance: f64,
+    group_order: u64,
+    orbits: Vec<CountedOrbit>,
+    warnings: Vec<String>,
+}
+
+impl<'a> OrbitCounter<'a> {
+    fn new(model: &'a Perceptron, tolerance: f64) -> Self {
+        let group_order = model.symmetry_group_order();
+        let mut warnings = Vec::new();
+        if group_order == u64::MAX {
             warnings.push(format!(
+                "the symmetry group of N_h = {} is too large to count in 64 bits; point counts \
+                 are meaningless",
+                model.n_hidden()
+            ));
+        }
+        Self {
+            model,
+            tolerance,
+            group_order,
+            orbits: Vec::new(),
+            warnings,
+        }
+    }
+
+    fn count(&mut self, source: Source, id: i64, energy: f64, coords: &[f64], index: usize) {
+        let group_order = self.group_order;
+        let stabiliser = self.model.stabiliser_order(coords, self.tolerance);
+        if !group_order.is_multiple_of(stabiliser) {
+            self.warnings.push(format!(
                 "{source:?} {id}: stabiliser order {stabiliser} does not divide |G| = \
                  {group_order} (points too close to symmetric within the tolerance)"
             ));
         }
-        orbits.push(CountedOrbit {
+        self.orbits.push(CountedOrbit {
             source,
             id,
             energy,
@@ -224,38 +284,37 @@ pub fn morse_census(
             stabiliser,
             points: group_order / stabiliser,
         });
+    }
+}
+
+/// What the census's own points add: degenerate points (listed, not counted), the distinct
+/// index-1 points and their ids, and those among them that match no stored transition state.
+struct CensusPoints {
+    degenerate: Vec<DegeneratePoint>,
+    index1: PointSet,
+    index1_ids: Vec<i64>,
+    unmatched: Vec<i64>,
+}
+
+/// Counts every non-degenerate census point not already `seen`, and collects the census's
+/// distinct index-1 points for the cross-check against `stored_ts`.
+fn count_census(
+    counter: &mut OrbitCounter<'_>,
+    identity: &Identity,
+    stationary: &[StationaryInfo],
+    seen: &mut PointSet,
+    stored_ts: &PointSet,
+) -> CensusPoints {
+    let model = counter.model;
+    let mut c = CensusPoints {
+        degenerate: Vec::new(),
+        index1: PointSet::new(),
+        index1_ids: Vec::new(),
+        unmatched: Vec::new(),
     };
-    for m in minima {
-        count(
-            Source::Minimum,
-            m.id,
-            m.energy,
-            &m.coords,
-            m.hessian_index,
-            &mut warnings,
-        );
-        seen.push(m.energy, m.coords.clone());
-    }
-    let mut stored_ts = PointSet::new();
-    for t in transition_states {
-        count(
-            Source::TransitionState,
-            t.id,
-            t.energy,
-            &t.coords,
-            1,
-            &mut warnings,
-        );
-        seen.push(t.energy, t.coords.clone());
-        stored_ts.push(t.energy, t.coords.clone());
-    }
-    let mut degenerate = Vec::new();
-    let mut census_ts = PointSet::new();
-    let mut census_ts_ids = Vec::new();
-    let mut census_unmatched = Vec::new();
     for p in stationary {
         if p.zero_modes > 0 {
-            degenerate.push(DegeneratePoint {
+            c.degenerate.push(DegeneratePoint {
                 id: p.id,
                 energy: p.energy,
                 hessian_index: p.hessian_index,
@@ -264,41 +323,29 @@ pub fn morse_census(
             continue;
         }
         if p.hessian_index == 1
-            && census_ts
+            && c.index1
                 .find(model, identity, p.energy, &p.coords)
                 .is_none()
         {
-            census_ts.push(p.energy, p.coords.clone());
-            census_ts_ids.push(p.id);
+            c.index1.push(p.energy, p.coords.clone());
+            c.index1_ids.push(p.id);
             if stored_ts
                 .find(model, identity, p.energy, &p.coords)
                 .is_none()
             {
-                census_unmatched.push(p.id);
+                c.unmatched.push(p.id);
             }
         }
         if seen.find(model, identity, p.energy, &p.coords).is_none() {
-            count(
-                Source::Census,
-                p.id,
-                p.energy,
-                &p.coords,
-                p.hessian_index,
-                &mut warnings,
-            );
+            counter.count(Source::Census, p.id, p.energy, &p.coords, p.hessian_index);
             seen.push(p.energy, p.coords.clone());
         }
     }
-    let stored_unmatched = transition_states
-        .iter()
-        .filter(|t| {
-            census_ts
-                .find(model, identity, t.energy, &t.coords)
-                .is_none()
-        })
-        .map(|t| t.id)
-        .collect();
+    c
+}
 
+/// Orbits and points per Hessian index, and the alternating sum `Σ_k (−1)^k c_k` (saturating).
+fn morse_sum(orbits: &[CountedOrbit]) -> (Vec<IndexCount>, i64) {
     let top = orbits
         .iter()
         .map(|o| o.hessian_index + 1)
@@ -311,12 +358,12 @@ pub fn morse_census(
             points: 0,
         })
         .collect();
-    for o in &orbits {
+    for o in orbits {
         let c = &mut by_index[o.hessian_index];
         c.orbits += 1;
         c.points = c.points.saturating_add(o.points);
     }
-    let morse_sum = by_index.iter().fold(0i64, |sum, c| {
+    let sum = by_index.iter().fold(0i64, |sum, c| {
         let points = i64::try_from(c.points).unwrap_or(i64::MAX);
         if c.index % 2 == 0 {
             sum.saturating_add(points)
@@ -324,21 +371,7 @@ pub fn morse_census(
             sum.saturating_sub(points)
         }
     });
-    MorseCensus {
-        group_order,
-        by_index,
-        morse_sum,
-        orbits,
-        degenerate,
-        census_points: stationary.len(),
-        ts_cross_check: TsCrossCheck {
-            census_index1: census_ts_ids.len(),
-            census_unmatched,
-            stored: transition_states.len(),
-            stored_unmatched,
-        },
-        warnings,
-    }
+    (by_index, sum)
 }
 
 /// Whether a landscape's search saturated: what the run records in the `attempts` table under

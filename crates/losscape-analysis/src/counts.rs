@@ -377,7 +377,7 @@ mod tests {
                     minima_by_structure: minima + 1,
                     transition_states: 2 * minima,
                     degenerate_ts: 0,
-                    correct_minima: (minima + 1) / 2,
+                    correct_minima: minima.div_ceil(2),
                     correct_ts: minima / 2,
                     ts_per_minimum: 2.0,
                     frac_minima_correct: 0.5,

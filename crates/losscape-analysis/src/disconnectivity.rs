@@ -214,43 +214,7 @@ impl DisconnectivityGraph {
         ts: &[TsInfo],
         opts: &DisconnectivityOptions,
     ) -> Result<Self, DisconnectivityError> {
-        if opts.levels == 0 {
-            return Err(DisconnectivityError::NoLevels);
-        }
-        if let Some([lo, hi]) = opts.energy_window
-            && !(lo.is_finite() && hi.is_finite() && lo < hi)
-        {
-            return Err(DisconnectivityError::BadWindow { lo, hi });
-        }
-        let mut by_id = HashMap::with_capacity(minima.len());
-        for (i, m) in minima.iter().enumerate() {
-            if !m.energy.is_finite() {
-                return Err(DisconnectivityError::NonFinite {
-                    kind: "minimum",
-                    id: m.id,
-                });
-            }
-            if by_id.insert(m.id, i).is_some() {
-                return Err(DisconnectivityError::DuplicateId(m.id));
-            }
-        }
-        for t in ts {
-            if !t.energy.is_finite() {
-                return Err(DisconnectivityError::NonFinite {
-                    kind: "transition state",
-                    id: t.id,
-                });
-            }
-            for m in [t.min1, t.min2] {
-                if !by_id.contains_key(&m) {
-                    return Err(DisconnectivityError::UnknownMinimum {
-                        ts: t.id,
-                        minimum: m,
-                    });
-                }
-            }
-        }
-
+        let by_id = check_inputs(minima, ts, opts)?;
         // Minima inside the window, lowest first; `pos` maps an input index to its place here.
         let in_window = |e: f64| opts.energy_window.is_none_or(|[lo, hi]| e >= lo && e <= hi);
         let mut order: Vec<usize> = (0..minima.len())
@@ -290,34 +254,12 @@ impl DisconnectivityGraph {
 
         let bottom = opts.energy_window.map_or(energy(0), |[lo, _]| lo);
         let levels = match opts.energy_window {
-            Some([lo, hi]) => {
-                let d = (hi - lo) / opts.levels as f64;
-                (0..opts.levels)
-                    .map(|k| {
-                        if k + 1 == opts.levels {
-                            hi
-                        } else {
-                            lo + (k + 1) as f64 * d
-                        }
-                    })
-                    .collect()
-            }
+            Some([lo, hi]) => window_levels(lo, hi, opts.levels),
             None => {
                 let data_top = last_useful_saddle(n, n_kept, &edges).max(energy(n_kept - 1));
-                // Spacing chosen so the level below the top sits half a spacing above the highest
-                // joining saddle: its merge shows below the top, where unjoined basins hang.
-                let span = data_top - bottom;
-                let mut d = span / (opts.levels as f64 - 1.5).max(0.5);
-                if d <= 0.0 || !d.is_finite() {
-                    // A single minimum (or all at one energy): any positive spacing draws it.
-                    d = 0.01 * bottom.abs().max(1.0);
-                }
-                (0..opts.levels)
-                    .map(|k| bottom + (k + 1) as f64 * d)
-                    .collect::<Vec<f64>>()
+                data_levels(bottom, data_top, opts.levels)
             }
         };
-
         let mut g = DisconnectivityGraph {
             levels,
             bottom,
@@ -814,6 +756,79 @@ impl Frame {
     fn x(&self, slot: f64) -> f64 {
         self.left + (slot + 0.5) / self.n_slots * self.plot_w
     }
+}
+
+/// Refuses options and points a graph cannot be built from; returns each minimum's input
+/// index by id.
+fn check_inputs(
+    minima: &[MinimumInfo],
+    ts: &[TsInfo],
+    opts: &DisconnectivityOptions,
+) -> Result<HashMap<i64, usize>, DisconnectivityError> {
+    if opts.levels == 0 {
+        return Err(DisconnectivityError::NoLevels);
+    }
+    if let Some([lo, hi]) = opts.energy_window
+        && !(lo.is_finite() && hi.is_finite() && lo < hi)
+    {
+        return Err(DisconnectivityError::BadWindow { lo, hi });
+    }
+    let mut by_id = HashMap::with_capacity(minima.len());
+    for (i, m) in minima.iter().enumerate() {
+        if !m.energy.is_finite() {
+            return Err(DisconnectivityError::NonFinite {
+                kind: "minimum",
+                id: m.id,
+            });
+        }
+        if by_id.insert(m.id, i).is_some() {
+            return Err(DisconnectivityError::DuplicateId(m.id));
+        }
+    }
+    for t in ts {
+        if !t.energy.is_finite() {
+            return Err(DisconnectivityError::NonFinite {
+                kind: "transition state",
+                id: t.id,
+            });
+        }
+        for m in [t.min1, t.min2] {
+            if !by_id.contains_key(&m) {
+                return Err(DisconnectivityError::UnknownMinimum {
+                    ts: t.id,
+                    minimum: m,
+                });
+            }
+        }
+    }
+    Ok(by_id)
+}
+
+/// `levels` evenly spaced levels over the window `(lo, hi]`, the last exactly `hi`.
+fn window_levels(lo: f64, hi: f64, levels: usize) -> Vec<f64> {
+    let d = (hi - lo) / levels as f64;
+    (0..levels)
+        .map(|k| {
+            if k + 1 == levels {
+                hi
+            } else {
+                lo + (k + 1) as f64 * d
+            }
+        })
+        .collect()
+}
+
+/// `levels` levels above `bottom`, spaced so the level below the top sits half a spacing above
+/// `data_top` (the highest joining saddle): its merge shows below the top, where unjoined
+/// basins hang.
+fn data_levels(bottom: f64, data_top: f64, levels: usize) -> Vec<f64> {
+    let span = data_top - bottom;
+    let mut d = span / (levels as f64 - 1.5).max(0.5);
+    if d <= 0.0 || !d.is_finite() {
+        // A single minimum (or all at one energy): any positive spacing draws it.
+        d = 0.01 * bottom.abs().max(1.0);
+    }
+    (0..levels).map(|k| bottom + (k + 1) as f64 * d).collect()
 }
 
 /// Scans the saddles in energy order (Kruskal) and returns the energy of the last one that

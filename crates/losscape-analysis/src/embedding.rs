@@ -9,7 +9,7 @@
 //! stationary points found in the larger landscape.
 
 use losscape_core::{Identity, Landscape, PointSet};
-use losscape_hessian::analyse;
+use losscape_hessian::{Analysis, analyse};
 use losscape_model::{ModelError, Perceptron};
 use rayon::prelude::*;
 use thiserror::Error;
@@ -152,34 +152,67 @@ pub fn embed_points(
     Ok(points
         .par_iter()
         .map(|&(kind, id, original_index, w)| {
-            let energy = small.energy(w);
-            let padded = small.pad_hidden(w);
-            let a = analyse(&large, &padded, opts.zero_tolerance);
-            let delta_energy = (a.energy - energy).abs();
-            let predicted_added = small.predicted_added_negative(w);
-            let predicted_index = original_index + predicted_added;
+            let row = embed_one(small, &large, w, opts);
             let found_as = set
-                .find(&large, &opts.identity, a.energy, &padded)
+                .find(&large, &opts.identity, row.energy_large, &row.padded)
                 .map(|i| (known[i].0, known[i].1));
-            EmbeddingRow {
-                kind,
-                id,
-                energy,
-                original_index,
-                delta_energy,
-                padded_rms_gradient: a.rms_gradient,
-                stationary: a.rms_gradient <= opts.gradient_tolerance
-                    && delta_energy <= opts.energy_tolerance,
-                computed_index: a.index,
-                zero_modes: a.zero_modes,
-                lowest_eigenvalue: a.lowest_eigenvalue,
-                predicted_added,
-                predicted_index,
-                agrees: a.index == predicted_index,
-                found_as,
-            }
+            row.into_row(kind, id, original_index, found_as, opts)
         })
         .collect())
+}
+
+/// One padded point analysed in the larger network, before it is looked up there.
+struct Padded {
+    padded: Vec<f64>,
+    energy: f64,
+    energy_large: f64,
+    analysis: Analysis,
+    predicted_added: usize,
+}
+
+impl Padded {
+    fn into_row(
+        self,
+        kind: PointKind,
+        id: i64,
+        original_index: usize,
+        found_as: Option<(PointKind, i64)>,
+        opts: &EmbeddingOptions,
+    ) -> EmbeddingRow {
+        let a = self.analysis;
+        let delta_energy = (self.energy_large - self.energy).abs();
+        let predicted_index = original_index + self.predicted_added;
+        EmbeddingRow {
+            kind,
+            id,
+            energy: self.energy,
+            original_index,
+            delta_energy,
+            padded_rms_gradient: a.rms_gradient,
+            stationary: a.rms_gradient <= opts.gradient_tolerance
+                && delta_energy <= opts.energy_tolerance,
+            computed_index: a.index,
+            zero_modes: a.zero_modes,
+            lowest_eigenvalue: a.lowest_eigenvalue,
+            predicted_added: self.predicted_added,
+            predicted_index,
+            agrees: a.index == predicted_index,
+            found_as,
+        }
+    }
+}
+
+/// Pads `w` with a zero hidden unit and analyses it in `large`.
+fn embed_one(small: &Perceptron, large: &Perceptron, w: &[f64], opts: &EmbeddingOptions) -> Padded {
+    let padded = small.pad_hidden(w);
+    let analysis = analyse(large, &padded, opts.zero_tolerance);
+    Padded {
+        energy: small.energy(w),
+        energy_large: analysis.energy,
+        predicted_added: small.predicted_added_negative(w),
+        padded,
+        analysis,
+    }
 }
 
 fn check_dims(

@@ -104,62 +104,12 @@ pub fn basins_of_attraction(
 ) -> BasinsReport {
     let starts = random_starts(landscape.dim(), n_starts, start_range, seed);
     let mut found = PointSet::new();
-    let mut x = vec![0.0; landscape.dim()];
     // Assignments hold PointSet insertion indices until the set is complete.
     let mut per_minimiser: Vec<MinimiserBasins> = minimisers
         .iter()
-        .map(|m| {
-            let mut basins = MinimiserBasins {
-                name: m.name().to_owned(),
-                counts: Vec::new(),
-                fractions: Vec::new(),
-                assignments: Vec::with_capacity(n_starts),
-                unconverged: 0,
-                errors: 0,
-                first_error: None,
-                evaluations: 0,
-            };
-            for start in &starts {
-                x.copy_from_slice(start);
-                let assignment = match m.minimise(landscape, &mut x, stop) {
-                    Ok(out) => {
-                        basins.evaluations += out.evaluations;
-                        if out.converged {
-                            Some(found.insert(landscape, identity, out.energy, &x).0)
-                        } else {
-                            basins.unconverged += 1;
-                            None
-                        }
-                    }
-                    Err(e) => {
-                        if let MinimiseError::NonFinite { evaluations } = e {
-                            basins.evaluations += evaluations;
-                        }
-                        basins.errors += 1;
-                        basins.first_error.get_or_insert_with(|| e.to_string());
-                        None
-                    }
-                };
-                basins.assignments.push(assignment);
-            }
-            basins
-        })
+        .map(|m| quench_starts(landscape, *m, &starts, stop, identity, &mut found))
         .collect();
-
-    // Rank the minima by energy (ties by discovery order, so the result is deterministic).
-    let mut order: Vec<usize> = (0..found.len()).collect();
-    order.sort_by(|&a, &b| found.energy(a).total_cmp(&found.energy(b)).then(a.cmp(&b)));
-    let mut rank = vec![0; found.len()];
-    for (r, &i) in order.iter().enumerate() {
-        rank[i] = r;
-    }
-    let minima = order
-        .iter()
-        .map(|&i| BasinMinimum {
-            energy: found.energy(i),
-            coords: found.point(i).to_vec(),
-        })
-        .collect();
+    let (rank, minima) = rank_by_energy(&found);
     for basins in &mut per_minimiser {
         basins.counts = vec![0; found.len()];
         for a in basins.assignments.iter_mut().flatten() {
@@ -183,6 +133,72 @@ pub fn basins_of_attraction(
         minima,
         minimisers: per_minimiser,
     }
+}
+
+/// Quenches every start with `m`; converged end points go into `found`, and each start's
+/// assignment is the insertion index of its end point there (`None`: not converged, error).
+fn quench_starts(
+    landscape: &dyn Landscape,
+    m: &dyn Minimiser,
+    starts: &[Vec<f64>],
+    stop: &Convergence,
+    identity: &Identity,
+    found: &mut PointSet,
+) -> MinimiserBasins {
+    let mut x = vec![0.0; landscape.dim()];
+    let mut basins = MinimiserBasins {
+        name: m.name().to_owned(),
+        counts: Vec::new(),
+        fractions: Vec::new(),
+        assignments: Vec::with_capacity(starts.len()),
+        unconverged: 0,
+        errors: 0,
+        first_error: None,
+        evaluations: 0,
+    };
+    for start in starts {
+        x.copy_from_slice(start);
+        let assignment = match m.minimise(landscape, &mut x, stop) {
+            Ok(out) => {
+                basins.evaluations += out.evaluations;
+                if out.converged {
+                    Some(found.insert(landscape, identity, out.energy, &x).0)
+                } else {
+                    basins.unconverged += 1;
+                    None
+                }
+            }
+            Err(e) => {
+                if let MinimiseError::NonFinite { evaluations } = e {
+                    basins.evaluations += evaluations;
+                }
+                basins.errors += 1;
+                basins.first_error.get_or_insert_with(|| e.to_string());
+                None
+            }
+        };
+        basins.assignments.push(assignment);
+    }
+    basins
+}
+
+/// The rank of every found minimum by energy (ties by discovery order, so the result is
+/// deterministic), indexed by insertion index, and the minima in rank order.
+fn rank_by_energy(found: &PointSet) -> (Vec<usize>, Vec<BasinMinimum>) {
+    let mut order: Vec<usize> = (0..found.len()).collect();
+    order.sort_by(|&a, &b| found.energy(a).total_cmp(&found.energy(b)).then(a.cmp(&b)));
+    let mut rank = vec![0; found.len()];
+    for (r, &i) in order.iter().enumerate() {
+        rank[i] = r;
+    }
+    let minima = order
+        .iter()
+        .map(|&i| BasinMinimum {
+            energy: found.energy(i),
+            coords: found.point(i).to_vec(),
+        })
+        .collect();
+    (rank, minima)
 }
 
 #[cfg(test)]

@@ -60,4 +60,4 @@ pub use records::{
     UnknownRunStatus,
 };
 pub use schema::{APPLICATION_ID, FORMAT, SCHEMA_VERSION};
-pub use store::{Batch, Store};
+pub use store::{Batch, Store, Units};

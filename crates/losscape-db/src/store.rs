@@ -154,6 +154,50 @@ fn with_suffix(file: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// Units of work on a [`Store`], committed explicitly and rolled back on drop (see
+/// [`Store::units`]).
+pub struct Units<'a> {
+    store: &'a mut Store,
+}
+
+impl Units<'_> {
+    /// Runs `f` inside the current unit, opening one if none is open.
+    pub fn write<T>(
+        &mut self,
+        f: impl FnOnce(&mut Batch<'_>) -> Result<T, DbError>,
+    ) -> Result<T, DbError> {
+        self.store.begin_unit()?;
+        self.store.write(f)
+    }
+
+    /// Commits the open unit (nothing to do if none is open); the next write opens another.
+    pub fn commit(&mut self) -> Result<(), DbError> {
+        self.store.commit_unit()
+    }
+
+    /// Discards the open unit (nothing to do if none is open).
+    pub fn rollback(&mut self) -> Result<(), DbError> {
+        self.store.rollback_unit()
+    }
+
+    /// Whether a unit is open.
+    pub fn in_unit(&self) -> bool {
+        self.store.in_unit()
+    }
+
+    /// The store, for reads.
+    pub fn store(&self) -> &Store {
+        self.store
+    }
+}
+
+impl Drop for Units<'_> {
+    fn drop(&mut self) {
+        // Whatever was not committed explicitly is not kept.
+        let _ = self.store.rollback_unit();
+    }
+}
+
 impl Store {
     /// Opens the database at `path` for writing, creating and initialising it if the file does
     /// not exist, is empty, or is an SQLite database without any schema.
@@ -440,6 +484,13 @@ impl Store {
     /// Whether a unit of work is open ([`Store::begin_unit`]).
     pub fn in_unit(&self) -> bool {
         !self.conn.is_autocommit()
+    }
+
+    /// A guard for units of work one after another: a unit opens at the first
+    /// [`Units::write`], reaches the file only at an explicit [`Units::commit`], and is rolled
+    /// back if still open when the guard is dropped (an error, an early return, a panic).
+    pub fn units(&mut self) -> Units<'_> {
+        Units { store: self }
     }
 
     /// Records the start of a run (status `running`, start time now) and returns its id.

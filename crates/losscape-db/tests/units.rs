@@ -109,3 +109,33 @@ fn a_unit_is_invisible_to_readers_until_committed_and_gone_when_rolled_back() {
     let reopened = Store::open(&path).unwrap();
     assert_eq!(reopened.minima(l).unwrap().len(), 1);
 }
+
+/// The guard commits only when told to and rolls back what is left open when it goes, while
+/// the store stays usable.
+#[test]
+fn the_units_guard_commits_explicitly_and_rolls_back_on_drop() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("guard.db");
+    let mut store = Store::open(&path).unwrap();
+    let (run, l) = setup(&mut store);
+    let reader = Store::open_read_only(&path).unwrap();
+    {
+        let mut units = store.units();
+        units
+            .write(|b| b.insert_minimum(&minimum(l, run, 1.0)))
+            .unwrap();
+        assert!(units.in_unit());
+        assert!(reader.minima(l).unwrap().is_empty());
+        units.commit().unwrap();
+        assert!(!units.in_unit());
+        assert_eq!(reader.minima(l).unwrap().len(), 1);
+        // A second unit, never committed.
+        units
+            .write(|b| b.insert_minimum(&minimum(l, run, 2.0)))
+            .unwrap();
+        assert_eq!(units.store().minima(l).unwrap().len(), 2);
+    }
+    assert!(!store.in_unit());
+    assert_eq!(store.minima(l).unwrap().len(), 1);
+    assert_eq!(reader.minima(l).unwrap().len(), 1);
+}

@@ -10,7 +10,7 @@
 use std::collections::HashSet;
 
 use losscape_core::PointSet;
-use losscape_db::{DbError, NewStationaryPoint, NewTs, Store};
+use losscape_db::{DbError, NewStationaryPoint, NewTs, Store, Units};
 use losscape_hessian::analyse;
 use losscape_lbfgs::Lbfgs;
 use losscape_ts::connect::{ConnectError, Connector, connect_all_to_global};
@@ -38,7 +38,10 @@ const SEARCH_STAGES: [Stage; 4] = [
 /// Stores what the searches find, as they find it.
 pub(crate) struct DbSink<'s, 'r> {
     run: &'s LandscapeRun<'r>,
-    store: &'s mut Store,
+    /// Each attempt (each round, in `connect`) is one unit, committed when it is recorded;
+    /// an unfinished one is rolled back when the sink goes, so leaving a stage early (an error
+    /// from the search) never leaves a unit open for the run's final status to vanish into.
+    units: Units<'s>,
     stage: Stage,
     minima: KnownMinima,
     ts: PointSet,
@@ -111,7 +114,7 @@ impl<'s, 'r> DbSink<'s, 'r> {
         }
         Ok(Self {
             run,
-            store,
+            units: store.units(),
             stage,
             minima,
             ts,
@@ -147,10 +150,10 @@ impl<'s, 'r> DbSink<'s, 'r> {
         self.run.opts.cancelled()
     }
 
-    pub(crate) fn finish(self) -> Result<(), RunError> {
+    pub(crate) fn finish(mut self) -> Result<(), RunError> {
         // Every attempt (every round, in `connect`) commits its own unit, so an open unit here
         // holds only writes of work that did not finish; they are dropped with it.
-        self.store.rollback_unit()?;
+        self.units.rollback()?;
         if self.run.opts.cancelled() {
             Err(RunError::Interrupted)
         } else {
@@ -166,14 +169,13 @@ impl<'s, 'r> DbSink<'s, 'r> {
         &mut self,
         f: impl FnOnce(&mut losscape_db::Batch<'_>) -> Result<T, DbError>,
     ) -> Result<T, DbError> {
-        self.store.begin_unit()?;
-        self.store.write(f)
+        self.units.write(f)
     }
 
     /// Stops the search on a database error: the unfinished attempt's writes go; what
     /// earlier attempts committed stays.
     fn fail(&mut self, e: DbError) -> SinkError {
-        let _ = self.store.rollback_unit();
+        let _ = self.units.rollback();
         SinkError::new(SinkStop::Db(e))
     }
 
@@ -183,14 +185,6 @@ impl<'s, 'r> DbSink<'s, 'r> {
             minima: self.minima.ids.len(),
             transition_states: self.ts_ids.len(),
         });
-    }
-}
-
-impl Drop for DbSink<'_, '_> {
-    fn drop(&mut self) {
-        // Leaving a stage early (an error from the search) must not leave a unit open, or the
-        // run's final status would be written into it and discarded.
-        let _ = self.store.rollback_unit();
     }
 }
 
@@ -336,13 +330,7 @@ impl Sink for DbSink<'_, '_> {
                     run_id: run.run_id,
                 })
             })
-            .and_then(|()| {
-                if hold {
-                    Ok(())
-                } else {
-                    self.store.commit_unit()
-                }
-            });
+            .and_then(|()| if hold { Ok(()) } else { self.units.commit() });
         match recorded {
             Ok(()) => {
                 self.tried.insert(key);
@@ -355,7 +343,7 @@ impl Sink for DbSink<'_, '_> {
     }
 
     fn group_done(&mut self) -> Result<(), SinkError> {
-        self.store.commit_unit().map_err(|e| self.fail(e))
+        self.units.commit().map_err(|e| self.fail(e))
     }
 }
 

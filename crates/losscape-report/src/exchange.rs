@@ -607,17 +607,13 @@ fn pushoff_problem(
     ))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn store_verified(
-    store: &mut Store,
-    dir: &Path,
+/// Refuses an import into a database with another data set, or into a landscape that holds
+/// minima already; returns the data set's SHA-256.
+fn check_import_target(
+    store: &Store,
     source: &Source,
-    model: &Perceptron,
-    minima: &[MinimumInfo],
-    ts: &[TsInfo],
-    verified: &Verified,
     opts: &ImportOptions,
-) -> Result<(ImportSummary, String), ReportError> {
+) -> Result<String, ReportError> {
     // The data set must be the database's own.
     let sha = source.data.sha256();
     if let Some((rec, _)) = store.dataset()?
@@ -642,8 +638,18 @@ fn store_verified(
             )));
         }
     }
+    Ok(sha)
+}
+
+/// The landscape imported points are stored under.
+fn imported_landscape(
+    dir: &Path,
+    source: &Source,
+    model: &Perceptron,
+    opts: &ImportOptions,
+) -> LandscapeSpec {
     let dim = model.dim();
-    let spec = LandscapeSpec {
+    LandscapeSpec {
         key: opts.key.clone(),
         n_in: source.data.n_in as u32,
         n_hidden: opts.n_hidden as u32,
@@ -657,9 +663,12 @@ fn store_verified(
             opts.lambda,
             dir.display().to_string()
         ),
-    };
-    // The run record keeps the provenance; its config is the one the data came from, or a
-    // minimal one naming the network.
+    }
+}
+
+/// The run record of an import. It keeps the provenance; its config is the one the data came
+/// from, or a minimal one naming the network.
+fn import_run(dir: &Path, source: &Source, opts: &ImportOptions) -> RunInfo {
     let config_text = source.config_text.clone().unwrap_or_else(|| {
         format!(
             "# imported from PATHSAMPLE files in {}\n[experiment]\nname = \"import\"\n\n\
@@ -669,14 +678,30 @@ fn store_verified(
             opts.lambda
         )
     });
-    let run = store.begin_run(&RunInfo {
+    RunInfo {
         program_version: opts.program_version.clone(),
         command: opts.command.clone(),
         config_text,
         seed: source.config.experiment.seed,
         threads: 1,
         minimiser: "import".into(),
-    })?;
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn store_verified(
+    store: &mut Store,
+    dir: &Path,
+    source: &Source,
+    model: &Perceptron,
+    minima: &[MinimumInfo],
+    ts: &[TsInfo],
+    verified: &Verified,
+    opts: &ImportOptions,
+) -> Result<(ImportSummary, String), ReportError> {
+    let sha = check_import_target(store, source, opts)?;
+    let spec = imported_landscape(dir, source, model, opts);
+    let run = store.begin_run(&import_run(dir, source, opts))?;
     let record = losscape_experiment::dataset::record(
         &source.data,
         &source.kind,

@@ -353,14 +353,6 @@ pub fn sensitivity_finding(results: &[LandscapeSensitivity], sigmas: &[f64]) -> 
             verdict: Verdict::Inconclusive,
         };
     }
-    let noisy = |p: &Pooled| {
-        sigmas
-            .iter()
-            .zip(&p.noisy)
-            .map(|(s, a)| format!("{a:.3} at σ = {s}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     let mut evidence = format!(
         "Minima ({}): mean training accuracy {:.3}, {:.0}% classify all points; under noise {}. \
          Transition states ({}): mean training accuracy {:.3}, {:.0}% classify all points; under \
@@ -368,12 +360,34 @@ pub fn sensitivity_finding(results: &[LandscapeSensitivity], sigmas: &[f64]) -> 
         min.count,
         min.train,
         100.0 * min.correct,
-        noisy(&min),
+        noisy_text(&min, sigmas),
         ts.count,
         ts.train,
         100.0 * ts.correct,
-        noisy(&ts)
+        noisy_text(&ts, sigmas)
     );
+    let (verdict, remark) = sensitivity_verdict(&min, &ts, sigmas);
+    evidence.push_str(&remark);
+    Finding {
+        statement,
+        evidence,
+        verdict,
+    }
+}
+
+/// Pooled noisy accuracies as `a at σ = s, ...`.
+fn noisy_text(p: &Pooled, sigmas: &[f64]) -> String {
+    sigmas
+        .iter()
+        .zip(&p.noisy)
+        .map(|(s, a)| format!("{a:.3} at σ = {s}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Whether minima do at least as well as transition states, clean and at every noise level,
+/// and the remark the evidence ends with (empty when the finding holds).
+fn sensitivity_verdict(min: &Pooled, ts: &Pooled, sigmas: &[f64]) -> (Verdict, String) {
     let clean_ok = min.train >= ts.train - ACCURACY_MARGIN;
     let noisy_ok: Vec<bool> = min
         .noisy
@@ -383,41 +397,34 @@ pub fn sensitivity_finding(results: &[LandscapeSensitivity], sigmas: &[f64]) -> 
         .collect();
     let all_noisy = noisy_ok.iter().all(|&b| b);
     let no_noisy = noisy_ok.iter().all(|&b| !b);
-    let verdict = if clean_ok && all_noisy {
-        Verdict::Holds
-    } else if !clean_ok && no_noisy {
-        evidence.push_str(
-            " Transition states do better than minima, clean and at every noise level: this \
-             contradicts the finding.",
-        );
-        Verdict::DoesNotHold
-    } else {
-        let worse: Vec<String> = sigmas
-            .iter()
-            .zip(&noisy_ok)
-            .filter(|(_, ok)| !**ok)
-            .map(|(s, _)| format!("σ = {s}"))
-            .collect();
-        evidence.push_str(&format!(
-            " Mixed: minima are {} on clean inputs{}.",
-            if clean_ok {
-                "at least as accurate"
-            } else {
-                "less accurate"
-            },
-            if worse.is_empty() {
-                String::new()
-            } else {
-                format!(" and less accurate under noise at {}", worse.join(", "))
-            }
-        ));
-        Verdict::Inconclusive
-    };
-    Finding {
-        statement,
-        evidence,
-        verdict,
+    if clean_ok && all_noisy {
+        return (Verdict::Holds, String::new());
     }
+    if !clean_ok && no_noisy {
+        let remark = " Transition states do better than minima, clean and at every noise level: \
+                      this contradicts the finding.";
+        return (Verdict::DoesNotHold, remark.to_string());
+    }
+    let worse: Vec<String> = sigmas
+        .iter()
+        .zip(&noisy_ok)
+        .filter(|(_, ok)| !**ok)
+        .map(|(s, _)| format!("σ = {s}"))
+        .collect();
+    let remark = format!(
+        " Mixed: minima are {} on clean inputs{}.",
+        if clean_ok {
+            "at least as accurate"
+        } else {
+            "less accurate"
+        },
+        if worse.is_empty() {
+            String::new()
+        } else {
+            format!(" and less accurate under noise at {}", worse.join(", "))
+        }
+    );
+    (Verdict::Inconclusive, remark)
 }
 
 #[cfg(test)]
