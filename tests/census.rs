@@ -5,7 +5,9 @@ mod support;
 
 use std::path::Path;
 
-use losscape_db::{LandscapeSpec, NewMinimum, NewStationaryPoint, NewTs, RunInfo, Store};
+use losscape_db::{
+    LandscapeId, LandscapeSpec, NewMinimum, NewStationaryPoint, NewTs, RunId, RunInfo, Store,
+};
 use support::{losscape, text};
 
 const DIM: usize = 12; // XOR, N_h = 2
@@ -35,7 +37,7 @@ fn symmetric_copy(x: &[f64]) -> Vec<f64> {
     out
 }
 
-fn minimum(landscape_id: i64, run: i64, energy: f64, coords: Vec<f64>) -> NewMinimum {
+fn minimum(landscape_id: LandscapeId, run: RunId, energy: f64, coords: Vec<f64>) -> NewMinimum {
     NewMinimum {
         landscape_id,
         energy,
@@ -51,8 +53,8 @@ fn minimum(landscape_id: i64, run: i64, energy: f64, coords: Vec<f64>) -> NewMin
 }
 
 fn point(
-    landscape_id: i64,
-    run: i64,
+    landscape_id: LandscapeId,
+    run: RunId,
     energy: f64,
     coords: Vec<f64>,
     index: u32,

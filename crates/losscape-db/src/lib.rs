@@ -55,9 +55,9 @@ mod store;
 pub use error::DbError;
 pub use merge::{MergeCounts, SHARD_ID_BITS, Shard};
 pub use records::{
-    AttemptRow, DatasetRecord, LandscapeRow, LandscapeSpec, MinimumRow, NewAttempt, NewMinimum,
-    NewStationaryPoint, NewTs, RunInfo, RunRow, RunStatus, StationaryPointRow, TsRow,
-    UnknownRunStatus,
+    AttemptRow, DatasetRecord, LandscapeId, LandscapeRow, LandscapeSpec, MinimumRow, NewAttempt,
+    NewMinimum, NewStationaryPoint, NewTs, RunId, RunInfo, RunRow, RunStatus, StationaryPointRow,
+    TsRow, UnknownRunStatus,
 };
 pub use schema::{APPLICATION_ID, FORMAT, SCHEMA_VERSION};
 pub use store::{Batch, Store, Units};

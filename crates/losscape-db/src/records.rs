@@ -10,6 +10,42 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+/// The database id of a landscape: a type of its own, so a landscape id cannot be passed where a
+/// run's (or a point's) is meant. Stored and serialised as the bare integer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct LandscapeId(pub i64);
+
+/// The database id of a run (one invocation of a writer, the provenance of what it stored).
+/// Stored and serialised as the bare integer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RunId(pub i64);
+
+macro_rules! integer_id {
+    ($t:ty) => {
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+        impl rusqlite::ToSql for $t {
+            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+                self.0.to_sql()
+            }
+        }
+        impl rusqlite::types::FromSql for $t {
+            fn column_result(
+                v: rusqlite::types::ValueRef<'_>,
+            ) -> rusqlite::types::FromSqlResult<Self> {
+                i64::column_result(v).map(Self)
+            }
+        }
+    };
+}
+integer_id!(LandscapeId);
+integer_id!(RunId);
+
 /// The life-cycle state of a run (the `runs.status` column).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -95,7 +131,7 @@ pub struct RunInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunRow {
     /// Database id.
-    pub id: i64,
+    pub id: RunId,
     /// UTC start time, ISO 8601 with milliseconds (`2026-05-01T12:34:56.789Z`).
     pub started_at: String,
     /// UTC time of [`Store::finish_run`](crate::Store::finish_run); `None` while running and
@@ -145,7 +181,7 @@ pub struct LandscapeSpec {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LandscapeRow {
     /// Database id.
-    pub id: i64,
+    pub id: LandscapeId,
     /// See [`LandscapeSpec::key`].
     pub key: String,
     /// See [`LandscapeSpec::n_in`].
@@ -184,7 +220,7 @@ impl LandscapeRow {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewMinimum {
     /// The landscape it belongs to.
-    pub landscape_id: i64,
+    pub landscape_id: LandscapeId,
     /// Loss at the minimum (must not be NaN).
     pub energy: f64,
     /// Coordinates; length must equal the landscape's `dimension`.
@@ -202,7 +238,7 @@ pub struct NewMinimum {
     /// How many times searches have reached it so far.
     pub times_found: i64,
     /// The run that first found it.
-    pub first_run: i64,
+    pub first_run: RunId,
 }
 
 /// A local minimum as stored.
@@ -211,7 +247,7 @@ pub struct MinimumRow {
     /// Database id.
     pub id: i64,
     /// See [`NewMinimum::landscape_id`].
-    pub landscape_id: i64,
+    pub landscape_id: LandscapeId,
     /// See [`NewMinimum::energy`].
     pub energy: f64,
     /// See [`NewMinimum::coords`].
@@ -229,7 +265,7 @@ pub struct MinimumRow {
     /// See [`NewMinimum::times_found`].
     pub times_found: i64,
     /// See [`NewMinimum::first_run`].
-    pub first_run: i64,
+    pub first_run: RunId,
 }
 
 impl MinimumRow {
@@ -254,7 +290,7 @@ impl MinimumRow {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewTs {
     /// The landscape it belongs to.
-    pub landscape_id: i64,
+    pub landscape_id: LandscapeId,
     /// Loss at the saddle (must not be NaN).
     pub energy: f64,
     /// Coordinates; length must equal the landscape's `dimension`.
@@ -281,7 +317,7 @@ pub struct NewTs {
     /// How many times searches have found it so far.
     pub times_found: i64,
     /// The run that first found it.
-    pub first_run: i64,
+    pub first_run: RunId,
 }
 
 /// A transition state as stored.
@@ -290,7 +326,7 @@ pub struct TsRow {
     /// Database id.
     pub id: i64,
     /// See [`NewTs::landscape_id`].
-    pub landscape_id: i64,
+    pub landscape_id: LandscapeId,
     /// See [`NewTs::energy`].
     pub energy: f64,
     /// See [`NewTs::coords`].
@@ -316,7 +352,7 @@ pub struct TsRow {
     /// See [`NewTs::times_found`].
     pub times_found: i64,
     /// See [`NewTs::first_run`].
-    pub first_run: i64,
+    pub first_run: RunId,
 }
 
 impl TsRow {
@@ -347,7 +383,7 @@ impl TsRow {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewStationaryPoint {
     /// The landscape it belongs to.
-    pub landscape_id: i64,
+    pub landscape_id: LandscapeId,
     /// Loss at the point (must not be NaN).
     pub energy: f64,
     /// Coordinates; length must equal the landscape's `dimension`.
@@ -367,7 +403,7 @@ pub struct NewStationaryPoint {
     /// How many times searches have reached it so far.
     pub times_found: i64,
     /// The run that first found it.
-    pub first_run: i64,
+    pub first_run: RunId,
 }
 
 /// A census stationary point as stored.
@@ -376,7 +412,7 @@ pub struct StationaryPointRow {
     /// Database id.
     pub id: i64,
     /// See [`NewStationaryPoint::landscape_id`].
-    pub landscape_id: i64,
+    pub landscape_id: LandscapeId,
     /// See [`NewStationaryPoint::energy`].
     pub energy: f64,
     /// See [`NewStationaryPoint::coords`].
@@ -396,7 +432,7 @@ pub struct StationaryPointRow {
     /// See [`NewStationaryPoint::times_found`].
     pub times_found: i64,
     /// See [`NewStationaryPoint::first_run`].
-    pub first_run: i64,
+    pub first_run: RunId,
 }
 
 impl StationaryPointRow {
@@ -426,7 +462,7 @@ pub struct AttemptRow {
     /// Database id.
     pub id: i64,
     /// The landscape worked on.
-    pub landscape_id: i64,
+    pub landscape_id: LandscapeId,
     /// Pipeline stage, e.g. `"basin_hopping"` or `"connect"`.
     pub stage: String,
     /// Unit of work within the stage, e.g. `"chain-3"` or `"12-40"`.
@@ -436,7 +472,7 @@ pub struct AttemptRow {
     /// Free-form detail.
     pub detail: String,
     /// The run that recorded the latest outcome.
-    pub run_id: i64,
+    pub run_id: RunId,
     /// UTC time the latest outcome was recorded (same format as [`RunRow::started_at`]).
     pub recorded_at: String,
 }
@@ -477,7 +513,7 @@ impl DatasetRecord {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NewAttempt<'a> {
     /// The landscape.
-    pub landscape_id: i64,
+    pub landscape_id: LandscapeId,
     /// The stage (or bookkeeping namespace) the key belongs to.
     pub stage: &'a str,
     /// The unit's key, unique within `(landscape_id, stage)`.
@@ -487,5 +523,27 @@ pub struct NewAttempt<'a> {
     /// Detail, usually JSON.
     pub detail: &'a str,
     /// The run recording it.
-    pub run_id: i64,
+    pub run_id: RunId,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The id types are only a compile-time distinction: in SQL and in text they are the bare
+    /// integer, so files and `--format json` output are unchanged by them.
+    #[test]
+    fn ids_are_bare_integers_in_sql_and_text() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let back: (LandscapeId, RunId, i64) = conn
+            .query_row(
+                "SELECT ?1, ?2, ?1 + ?2",
+                rusqlite::params![LandscapeId(7), RunId(1 << 41)],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(back, (LandscapeId(7), RunId(1 << 41), 7 + (1 << 41)));
+        assert_eq!(LandscapeId(7).to_string(), "7");
+        assert_eq!(serde_json::to_string(&RunId(3)).unwrap(), "3");
+    }
 }

@@ -9,8 +9,9 @@ use crate::blob::{decode_f64s, encode_f64s};
 use crate::error::{DbError, corrupt, invalid, not_found, sql};
 use crate::lock::{WriterLock, real_path};
 use crate::records::{
-    AttemptRow, DatasetRecord, LandscapeRow, LandscapeSpec, MinimumRow, NewAttempt, NewMinimum,
-    NewStationaryPoint, NewTs, RunInfo, RunRow, RunStatus, StationaryPointRow, TsRow,
+    AttemptRow, DatasetRecord, LandscapeId, LandscapeRow, LandscapeSpec, MinimumRow, NewAttempt,
+    NewMinimum, NewStationaryPoint, NewTs, RunId, RunInfo, RunRow, RunStatus, StationaryPointRow,
+    TsRow,
 };
 use crate::schema::{
     Contents, OnDisk, has_datasets, has_stationary_points, initialise, inspect, migrate, probe_file,
@@ -45,7 +46,7 @@ pub struct Store {
     /// file has not; it reads as empty).
     has_stationary: bool,
     /// Runs begun through this store and not yet finished: not stale, whatever their status.
-    own_runs: Vec<i64>,
+    own_runs: Vec<RunId>,
     /// New rows of every table get ids above this (`meta.id_base`, 0 if absent): the shards of
     /// a sweep use disjoint id ranges, so their records merge with their ids unchanged.
     id_base: i64,
@@ -494,7 +495,7 @@ impl Store {
     }
 
     /// Records the start of a run (status `running`, start time now) and returns its id.
-    pub fn begin_run(&mut self, info: &RunInfo) -> Result<i64, DbError> {
+    pub fn begin_run(&mut self, info: &RunInfo) -> Result<RunId, DbError> {
         self.writable("begin a run")?;
         let id = self.write(|b| {
             b.conn
@@ -518,7 +519,7 @@ impl Store {
                     ])
                 })
                 .map_err(sql(b.path))?;
-            Ok(b.conn.last_insert_rowid())
+            Ok(RunId(b.conn.last_insert_rowid()))
         })?;
         self.own_runs.push(id);
         Ok(id)
@@ -527,7 +528,7 @@ impl Store {
     /// Sets the final status of a run and its finish time (now).
     ///
     /// `status` must not be [`RunStatus::Running`].
-    pub fn finish_run(&mut self, run_id: i64, status: RunStatus) -> Result<(), DbError> {
+    pub fn finish_run(&mut self, run_id: RunId, status: RunStatus) -> Result<(), DbError> {
         self.writable("finish a run")?;
         if status == RunStatus::Running {
             return Err(invalid(
@@ -564,7 +565,7 @@ impl Store {
         self.writable("mark stale runs")?;
         let own = self.own_runs.clone();
         self.write(|b| {
-            let running: Vec<i64> = {
+            let running: Vec<RunId> = {
                 let mut stmt = b
                     .conn
                     .prepare("SELECT id FROM runs WHERE status = 'running' ORDER BY id")
@@ -629,7 +630,7 @@ impl Store {
     /// If the key exists, its shape (`n_in`, `n_hidden`, `n_out`, `dimension`), `lambda` and
     /// `dataset` must equal `spec`'s, else [`DbError::Invalid`]: one key, one landscape.
     /// `config_json` is descriptive only and is not compared (nor updated).
-    pub fn landscape_id(&mut self, spec: &LandscapeSpec) -> Result<i64, DbError> {
+    pub fn landscape_id(&mut self, spec: &LandscapeSpec) -> Result<LandscapeId, DbError> {
         self.writable("add a landscape")?;
         if spec.lambda.is_nan() {
             return Err(invalid(
@@ -688,7 +689,7 @@ impl Store {
                     ],
                 )
                 .map_err(sql(b.path))?;
-            Ok(b.conn.last_insert_rowid())
+            Ok(LandscapeId(b.conn.last_insert_rowid()))
         })
     }
 
@@ -709,7 +710,7 @@ impl Store {
     }
 
     /// All minima of a landscape, ordered by id. [`DbError::NotFound`] for an unknown landscape.
-    pub fn minima(&self, landscape_id: i64) -> Result<Vec<MinimumRow>, DbError> {
+    pub fn minima(&self, landscape_id: LandscapeId) -> Result<Vec<MinimumRow>, DbError> {
         let path = self.path.as_path();
         let dim = dimension(&self.conn, path, landscape_id)?;
         let mut stmt = self
@@ -751,7 +752,7 @@ impl Store {
 
     /// All transition states of a landscape, ordered by id. [`DbError::NotFound`] for an
     /// unknown landscape.
-    pub fn transition_states(&self, landscape_id: i64) -> Result<Vec<TsRow>, DbError> {
+    pub fn transition_states(&self, landscape_id: LandscapeId) -> Result<Vec<TsRow>, DbError> {
         let path = self.path.as_path();
         let dim = dimension(&self.conn, path, landscape_id)?;
         let mut stmt = self
@@ -805,7 +806,10 @@ impl Store {
     /// All census stationary points of a landscape, in id (storage) order, like minima and transition states.
     /// [`DbError::NotFound`] for an unknown landscape; empty for a version-1 file opened
     /// read-only.
-    pub fn stationary_points(&self, landscape_id: i64) -> Result<Vec<StationaryPointRow>, DbError> {
+    pub fn stationary_points(
+        &self,
+        landscape_id: LandscapeId,
+    ) -> Result<Vec<StationaryPointRow>, DbError> {
         let path = self.path.as_path();
         let dim = dimension(&self.conn, path, landscape_id)?;
         if !self.has_stationary {
@@ -854,7 +858,7 @@ impl Store {
     /// The recorded outcome of one unit of work, if any.
     pub fn attempt(
         &self,
-        landscape_id: i64,
+        landscape_id: LandscapeId,
         stage: &str,
         key: &str,
     ) -> Result<Option<AttemptRow>, DbError> {
@@ -871,7 +875,11 @@ impl Store {
     }
 
     /// All recorded outcomes of one stage of a landscape, in order of first recording.
-    pub fn attempts(&self, landscape_id: i64, stage: &str) -> Result<Vec<AttemptRow>, DbError> {
+    pub fn attempts(
+        &self,
+        landscape_id: LandscapeId,
+        stage: &str,
+    ) -> Result<Vec<AttemptRow>, DbError> {
         let path = self.path.as_path();
         let mut stmt = self
             .conn
@@ -890,7 +898,7 @@ impl Store {
     /// The stored training data of the experiment, if any: `None` for a database made before
     /// schema version 3 (or by an import that stored none). The first run stores it; see
     /// [`Batch::store_dataset`].
-    pub fn dataset(&self) -> Result<Option<(DatasetRecord, Option<i64>)>, DbError> {
+    pub fn dataset(&self) -> Result<Option<(DatasetRecord, Option<RunId>)>, DbError> {
         let path = self.path.as_path();
         if !has_datasets(&self.conn, path)? {
             return Ok(None);
@@ -911,7 +919,7 @@ impl Store {
                         r.get::<_, u32>(5)?,
                         r.get::<_, Vec<u8>>(6)?,
                         r.get::<_, String>(7)?,
-                        r.get::<_, Option<i64>>(8)?,
+                        r.get::<_, Option<RunId>>(8)?,
                     ))
                 },
             )
@@ -1035,7 +1043,7 @@ impl Batch<'_> {
             "negative_vector of new transition state".to_owned()
         })?;
         for min in [t.min1, t.min2] {
-            let owner: Option<i64> = self
+            let owner: Option<LandscapeId> = self
                 .conn
                 .prepare_cached("SELECT landscape_id FROM minima WHERE id = ?1")
                 .and_then(|mut s| s.query_row([min], |r| r.get(0)).optional())
@@ -1173,7 +1181,11 @@ impl Batch<'_> {
     /// Stores the experiment's training data (the single row of `datasets`), recording the run
     /// that stored it. Fails if a data set is stored already: whether the new one is the same
     /// is for the caller to check first (see [`Store::dataset`]).
-    pub fn store_dataset(&mut self, d: &DatasetRecord, run_id: Option<i64>) -> Result<(), DbError> {
+    pub fn store_dataset(
+        &mut self,
+        d: &DatasetRecord,
+        run_id: Option<RunId>,
+    ) -> Result<(), DbError> {
         if d.sha256.len() != 64 || !d.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(invalid(
                 self.path,
@@ -1222,10 +1234,10 @@ impl Batch<'_> {
     /// Checks shared by minima and transition states.
     fn check_common(
         &self,
-        landscape_id: i64,
+        landscape_id: LandscapeId,
         energy: f64,
         times_found: i64,
-        first_run: i64,
+        first_run: RunId,
         what: impl Fn() -> String,
     ) -> Result<(), DbError> {
         if energy.is_nan() {
@@ -1241,7 +1253,7 @@ impl Batch<'_> {
         self.check_run(first_run)
     }
 
-    fn check_run(&self, run_id: i64) -> Result<(), DbError> {
+    fn check_run(&self, run_id: RunId) -> Result<(), DbError> {
         let exists = self
             .conn
             .prepare_cached("SELECT 1 FROM runs WHERE id = ?1")
@@ -1319,7 +1331,7 @@ fn attempt_row(r: &Row<'_>) -> rusqlite::Result<AttemptRow> {
 }
 
 /// The coordinate dimension of a landscape; [`DbError::NotFound`] if there is no such landscape.
-fn dimension(conn: &Connection, path: &Path, landscape_id: i64) -> Result<usize, DbError> {
+fn dimension(conn: &Connection, path: &Path, landscape_id: LandscapeId) -> Result<usize, DbError> {
     let dim: Option<u32> = conn
         .prepare_cached("SELECT dimension FROM landscapes WHERE id = ?1")
         .and_then(|mut s| s.query_row([landscape_id], |r| r.get(0)).optional())

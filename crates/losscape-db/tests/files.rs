@@ -1,42 +1,21 @@
 //! What the store does with the file system around a database: links, special files, journals
 //! left by killed writers, folders it may not write.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use losscape_db::{DbError, LandscapeSpec, RunInfo, Store};
+use common::{run_info, spec};
+use losscape_db::{DbError, Store};
 use rusqlite::Connection;
 use tempfile::TempDir;
-
-fn run_info() -> RunInfo {
-    RunInfo {
-        program_version: "losscape 0.1.0 (test)".into(),
-        command: "losscape run xor.toml".into(),
-        config_text: "[network]\nhidden = 2\n".into(),
-        seed: 7,
-        threads: 1,
-        minimiser: "lbfgs".into(),
-    }
-}
-
-fn spec(key: &str) -> LandscapeSpec {
-    LandscapeSpec {
-        key: key.into(),
-        n_in: 2,
-        n_hidden: 2,
-        n_out: 1,
-        dimension: 9,
-        lambda: 1e-4,
-        dataset: "xor".into(),
-        config_json: "{}".into(),
-    }
-}
 
 /// A database with one run and the landscapes `keys`.
 fn populated(path: &Path, keys: &[&str]) {
     let mut store = Store::open(path).unwrap();
-    store.begin_run(&run_info()).unwrap();
+    store.begin_run(&run_info(7)).unwrap();
     for k in keys {
         store.landscape_id(&spec(k)).unwrap();
     }

@@ -4,8 +4,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use losscape_db::{
-    APPLICATION_ID, DatasetRecord, DbError, LandscapeSpec, NewStationaryPoint, RunInfo,
-    SCHEMA_VERSION, Store,
+    APPLICATION_ID, DatasetRecord, DbError, LandscapeId, LandscapeSpec, NewStationaryPoint, RunId,
+    RunInfo, SCHEMA_VERSION, Store,
 };
 use tempfile::TempDir;
 
@@ -84,7 +84,7 @@ fn meta_version(path: &Path) -> String {
         .unwrap()
 }
 
-fn point(landscape_id: i64, run: i64, energy: f64, index: u32) -> NewStationaryPoint {
+fn point(landscape_id: LandscapeId, run: RunId, energy: f64, index: u32) -> NewStationaryPoint {
     NewStationaryPoint {
         landscape_id,
         energy,
@@ -115,7 +115,7 @@ fn a_version_1_file_reads_as_it_is_without_stationary_points() {
     assert_eq!(store.minima(l.id).unwrap().len(), 1);
     assert!(store.stationary_points(l.id).unwrap().is_empty());
     assert!(matches!(
-        store.stationary_points(99),
+        store.stationary_points(LandscapeId(99)),
         Err(DbError::NotFound { .. })
     ));
     drop(store);
@@ -220,11 +220,11 @@ fn a_version_2_file_reads_without_a_data_set_and_upgrades_to_store_one() {
     let l = store.landscape_by_key("h2-l1e-3").unwrap().unwrap();
     assert_eq!(store.minima(l.id).unwrap().len(), 1, "records kept");
     store
-        .write(|b| b.store_dataset(&xor_record(), Some(1)))
+        .write(|b| b.store_dataset(&xor_record(), Some(RunId(1))))
         .unwrap();
     let (back, run) = store.dataset().unwrap().unwrap();
     assert_eq!(back, xor_record());
-    assert_eq!(run, Some(1));
+    assert_eq!(run, Some(RunId(1)));
     // One data set per database.
     let mut other = xor_record();
     other.sha256 = "cd".repeat(32);
@@ -366,11 +366,16 @@ fn inconsistent_stationary_points_are_refused() {
     let dir = TempDir::new().unwrap();
     let path = v1_file(&dir);
     let mut store = Store::open(&path).unwrap();
-    let mut short = point(1, 1, 0.2, 1);
+    let mut short = point(LandscapeId(1), RunId(1), 0.2, 1);
     short.coords.pop();
-    let mut nan = point(1, 1, f64::NAN, 1);
+    let mut nan = point(LandscapeId(1), RunId(1), f64::NAN, 1);
     nan.coords = vec![0.0; DIM];
-    for bad in [short, nan, point(7, 1, 0.2, 1), point(1, 9, 0.2, 1)] {
+    for bad in [
+        short,
+        nan,
+        point(LandscapeId(7), RunId(1), 0.2, 1),
+        point(LandscapeId(1), RunId(9), 0.2, 1),
+    ] {
         let err = store
             .write(|b| b.insert_stationary_point(&bad))
             .unwrap_err();
@@ -383,5 +388,5 @@ fn inconsistent_stationary_points_are_refused() {
         store.write(|b| b.add_stationary_times_found(1, 1)),
         Err(DbError::NotFound { .. })
     ));
-    assert!(store.stationary_points(1).unwrap().is_empty());
+    assert!(store.stationary_points(LandscapeId(1)).unwrap().is_empty());
 }

@@ -1,41 +1,18 @@
 //! Behaviour of the experiment database as seen through its public API.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use common::{DIM, run_info, spec};
 use losscape_db::{
-    APPLICATION_ID, DbError, LandscapeSpec, NewMinimum, NewTs, RunInfo, RunStatus, Store,
+    APPLICATION_ID, DbError, LandscapeId, NewMinimum, NewTs, RunId, RunStatus, Store,
 };
 use tempfile::TempDir;
 
-const DIM: u32 = 9; // a 2-2-1 network: 2*2 + 2 + 2*1 + 1
-
 fn db_in(dir: &TempDir) -> PathBuf {
     dir.path().join("experiment.losscape")
-}
-
-fn run_info(seed: u64) -> RunInfo {
-    RunInfo {
-        program_version: "losscape 0.1.0 (test)".into(),
-        command: "losscape run xor.toml".into(),
-        config_text: "[network]\nhidden = 2\n".into(),
-        seed,
-        threads: 2,
-        minimiser: "lbfgs".into(),
-    }
-}
-
-fn spec(key: &str) -> LandscapeSpec {
-    LandscapeSpec {
-        key: key.into(),
-        n_in: 2,
-        n_hidden: 2,
-        n_out: 1,
-        dimension: DIM,
-        lambda: 1e-4,
-        dataset: "xor".into(),
-        config_json: r#"{"activation":"tanh"}"#.into(),
-    }
 }
 
 /// Deterministic, NaN-free pseudo-random values spanning many magnitudes and signs.
@@ -55,7 +32,7 @@ fn values(seed: u64, n: usize) -> Vec<f64> {
     out
 }
 
-fn minimum(landscape_id: i64, run: i64, seed: u64) -> NewMinimum {
+fn minimum(landscape_id: LandscapeId, run: RunId, seed: u64) -> NewMinimum {
     NewMinimum {
         landscape_id,
         energy: -1.0 / (seed as f64 + 3.0),
@@ -70,7 +47,7 @@ fn minimum(landscape_id: i64, run: i64, seed: u64) -> NewMinimum {
     }
 }
 
-fn ts(landscape_id: i64, run: i64, min1: i64, min2: i64, seed: u64) -> NewTs {
+fn ts(landscape_id: LandscapeId, run: RunId, min1: i64, min2: i64, seed: u64) -> NewTs {
     NewTs {
         landscape_id,
         energy: 0.5 + seed as f64,
@@ -403,11 +380,11 @@ fn inconsistent_records_are_refused() {
         ("short coords", store.write(|b| b.insert_minimum(&short))),
         (
             "unknown landscape",
-            store.write(|b| b.insert_minimum(&minimum(a + 50, run, 3))),
+            store.write(|b| b.insert_minimum(&minimum(LandscapeId(a.0 + 50), run, 3))),
         ),
         (
             "unknown run",
-            store.write(|b| b.insert_minimum(&minimum(a, run + 50, 3))),
+            store.write(|b| b.insert_minimum(&minimum(a, RunId(run.0 + 50), 3))),
         ),
         (
             "long negative vector",
@@ -433,7 +410,7 @@ fn inconsistent_records_are_refused() {
     assert_eq!(store.minima(a).unwrap().len(), 1);
     assert!(store.transition_states(a).unwrap().is_empty());
     assert!(matches!(
-        store.minima(a + 50),
+        store.minima(LandscapeId(a.0 + 50)),
         Err(DbError::NotFound { .. })
     ));
 }
@@ -459,7 +436,7 @@ fn a_failing_write_leaves_nothing_behind() {
                 run_id: run,
             })?;
             b.add_times_found(m, 1)?;
-            b.insert_minimum(&minimum(land + 1, run, 3)) // unknown landscape: fails
+            b.insert_minimum(&minimum(LandscapeId(land.0 + 1), run, 3)) // unknown landscape: fails
         })
         .unwrap_err();
     assert!(matches!(err, DbError::NotFound { .. }), "{err}");
@@ -535,7 +512,7 @@ fn runs_left_running_are_marked_interrupted_by_the_next_writer() {
         "the time of death is unknown"
     );
     let err = store
-        .finish_run(stale + 10, RunStatus::Completed)
+        .finish_run(RunId(stale.0 + 10), RunStatus::Completed)
         .unwrap_err();
     assert!(matches!(err, DbError::NotFound { .. }), "{err}");
     let err = store.finish_run(stale, RunStatus::Running).unwrap_err();

@@ -1,8 +1,8 @@
 //! Units of work: writes spread over many calls that reach the file all together or not at all.
 
-use losscape_db::{LandscapeSpec, NewMinimum, RunInfo, Store};
+use losscape_db::{LandscapeId, LandscapeSpec, NewMinimum, RunId, RunInfo, Store};
 
-fn setup(store: &mut Store) -> (i64, i64) {
+fn setup(store: &mut Store) -> (RunId, LandscapeId) {
     let run = store
         .begin_run(&RunInfo {
             program_version: "test".into(),
@@ -28,7 +28,7 @@ fn setup(store: &mut Store) -> (i64, i64) {
     (run, landscape)
 }
 
-fn minimum(landscape_id: i64, run: i64, x: f64) -> NewMinimum {
+fn minimum(landscape_id: LandscapeId, run: RunId, x: f64) -> NewMinimum {
     NewMinimum {
         landscape_id,
         energy: x,

@@ -3,7 +3,7 @@
 //! Kept apart from the runner's open path on purpose: it is one check (before the run is
 //! recorded) and one write (after), both against the `datasets` table only.
 
-use losscape_db::{DatasetRecord, Store};
+use losscape_db::{DatasetRecord, RunId, Store};
 use losscape_model::Dataset;
 
 use crate::config::DataSection;
@@ -60,7 +60,7 @@ pub fn check_unchanged(store: &Store, exp: &Experiment) -> Result<(), RunError> 
 
 /// Stores the experiment's data in `store` unless a copy is there already (after
 /// [`check_unchanged`] passed, that copy is the same data).
-pub fn store_if_absent(store: &mut Store, exp: &Experiment, run_id: i64) -> Result<(), RunError> {
+pub fn store_if_absent(store: &mut Store, exp: &Experiment, run_id: RunId) -> Result<(), RunError> {
     if store.dataset()?.is_some() {
         return Ok(());
     }

@@ -7,7 +7,7 @@
 use losscape_analysis::census::{MorseCensus, Saturation, StationaryInfo, morse_census};
 use losscape_analysis::{MinimumInfo, TsInfo};
 use losscape_core::Identity;
-use losscape_db::{DbError, MinimumRow, StationaryPointRow, Store, TsRow};
+use losscape_db::{DbError, LandscapeId, MinimumRow, StationaryPointRow, Store, TsRow};
 use losscape_model::Perceptron;
 
 /// A stored minimum as the analyses see it.
@@ -48,7 +48,10 @@ pub fn stationary_info(p: &StationaryPointRow) -> StationaryInfo {
 }
 
 /// The saturation stage's verdict for one landscape, if it ran (and its record parses).
-pub fn stored_saturation(store: &Store, landscape_id: i64) -> Result<Option<Saturation>, DbError> {
+pub fn stored_saturation(
+    store: &Store,
+    landscape_id: LandscapeId,
+) -> Result<Option<Saturation>, DbError> {
     Ok(store
         .attempt(landscape_id, Saturation::STAGE, Saturation::KEY)?
         .and_then(|a| Saturation::from_detail(&a.detail)))
@@ -57,7 +60,7 @@ pub fn stored_saturation(store: &Store, landscape_id: i64) -> Result<Option<Satu
 /// The Morse check of everything stored for one landscape.
 pub fn stored_morse_census(
     store: &Store,
-    landscape_id: i64,
+    landscape_id: LandscapeId,
     model: &Perceptron,
     identity: &Identity,
 ) -> Result<MorseCensus, DbError> {

@@ -14,7 +14,9 @@ use std::sync::mpsc;
 
 use losscape_basinhop::{ChainResult, run_chain};
 use losscape_core::{PointSet, seed};
-use losscape_db::{LandscapeSpec, NewMinimum, RunInfo, RunStatus, Shard, Store};
+use losscape_db::{
+    LandscapeId, LandscapeSpec, NewMinimum, RunId, RunInfo, RunStatus, Shard, Store,
+};
 use losscape_hessian::{Analysis, Kind, analyse, verify};
 use losscape_model::Perceptron;
 
@@ -163,7 +165,7 @@ fn run_grid(
     store: &mut Store,
     opts: &RunOptions<'_>,
     observer: &dyn Observer,
-    run_id: i64,
+    run_id: RunId,
 ) -> Result<Vec<LandscapeSummary>, RunError> {
     let grid = exp.config.landscapes();
     let chain_shard = opts.chain_shard(grid.len());
@@ -314,8 +316,8 @@ pub(crate) struct LandscapeRun<'a> {
     pub exp: &'a Experiment,
     pub opts: &'a RunOptions<'a>,
     pub observer: &'a dyn Observer,
-    pub run_id: i64,
-    pub landscape_id: i64,
+    pub run_id: RunId,
+    pub landscape_id: LandscapeId,
     /// Position in the grid, part of every seed path.
     pub index: usize,
     pub model: &'a Perceptron,
@@ -349,7 +351,7 @@ impl KnownMinima {
         }
     }
 
-    pub fn load(store: &Store, landscape_id: i64) -> Result<Self, RunError> {
+    pub fn load(store: &Store, landscape_id: LandscapeId) -> Result<Self, RunError> {
         let mut set = PointSet::new();
         let mut ids = Vec::new();
         for m in store.minima(landscape_id)? {

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use losscape_db::{NewMinimum, RunInfo, RunStatus, Store};
+use losscape_db::{LandscapeId, NewMinimum, RunId, RunInfo, RunStatus, Store};
 use losscape_model::Perceptron;
 
 use crate::config::Stage;
@@ -111,7 +111,7 @@ fn begin_merge_run(
     out: &mut Store,
     command: &str,
     program_version: &str,
-) -> Result<i64, RunError> {
+) -> Result<RunId, RunError> {
     let id = out.begin_run(&RunInfo {
         program_version: program_version.to_string(),
         command: command.to_string(),
@@ -126,8 +126,8 @@ fn begin_merge_run(
 
 /// Where a unit is merged to.
 struct Target<'a> {
-    landscape_id: i64,
-    run: i64,
+    landscape_id: LandscapeId,
+    run: RunId,
     model: &'a Perceptron,
     identity: &'a losscape_core::Identity,
 }

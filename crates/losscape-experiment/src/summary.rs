@@ -3,7 +3,7 @@
 use losscape_analysis::census::Saturation;
 use losscape_analysis::counts::CountsRow;
 use losscape_core::Identity;
-use losscape_db::Store;
+use losscape_db::{LandscapeId, Store};
 
 use crate::config::Stage;
 use crate::error::RunError;
@@ -37,7 +37,7 @@ pub struct LandscapeSummary {
 /// Reads one landscape's minima and transition states and summarises them.
 pub fn summarise(
     store: &Store,
-    landscape_id: i64,
+    landscape_id: LandscapeId,
     identity: &Identity,
 ) -> Result<LandscapeSummary, RunError> {
     let row = store
