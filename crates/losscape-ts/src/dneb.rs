@@ -38,8 +38,10 @@ pub struct DnebParams {
     /// L-BFGS memory of the band optimiser.
     pub memory: usize,
     /// Stop once this many iterations have passed without a new smallest RMS nudged gradient,
-    /// and return the band of that smallest value (0: run to `rms_force` or `max_iterations`
-    /// and return the last band).
+    /// and return the band of that smallest value (0, the default: run to `rms_force` or
+    /// `max_iterations` and return the last band). 100 halves the band time at N_h = 32 and
+    /// keeps the quick sweep's counts, but the paper sweep lost one transition state with it
+    /// (README, *Performance*), so it is not the default.
     pub patience: usize,
 }
 
@@ -54,7 +56,7 @@ impl Default for DnebParams {
             max_iterations: 1000,
             max_step: 0.1,
             memory: 10,
-            patience: 100,
+            patience: 0,
         }
     }
 }
