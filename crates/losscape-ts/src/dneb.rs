@@ -495,7 +495,7 @@ impl BandLbfgs {
         let (memory, stored, newest, gamma) = (*memory, *stored, *newest, *gamma);
         if stored == 0 {
             for (d, &fi) in dir.iter_mut().zip(f) {
-                *d = (fi * gamma) * -1.0;
+                *d = -(fi * gamma);
             }
             return;
         }
@@ -525,7 +525,7 @@ impl BandLbfgs {
                 d = update_dot(dir, sk, &y[part(j - 1)], |di, si| di + c * si);
             } else {
                 for (di, &si) in dir.iter_mut().zip(sk) {
-                    *di = (*di + c * si) * -1.0;
+                    *di = -(*di + c * si);
                 }
             }
         }
