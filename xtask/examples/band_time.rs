@@ -44,9 +44,14 @@ fn fingerprint(hash: &mut u64, band: &Band) {
 fn main() {
     let args: Vec<usize> = std::env::args()
         .skip(1)
-        .map(|a| a.parse().expect("usage: band_time N_H [PAIRS] [REPEAT] [PATIENCE]"))
+        .map(|a| {
+            a.parse()
+                .expect("usage: band_time N_H [PAIRS] [REPEAT] [PATIENCE]")
+        })
         .collect();
-    let n_h = *args.first().expect("usage: band_time N_H [PAIRS] [REPEAT] [PATIENCE]");
+    let n_h = *args
+        .first()
+        .expect("usage: band_time N_H [PAIRS] [REPEAT] [PATIENCE]");
     let wanted = args.get(1).copied().unwrap_or(6);
     let repeat = args.get(2).copied().unwrap_or(3).max(1);
     let config = Config::default();
