@@ -24,9 +24,9 @@ fn with_spectrum(values: &[f64], master: u64) -> Vec<f64> {
     let mut h = vec![0.0; n * n];
     for (k, &ev) in values.iter().enumerate() {
         let v = q.vector(k);
-        for i in 0..n {
-            for j in 0..n {
-                h[i * n + j] += ev * v[i] * v[j];
+        for (row, &vi) in h.chunks_exact_mut(n).zip(v) {
+            for (hij, &vj) in row.iter_mut().zip(v) {
+                *hij += ev * vi * vj;
             }
         }
     }

@@ -40,8 +40,10 @@ pub struct DnebParams {
     /// L-BFGS memory of the band optimiser.
     pub memory: usize,
     /// Stop once this many iterations have passed without a new smallest RMS nudged gradient,
-    /// and return the band of that smallest value (0: run to `rms_force` or `max_iterations`
-    /// and return the last band).
+    /// and return the band of that smallest value (0, the default: run to `rms_force` or
+    /// `max_iterations` and return the last band). 100 halves the band time at N_h = 32 and
+    /// keeps the quick sweep's counts, but the paper sweep lost one transition state with it
+    /// (README, *Performance*), so it is not the default.
     pub patience: usize,
 }
 
@@ -56,7 +58,7 @@ impl Default for DnebParams {
             max_iterations: 1000,
             max_step: 0.1,
             memory: 10,
-            patience: 100,
+            patience: 0,
         }
     }
 }
@@ -483,7 +485,7 @@ impl BandLbfgs {
         let (memory, stored, newest, gamma) = (*memory, *stored, *newest, *gamma);
         if stored == 0 {
             for (d, &fi) in dir.iter_mut().zip(f) {
-                *d = (fi * gamma) * -1.0;
+                *d = -(fi * gamma);
             }
             return;
         }
@@ -513,7 +515,7 @@ impl BandLbfgs {
                 d = update_dot(dir, sk, &y[part(j - 1)], |di, si| di + c * si);
             } else {
                 for (di, &si) in dir.iter_mut().zip(sk) {
-                    *di = (*di + c * si) * -1.0;
+                    *di = -(*di + c * si);
                 }
             }
         }

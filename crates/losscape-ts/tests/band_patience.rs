@@ -33,11 +33,15 @@ fn an_unconverged_band_returns_its_best_state_early() {
         patience: 0,
         ..DnebParams::default()
     };
+    let patient = DnebParams {
+        patience: 100,
+        ..DnebParams::default()
+    };
     let (mut stopped_early, mut compared) = (0, 0);
     for w in minima.windows(2) {
         let (Ok(last), Ok(best)) = (
             dneb::run(&model, &w[0], &w[1], &off),
-            dneb::run(&model, &w[0], &w[1], &DnebParams::default()),
+            dneb::run(&model, &w[0], &w[1], &patient),
         ) else {
             continue;
         };
