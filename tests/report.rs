@@ -7,8 +7,8 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use losscape_analysis::html_check::tags_balanced;
 use losscape_db::Store;
+use losscape_test_support::tags_balanced;
 use support::{losscape, ok, text};
 
 const TINY: &str = r#"

@@ -15,7 +15,6 @@
 //! - [`sensitivity`]: training accuracy of every point under Gaussian input noise;
 //! - [`embedding`]: padding stationary points of an `n_h` network with a zero hidden unit and
 //!   checking the predicted change of Hessian index in the `n_h + 1` network;
-//! - [`report`]: a builder for one self-contained `index.html`;
 //! - [`table`]: Markdown/CSV tables and the JSON/CSV records of the read commands.
 //!
 //! Everything here is a pure function of its inputs (no global state, no printing); only
@@ -29,13 +28,10 @@ pub mod counts;
 pub mod disconnectivity;
 pub mod embedding;
 mod escape;
-#[doc(hidden)]
-pub mod html_check;
 pub mod paths;
 pub mod pathsample;
 pub mod plot;
 mod points;
-pub mod report;
 pub mod sensitivity;
 mod svg;
 pub mod table;

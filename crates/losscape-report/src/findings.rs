@@ -4,8 +4,8 @@
 //! and the sensitivity measurement, and the evidence quotes the numbers it was computed from.
 //! Where a series of numbers goes against a finding, the evidence names it.
 
+use crate::html::{Finding, Verdict};
 use losscape_analysis::counts::CountsRow;
-use losscape_analysis::report::{Finding, Verdict};
 use losscape_analysis::{PointKind, classifies_all};
 
 use crate::analyses::{EmbeddingPair, LandscapeSensitivity};

@@ -13,6 +13,7 @@ pub mod data;
 mod error;
 pub mod exchange;
 pub mod findings;
+pub mod html;
 pub mod raster;
 pub mod report;
 

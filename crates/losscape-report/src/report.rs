@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::html::{Finding, Report, Verdict};
 use losscape_analysis::Table;
 use losscape_analysis::counts::{
     CountMetric, CountsRow, PlotError, counts_csv, counts_table, plot_counts_vs_hidden,
@@ -11,7 +12,6 @@ use losscape_analysis::counts::{
 };
 use losscape_analysis::disconnectivity::DisconnectivityOptions;
 use losscape_analysis::embedding::embedding_summary;
-use losscape_analysis::report::{Finding, Report, Verdict};
 use losscape_analysis::sensitivity::SensitivityOptions;
 use losscape_db::Store;
 

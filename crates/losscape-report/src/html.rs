@@ -6,8 +6,8 @@
 
 use std::fmt::Write as _;
 
-use crate::escape::escape_xml as esc;
-use crate::table::Table;
+use losscape_analysis::Table;
+use losscape_analysis::escape_xml as esc;
 
 /// How a finding came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -318,7 +318,7 @@ fn strip_prolog(svg: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::html_check::tags_balanced;
+    use losscape_test_support::tags_balanced;
 
     #[test]
     fn report_contains_the_pieces_and_is_balanced() {
@@ -371,9 +371,11 @@ mod tests {
 
     #[test]
     fn real_figures_stay_balanced() {
-        use crate::disconnectivity::{DisconnectivityGraph, DisconnectivityOptions, SvgOptions};
-        let m: Vec<crate::MinimumInfo> = (0..3)
-            .map(|i| crate::MinimumInfo {
+        use losscape_analysis::disconnectivity::{
+            DisconnectivityGraph, DisconnectivityOptions, SvgOptions,
+        };
+        let m: Vec<losscape_analysis::MinimumInfo> = (0..3)
+            .map(|i| losscape_analysis::MinimumInfo {
                 id: i,
                 energy: i as f64,
                 accuracy: 1.0,
@@ -384,12 +386,14 @@ mod tests {
             .collect();
         let g = DisconnectivityGraph::build(&m, &[], &DisconnectivityOptions::default()).unwrap();
         let mut r = Report::new("t");
-        let rows: Vec<crate::counts::CountsRow> = (1..3)
-            .map(|n| crate::counts::CountsRow::from_points(n, 0.1, &m, &[], 1e-7))
+        let rows: Vec<losscape_analysis::counts::CountsRow> = (1..3)
+            .map(|n| losscape_analysis::counts::CountsRow::from_points(n, 0.1, &m, &[], 1e-7))
             .collect();
-        let plot =
-            crate::counts::plot_counts_vs_hidden(&rows, crate::counts::CountMetric::MinimaByEnergy)
-                .unwrap();
+        let plot = losscape_analysis::counts::plot_counts_vs_hidden(
+            &rows,
+            losscape_analysis::counts::CountMetric::MinimaByEnergy,
+        )
+        .unwrap();
         r.section("Graph")
             .figure(g.to_svg(&SvgOptions::default()), "tree")
             .figure(plot, "counts");

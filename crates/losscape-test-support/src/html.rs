@@ -1,6 +1,6 @@
 //! A check that an HTML or SVG document closes every element it opens, in order: used by the
 //! tests of the report page, of the figures and of the `losscape report` command, so they all
-//! apply one rule. Not part of the analyses (hidden from the documentation).
+//! apply one rule.
 
 /// Checks that every element of an HTML/SVG document is closed in order (void elements and
 /// self-closing tags aside); returns the problem if not.
