@@ -26,7 +26,7 @@ use losscape_analysis::pathsample::{
 use losscape_analysis::{MinimumInfo, TsInfo};
 use losscape_db::{LandscapeSpec, NewMinimum, NewTs, RunInfo, RunStatus, Store};
 use losscape_experiment::Config;
-use losscape_hessian::{Analysis, analyse};
+use losscape_hessian::{Analysis, Checks, analyse};
 use losscape_lbfgs::Lbfgs;
 use losscape_model::{Dataset, Perceptron};
 use losscape_ts::pushoff::{self, PushOffKind};
@@ -465,26 +465,7 @@ fn verify(
         if diff.is_nan() || diff > max_diff {
             max_diff = diff;
         }
-        let mut why = Vec::new();
-        // NaN (a non-finite recomputed energy) fails too.
-        if diff.is_nan() || diff > opts.energy_tolerance {
-            why.push(format!(
-                "energy {:.10} recomputed, {file_e:.10} in the file",
-                a.energy
-            ));
-        }
-        if a.rms_gradient.is_nan() || a.rms_gradient > checks.rms_gradient {
-            why.push(format!(
-                "RMS gradient {:.2e} > {:.0e}",
-                a.rms_gradient, checks.rms_gradient
-            ));
-        }
-        if a.index != want {
-            why.push(format!("Hessian index {} (expected {want})", a.index));
-        }
-        if a.zero_modes > 0 {
-            why.push(format!("{} zero eigenvalue(s)", a.zero_modes));
-        }
+        let why = point_problems(&a, file_e, want, checks, opts.energy_tolerance);
         if !why.is_empty() {
             problems.push(format!("{what}: {}", why.join(", ")));
         }
@@ -514,25 +495,63 @@ fn verify(
         }
     }
     if !problems.is_empty() {
-        let n = problems.len();
-        let mut text = format!(
-            "{n} point(s) of the files fail the checks every stored point passes (network N_h = \
-             {}, λ = {:e}, {}):",
-            opts.n_hidden, opts.lambda, source.origin
-        );
-        for p in problems.iter().take(SHOWN_PROBLEMS) {
-            let _ = write!(text, "\n  {p}");
-        }
-        if n > SHOWN_PROBLEMS {
-            let _ = write!(text, "\n  ... and {} more", n - SHOWN_PROBLEMS);
-        }
-        return Err(ReportError::ImportMismatch(text));
+        return Err(refusal(&problems, source, opts));
     }
     Ok(Verified {
         minima: min_an,
         ts: ts_an,
         max_energy_difference: max_diff,
     })
+}
+
+/// What is wrong with an imported point whose file energy is `file_e` and whose Hessian index
+/// should be `want`, judged by the checks every stored point passes (empty: nothing).
+fn point_problems(
+    a: &Analysis,
+    file_e: f64,
+    want: usize,
+    checks: &Checks,
+    energy_tolerance: f64,
+) -> Vec<String> {
+    let diff = (a.energy - file_e).abs();
+    let mut why = Vec::new();
+    // NaN (a non-finite recomputed energy) fails too.
+    if diff.is_nan() || diff > energy_tolerance {
+        why.push(format!(
+            "energy {:.10} recomputed, {file_e:.10} in the file",
+            a.energy
+        ));
+    }
+    if a.rms_gradient.is_nan() || a.rms_gradient > checks.rms_gradient {
+        why.push(format!(
+            "RMS gradient {:.2e} > {:.0e}",
+            a.rms_gradient, checks.rms_gradient
+        ));
+    }
+    if a.index != want {
+        why.push(format!("Hessian index {} (expected {want})", a.index));
+    }
+    if a.zero_modes > 0 {
+        why.push(format!("{} zero eigenvalue(s)", a.zero_modes));
+    }
+    why
+}
+
+/// The refusal of an import, listing the first [`SHOWN_PROBLEMS`] problems.
+fn refusal(problems: &[String], source: &Source, opts: &ImportOptions) -> ReportError {
+    let n = problems.len();
+    let mut text = format!(
+        "{n} point(s) of the files fail the checks every stored point passes (network N_h = \
+         {}, λ = {:e}, {}):",
+        opts.n_hidden, opts.lambda, source.origin
+    );
+    for p in problems.iter().take(SHOWN_PROBLEMS) {
+        let _ = write!(text, "\n  {p}");
+    }
+    if n > SHOWN_PROBLEMS {
+        let _ = write!(text, "\n  ... and {} more", n - SHOWN_PROBLEMS);
+    }
+    ReportError::ImportMismatch(text)
 }
 
 /// Pushes off an imported transition state and says what is wrong if the two sides do not
