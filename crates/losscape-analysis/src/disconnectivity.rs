@@ -1011,6 +1011,7 @@ fn format_tick(t: f64, span: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::points::fixtures::ts;
 
     fn min(id: i64, energy: f64, accuracy: f64) -> MinimumInfo {
         MinimumInfo {
@@ -1020,19 +1021,6 @@ mod tests {
             coords: vec![],
             ln_prod_positive: 0.0,
             hessian_index: 0,
-        }
-    }
-
-    fn ts(id: i64, energy: f64, min1: i64, min2: i64) -> TsInfo {
-        TsInfo {
-            id,
-            energy,
-            accuracy: 1.0,
-            coords: vec![],
-            ln_prod_positive: 0.0,
-            min1,
-            min2,
-            degenerate: false,
         }
     }
 

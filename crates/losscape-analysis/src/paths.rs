@@ -69,19 +69,7 @@ pub fn minimax_path(ts: &[TsInfo], from: i64, to: i64) -> Option<Vec<PathStep>> 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ts(id: i64, min1: i64, min2: i64, energy: f64) -> TsInfo {
-        TsInfo {
-            id,
-            energy,
-            accuracy: 1.0,
-            coords: vec![],
-            ln_prod_positive: 0.0,
-            min1,
-            min2,
-            degenerate: false,
-        }
-    }
+    use crate::points::fixtures::ts;
 
     fn step(ts_id: i64, ts_energy: f64, minimum: i64) -> PathStep {
         PathStep {
@@ -94,7 +82,7 @@ mod tests {
     #[test]
     fn minimax_prefers_the_lower_highest_barrier() {
         // 1-2 directly over a high barrier, or 1-3-2 over two lower ones.
-        let t = [ts(10, 1, 2, 5.0), ts(11, 1, 3, 2.0), ts(12, 3, 2, 3.0)];
+        let t = [ts(10, 5.0, 1, 2), ts(11, 2.0, 1, 3), ts(12, 3.0, 3, 2)];
         assert_eq!(
             minimax_path(&t, 1, 2),
             Some(vec![step(11, 2.0, 3), step(12, 3.0, 2)])
@@ -105,9 +93,9 @@ mod tests {
 
     #[test]
     fn degenerate_rearrangements_are_no_steps() {
-        let mut low = ts(20, 1, 2, 1.0);
+        let mut low = ts(20, 1.0, 1, 2);
         low.degenerate = true;
-        let t = [low, ts(21, 1, 2, 4.0), ts(22, 2, 2, 0.5)];
+        let t = [low, ts(21, 4.0, 1, 2), ts(22, 0.5, 2, 2)];
         assert_eq!(minimax_path(&t, 1, 2), Some(vec![step(21, 4.0, 2)]));
     }
 }

@@ -83,6 +83,26 @@ impl PointKind {
     }
 }
 
+/// Points with only the fields an analysis of the network of minima reads, for unit tests.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use super::TsInfo;
+
+    /// A non-degenerate transition state `id` at `energy` joining `min1` and `min2`.
+    pub fn ts(id: i64, energy: f64, min1: i64, min2: i64) -> TsInfo {
+        TsInfo {
+            id,
+            energy,
+            accuracy: 1.0,
+            coords: vec![],
+            ln_prod_positive: 0.0,
+            min1,
+            min2,
+            degenerate: false,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{FULL_ACCURACY, classifies_all};
