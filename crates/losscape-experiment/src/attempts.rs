@@ -127,6 +127,88 @@ impl SearchDetail {
     }
 }
 
+/// The record of the basin-hopping origin (the quench-free point w = 0, key `origin`).
+///
+/// Fields are in alphabetical order, the order of the JSON maps older versions wrote, so the
+/// stored text is unchanged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct OriginDetail {
+    /// Energy of w = 0.
+    pub energy: f64,
+    /// Its Hessian index.
+    pub index: usize,
+    /// In a chain shard: the ids of the minima this unit stored (see [`ChainDetail`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minima_stored: Option<Vec<i64>>,
+}
+
+/// The record of one basin-hopping chain (key `chain-N`): what the chain did, for the run
+/// summary, and in a chain shard the minima it stored, for the merge.
+///
+/// Fields are in alphabetical order, the order of the JSON maps older versions wrote, so the
+/// stored text is unchanged. Every field has a default, so records of versions that wrote
+/// fewer fields (no `evaluations` or `first_failure`) still read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub(crate) struct ChainDetail {
+    /// Accepted steps.
+    pub accepted: usize,
+    /// Distinct minima the chain found (before the store's identity check).
+    pub distinct_minima: usize,
+    /// Energy + gradient evaluations.
+    pub evaluations: usize,
+    /// Quenches that did not converge.
+    pub failed_quenches: usize,
+    /// The first failed quench's reason, if any.
+    pub first_failure: Option<String>,
+    /// In a chain shard: the ids of the minima this chain stored, in storing order (absent in
+    /// a whole run, where the store's identity check decides).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minima_stored: Option<Vec<i64>>,
+    /// Candidates the store refused (failed verification).
+    pub rejected: usize,
+    /// Basin-hopping steps taken (one quench each).
+    pub steps: usize,
+}
+
+/// A basin-hopping record of a chain shard, as the merge reads it: the origin or a chain.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum BasinHoppingDetail {
+    /// Key `origin`.
+    Origin(OriginDetail),
+    /// Key `chain-N`.
+    Chain(ChainDetail),
+}
+
+impl BasinHoppingDetail {
+    /// Reads the detail of the record with `key`; `None` if the key is neither the origin nor
+    /// a chain, or the text is not such a record.
+    pub(crate) fn parse(key: &str, text: &str) -> Option<Self> {
+        if key == "origin" {
+            serde_json::from_str(text).ok().map(Self::Origin)
+        } else {
+            serde_json::from_str(text).ok().map(Self::Chain)
+        }
+    }
+
+    /// Takes out the ids of the minima the unit stored (a chain shard's records carry them).
+    pub(crate) fn take_minima_stored(&mut self) -> Option<Vec<i64>> {
+        match self {
+            Self::Origin(d) => d.minima_stored.take(),
+            Self::Chain(d) => d.minima_stored.take(),
+        }
+    }
+
+    /// The stored text.
+    pub(crate) fn to_json(&self) -> String {
+        let text = match self {
+            Self::Origin(d) => serde_json::to_string(d),
+            Self::Chain(d) => serde_json::to_string(d),
+        };
+        text.expect("plain records serialise")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,5 +279,41 @@ mod tests {
         assert_eq!(parsed.to_json(), stored);
         assert_eq!(SearchDetail::parse("{}"), Some(SearchDetail::default()));
         assert_eq!(SearchDetail::parse("12"), None);
+    }
+
+    /// The records of basin-hopping read and write the text older versions wrote with `json!`
+    /// (so databases and chain shards written before the types resume and merge unchanged).
+    #[test]
+    fn basin_hopping_details_keep_the_old_text() {
+        let old_chain = serde_json::json!({
+            "steps": 40, "accepted": 31, "distinct_minima": 3, "rejected": 1,
+            "failed_quenches": 2, "first_failure": "did not converge", "evaluations": 5123,
+        })
+        .to_string();
+        let mut d = BasinHoppingDetail::parse("chain-3", &old_chain).expect("a chain record");
+        assert_eq!(d.to_json(), old_chain);
+        let mut with_ids = serde_json::from_str::<serde_json::Value>(&old_chain).unwrap();
+        with_ids["minima_stored"] = serde_json::json!([4, 7]);
+        let mut shard = BasinHoppingDetail::parse("chain-3", &with_ids.to_string()).unwrap();
+        assert_eq!(shard.to_json(), with_ids.to_string());
+        assert_eq!(shard.take_minima_stored(), Some(vec![4, 7]));
+        assert_eq!(
+            shard.to_json(),
+            old_chain,
+            "without the ids, the whole run's text"
+        );
+        assert_eq!(d.take_minima_stored(), None);
+
+        let old_origin =
+            serde_json::json!({ "index": 0, "energy": 0.6931471805599453 }).to_string();
+        let origin = BasinHoppingDetail::parse("origin", &old_origin).expect("an origin record");
+        assert_eq!(origin.to_json(), old_origin);
+        assert!(BasinHoppingDetail::parse("origin", &old_chain).is_none());
+        let older =
+            r#"{"accepted":3,"distinct_minima":1,"failed_quenches":0,"rejected":0,"steps":9}"#;
+        match BasinHoppingDetail::parse("chain-1", older) {
+            Some(BasinHoppingDetail::Chain(c)) => assert_eq!((c.steps, c.first_failure), (9, None)),
+            other => panic!("an older chain record reads: {other:?}"),
+        }
     }
 }

@@ -421,17 +421,22 @@ impl LandscapeRun<'_> {
         };
         store.write(|b| {
             let stored = self.store_minimum(b, known, &candidate)?;
-            let outcome = if stored.is_some() { "minimum" } else { "not a minimum" };
-            let mut detail = serde_json::json!({ "index": candidate.analysis.index, "energy": candidate.energy });
-            if self.chain_shard.is_some() {
-                detail[crate::shards::CHAIN_MINIMA] = serde_json::json!(stored.into_iter().collect::<Vec<_>>());
-            }
+            let outcome = if stored.is_some() {
+                "minimum"
+            } else {
+                "not a minimum"
+            };
+            let detail = crate::attempts::OriginDetail {
+                energy: candidate.energy,
+                index: candidate.analysis.index,
+                minima_stored: self.chain_shard.map(|_| stored.into_iter().collect()),
+            };
             b.record_attempt(&losscape_db::NewAttempt {
                 landscape_id: self.landscape_id,
                 stage,
                 key: "origin",
                 outcome,
-                detail: &detail.to_string(),
+                detail: &crate::attempts::BasinHoppingDetail::Origin(detail).to_json(),
                 run_id: self.run_id,
             })
         })?;
@@ -492,24 +497,22 @@ impl LandscapeRun<'_> {
                 None => rejected += 1,
             }
         }
-        let mut detail = serde_json::json!({
-            "steps": result.steps,
-            "accepted": result.accepted,
-            "distinct_minima": result.minima.len(),
-            "rejected": rejected,
-            "failed_quenches": result.failed_quenches,
-            "first_failure": result.first_failure,
-            "evaluations": result.evaluations,
-        });
-        if split.is_some() {
-            detail[crate::shards::CHAIN_MINIMA] = serde_json::json!(stored);
-        }
+        let detail = crate::attempts::ChainDetail {
+            accepted: result.accepted,
+            distinct_minima: result.minima.len(),
+            evaluations: result.evaluations,
+            failed_quenches: result.failed_quenches,
+            first_failure: result.first_failure.clone(),
+            minima_stored: split.map(|_| stored),
+            rejected,
+            steps: result.steps,
+        };
         b.record_attempt(&losscape_db::NewAttempt {
             landscape_id: self.landscape_id,
             stage: Stage::BasinHopping.name(),
             key: &chain_key(chain),
             outcome: "done",
-            detail: &detail.to_string(),
+            detail: &crate::attempts::BasinHoppingDetail::Chain(detail).to_json(),
             run_id: self.run_id,
         })
     }

@@ -13,13 +13,11 @@ use std::path::Path;
 use losscape_db::{LandscapeId, NewMinimum, RunId, RunInfo, RunStatus, Store};
 use losscape_model::Perceptron;
 
+use crate::attempts::BasinHoppingDetail;
 use crate::config::Stage;
 use crate::error::RunError;
 use crate::experiment::Experiment;
 use crate::runner::{KnownMinima, landscape_spec};
-
-/// Key, in a chain shard's basin-hopping records, of the ids of the minima the unit stored.
-pub(crate) const CHAIN_MINIMA: &str = "minima_stored";
 
 /// What a chain merge added.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -38,7 +36,7 @@ type UnitOrder = (usize, String);
 struct Unit {
     key: String,
     outcome: String,
-    detail: serde_json::Value,
+    detail: BasinHoppingDetail,
     minima: Vec<losscape_db::MinimumRow>,
 }
 
@@ -160,7 +158,7 @@ fn store_unit(
         stage: Stage::BasinHopping.name(),
         key: &unit.key,
         outcome: &unit.outcome,
-        detail: &unit.detail.to_string(),
+        detail: &unit.detail.to_json(),
         run_id: t.run,
     })?;
     Ok(new)
@@ -187,16 +185,9 @@ fn part_units(part: &Store, key: &str) -> Result<Vec<(UnitOrder, Unit)>, RunErro
             stage: "merge",
             message: format!("{}: {key} {} {what}", part.path().display(), a.key),
         };
-        let mut detail: serde_json::Value = serde_json::from_str(&a.detail).unwrap_or_default();
-        let ids: Vec<i64> = detail
-            .get(CHAIN_MINIMA)
-            .and_then(|v| serde_json::from_value(v.clone()).ok())
-            .ok_or_else(|| {
-                bad("lists no stored minima; is it a chain shard of this losscape?".into())
-            })?;
-        if let Some(map) = detail.as_object_mut() {
-            map.remove(CHAIN_MINIMA);
-        }
+        let no_ids = || bad("lists no stored minima; is it a chain shard of this losscape?".into());
+        let mut detail = BasinHoppingDetail::parse(&a.key, &a.detail).ok_or_else(no_ids)?;
+        let ids = detail.take_minima_stored().ok_or_else(no_ids)?;
         let rows = ids
             .iter()
             .map(|id| {

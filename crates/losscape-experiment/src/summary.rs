@@ -5,6 +5,8 @@ use losscape_analysis::counts::CountsRow;
 use losscape_core::Identity;
 use losscape_db::{LandscapeId, Store};
 
+use crate::attempts::BasinHoppingDetail;
+
 use crate::config::Stage;
 use crate::error::RunError;
 use crate::points::{minimum_info, stored_saturation, ts_info};
@@ -53,16 +55,12 @@ pub fn summarise(
     let (mut quenches, mut failed_quenches) = (0, 0);
     let mut first_quench_failure = None;
     for a in store.attempts(landscape_id, "basin_hopping")? {
-        // Chain records carry their counts as JSON; other records (the origin) carry none.
-        if let Ok(detail) = serde_json::from_str::<serde_json::Value>(&a.detail) {
-            let count = |k: &str| detail.get(k).and_then(|v| v.as_u64()).unwrap_or(0) as usize;
-            quenches += count("steps");
-            failed_quenches += count("failed_quenches");
+        // Chain records carry their counts; other records (the origin) carry none.
+        if let Some(BasinHoppingDetail::Chain(c)) = BasinHoppingDetail::parse(&a.key, &a.detail) {
+            quenches += c.steps;
+            failed_quenches += c.failed_quenches;
             if first_quench_failure.is_none() {
-                first_quench_failure = detail
-                    .get("first_failure")
-                    .and_then(|v| v.as_str())
-                    .map(str::to_owned);
+                first_quench_failure = c.first_failure;
             }
         }
     }
