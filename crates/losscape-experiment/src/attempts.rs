@@ -305,7 +305,7 @@ mod tests {
         assert_eq!(d.take_minima_stored(), None);
 
         let old_origin =
-            serde_json::json!({ "index": 0, "energy": 0.6931471805599453 }).to_string();
+            serde_json::json!({ "index": 0, "energy": std::f64::consts::LN_2 }).to_string();
         let origin = BasinHoppingDetail::parse("origin", &old_origin).expect("an origin record");
         assert_eq!(origin.to_json(), old_origin);
         assert!(BasinHoppingDetail::parse("origin", &old_chain).is_none());
