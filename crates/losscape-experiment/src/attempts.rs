@@ -1,8 +1,9 @@
-//! The keys and details of search attempts in the database's attempts table.
+//! The keys and details of search attempts and basin-hopping records in the database's
+//! attempts table.
 //!
 //! One type for the key ([`SearchKey`]: `pair-A-B`, `mode-M-K±`, `census-R-B`) and one for the
 //! JSON detail ([`SearchDetail`]), used by the code that records attempts and by the code that
-//! reads them back. The texts are those of databases written before these types (schema v3),
+//! reads them back; the same for basin-hopping's records ([`OriginDetail`], [`ChainDetail`]). The texts are those of databases written before these types (schema v3),
 //! so old databases resume unchanged.
 
 use std::fmt;
