@@ -3,8 +3,9 @@
 //!
 //! One type for the key ([`SearchKey`]: `pair-A-B`, `mode-M-K±`, `census-R-B`) and one for the
 //! JSON detail ([`SearchDetail`]), used by the code that records attempts and by the code that
-//! reads them back; the same for basin-hopping's records ([`OriginDetail`], [`ChainDetail`]). The texts are those of databases written before these types (schema v3),
-//! so old databases resume unchanged.
+//! reads them back; the same for basin-hopping's records ([`OriginDetail`], [`ChainDetail`]).
+//! The texts are those of databases written before these types (schema v3), so old databases
+//! resume unchanged.
 
 use std::fmt;
 use std::str::FromStr;
