@@ -22,23 +22,27 @@ usage: cargo xtask reproduce [--quick] [--resume] [--samples N] [--starts N]
 
   --quick      run configs/xor-quick.toml instead of configs/xor-paper.toml (the paper's grid)
   --resume     keep an existing report/<name>.db and resume it (default: start afresh)
-  --samples N  noisy copies per point and noise level in the sensitivity analysis [200]
-  --starts N   random starts per landscape for the basins of attraction [100]";
+  --samples N  noisy copies per point and noise level in the sensitivity analysis
+               [the report's default]
+  --starts N   random starts per landscape for the basins of attraction [the report's default]";
 
 /// What the command line asked for.
 struct Options {
     quick: bool,
     resume: bool,
-    samples: usize,
-    starts: usize,
+    /// `--samples` for `losscape report`; `None` leaves the report's own default.
+    samples: Option<usize>,
+    /// `--starts` for `losscape report`; `None` leaves the report's own default.
+    starts: Option<usize>,
 }
 
+/// The options, or `None` when only the usage was asked for.
 fn parse(args: &[String]) -> Result<Option<Options>> {
     let mut o = Options {
         quick: false,
         resume: false,
-        samples: 200,
-        starts: 100,
+        samples: None,
+        starts: None,
     };
     let mut it = args.iter();
     let number = |flag: &str, v: Option<&String>| -> Result<usize> {
@@ -52,8 +56,8 @@ fn parse(args: &[String]) -> Result<Option<Options>> {
         match a.as_str() {
             "--quick" => o.quick = true,
             "--resume" => o.resume = true,
-            "--samples" => o.samples = number("--samples", it.next())?,
-            "--starts" => o.starts = number("--starts", it.next())?,
+            "--samples" => o.samples = Some(number("--samples", it.next())?),
+            "--starts" => o.starts = Some(number("--starts", it.next())?),
             "-h" | "--help" => return Ok(None),
             other => bail!("unknown argument '{other}'\n{USAGE}"),
         }
@@ -140,11 +144,16 @@ pub fn run(args: &[String]) -> Result<()> {
                 "the paper's grid"
             }
         ))
-        .args(["--samples", &opts.samples.to_string()])
-        .args(["--starts", &opts.starts.to_string()])
         .args(["--minimisers", "lbfgs,fire,adam"])
         .arg("--plugin-dir")
         .arg(root.join("target/release"));
+    // Only what was asked for: otherwise the report's own defaults apply.
+    if let Some(n) = opts.samples {
+        report.args(["--samples", &n.to_string()]);
+    }
+    if let Some(n) = opts.starts {
+        report.args(["--starts", &n.to_string()]);
+    }
     for n in &notes {
         report.arg("--note").arg(n);
     }
@@ -225,4 +234,49 @@ fn remove_database(db: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn samples_and_starts_are_left_to_the_report_unless_given() {
+        let o = parse(&args(&["--quick"])).ok().flatten();
+        assert!(
+            o.is_some_and(|o| o.quick && !o.resume && o.samples.is_none() && o.starts.is_none())
+        );
+        let o = parse(&args(&["--samples", "7", "--starts", "3", "--resume"]))
+            .ok()
+            .flatten();
+        assert!(
+            o.is_some_and(|o| !o.quick && o.resume && o.samples == Some(7) && o.starts == Some(3))
+        );
+    }
+
+    #[test]
+    fn bad_arguments_are_refused() {
+        assert!(parse(&args(&["--samples", "0"])).is_err());
+        assert!(parse(&args(&["--starts", "0"])).is_err());
+        assert!(parse(&args(&["--samples"])).is_err());
+        assert!(parse(&args(&["--starts", "x"])).is_err());
+        assert!(parse(&args(&["--bogus"])).is_err());
+        assert!(matches!(parse(&args(&["--help"])), Ok(None)));
+    }
+
+    #[test]
+    fn usage_names_no_default_numbers() {
+        // The report owns the defaults of --samples and --starts; the usage must not repeat
+        // them (they would go stale when the library's defaults change).
+        for line in USAGE
+            .lines()
+            .filter(|l| l.contains("--samples N") || l.contains("--starts N"))
+        {
+            assert!(!line.chars().any(|c| c.is_ascii_digit()), "{line}");
+        }
+    }
 }
