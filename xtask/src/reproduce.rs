@@ -10,7 +10,7 @@
 //!
 //! Everything runs through `std::process::Command`; no shell is involved.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -84,6 +84,40 @@ pub fn run(args: &[String]) -> Result<()> {
         bail!("the build did not produce {}", bin.display());
     }
 
+    let paths = prepare(&root, &opts)?;
+    let run_time = run_experiment(&bin, &root, &paths)?;
+    let notes = report_notes(&machine, &opts, build_time, run_time);
+    let report_time = write_report(&bin, &root, &paths, &opts, &notes)?;
+
+    let total = started.elapsed();
+    let closing = format!(
+        "wall time: build {}, run {}, report {}, total {}",
+        secs(build_time),
+        secs(run_time),
+        secs(report_time),
+        secs(total)
+    );
+    // The report itself was written before the total was known; the provenance gets it too.
+    append_provenance(&paths.report_dir, &closing)?;
+
+    println!("\n{closing}");
+    println!("machine: {machine}");
+    println!("report: {}", paths.report_dir.join("index.html").display());
+    Ok(())
+}
+
+/// Where the run reads its experiment file and writes its database and report.
+struct Paths {
+    /// The experiment file, relative to the workspace root (as printed).
+    config_rel: &'static str,
+    config_path: PathBuf,
+    report_dir: PathBuf,
+    db: PathBuf,
+}
+
+/// Picks the experiment file, creates `report/` and, unless resuming, removes the previous
+/// database.
+fn prepare(root: &Path, opts: &Options) -> Result<Paths> {
     let config_rel = if opts.quick {
         "configs/xor-quick.toml"
     } else {
@@ -101,20 +135,39 @@ pub fn run(args: &[String]) -> Result<()> {
     if !opts.resume {
         remove_database(&db)?;
     }
+    Ok(Paths {
+        config_rel,
+        config_path,
+        report_dir,
+        db,
+    })
+}
 
-    println!("\n== losscape run {config_rel} --db {}", db.display());
-    let t = Instant::now();
-    let mut run = Command::new(&bin);
-    run.arg("run").arg(&config_path).arg("--db").arg(&db);
-    status(run.current_dir(&root), "losscape run")?;
-    let run_time = t.elapsed();
-
+/// `losscape run CONFIG --db DB`; returns its wall time.
+fn run_experiment(bin: &Path, root: &Path, paths: &Paths) -> Result<Duration> {
     println!(
-        "\n== losscape report {} -o {}",
-        db.display(),
-        report_dir.display()
+        "\n== losscape run {} --db {}",
+        paths.config_rel,
+        paths.db.display()
     );
-    let notes = [
+    let t = Instant::now();
+    let mut run = Command::new(bin);
+    run.arg("run")
+        .arg(&paths.config_path)
+        .arg("--db")
+        .arg(&paths.db);
+    status(run.current_dir(root), "losscape run")?;
+    Ok(t.elapsed())
+}
+
+/// The notes the report shows: the machine and the wall times so far.
+fn report_notes(
+    machine: &str,
+    opts: &Options,
+    build_time: Duration,
+    run_time: Duration,
+) -> [String; 2] {
+    [
         format!("machine: {machine}"),
         format!(
             "cargo xtask reproduce{}: release build {}, losscape run {} (wall time{})",
@@ -127,14 +180,30 @@ pub fn run(args: &[String]) -> Result<()> {
                 ", from an empty database"
             }
         ),
-    ];
+    ]
+}
+
+/// `losscape report DB -o report/ ...` with the three minimisers and the notes; returns its
+/// wall time.
+fn write_report(
+    bin: &Path,
+    root: &Path,
+    paths: &Paths,
+    opts: &Options,
+    notes: &[String],
+) -> Result<Duration> {
+    println!(
+        "\n== losscape report {} -o {}",
+        paths.db.display(),
+        paths.report_dir.display()
+    );
     let t = Instant::now();
-    let mut report = Command::new(&bin);
+    let mut report = Command::new(bin);
     report
         .arg("report")
-        .arg(&db)
+        .arg(&paths.db)
         .arg("-o")
-        .arg(&report_dir)
+        .arg(&paths.report_dir)
         .arg("--title")
         .arg(format!(
             "The loss surface of XOR networks: reproduction ({})",
@@ -154,32 +223,21 @@ pub fn run(args: &[String]) -> Result<()> {
     if let Some(n) = opts.starts {
         report.args(["--starts", &n.to_string()]);
     }
-    for n in &notes {
+    for n in notes {
         report.arg("--note").arg(n);
     }
-    status(report.current_dir(&root), "losscape report")?;
-    let report_time = t.elapsed();
+    status(report.current_dir(root), "losscape report")?;
+    Ok(t.elapsed())
+}
 
-    let total = started.elapsed();
-    let closing = format!(
-        "wall time: build {}, run {}, report {}, total {}",
-        secs(build_time),
-        secs(run_time),
-        secs(report_time),
-        secs(total)
-    );
-    // The report itself was written before the total was known; the provenance gets it too.
+/// Appends `line` to the report's provenance.txt.
+fn append_provenance(report_dir: &Path, line: &str) -> Result<()> {
     let provenance = report_dir.join("provenance.txt");
     let mut prov = std::fs::read_to_string(&provenance)
         .with_context(|| format!("cannot read {}", provenance.display()))?;
-    prov.push_str(&format!("\n{closing}\n"));
+    prov.push_str(&format!("\n{line}\n"));
     std::fs::write(&provenance, prov)
-        .with_context(|| format!("cannot write {}", provenance.display()))?;
-
-    println!("\n{closing}");
-    println!("machine: {machine}");
-    println!("report: {}", report_dir.join("index.html").display());
-    Ok(())
+        .with_context(|| format!("cannot write {}", provenance.display()))
 }
 
 fn exe(name: &str) -> String {
