@@ -309,6 +309,34 @@ fn seconds(stamp: &str) -> Option<f64> {
 
 /// Times `losscape run CONFIG` once per thread count and prints the comparison.
 fn end_to_end(bin: &Path, root: &Path, config: &str, tmp: &Path, repeat: usize) -> Result<()> {
+    let runs = measure_end_to_end(bin, root, config, tmp, repeat)?;
+    let mut out = end_to_end_table(config, repeat, &runs.rows);
+    out.push_str(&end_to_end_details(repeat, &runs));
+    println!("{out}");
+    Ok(())
+}
+
+/// The fastest run of one thread count: threads, wall time and what its database holds.
+type Fastest = (usize, Duration, DbStats);
+
+/// What the end-to-end runs of one experiment file gave.
+struct EndToEnd {
+    /// The fastest run per thread count, in the order of [`THREADS`].
+    rows: Vec<Fastest>,
+    /// Every run's wall time in seconds, per thread count.
+    walls: BTreeMap<usize, Vec<f64>>,
+    /// Whether every database held the same minima bit for bit as the first.
+    all_identical: bool,
+}
+
+/// Runs `losscape run CONFIG` `repeat` times per thread count into fresh databases in `tmp`.
+fn measure_end_to_end(
+    bin: &Path,
+    root: &Path,
+    config: &str,
+    tmp: &Path,
+    repeat: usize,
+) -> Result<EndToEnd> {
     let config_path = root.join(config);
     let stem = config_path
         .file_stem()
@@ -316,31 +344,14 @@ fn end_to_end(bin: &Path, root: &Path, config: &str, tmp: &Path, repeat: usize) 
         .unwrap_or("run");
     // Repetitions alternate the thread counts, so a burst of other load on the machine hits
     // both; the fastest run of each thread count is reported.
-    let mut rows: Vec<(usize, Duration, DbStats)> = Vec::new();
+    let mut rows: Vec<Fastest> = Vec::new();
     let mut walls: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
     let mut reference: Option<BTreeMap<String, Vec<Vec<u64>>>> = None;
     let mut all_identical = true;
     for rep in 0..repeat {
         for (slot, threads) in THREADS.into_iter().enumerate() {
             let db = tmp.join(format!("{stem}-t{threads}-r{rep}.db"));
-            eprintln!(
-                "running: losscape run {config} --db {} --quiet --threads {threads}",
-                db.display()
-            );
-            let started = Instant::now();
-            let status = Command::new(bin)
-                .arg("run")
-                .arg(&config_path)
-                .arg("--db")
-                .arg(&db)
-                .args(["--quiet", "--threads", &threads.to_string()])
-                .current_dir(root)
-                .status()
-                .with_context(|| format!("cannot start {}", bin.display()))?;
-            let wall = started.elapsed();
-            if !status.success() {
-                bail!("losscape run {config} --threads {threads} failed ({status})");
-            }
+            let wall = run_once(bin, root, config, &db, threads)?;
             let stats = read_db(&db)?;
             match &reference {
                 None => reference = Some(stats.fingerprint.clone()),
@@ -354,7 +365,39 @@ fn end_to_end(bin: &Path, root: &Path, config: &str, tmp: &Path, repeat: usize) 
             }
         }
     }
+    Ok(EndToEnd {
+        rows,
+        walls,
+        all_identical,
+    })
+}
 
+/// One `losscape run CONFIG --db DB --quiet --threads N`; returns its wall time.
+fn run_once(bin: &Path, root: &Path, config: &str, db: &Path, threads: usize) -> Result<Duration> {
+    eprintln!(
+        "running: losscape run {config} --db {} --quiet --threads {threads}",
+        db.display()
+    );
+    let started = Instant::now();
+    let status = Command::new(bin)
+        .arg("run")
+        .arg(root.join(config))
+        .arg("--db")
+        .arg(db)
+        .args(["--quiet", "--threads", &threads.to_string()])
+        .current_dir(root)
+        .status()
+        .with_context(|| format!("cannot start {}", bin.display()))?;
+    let wall = started.elapsed();
+    if !status.success() {
+        bail!("losscape run {config} --threads {threads} failed ({status})");
+    }
+    Ok(wall)
+}
+
+/// The Markdown table of the fastest runs, the speed-up and whether the two thread counts
+/// stored the same minima.
+fn end_to_end_table(config: &str, repeat: usize, rows: &[Fastest]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -365,7 +408,7 @@ fn end_to_end(bin: &Path, root: &Path, config: &str, tmp: &Path, repeat: usize) 
         "| threads | wall (s) | quenches | quenches/s | E+G evals/s | minima | TS | TS/s |"
     );
     let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for (threads, wall, s) in &rows {
+    for (threads, wall, s) in rows {
         let secs = wall.as_secs_f64();
         let _ = writeln!(
             out,
@@ -378,37 +421,52 @@ fn end_to_end(bin: &Path, root: &Path, config: &str, tmp: &Path, repeat: usize) 
             s.transition_states as f64 / secs,
         );
     }
-    if let [(t1, w1, a), (t2, w2, b)] = rows.as_slice() {
+    if let [(t1, w1, a), (t2, w2, b)] = rows {
         let _ = writeln!(
             out,
             "\nspeed-up of {t2} threads over {t1}: {:.2}x",
             w1.as_secs_f64() / w2.as_secs_f64()
         );
-        let verdict = if a.fingerprint == b.fingerprint {
-            "yes (energies and coordinates bit for bit, same ids)".to_string()
-        } else {
-            let sorted = |s: &DbStats| {
-                let mut v: Vec<_> = s.fingerprint.values().flatten().cloned().collect();
-                v.sort();
-                v
-            };
-            if sorted(a) == sorted(b) {
-                "same minima bit for bit, but stored in a different order".to_string()
-            } else {
-                "NO: the databases differ".to_string()
-            }
-        };
-        let _ = writeln!(out, "identical minima for {t1} and {t2} threads: {verdict}");
+        let _ = writeln!(
+            out,
+            "identical minima for {t1} and {t2} threads: {}",
+            same_minima(a, b)
+        );
     }
+    out
+}
+
+/// Whether two databases hold the same minima: bit for bit with the same ids, in another
+/// order, or not at all.
+fn same_minima(a: &DbStats, b: &DbStats) -> &'static str {
+    if a.fingerprint == b.fingerprint {
+        return "yes (energies and coordinates bit for bit, same ids)";
+    }
+    let sorted = |s: &DbStats| {
+        let mut v: Vec<_> = s.fingerprint.values().flatten().cloned().collect();
+        v.sort();
+        v
+    };
+    if sorted(a) == sorted(b) {
+        "same minima bit for bit, but stored in a different order"
+    } else {
+        "NO: the databases differ"
+    }
+}
+
+/// The lines under the table: agreement of all repetitions, every wall time, the recorded
+/// units of work and the wall time per stage.
+fn end_to_end_details(repeat: usize, runs: &EndToEnd) -> String {
+    let mut out = String::new();
     if repeat > 1 {
         let _ = writeln!(
             out,
             "all {} databases hold the same minima bit for bit: {}",
             repeat * THREADS.len(),
-            if all_identical { "yes" } else { "NO" }
+            if runs.all_identical { "yes" } else { "NO" }
         );
     }
-    for (threads, w) in &walls {
+    for (threads, w) in &runs.walls {
         let list: Vec<String> = w.iter().map(|t| format!("{t:.2}")).collect();
         let _ = writeln!(
             out,
@@ -416,7 +474,7 @@ fn end_to_end(bin: &Path, root: &Path, config: &str, tmp: &Path, repeat: usize) 
             list.join(", ")
         );
     }
-    if let Some((_, _, s)) = rows.first() {
+    if let Some((_, _, s)) = runs.rows.first() {
         let stages: Vec<String> = s
             .attempts
             .iter()
@@ -428,7 +486,7 @@ fn end_to_end(bin: &Path, root: &Path, config: &str, tmp: &Path, repeat: usize) 
             stages.join(", ")
         );
     }
-    for (threads, _, s) in &rows {
+    for (threads, _, s) in &runs.rows {
         let parts: Vec<String> = s
             .stage_seconds
             .iter()
@@ -440,8 +498,7 @@ fn end_to_end(bin: &Path, root: &Path, config: &str, tmp: &Path, repeat: usize) 
             parts.join(", ")
         );
     }
-    println!("{out}");
-    Ok(())
+    out
 }
 
 /// One row of the scaling table.
@@ -706,6 +763,31 @@ mod tests {
         );
         assert_eq!(t.get("basin_hopping"), Some(&2.0));
         assert_eq!(t.get("connect"), Some(&1.0));
+    }
+
+    fn stats(fingerprint: &[(&str, Vec<Vec<u64>>)]) -> DbStats {
+        DbStats {
+            minima: 0,
+            transition_states: 0,
+            steps: 0,
+            evaluations: 0,
+            attempts: BTreeMap::new(),
+            fingerprint: fingerprint
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+            stage_seconds: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn minima_compare_by_ids_then_by_content() {
+        let a = stats(&[("h2", vec![vec![1, 2], vec![3, 4]])]);
+        let swapped = stats(&[("h2", vec![vec![3, 4], vec![1, 2]])]);
+        let other = stats(&[("h2", vec![vec![1, 2], vec![3, 5]])]);
+        assert!(same_minima(&a, &a).starts_with("yes"));
+        assert!(same_minima(&a, &swapped).starts_with("same minima"));
+        assert!(same_minima(&a, &other).starts_with("NO"));
     }
 
     #[test]
