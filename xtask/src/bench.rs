@@ -17,7 +17,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use losscape_core::{Landscape, Minimiser, seed};
+use losscape_core::{Convergence, Landscape, Minimiser, seed};
 use losscape_db::Store;
 use losscape_experiment::Config;
 use losscape_hessian::analyse;
@@ -564,35 +564,51 @@ fn dump_starts(dir: &Path, n_h: usize, points: &[f64]) -> Result<()> {
 
 /// Times quenches and Hessian analyses per network width and prints the Markdown table.
 fn scaling(quenches: usize, sizes: &[usize], starts_dir: Option<&Path>) -> Result<()> {
-    let defaults = Config::default();
-    let stop = defaults.quench.convergence();
-    let zero = defaults.checks.zero_eigenvalue;
-    let range = defaults.basin_hopping.start_range;
-    let lbfgs = Lbfgs::default();
+    let kernels = Kernels::default();
     let mut rows = Vec::new();
     for &n_h in sizes {
+        rows.push(kernels.scaling_row(n_h, quenches, starts_dir)?);
+    }
+    println!("{}", scaling_table(&rows, kernels.stop.rms_gradient));
+    Ok(())
+}
+
+/// The settings the scaling table times the kernels with: the library's defaults throughout.
+struct Kernels {
+    config: Config,
+    /// The quench's stopping rule.
+    stop: Convergence,
+    lbfgs: Lbfgs,
+}
+
+impl Default for Kernels {
+    fn default() -> Self {
+        let config = Config::default();
+        let stop = config.quench.convergence();
+        Self {
+            config,
+            stop,
+            lbfgs: Lbfgs::default(),
+        }
+    }
+}
+
+impl Kernels {
+    /// Quenches, Hessian analyses and pair attempts at one network width.
+    fn scaling_row(
+        &self,
+        n_h: usize,
+        quenches: usize,
+        starts_dir: Option<&Path>,
+    ) -> Result<Scaling> {
         eprintln!("scaling: N_h = {n_h}, {quenches} quenches");
         let model = Perceptron::new(Dataset::xor(), n_h, LAMBDA)?;
         let n = model.dim();
-        // Every start drawn before the clock starts, so only quenching is timed.
-        let mut points: Vec<f64> = (0..(quenches * n) as u64)
-            .map(|i| {
-                let u = (seed::derive(SEED, &[n_h as u64, i]) >> 11) as f64 / (1u64 << 53) as f64;
-                range * (2.0 * u - 1.0)
-            })
-            .collect();
+        let mut points = self.random_starts(n_h, n, quenches);
         if let Some(dir) = starts_dir {
             dump_starts(dir, n_h, &points)?;
         }
-        let (mut converged, mut evaluations) = (0, 0);
-        let started = Instant::now();
-        for x in points.chunks_exact_mut(n) {
-            if let Ok(out) = lbfgs.minimise(&model, x, &stop) {
-                converged += usize::from(out.converged);
-                evaluations += out.evaluations;
-            }
-        }
-        let quench_time = started.elapsed();
+        let (converged, evaluations, quench_time) = self.time_quenches(&model, &mut points);
         // End points are analysed, as the runner analyses every converged minimum; an
         // unconverged point costs the same.
         let analyses = if n > 200 {
@@ -600,73 +616,17 @@ fn scaling(quenches: usize, sizes: &[usize], starts_dir: Option<&Path>) -> Resul
         } else {
             quenches
         };
-        let started = Instant::now();
-        let mut negative = 0;
-        for x in points.chunks_exact(n).take(analyses) {
-            negative += std::hint::black_box(analyse(&model, x, zero)).index;
-        }
-        let analysis_time = started.elapsed();
-        std::hint::black_box(negative);
-        // Pair attempts between consecutive distinct minima, as the connect stage makes them.
-        let config = Config::default();
-        let mut pairs: Vec<(&[f64], &[f64])> = Vec::new();
-        let mut previous: Option<&[f64]> = None;
-        for x in points.chunks_exact(n) {
-            if pairs.len() == PAIR_ATTEMPTS {
-                break;
-            }
-            if analyse(&model, x, zero).index != 0 {
-                continue;
-            }
-            if let Some(p) = previous
-                && model.aligned_distance(p, x) > config.identity.distance_tolerance
-            {
-                pairs.push((p, x));
-            }
-            previous = Some(x);
-        }
-        let time_pairs = |params: &losscape_ts::TsParams| {
-            let tools = losscape_ts::Toolkit {
-                landscape: &model,
-                minimiser: &lbfgs,
-                params,
-                checks: &config.checks,
-                identity: &config.identity,
-                quench: &stop,
-                executor: &losscape_ts::Sequential,
-            };
-            // The steps of `connect::pair_work`, timed apart: the band, then eigenvector-following
-            // and push-off from each of its highest maxima.
-            let (mut band_time, mut transition_states) = (Duration::ZERO, 0);
-            let started = Instant::now();
-            for (a, b) in &pairs {
-                let t = Instant::now();
-                let band = losscape_ts::dneb::run(&model, a, b, &params.dneb);
-                band_time += t.elapsed();
-                let Ok(band) = band else { continue };
-                transition_states += band
-                    .maxima
-                    .iter()
-                    .take(params.connect.candidates_per_band)
-                    .filter(|&&i| losscape_ts::refine(&tools, &band.images[i], None).is_ok())
-                    .count();
-            }
-            PairTiming {
-                attempts: pairs.len(),
-                transition_states,
-                time: started.elapsed(),
-                band_time,
-            }
-        };
-        let params = config.ts_params();
+        let analysis_time = self.time_analyses(&model, &points, analyses);
+        let pairs = self.pairs(&model, &points);
+        let params = self.config.ts_params();
         eprintln!("scaling: N_h = {n_h}, {} pair attempts", pairs.len());
-        let timing = time_pairs(&params);
+        let timing = self.time_pairs(&model, &pairs, &params);
         let dense_pairs = (n_h <= DENSE_PAIRS_UP_TO).then(|| {
             let mut dense = params.clone();
             dense.ef.hessian_free_above = usize::MAX;
-            time_pairs(&dense)
+            self.time_pairs(&model, &pairs, &dense)
         });
-        rows.push(Scaling {
+        Ok(Scaling {
             n_h,
             dim: n,
             quenches,
@@ -677,18 +637,119 @@ fn scaling(quenches: usize, sizes: &[usize], starts_dir: Option<&Path>) -> Resul
             analysis_time,
             pairs: timing,
             dense_pairs,
-        });
+        })
     }
-    println!("{}", scaling_table(&rows));
-    Ok(())
+
+    /// `quenches` seeded random starts of dimension `n` for width `n_h`, one after another.
+    /// Every start is drawn before the clock starts, so only quenching is timed.
+    fn random_starts(&self, n_h: usize, n: usize, quenches: usize) -> Vec<f64> {
+        let range = self.config.basin_hopping.start_range;
+        (0..(quenches * n) as u64)
+            .map(|i| {
+                let u = (seed::derive(SEED, &[n_h as u64, i]) >> 11) as f64 / (1u64 << 53) as f64;
+                range * (2.0 * u - 1.0)
+            })
+            .collect()
+    }
+
+    /// Quenches every start in place; returns the converged quenches, the evaluations and
+    /// the time.
+    fn time_quenches(&self, model: &Perceptron, points: &mut [f64]) -> (usize, usize, Duration) {
+        let (mut converged, mut evaluations) = (0, 0);
+        let started = Instant::now();
+        for x in points.chunks_exact_mut(model.dim()) {
+            if let Ok(out) = self.lbfgs.minimise(model, x, &self.stop) {
+                converged += usize::from(out.converged);
+                evaluations += out.evaluations;
+            }
+        }
+        (converged, evaluations, started.elapsed())
+    }
+
+    /// Times dense Hessian analyses of the first `analyses` points.
+    fn time_analyses(&self, model: &Perceptron, points: &[f64], analyses: usize) -> Duration {
+        let zero = self.config.checks.zero_eigenvalue;
+        let started = Instant::now();
+        let mut negative = 0;
+        for x in points.chunks_exact(model.dim()).take(analyses) {
+            negative += std::hint::black_box(analyse(model, x, zero)).index;
+        }
+        let analysis_time = started.elapsed();
+        std::hint::black_box(negative);
+        analysis_time
+    }
+
+    /// Up to [`PAIR_ATTEMPTS`] pairs of consecutive distinct minima among the quenched
+    /// points, as the connect stage makes them.
+    fn pairs<'p>(&self, model: &Perceptron, points: &'p [f64]) -> Vec<(&'p [f64], &'p [f64])> {
+        let zero = self.config.checks.zero_eigenvalue;
+        let mut pairs = Vec::new();
+        let mut previous: Option<&[f64]> = None;
+        for x in points.chunks_exact(model.dim()) {
+            if pairs.len() == PAIR_ATTEMPTS {
+                break;
+            }
+            if analyse(model, x, zero).index != 0 {
+                continue;
+            }
+            if let Some(p) = previous
+                && model.aligned_distance(p, x) > self.config.identity.distance_tolerance
+            {
+                pairs.push((p, x));
+            }
+            previous = Some(x);
+        }
+        pairs
+    }
+
+    /// Times the pair attempts with the transition-state settings `params`.
+    fn time_pairs(
+        &self,
+        model: &Perceptron,
+        pairs: &[(&[f64], &[f64])],
+        params: &losscape_ts::TsParams,
+    ) -> PairTiming {
+        let tools = losscape_ts::Toolkit {
+            landscape: model,
+            minimiser: &self.lbfgs,
+            params,
+            checks: &self.config.checks,
+            identity: &self.config.identity,
+            quench: &self.stop,
+            executor: &losscape_ts::Sequential,
+        };
+        // The steps of `connect::pair_work`, timed apart: the band, then eigenvector-following
+        // and push-off from each of its highest maxima.
+        let (mut band_time, mut transition_states) = (Duration::ZERO, 0);
+        let started = Instant::now();
+        for (a, b) in pairs {
+            let t = Instant::now();
+            let band = losscape_ts::dneb::run(model, a, b, &params.dneb);
+            band_time += t.elapsed();
+            let Ok(band) = band else { continue };
+            transition_states += band
+                .maxima
+                .iter()
+                .take(params.connect.candidates_per_band)
+                .filter(|&&i| losscape_ts::refine(&tools, &band.images[i], None).is_ok())
+                .count();
+        }
+        PairTiming {
+            attempts: pairs.len(),
+            transition_states,
+            time: started.elapsed(),
+            band_time,
+        }
+    }
 }
 
-fn scaling_table(rows: &[Scaling]) -> String {
+/// The Markdown table of the scaling rows; `rms_gradient` is the quenches' tolerance.
+fn scaling_table(rows: &[Scaling], rms_gradient: f64) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "## Scaling with N_h (XOR, λ = {LAMBDA:e}, L-BFGS to RMS gradient 1e-10 from random \
-         starts)\n"
+        "## Scaling with N_h (XOR, λ = {LAMBDA:e}, L-BFGS to RMS gradient {rms_gradient:e} from \
+         random starts)\n"
     );
     let _ = writeln!(
         out,
@@ -788,6 +849,18 @@ mod tests {
         assert!(same_minima(&a, &a).starts_with("yes"));
         assert!(same_minima(&a, &swapped).starts_with("same minima"));
         assert!(same_minima(&a, &other).starts_with("NO"));
+    }
+
+    #[test]
+    fn scaling_header_names_the_quench_tolerance() {
+        let header = |g: f64| scaling_table(&[], g).lines().next().map(str::to_string);
+        assert_eq!(
+            header(1e-10).as_deref(),
+            Some(
+                "## Scaling with N_h (XOR, λ = 1e-3, L-BFGS to RMS gradient 1e-10 from random starts)"
+            )
+        );
+        assert!(header(1e-8).is_some_and(|h| h.contains("RMS gradient 1e-8 from")));
     }
 
     #[test]
