@@ -17,7 +17,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use losscape_core::{Landscape, Minimiser, seed};
+use losscape_core::{Convergence, Landscape, Minimiser, seed};
 use losscape_db::Store;
 use losscape_experiment::Config;
 use losscape_hessian::analyse;
@@ -309,6 +309,34 @@ fn seconds(stamp: &str) -> Option<f64> {
 
 /// Times `losscape run CONFIG` once per thread count and prints the comparison.
 fn end_to_end(bin: &Path, root: &Path, config: &str, tmp: &Path, repeat: usize) -> Result<()> {
+    let runs = measure_end_to_end(bin, root, config, tmp, repeat)?;
+    let mut out = end_to_end_table(config, repeat, &runs.rows);
+    out.push_str(&end_to_end_details(repeat, &runs));
+    println!("{out}");
+    Ok(())
+}
+
+/// The fastest run of one thread count: threads, wall time and what its database holds.
+type Fastest = (usize, Duration, DbStats);
+
+/// What the end-to-end runs of one experiment file gave.
+struct EndToEnd {
+    /// The fastest run per thread count, in the order of [`THREADS`].
+    rows: Vec<Fastest>,
+    /// Every run's wall time in seconds, per thread count.
+    walls: BTreeMap<usize, Vec<f64>>,
+    /// Whether every database held the same minima bit for bit as the first.
+    all_identical: bool,
+}
+
+/// Runs `losscape run CONFIG` `repeat` times per thread count into fresh databases in `tmp`.
+fn measure_end_to_end(
+    bin: &Path,
+    root: &Path,
+    config: &str,
+    tmp: &Path,
+    repeat: usize,
+) -> Result<EndToEnd> {
     let config_path = root.join(config);
     let stem = config_path
         .file_stem()
@@ -316,31 +344,14 @@ fn end_to_end(bin: &Path, root: &Path, config: &str, tmp: &Path, repeat: usize) 
         .unwrap_or("run");
     // Repetitions alternate the thread counts, so a burst of other load on the machine hits
     // both; the fastest run of each thread count is reported.
-    let mut rows: Vec<(usize, Duration, DbStats)> = Vec::new();
+    let mut rows: Vec<Fastest> = Vec::new();
     let mut walls: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
     let mut reference: Option<BTreeMap<String, Vec<Vec<u64>>>> = None;
     let mut all_identical = true;
     for rep in 0..repeat {
         for (slot, threads) in THREADS.into_iter().enumerate() {
             let db = tmp.join(format!("{stem}-t{threads}-r{rep}.db"));
-            eprintln!(
-                "running: losscape run {config} --db {} --quiet --threads {threads}",
-                db.display()
-            );
-            let started = Instant::now();
-            let status = Command::new(bin)
-                .arg("run")
-                .arg(&config_path)
-                .arg("--db")
-                .arg(&db)
-                .args(["--quiet", "--threads", &threads.to_string()])
-                .current_dir(root)
-                .status()
-                .with_context(|| format!("cannot start {}", bin.display()))?;
-            let wall = started.elapsed();
-            if !status.success() {
-                bail!("losscape run {config} --threads {threads} failed ({status})");
-            }
+            let wall = run_once(bin, root, config, &db, threads)?;
             let stats = read_db(&db)?;
             match &reference {
                 None => reference = Some(stats.fingerprint.clone()),
@@ -354,7 +365,39 @@ fn end_to_end(bin: &Path, root: &Path, config: &str, tmp: &Path, repeat: usize) 
             }
         }
     }
+    Ok(EndToEnd {
+        rows,
+        walls,
+        all_identical,
+    })
+}
 
+/// One `losscape run CONFIG --db DB --quiet --threads N`; returns its wall time.
+fn run_once(bin: &Path, root: &Path, config: &str, db: &Path, threads: usize) -> Result<Duration> {
+    eprintln!(
+        "running: losscape run {config} --db {} --quiet --threads {threads}",
+        db.display()
+    );
+    let started = Instant::now();
+    let status = Command::new(bin)
+        .arg("run")
+        .arg(root.join(config))
+        .arg("--db")
+        .arg(db)
+        .args(["--quiet", "--threads", &threads.to_string()])
+        .current_dir(root)
+        .status()
+        .with_context(|| format!("cannot start {}", bin.display()))?;
+    let wall = started.elapsed();
+    if !status.success() {
+        bail!("losscape run {config} --threads {threads} failed ({status})");
+    }
+    Ok(wall)
+}
+
+/// The Markdown table of the fastest runs, the speed-up and whether the two thread counts
+/// stored the same minima.
+fn end_to_end_table(config: &str, repeat: usize, rows: &[Fastest]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -365,7 +408,7 @@ fn end_to_end(bin: &Path, root: &Path, config: &str, tmp: &Path, repeat: usize) 
         "| threads | wall (s) | quenches | quenches/s | E+G evals/s | minima | TS | TS/s |"
     );
     let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for (threads, wall, s) in &rows {
+    for (threads, wall, s) in rows {
         let secs = wall.as_secs_f64();
         let _ = writeln!(
             out,
@@ -378,37 +421,52 @@ fn end_to_end(bin: &Path, root: &Path, config: &str, tmp: &Path, repeat: usize) 
             s.transition_states as f64 / secs,
         );
     }
-    if let [(t1, w1, a), (t2, w2, b)] = rows.as_slice() {
+    if let [(t1, w1, a), (t2, w2, b)] = rows {
         let _ = writeln!(
             out,
             "\nspeed-up of {t2} threads over {t1}: {:.2}x",
             w1.as_secs_f64() / w2.as_secs_f64()
         );
-        let verdict = if a.fingerprint == b.fingerprint {
-            "yes (energies and coordinates bit for bit, same ids)".to_string()
-        } else {
-            let sorted = |s: &DbStats| {
-                let mut v: Vec<_> = s.fingerprint.values().flatten().cloned().collect();
-                v.sort();
-                v
-            };
-            if sorted(a) == sorted(b) {
-                "same minima bit for bit, but stored in a different order".to_string()
-            } else {
-                "NO: the databases differ".to_string()
-            }
-        };
-        let _ = writeln!(out, "identical minima for {t1} and {t2} threads: {verdict}");
+        let _ = writeln!(
+            out,
+            "identical minima for {t1} and {t2} threads: {}",
+            same_minima(a, b)
+        );
     }
+    out
+}
+
+/// Whether two databases hold the same minima: bit for bit with the same ids, in another
+/// order, or not at all.
+fn same_minima(a: &DbStats, b: &DbStats) -> &'static str {
+    if a.fingerprint == b.fingerprint {
+        return "yes (energies and coordinates bit for bit, same ids)";
+    }
+    let sorted = |s: &DbStats| {
+        let mut v: Vec<_> = s.fingerprint.values().flatten().cloned().collect();
+        v.sort();
+        v
+    };
+    if sorted(a) == sorted(b) {
+        "same minima bit for bit, but stored in a different order"
+    } else {
+        "NO: the databases differ"
+    }
+}
+
+/// The lines under the table: agreement of all repetitions, every wall time, the recorded
+/// units of work and the wall time per stage.
+fn end_to_end_details(repeat: usize, runs: &EndToEnd) -> String {
+    let mut out = String::new();
     if repeat > 1 {
         let _ = writeln!(
             out,
             "all {} databases hold the same minima bit for bit: {}",
             repeat * THREADS.len(),
-            if all_identical { "yes" } else { "NO" }
+            if runs.all_identical { "yes" } else { "NO" }
         );
     }
-    for (threads, w) in &walls {
+    for (threads, w) in &runs.walls {
         let list: Vec<String> = w.iter().map(|t| format!("{t:.2}")).collect();
         let _ = writeln!(
             out,
@@ -416,7 +474,7 @@ fn end_to_end(bin: &Path, root: &Path, config: &str, tmp: &Path, repeat: usize) 
             list.join(", ")
         );
     }
-    if let Some((_, _, s)) = rows.first() {
+    if let Some((_, _, s)) = runs.rows.first() {
         let stages: Vec<String> = s
             .attempts
             .iter()
@@ -428,7 +486,7 @@ fn end_to_end(bin: &Path, root: &Path, config: &str, tmp: &Path, repeat: usize) 
             stages.join(", ")
         );
     }
-    for (threads, _, s) in &rows {
+    for (threads, _, s) in &runs.rows {
         let parts: Vec<String> = s
             .stage_seconds
             .iter()
@@ -440,8 +498,7 @@ fn end_to_end(bin: &Path, root: &Path, config: &str, tmp: &Path, repeat: usize) 
             parts.join(", ")
         );
     }
-    println!("{out}");
-    Ok(())
+    out
 }
 
 /// One row of the scaling table.
@@ -507,35 +564,51 @@ fn dump_starts(dir: &Path, n_h: usize, points: &[f64]) -> Result<()> {
 
 /// Times quenches and Hessian analyses per network width and prints the Markdown table.
 fn scaling(quenches: usize, sizes: &[usize], starts_dir: Option<&Path>) -> Result<()> {
-    let defaults = Config::default();
-    let stop = defaults.quench.convergence();
-    let zero = defaults.checks.zero_eigenvalue;
-    let range = defaults.basin_hopping.start_range;
-    let lbfgs = Lbfgs::default();
+    let kernels = Kernels::default();
     let mut rows = Vec::new();
     for &n_h in sizes {
+        rows.push(kernels.scaling_row(n_h, quenches, starts_dir)?);
+    }
+    println!("{}", scaling_table(&rows, kernels.stop.rms_gradient));
+    Ok(())
+}
+
+/// The settings the scaling table times the kernels with: the library's defaults throughout.
+struct Kernels {
+    config: Config,
+    /// The quench's stopping rule.
+    stop: Convergence,
+    lbfgs: Lbfgs,
+}
+
+impl Default for Kernels {
+    fn default() -> Self {
+        let config = Config::default();
+        let stop = config.quench.convergence();
+        Self {
+            config,
+            stop,
+            lbfgs: Lbfgs::default(),
+        }
+    }
+}
+
+impl Kernels {
+    /// Quenches, Hessian analyses and pair attempts at one network width.
+    fn scaling_row(
+        &self,
+        n_h: usize,
+        quenches: usize,
+        starts_dir: Option<&Path>,
+    ) -> Result<Scaling> {
         eprintln!("scaling: N_h = {n_h}, {quenches} quenches");
         let model = Perceptron::new(Dataset::xor(), n_h, LAMBDA)?;
         let n = model.dim();
-        // Every start drawn before the clock starts, so only quenching is timed.
-        let mut points: Vec<f64> = (0..(quenches * n) as u64)
-            .map(|i| {
-                let u = (seed::derive(SEED, &[n_h as u64, i]) >> 11) as f64 / (1u64 << 53) as f64;
-                range * (2.0 * u - 1.0)
-            })
-            .collect();
+        let mut points = self.random_starts(n_h, n, quenches);
         if let Some(dir) = starts_dir {
             dump_starts(dir, n_h, &points)?;
         }
-        let (mut converged, mut evaluations) = (0, 0);
-        let started = Instant::now();
-        for x in points.chunks_exact_mut(n) {
-            if let Ok(out) = lbfgs.minimise(&model, x, &stop) {
-                converged += usize::from(out.converged);
-                evaluations += out.evaluations;
-            }
-        }
-        let quench_time = started.elapsed();
+        let (converged, evaluations, quench_time) = self.time_quenches(&model, &mut points);
         // End points are analysed, as the runner analyses every converged minimum; an
         // unconverged point costs the same.
         let analyses = if n > 200 {
@@ -543,73 +616,17 @@ fn scaling(quenches: usize, sizes: &[usize], starts_dir: Option<&Path>) -> Resul
         } else {
             quenches
         };
-        let started = Instant::now();
-        let mut negative = 0;
-        for x in points.chunks_exact(n).take(analyses) {
-            negative += std::hint::black_box(analyse(&model, x, zero)).index;
-        }
-        let analysis_time = started.elapsed();
-        std::hint::black_box(negative);
-        // Pair attempts between consecutive distinct minima, as the connect stage makes them.
-        let config = Config::default();
-        let mut pairs: Vec<(&[f64], &[f64])> = Vec::new();
-        let mut previous: Option<&[f64]> = None;
-        for x in points.chunks_exact(n) {
-            if pairs.len() == PAIR_ATTEMPTS {
-                break;
-            }
-            if analyse(&model, x, zero).index != 0 {
-                continue;
-            }
-            if let Some(p) = previous
-                && model.aligned_distance(p, x) > config.identity.distance_tolerance
-            {
-                pairs.push((p, x));
-            }
-            previous = Some(x);
-        }
-        let time_pairs = |params: &losscape_ts::TsParams| {
-            let tools = losscape_ts::Toolkit {
-                landscape: &model,
-                minimiser: &lbfgs,
-                params,
-                checks: &config.checks,
-                identity: &config.identity,
-                quench: &stop,
-                executor: &losscape_ts::Sequential,
-            };
-            // The steps of `connect::pair_work`, timed apart: the band, then eigenvector-following
-            // and push-off from each of its highest maxima.
-            let (mut band_time, mut transition_states) = (Duration::ZERO, 0);
-            let started = Instant::now();
-            for (a, b) in &pairs {
-                let t = Instant::now();
-                let band = losscape_ts::dneb::run(&model, a, b, &params.dneb);
-                band_time += t.elapsed();
-                let Ok(band) = band else { continue };
-                transition_states += band
-                    .maxima
-                    .iter()
-                    .take(params.connect.candidates_per_band)
-                    .filter(|&&i| losscape_ts::refine(&tools, &band.images[i], None).is_ok())
-                    .count();
-            }
-            PairTiming {
-                attempts: pairs.len(),
-                transition_states,
-                time: started.elapsed(),
-                band_time,
-            }
-        };
-        let params = config.ts_params();
+        let analysis_time = self.time_analyses(&model, &points, analyses);
+        let pairs = self.pairs(&model, &points);
+        let params = self.config.ts_params();
         eprintln!("scaling: N_h = {n_h}, {} pair attempts", pairs.len());
-        let timing = time_pairs(&params);
+        let timing = self.time_pairs(&model, &pairs, &params);
         let dense_pairs = (n_h <= DENSE_PAIRS_UP_TO).then(|| {
             let mut dense = params.clone();
             dense.ef.hessian_free_above = usize::MAX;
-            time_pairs(&dense)
+            self.time_pairs(&model, &pairs, &dense)
         });
-        rows.push(Scaling {
+        Ok(Scaling {
             n_h,
             dim: n,
             quenches,
@@ -620,18 +637,119 @@ fn scaling(quenches: usize, sizes: &[usize], starts_dir: Option<&Path>) -> Resul
             analysis_time,
             pairs: timing,
             dense_pairs,
-        });
+        })
     }
-    println!("{}", scaling_table(&rows));
-    Ok(())
+
+    /// `quenches` seeded random starts of dimension `n` for width `n_h`, one after another.
+    /// Every start is drawn before the clock starts, so only quenching is timed.
+    fn random_starts(&self, n_h: usize, n: usize, quenches: usize) -> Vec<f64> {
+        let range = self.config.basin_hopping.start_range;
+        (0..(quenches * n) as u64)
+            .map(|i| {
+                let u = (seed::derive(SEED, &[n_h as u64, i]) >> 11) as f64 / (1u64 << 53) as f64;
+                range * (2.0 * u - 1.0)
+            })
+            .collect()
+    }
+
+    /// Quenches every start in place; returns the converged quenches, the evaluations and
+    /// the time.
+    fn time_quenches(&self, model: &Perceptron, points: &mut [f64]) -> (usize, usize, Duration) {
+        let (mut converged, mut evaluations) = (0, 0);
+        let started = Instant::now();
+        for x in points.chunks_exact_mut(model.dim()) {
+            if let Ok(out) = self.lbfgs.minimise(model, x, &self.stop) {
+                converged += usize::from(out.converged);
+                evaluations += out.evaluations;
+            }
+        }
+        (converged, evaluations, started.elapsed())
+    }
+
+    /// Times dense Hessian analyses of the first `analyses` points.
+    fn time_analyses(&self, model: &Perceptron, points: &[f64], analyses: usize) -> Duration {
+        let zero = self.config.checks.zero_eigenvalue;
+        let started = Instant::now();
+        let mut negative = 0;
+        for x in points.chunks_exact(model.dim()).take(analyses) {
+            negative += std::hint::black_box(analyse(model, x, zero)).index;
+        }
+        let analysis_time = started.elapsed();
+        std::hint::black_box(negative);
+        analysis_time
+    }
+
+    /// Up to [`PAIR_ATTEMPTS`] pairs of consecutive distinct minima among the quenched
+    /// points, as the connect stage makes them.
+    fn pairs<'p>(&self, model: &Perceptron, points: &'p [f64]) -> Vec<(&'p [f64], &'p [f64])> {
+        let zero = self.config.checks.zero_eigenvalue;
+        let mut pairs = Vec::new();
+        let mut previous: Option<&[f64]> = None;
+        for x in points.chunks_exact(model.dim()) {
+            if pairs.len() == PAIR_ATTEMPTS {
+                break;
+            }
+            if analyse(model, x, zero).index != 0 {
+                continue;
+            }
+            if let Some(p) = previous
+                && model.aligned_distance(p, x) > self.config.identity.distance_tolerance
+            {
+                pairs.push((p, x));
+            }
+            previous = Some(x);
+        }
+        pairs
+    }
+
+    /// Times the pair attempts with the transition-state settings `params`.
+    fn time_pairs(
+        &self,
+        model: &Perceptron,
+        pairs: &[(&[f64], &[f64])],
+        params: &losscape_ts::TsParams,
+    ) -> PairTiming {
+        let tools = losscape_ts::Toolkit {
+            landscape: model,
+            minimiser: &self.lbfgs,
+            params,
+            checks: &self.config.checks,
+            identity: &self.config.identity,
+            quench: &self.stop,
+            executor: &losscape_ts::Sequential,
+        };
+        // The steps of `connect::pair_work`, timed apart: the band, then eigenvector-following
+        // and push-off from each of its highest maxima.
+        let (mut band_time, mut transition_states) = (Duration::ZERO, 0);
+        let started = Instant::now();
+        for (a, b) in pairs {
+            let t = Instant::now();
+            let band = losscape_ts::dneb::run(model, a, b, &params.dneb);
+            band_time += t.elapsed();
+            let Ok(band) = band else { continue };
+            transition_states += band
+                .maxima
+                .iter()
+                .take(params.connect.candidates_per_band)
+                .filter(|&&i| losscape_ts::refine(&tools, &band.images[i], None).is_ok())
+                .count();
+        }
+        PairTiming {
+            attempts: pairs.len(),
+            transition_states,
+            time: started.elapsed(),
+            band_time,
+        }
+    }
 }
 
-fn scaling_table(rows: &[Scaling]) -> String {
+/// The Markdown table of the scaling rows; `rms_gradient` is the quenches' tolerance.
+fn scaling_table(rows: &[Scaling], rms_gradient: f64) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "## Scaling with N_h (XOR, λ = {LAMBDA:e}, L-BFGS to RMS gradient 1e-10 from random \
-         starts)\n"
+        "## Scaling with N_h (XOR, λ = {LAMBDA:e}, L-BFGS to RMS gradient {rms_gradient:e} from \
+         random starts)\n"
     );
     let _ = writeln!(
         out,
@@ -706,6 +824,43 @@ mod tests {
         );
         assert_eq!(t.get("basin_hopping"), Some(&2.0));
         assert_eq!(t.get("connect"), Some(&1.0));
+    }
+
+    fn stats(fingerprint: &[(&str, Vec<Vec<u64>>)]) -> DbStats {
+        DbStats {
+            minima: 0,
+            transition_states: 0,
+            steps: 0,
+            evaluations: 0,
+            attempts: BTreeMap::new(),
+            fingerprint: fingerprint
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+            stage_seconds: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn minima_compare_by_ids_then_by_content() {
+        let a = stats(&[("h2", vec![vec![1, 2], vec![3, 4]])]);
+        let swapped = stats(&[("h2", vec![vec![3, 4], vec![1, 2]])]);
+        let other = stats(&[("h2", vec![vec![1, 2], vec![3, 5]])]);
+        assert!(same_minima(&a, &a).starts_with("yes"));
+        assert!(same_minima(&a, &swapped).starts_with("same minima"));
+        assert!(same_minima(&a, &other).starts_with("NO"));
+    }
+
+    #[test]
+    fn scaling_header_names_the_quench_tolerance() {
+        let header = |g: f64| scaling_table(&[], g).lines().next().map(str::to_string);
+        assert_eq!(
+            header(1e-10).as_deref(),
+            Some(
+                "## Scaling with N_h (XOR, λ = 1e-3, L-BFGS to RMS gradient 1e-10 from random starts)"
+            )
+        );
+        assert!(header(1e-8).is_some_and(|h| h.contains("RMS gradient 1e-8 from")));
     }
 
     #[test]
