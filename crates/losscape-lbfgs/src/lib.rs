@@ -243,23 +243,7 @@ impl Minimiser for Lbfgs {
             }
             iterations += 1;
 
-            history.direction(&g, &mut d);
-            let mut slope = vec::dot(&d, &g);
-            if !(slope.is_finite() && vec::all_finite(&d)) {
-                // A degenerate history (overflowing scale): fall back to steepest descent.
-                history.reset();
-                history.direction(&g, &mut d);
-                slope = vec::dot(&d, &g);
-            }
-            if slope > 0.0 {
-                // Without a line search an uphill quasi-Newton direction can occur after a
-                // poorly conditioned update; reversing it is GMIN's remedy.
-                vec::scale(-1.0, &mut d);
-            }
-            let length = vec::norm(&d);
-            if length > p.max_step {
-                vec::scale(p.max_step / length, &mut d);
-            }
+            descent_direction(&mut history, &g, &mut d, p.max_step);
             // The decrease the step's linear model predicts; halves with the step.
             let mut decrease = vec::dot(&d, &g).abs();
 
@@ -294,15 +278,51 @@ impl Minimiser for Lbfgs {
             if accepted {
                 history.push(x, &x_prev, &g, &g_prev);
             } else {
-                // Even a tiny step rises: return to the last point and restart from steepest
-                // descent with the initial scale.
-                x.copy_from_slice(&x_prev);
-                g.copy_from_slice(&g_prev);
-                energy = e_prev;
-                history.reset();
+                energy = restart(&mut history, x, &mut g, &x_prev, &g_prev, e_prev);
             }
         }
     }
+}
+
+/// Writes the step direction for gradient `g` into `d`: the quasi-Newton direction of
+/// `history` (steepest descent if that is not finite), turned downhill and capped at
+/// `max_step`.
+#[inline]
+fn descent_direction(history: &mut History, g: &[f64], d: &mut [f64], max_step: f64) {
+    history.direction(g, d);
+    let mut slope = vec::dot(d, g);
+    if !(slope.is_finite() && vec::all_finite(d)) {
+        // A degenerate history (overflowing scale): fall back to steepest descent.
+        history.reset();
+        history.direction(g, d);
+        slope = vec::dot(d, g);
+    }
+    if slope > 0.0 {
+        // Without a line search an uphill quasi-Newton direction can occur after a
+        // poorly conditioned update; reversing it is GMIN's remedy.
+        vec::scale(-1.0, d);
+    }
+    let length = vec::norm(d);
+    if length > max_step {
+        vec::scale(max_step / length, d);
+    }
+}
+
+/// After a step that rose even when halved: returns `x` and `g` to the last point and resets
+/// `history` (steepest descent with the initial scale next); returns the last point's energy.
+#[inline]
+fn restart(
+    history: &mut History,
+    x: &mut [f64],
+    g: &mut [f64],
+    x_prev: &[f64],
+    g_prev: &[f64],
+    e_prev: f64,
+) -> f64 {
+    x.copy_from_slice(x_prev);
+    g.copy_from_slice(g_prev);
+    history.reset();
+    e_prev
 }
 
 #[cfg(test)]

@@ -122,6 +122,43 @@ enum Format {
     MlpData,
 }
 
+impl Format {
+    /// Splits a trimmed data line into its fields (replacing the contents of `fields`).
+    fn split_into<'a>(self, trimmed: &'a str, fields: &mut Vec<&'a str>) {
+        fields.clear();
+        match self {
+            Format::Csv => fields.extend(trimmed.split(',').map(str::trim)),
+            Format::MlpData => fields.extend(trimmed.split_whitespace()),
+        }
+    }
+
+    /// Parses one row of `fields` (already checked to have the data set's column count):
+    /// appends its features to `inputs` and returns its label. Features are checked before
+    /// the label, left to right, so the first bad field is the one reported.
+    fn parse_row(self, fields: &[&str], inputs: &mut Vec<f64>) -> Result<usize, Problem> {
+        let columns = fields.len();
+        let (label_column, feature_fields, first_feature_column) = match self {
+            Format::Csv => (columns, &fields[..columns - 1], 1),
+            Format::MlpData => (1, &fields[1..], 2),
+        };
+        for (offset, field) in feature_fields.iter().enumerate() {
+            inputs.push(parse_feature(field, first_feature_column + offset)?);
+        }
+        parse_label(fields[label_column - 1], label_column)
+    }
+}
+
+/// Checks the column count of the first data row: a label and 1..=[`MAX_FEATURES`] features.
+fn check_first_row(columns: usize) -> Result<(), Problem> {
+    if columns < 2 {
+        return Err(Problem::NoFeatures);
+    }
+    if columns - 1 > MAX_FEATURES {
+        return Err(Problem::TooManyFeatures { got: columns - 1 });
+    }
+    Ok(())
+}
+
 /// Shortens a field for an error message so a garbage line cannot produce a huge message.
 fn shown(field: &str) -> String {
     const MAX: usize = 40;
@@ -328,23 +365,9 @@ impl Dataset {
                 header_pending = false;
                 continue;
             }
-            fields.clear();
-            match format {
-                Format::Csv => fields.extend(trimmed.split(',').map(str::trim)),
-                Format::MlpData => fields.extend(trimmed.split_whitespace()),
-            }
+            format.split_into(trimmed, &mut fields);
             if columns == 0 {
-                if fields.len() < 2 {
-                    return Err(fail(line, Problem::NoFeatures));
-                }
-                if fields.len() - 1 > MAX_FEATURES {
-                    return Err(fail(
-                        line,
-                        Problem::TooManyFeatures {
-                            got: fields.len() - 1,
-                        },
-                    ));
-                }
+                check_first_row(fields.len()).map_err(|p| fail(line, p))?;
                 columns = fields.len();
                 first_data_line = line;
             } else if fields.len() != columns {
@@ -356,21 +379,9 @@ impl Dataset {
                     },
                 ));
             }
-            let (label_column, feature_fields) = match format {
-                Format::Csv => (columns, &fields[..columns - 1]),
-                Format::MlpData => (1, &fields[1..]),
-            };
-            let first_feature_column = match format {
-                Format::Csv => 1,
-                Format::MlpData => 2,
-            };
-            for (offset, field) in feature_fields.iter().enumerate() {
-                let v = parse_feature(field, first_feature_column + offset)
-                    .map_err(|p| fail(line, p))?;
-                inputs.push(v);
-            }
-            let label =
-                parse_label(fields[label_column - 1], label_column).map_err(|p| fail(line, p))?;
+            let label = format
+                .parse_row(&fields, &mut inputs)
+                .map_err(|p| fail(line, p))?;
             labels.push(label);
         }
         if labels.is_empty() {

@@ -403,6 +403,66 @@ impl Perceptron {
     }
 }
 
+/// Writes the Jacobian of the logits with respect to the weights at one sample `xd` (rows:
+/// outputs, each of length `l.dim()`) into `jac`, from the hidden activations `h` and the
+/// hidden-to-output weights `w_ho`.
+#[inline(always)]
+fn logit_jacobian(l: &Layout, w_ho: &[f64], h: &[f64], xd: &[f64], jac: &mut [f64]) {
+    let (ni, nh, no) = (l.n_in, l.n_h, l.n_out);
+    let n = l.dim();
+    let xt = |k: usize| if k < ni { xd[k] } else { 1.0 };
+    jac.fill(0.0);
+    for i in 0..no {
+        let row = &mut jac[i * n..(i + 1) * n];
+        for j in 0..nh {
+            let dh = 1.0 - h[j] * h[j];
+            let wdh = w_ho[i * nh + j] * dh;
+            for k in 0..=ni {
+                row[l.incoming(j, k)] = wdh * xt(k);
+            }
+            row[l.w_ho(i, j)] = h[j];
+        }
+        row[l.b_o(i)] = 1.0;
+    }
+}
+
+/// Adds one sample's softmax curvature term `inv_n Jᵀ S J = inv_n (Σ_i p_i J_iᵀ J_i - v vᵀ)`
+/// with `v = Jᵀ p` to the row-major `hess`; `v` is scratch of length `l.dim()`.
+#[inline(always)]
+fn add_softmax_curvature(
+    l: &Layout,
+    jac: &[f64],
+    p: &[f64],
+    inv_n: f64,
+    v: &mut [f64],
+    hess: &mut [f64],
+) {
+    let (no, n) = (l.n_out, l.dim());
+    v.fill(0.0);
+    for i in 0..no {
+        let row = &jac[i * n..(i + 1) * n];
+        let pi = p[i] * inv_n;
+        for (vb, &r) in v.iter_mut().zip(row) {
+            *vb += p[i] * r;
+        }
+        for (a, &ra) in row.iter().enumerate() {
+            if ra == 0.0 {
+                continue;
+            }
+            let s = pi * ra;
+            for (hb, &rb) in hess[a * n..(a + 1) * n].iter_mut().zip(row) {
+                *hb += s * rb;
+            }
+        }
+    }
+    for (a, &va) in v.iter().enumerate() {
+        let s = inv_n * va;
+        for (hb, &vb) in hess[a * n..(a + 1) * n].iter_mut().zip(&*v) {
+            *hb -= s * vb;
+        }
+    }
+}
+
 impl Landscape for Perceptron {
     fn dim(&self) -> usize {
         self.layout.dim()
@@ -469,44 +529,8 @@ impl Landscape for Perceptron {
             softmax_in_place(&mut p);
             let xt = |k: usize| if k < ni { xd[k] } else { 1.0 };
 
-            // Jacobian of the logits (rows: outputs).
-            jac.fill(0.0);
-            for i in 0..no {
-                let row = &mut jac[i * n..(i + 1) * n];
-                for j in 0..nh {
-                    let dh = 1.0 - h[j] * h[j];
-                    let wdh = w_ho[i * nh + j] * dh;
-                    for k in 0..=ni {
-                        row[l.incoming(j, k)] = wdh * xt(k);
-                    }
-                    row[l.w_ho(i, j)] = h[j];
-                }
-                row[l.b_o(i)] = 1.0;
-            }
-            // Jᵀ S J = Σ_i p_i J_iᵀ J_i - v vᵀ with v = Jᵀ p.
-            v.fill(0.0);
-            for i in 0..no {
-                let row = &jac[i * n..(i + 1) * n];
-                let pi = p[i] * inv_n;
-                for (vb, &r) in v.iter_mut().zip(row) {
-                    *vb += p[i] * r;
-                }
-                for (a, &ra) in row.iter().enumerate() {
-                    if ra == 0.0 {
-                        continue;
-                    }
-                    let s = pi * ra;
-                    for (hb, &rb) in hess[a * n..(a + 1) * n].iter_mut().zip(row) {
-                        *hb += s * rb;
-                    }
-                }
-            }
-            for (a, &va) in v.iter().enumerate() {
-                let s = inv_n * va;
-                for (hb, &vb) in hess[a * n..(a + 1) * n].iter_mut().zip(&v) {
-                    *hb -= s * vb;
-                }
-            }
+            logit_jacobian(&l, w_ho, &h, xd, &mut jac);
+            add_softmax_curvature(&l, &jac, &p, inv_n, &mut v, hess);
             // Second derivatives of the logits, weighted by g = p - onehot(c).
             for j in 0..nh {
                 let dh = 1.0 - h[j] * h[j];

@@ -216,6 +216,16 @@ pub fn run_guided(
 ) -> Result<TsFound, EfFailure> {
     params.validate().map_err(EfFailure::Params)?;
     let n = l.dim();
+    check_dimensions(n, x0, guide)?;
+    let tracked = guide.map(unit_guide);
+    if params.krylov_dim_for(n).is_some() {
+        return run_hessian_free(l, minimiser, x0, tracked, params, checks);
+    }
+    run_dense(l, minimiser, x0, tracked, params, checks)
+}
+
+/// Checks that the start point and the guide (if any) have the landscape's dimension `n`.
+fn check_dimensions(n: usize, x0: &[f64], guide: Option<&[f64]>) -> Result<(), EfFailure> {
     if x0.len() != n {
         return Err(EfFailure::Dimension {
             expected: n,
@@ -230,25 +240,68 @@ pub fn run_guided(
             got: gd.len(),
         });
     }
+    Ok(())
+}
+
+/// The guide scaled to unit length (left as it is when it is zero): the first tracked mode.
+fn unit_guide(guide: &[f64]) -> Vec<f64> {
+    let mut t = guide.to_vec();
+    let norm = vec::norm(&t);
+    if norm > 0.0 {
+        vec::scale(1.0 / norm, &mut t);
+    }
+    t
+}
+
+/// The stopping rule of the hybrid method's tangent-space relaxation.
+fn tangent_stop(params: &EfParams) -> Convergence {
+    Convergence {
+        rms_gradient: params.rms_gradient,
+        max_iterations: params.tangent_iterations,
+    }
+}
+
+/// The failure when the macro-iteration budget runs out; `last` is the RMS gradient and the
+/// index at the last point.
+fn budget_failure(params: &EfParams, last: (f64, usize)) -> EfFailure {
+    EfFailure::Budget {
+        iterations: params.max_iterations,
+        rms_gradient: last.0,
+        index: last.1,
+    }
+}
+
+/// Moves `x` by `step` and returns the new trust radius, judged by how well `predicted`
+/// matched the actual energy change from `energy`.
+fn apply_step(
+    l: &dyn Landscape,
+    x: &mut [f64],
+    step: &[f64],
+    energy: f64,
+    predicted: f64,
+    trust: f64,
+    params: &EfParams,
+) -> f64 {
+    vec::axpy(1.0, step, x);
+    update_trust(trust, l.energy(x) - energy, predicted, energy, params)
+}
+
+/// Eigenvector-following on the dense Hessian, diagonalised at every macro-iteration;
+/// `tracked` is the unit guide, if any.
+fn run_dense(
+    l: &dyn Landscape,
+    minimiser: &dyn Minimiser,
+    x0: &[f64],
+    mut tracked: Option<Vec<f64>>,
+    params: &EfParams,
+    checks: &Checks,
+) -> Result<TsFound, EfFailure> {
+    let n = l.dim();
     let mut x = x0.to_vec();
     let mut g = vec![0.0; n];
     let mut step = vec![0.0; n];
-    let mut tracked: Option<Vec<f64>> = guide.map(|gd| {
-        let mut t = gd.to_vec();
-        let norm = vec::norm(&t);
-        if norm > 0.0 {
-            vec::scale(1.0 / norm, &mut t);
-        }
-        t
-    });
-    if params.krylov_dim_for(n).is_some() {
-        return run_hessian_free(l, minimiser, x0, tracked, params, checks);
-    }
     let mut trust = params.initial_uphill_step;
-    let tangent_stop = Convergence {
-        rms_gradient: params.rms_gradient,
-        max_iterations: params.tangent_iterations,
-    };
+    let tangent_stop = tangent_stop(params);
     let mut last = (f64::NAN, 0);
 
     for iteration in 0..params.max_iterations {
@@ -287,8 +340,7 @@ pub fn run_guided(
             checks.zero_eigenvalue,
             &mut step,
         );
-        vec::axpy(1.0, &step, &mut x);
-        trust = update_trust(trust, l.energy(&x) - energy, predicted, energy, params);
+        trust = apply_step(l, &mut x, &step, energy, predicted, trust, params);
 
         if params.tangent_iterations > 0 {
             relax_tangent(
@@ -301,11 +353,7 @@ pub fn run_guided(
             )?;
         }
     }
-    Err(EfFailure::Budget {
-        iterations: params.max_iterations,
-        rms_gradient: last.0,
-        index: last.1,
-    })
+    Err(budget_failure(params, last))
 }
 
 /// The hybrid method's tangent-space relaxation: minimises in the space orthogonal to the
@@ -477,10 +525,7 @@ fn run_hessian_free(
     // (tests/hessian_free.rs, no census: the saddle next to w = 0 was missed).
     let generic = krylov::generic_start(n);
     let mut trust = params.initial_uphill_step;
-    let tangent_stop = Convergence {
-        rms_gradient: params.rms_gradient,
-        max_iterations: params.tangent_iterations,
-    };
+    let tangent_stop = tangent_stop(params);
     let mut last = (f64::NAN, 0);
     for iteration in 0..params.max_iterations {
         let energy = l.energy_gradient(&x, &mut g);
@@ -490,35 +535,18 @@ fn run_hessian_free(
             });
         }
         let rms = vec::rms(&g);
-        if rms <= params.rms_gradient {
-            let a = analyse(l, &x, checks.zero_eigenvalue);
-            if !a.is_finite() {
-                return Err(EfFailure::NonFinite {
-                    iterations: iteration,
-                });
-            }
-            if let Some(done) = converged(&a, &x, iteration, checks) {
-                return done;
-            }
-            // A minimum: keep climbing out of it below.
+        if rms <= params.rms_gradient
+            && let Some(done) = converged_dense(l, &x, iteration, checks)
+        {
+            return done;
         }
         let mut starts: Vec<&[f64]> = Vec::with_capacity(4);
         starts.extend(mode.as_deref());
         starts.extend(tracked.as_deref());
         starts.push(&g);
         starts.push(&generic);
-        let r = krylov::ritz(l, &x, &starts, params.krylov_dim, RITZ_TOLERANCE);
-        if !(vec::all_finite(&r.values) && vec::all_finite(&r.vectors)) {
-            return Err(EfFailure::NonFinite {
-                iterations: iteration,
-            });
-        }
-        // The Ritz values bound the lowest eigenvalues from above, so this never overcounts.
-        let index = r
-            .values
-            .iter()
-            .filter(|&&v| v < -checks.zero_eigenvalue)
-            .count();
+        let r = ritz_pairs(l, &x, &starts, params, iteration)?;
+        let index = ritz_index(&r.values, checks.zero_eigenvalue);
         last = (rms, index);
         let k = match (&mut tracked, index) {
             (Some(t), 0) => follow_guide(r.len(), &|i| r.vector(i), t),
@@ -534,16 +562,52 @@ fn run_hessian_free(
             checks.zero_eigenvalue,
             &mut step,
         );
-        vec::axpy(1.0, &step, &mut x);
-        trust = update_trust(trust, l.energy(&x) - energy, predicted, energy, params);
+        trust = apply_step(l, &mut x, &step, energy, predicted, trust, params);
         if params.tangent_iterations > 0 {
             relax_tangent(l, minimiser, r.vector(k), &mut x, &tangent_stop, iteration)?;
         }
         mode = Some(r.vector(0).to_vec());
     }
-    Err(EfFailure::Budget {
-        iterations: params.max_iterations,
-        rms_gradient: last.0,
-        index: last.1,
-    })
+    Err(budget_failure(params, last))
+}
+
+/// The Hessian-free search's outcome at a point whose gradient has converged, from the dense
+/// analysis there (see [`converged`]); `None` at a minimum, which the search climbs out of.
+fn converged_dense(
+    l: &dyn Landscape,
+    x: &[f64],
+    iteration: usize,
+    checks: &Checks,
+) -> Option<Result<TsFound, EfFailure>> {
+    let a = analyse(l, x, checks.zero_eigenvalue);
+    if !a.is_finite() {
+        return Some(Err(EfFailure::NonFinite {
+            iterations: iteration,
+        }));
+    }
+    converged(&a, x, iteration, checks)
+}
+
+/// The Ritz pairs of the block Krylov subspace grown from `starts` at `x`, or a failure if any
+/// of them is not finite.
+fn ritz_pairs(
+    l: &dyn Landscape,
+    x: &[f64],
+    starts: &[&[f64]],
+    params: &EfParams,
+    iteration: usize,
+) -> Result<krylov::Ritz, EfFailure> {
+    let r = krylov::ritz(l, x, starts, params.krylov_dim, RITZ_TOLERANCE);
+    if !(vec::all_finite(&r.values) && vec::all_finite(&r.vectors)) {
+        return Err(EfFailure::NonFinite {
+            iterations: iteration,
+        });
+    }
+    Ok(r)
+}
+
+/// The number of Ritz values below `-zero_eigenvalue`. The Ritz values bound the lowest
+/// eigenvalues from above, so this never overcounts the Hessian index.
+fn ritz_index(values: &[f64], zero_eigenvalue: f64) -> usize {
+    values.iter().filter(|&&v| v < -zero_eigenvalue).count()
 }

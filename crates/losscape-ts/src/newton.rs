@@ -155,31 +155,13 @@ pub fn solve(
         // Inner loop: shrink the radius until a step lowers the merit.
         loop {
             let mu = damping(values, &f, trust);
-            // Components in the eigenbasis, and the Gauss–Newton model's merit after the step.
-            step.fill(0.0);
-            let mut model = 0.0;
-            for i in 0..n {
-                let c = -values[i] * f[i] / (values[i] * values[i] + mu);
-                let r = f[i] + values[i] * c;
-                model += 0.5 * r * r;
-                vec::axpy(c, a.spectrum.vector(i), &mut step);
-            }
+            let model = damped_step(&a, &f, mu, &mut step);
             trial.copy_from_slice(&x);
             vec::axpy(1.0, &step, &mut trial);
             l.energy_gradient(&trial, &mut g);
             let new_merit = 0.5 * vec::dot(&g, &g);
-            let predicted = merit - model;
-            let ratio = if predicted > 0.0 {
-                (merit - new_merit) / predicted
-            } else {
-                -1.0
-            };
-            let length = vec::norm(&step);
-            if ratio > 0.75 && length >= 0.99 * trust {
-                trust = (2.0 * trust).min(params.max_trust);
-            } else if ratio <= 0.25 || ratio.is_nan() {
-                trust = 0.25 * length.min(trust);
-            }
+            let ratio = merit_ratio(merit, new_merit, model);
+            trust = next_trust(trust, ratio, vec::norm(&step), params.max_trust);
             if new_merit.is_finite() && new_merit < merit {
                 std::mem::swap(&mut x, &mut trial);
                 break;
@@ -203,6 +185,45 @@ pub fn solve(
         iterations: params.max_iterations,
         rms_gradient: a.rms_gradient,
     })
+}
+
+/// Writes the Levenberg–Marquardt step with damping `mu` into `step`, composed in the
+/// eigenbasis of `a` from the gradient components `f`, and returns the Gauss–Newton model's
+/// merit `½|∇E|²` after it.
+fn damped_step(a: &Analysis, f: &[f64], mu: f64, step: &mut [f64]) -> f64 {
+    let values = &a.spectrum.values;
+    step.fill(0.0);
+    let mut model = 0.0;
+    for i in 0..values.len().min(f.len()) {
+        let c = -values[i] * f[i] / (values[i] * values[i] + mu);
+        let r = f[i] + values[i] * c;
+        model += 0.5 * r * r;
+        vec::axpy(c, a.spectrum.vector(i), step);
+    }
+    model
+}
+
+/// Actual over predicted decrease of the merit (-1 when the model predicts no decrease).
+fn merit_ratio(merit: f64, new_merit: f64, model: f64) -> f64 {
+    let predicted = merit - model;
+    if predicted > 0.0 {
+        (merit - new_merit) / predicted
+    } else {
+        -1.0
+    }
+}
+
+/// The trust radius after a step of `length` whose merit decrease was `ratio` of the
+/// predicted one: doubled (up to `max_trust`) after a good step that hit the radius, cut to a
+/// quarter of the step after a poor one, unchanged otherwise.
+fn next_trust(trust: f64, ratio: f64, length: f64, max_trust: f64) -> f64 {
+    if ratio > 0.75 && length >= 0.99 * trust {
+        (2.0 * trust).min(max_trust)
+    } else if ratio <= 0.25 || ratio.is_nan() {
+        0.25 * length.min(trust)
+    } else {
+        trust
+    }
 }
 
 /// The Levenberg–Marquardt parameter `μ >= 0` whose step `-Σ λᵢFᵢ/(λᵢ²+μ) vᵢ` has length at

@@ -170,50 +170,21 @@ pub fn run(
     krylov_dim: Option<usize>,
 ) -> Result<PushOff, PushOffError> {
     params.validate().map_err(PushOffError::Params)?;
-    let n = l.dim();
-    for v in [ts, direction] {
-        if v.len() != n {
-            return Err(PushOffError::Dimension {
-                expected: n,
-                got: v.len(),
-            });
-        }
-    }
-    let norm = vec::norm(direction);
-    if !(norm.is_finite() && norm > 0.0) {
-        return Err(PushOffError::BadDirection);
-    }
+    let norm = direction_norm(l.dim(), ts, direction)?;
+    let sides = Sides {
+        l,
+        minimiser,
+        ts,
+        direction,
+        norm,
+        params,
+        stop,
+        zero_tolerance,
+        krylov_dim,
+    };
     let mut result = None;
     for &step in &params.steps {
-        let side = |sign: f64| -> Result<Quenched, MinimiseError> {
-            let mut x = ts.to_vec();
-            vec::axpy(sign * step / norm, direction, &mut x);
-            let mut q = minimiser.minimise(l, &mut x, stop)?;
-            for _ in 0..params.escapes {
-                if !q.converged {
-                    break;
-                }
-                let (lowest, v) = lowest_mode(l, &x, direction, zero_tolerance, krylov_dim);
-                if !(lowest.is_finite() && lowest < -zero_tolerance && vec::all_finite(&v)) {
-                    break;
-                }
-                // Leave the subspace along the negative mode, away from the transition state.
-                let away: f64 = v
-                    .iter()
-                    .zip(&x)
-                    .zip(ts)
-                    .map(|((v, x), t)| v * (x - t))
-                    .sum();
-                vec::axpy(if away < 0.0 { -step } else { step }, &v, &mut x);
-                q = minimiser.minimise(l, &mut x, stop)?;
-            }
-            Ok(Quenched {
-                energy: q.energy,
-                coords: x,
-                rms_gradient: q.rms_gradient,
-                converged: q.converged,
-            })
-        };
+        let side = |sign: f64| sides.quench(step, sign);
         let connects = Connects {
             minus: side(-1.0)?,
             plus: side(1.0)?,
@@ -238,6 +209,74 @@ pub fn run(
     }
     // `steps` is non-empty (validated), so at least one attempt was made.
     result.ok_or(PushOffError::Params(empty_steps()))
+}
+
+/// Checks that `ts` and `direction` have the landscape's dimension `n` and returns the length
+/// of `direction`, which must be finite and positive.
+fn direction_norm(n: usize, ts: &[f64], direction: &[f64]) -> Result<f64, PushOffError> {
+    for v in [ts, direction] {
+        if v.len() != n {
+            return Err(PushOffError::Dimension {
+                expected: n,
+                got: v.len(),
+            });
+        }
+    }
+    let norm = vec::norm(direction);
+    if !(norm.is_finite() && norm > 0.0) {
+        return Err(PushOffError::BadDirection);
+    }
+    Ok(norm)
+}
+
+/// Everything one side's quench of a push-off needs (the arguments of [`run`]).
+struct Sides<'a> {
+    l: &'a dyn Landscape,
+    minimiser: &'a dyn Minimiser,
+    ts: &'a [f64],
+    direction: &'a [f64],
+    /// Length of `direction`.
+    norm: f64,
+    params: &'a PushOffParams,
+    stop: &'a Convergence,
+    zero_tolerance: f64,
+    krylov_dim: Option<usize>,
+}
+
+impl Sides<'_> {
+    /// Quenches from `ts + sign * step * direction / norm`, escaping along negative modes of
+    /// the quenched point up to [`PushOffParams::escapes`] times.
+    fn quench(&self, step: f64, sign: f64) -> Result<Quenched, MinimiseError> {
+        let (l, minimiser, stop) = (self.l, self.minimiser, self.stop);
+        let mut x = self.ts.to_vec();
+        vec::axpy(sign * step / self.norm, self.direction, &mut x);
+        let mut q = minimiser.minimise(l, &mut x, stop)?;
+        for _ in 0..self.params.escapes {
+            if !q.converged {
+                break;
+            }
+            let (lowest, v) =
+                lowest_mode(l, &x, self.direction, self.zero_tolerance, self.krylov_dim);
+            if !(lowest.is_finite() && lowest < -self.zero_tolerance && vec::all_finite(&v)) {
+                break;
+            }
+            // Leave the subspace along the negative mode, away from the transition state.
+            let away: f64 = v
+                .iter()
+                .zip(&x)
+                .zip(self.ts)
+                .map(|((v, x), t)| v * (x - t))
+                .sum();
+            vec::axpy(if away < 0.0 { -step } else { step }, &v, &mut x);
+            q = minimiser.minimise(l, &mut x, stop)?;
+        }
+        Ok(Quenched {
+            energy: q.energy,
+            coords: x,
+            rms_gradient: q.rms_gradient,
+            converged: q.converged,
+        })
+    }
 }
 
 /// The lowest Hessian eigenvalue at `x` and its unit vector: dense, or with `krylov_dim` on a
