@@ -231,53 +231,14 @@ impl Perceptron {
         let mut loss = 0.0;
         for (x, &c) in self.data.inputs.chunks_exact(ni).zip(&self.data.labels) {
             hidden(w_ih, b_h, x, ni, h);
-            let mut ymax = f64::NEG_INFINITY;
-            for ((pi, row), &b) in p.iter_mut().zip(w_ho.chunks_exact(nh)).zip(b_o) {
-                *pi = b + dot(row, h);
-                ymax = ymax.max(*pi);
-            }
-            let yc = p[c];
-            let mut z = 0.0;
-            for pi in p.iter_mut() {
-                *pi = (*pi - ymax).exp();
-                z += *pi;
-            }
-            // -ln p_c = ln Σ exp(y) - y_c, evaluated with the shift ymax (log-sum-exp).
-            loss += ymax + z.ln() - yc;
-            // p becomes dE_d/dy / N = (softmax - onehot) / N.
-            let scale = inv_n / z;
-            for pi in p.iter_mut() {
-                *pi *= scale;
-            }
-            p[c] -= inv_n;
-
-            beta.fill(0.0);
-            for (((g_row, gb), row), &di) in g_ho
-                .chunks_exact_mut(nh)
-                .zip(g_bo.iter_mut())
-                .zip(w_ho.chunks_exact(nh))
-                .zip(&*p)
-            {
-                *gb += di;
-                for (((gij, &hj), bj), &wij) in
-                    g_row.iter_mut().zip(&*h).zip(beta.iter_mut()).zip(row)
-                {
-                    *gij += di * hj;
-                    *bj += di * wij;
-                }
-            }
-            for (((g_row, gb), &bj), &hj) in g_ih
-                .chunks_exact_mut(ni)
-                .zip(g_bh.iter_mut())
-                .zip(&*beta)
-                .zip(&*h)
-            {
-                let back = bj * (1.0 - hj * hj);
-                *gb += back;
-                for (gk, &xk) in g_row.iter_mut().zip(x) {
-                    *gk += back * xk;
-                }
-            }
+            loss += output_errors(w_ho, b_o, h, p, c, nh, inv_n);
+            let grads = RowGradients {
+                g_ih: &mut *g_ih,
+                g_ho: &mut *g_ho,
+                g_bh: &mut *g_bh,
+                g_bo: &mut *g_bo,
+            };
+            back_propagate(grads, w_ho, x, h, beta, p, ni, nh);
         }
 
         let two_lambda = 2.0 * self.lambda;
@@ -649,4 +610,92 @@ fn argmax(y: &[f64]) -> usize {
         }
     }
     best
+}
+
+/// The output scores of one data row (hidden activations `h`), their softmax and the row's
+/// loss term −ln p_c, which it returns; leaves in `p` the output errors
+/// dE/dy / N = (softmax − onehot(c)) / N. Part of the energy-gradient kernel: inlined into it so
+/// the short output loop is unrolled with the kernel's literal sizes.
+#[inline(always)]
+fn output_errors(
+    w_ho: &[f64],
+    b_o: &[f64],
+    h: &[f64],
+    p: &mut [f64],
+    c: usize,
+    nh: usize,
+    inv_n: f64,
+) -> f64 {
+    let mut ymax = f64::NEG_INFINITY;
+    for ((pi, row), &b) in p.iter_mut().zip(w_ho.chunks_exact(nh)).zip(b_o) {
+        *pi = b + dot(row, h);
+        ymax = ymax.max(*pi);
+    }
+    let yc = p[c];
+    let mut z = 0.0;
+    for pi in p.iter_mut() {
+        *pi = (*pi - ymax).exp();
+        z += *pi;
+    }
+    // p becomes dE_d/dy / N = (softmax - onehot) / N.
+    let scale = inv_n / z;
+    for pi in p.iter_mut() {
+        *pi *= scale;
+    }
+    p[c] -= inv_n;
+    // -ln p_c = ln Σ exp(y) - y_c, evaluated with the shift ymax (log-sum-exp).
+    ymax + z.ln() - yc
+}
+
+/// The four gradient blocks one data row adds to (input-to-hidden, hidden-to-output, hidden
+/// biases, output biases).
+struct RowGradients<'a> {
+    g_ih: &'a mut [f64],
+    g_ho: &'a mut [f64],
+    g_bh: &'a mut [f64],
+    g_bo: &'a mut [f64],
+}
+
+/// Adds one data row's gradient, back-propagating its output errors `p` through the output
+/// weights (into `beta`, scratch of `n_h`) and the tanh units (activations `h`, input `x`).
+/// Part of the energy-gradient kernel, inlined into it.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn back_propagate(
+    g: RowGradients<'_>,
+    w_ho: &[f64],
+    x: &[f64],
+    h: &[f64],
+    beta: &mut [f64],
+    p: &[f64],
+    ni: usize,
+    nh: usize,
+) {
+    beta.fill(0.0);
+    for (((g_row, gb), row), &di) in g
+        .g_ho
+        .chunks_exact_mut(nh)
+        .zip(g.g_bo.iter_mut())
+        .zip(w_ho.chunks_exact(nh))
+        .zip(p)
+    {
+        *gb += di;
+        for (((gij, &hj), bj), &wij) in g_row.iter_mut().zip(h).zip(beta.iter_mut()).zip(row) {
+            *gij += di * hj;
+            *bj += di * wij;
+        }
+    }
+    for (((g_row, gb), &bj), &hj) in g
+        .g_ih
+        .chunks_exact_mut(ni)
+        .zip(g.g_bh.iter_mut())
+        .zip(&*beta)
+        .zip(h)
+    {
+        let back = bj * (1.0 - hj * hj);
+        *gb += back;
+        for (gk, &xk) in g_row.iter_mut().zip(x) {
+            *gk += back * xk;
+        }
+    }
 }
