@@ -296,55 +296,26 @@ impl Perceptron {
             {
                 *rhj = (1.0 - hj * hj) * (vb + dot(vrow, x));
             }
-            // Logits y and their R-derivatives.
-            let mut ymax = f64::NEG_INFINITY;
-            for i in 0..no {
-                let (row, vrow) = (&w_ho[i * nh..(i + 1) * nh], &v_ho[i * nh..(i + 1) * nh]);
-                d[i] = b_o[i] + dot(row, h);
-                rd[i] = v_bo[i] + dot(vrow, h) + dot(row, rh);
-                ymax = ymax.max(d[i]);
-            }
-            let mut z = 0.0;
-            for di in d.iter_mut() {
-                *di = (*di - ymax).exp();
-                z += *di;
-            }
-            // d = softmax, then R{d} = p ⊙ (R{y} - pᵀ R{y}), both scaled by 1/N; d = (p - onehot)/N.
-            let mut mean = 0.0;
-            for (di, &ry) in d.iter_mut().zip(&*rd) {
-                *di /= z;
-                mean += *di * ry;
-            }
-            for (rdi, &di) in rd.iter_mut().zip(&*d) {
-                *rdi = di * (*rdi - mean) * inv_n;
-            }
-            for di in d.iter_mut() {
-                *di *= inv_n;
-            }
-            d[c] -= inv_n;
+            // Logits y and their R-derivatives, then the output errors and theirs.
+            output_r_errors((w_ho, v_ho), (b_o, v_bo), (h, rh), (d, rd), c, nh, inv_n);
 
-            beta.fill(0.0);
-            rbeta.fill(0.0);
-            for i in 0..no {
-                let (di, rdi) = (d[i], rd[i]);
-                o_bo[i] += rdi;
-                let at = i * nh..(i + 1) * nh;
-                let (orow, row, vrow) = (&mut o_ho[at.clone()], &w_ho[at.clone()], &v_ho[at]);
-                for j in 0..nh {
-                    orow[j] += rdi * h[j] + di * rh[j];
-                    beta[j] += di * row[j];
-                    rbeta[j] += rdi * row[j] + di * vrow[j];
-                }
-            }
-            for j in 0..nh {
-                let dh = 1.0 - h[j] * h[j];
-                // R{β_j (1 - h_j²)} = R{β_j} (1 - h_j²) - 2 β_j h_j R{h_j}.
-                let rback = rbeta[j] * dh - 2.0 * beta[j] * h[j] * rh[j];
-                o_bh[j] += rback;
-                for (ok, &xk) in o_ih[j * ni..(j + 1) * ni].iter_mut().zip(x) {
-                    *ok += rback * xk;
-                }
-            }
+            let grads = RowGradients {
+                g_ih: &mut *o_ih,
+                g_ho: &mut *o_ho,
+                g_bh: &mut *o_bh,
+                g_bo: &mut *o_bo,
+            };
+            r_back_propagate(
+                grads,
+                w_ho,
+                v_ho,
+                x,
+                (h, rh),
+                (beta, rbeta),
+                (d, rd),
+                ni,
+                nh,
+            );
         }
         let two_lambda = 2.0 * self.lambda;
         for (o, &vi) in out.iter_mut().zip(v) {
@@ -645,6 +616,90 @@ fn output_errors(
     p[c] -= inv_n;
     // -ln p_c = ln Σ exp(y) - y_c, evaluated with the shift ymax (log-sum-exp).
     ymax + z.ln() - yc
+}
+
+/// The output errors of one data row and their R-derivatives along `v`: `d` becomes
+/// (softmax − onehot(c)) / N and `rd` its directional derivative, from the activations `h`
+/// and theirs `rh`. Part of the Hessian-vector kernel, inlined into it.
+#[inline(always)]
+fn output_r_errors(
+    (w_ho, v_ho): (&[f64], &[f64]),
+    (b_o, v_bo): (&[f64], &[f64]),
+    (h, rh): (&[f64], &[f64]),
+    (d, rd): (&mut [f64], &mut [f64]),
+    c: usize,
+    nh: usize,
+    inv_n: f64,
+) {
+    let no = d.len();
+    // Logits y and their R-derivatives.
+    let mut ymax = f64::NEG_INFINITY;
+    for i in 0..no {
+        let (row, vrow) = (&w_ho[i * nh..(i + 1) * nh], &v_ho[i * nh..(i + 1) * nh]);
+        d[i] = b_o[i] + dot(row, h);
+        rd[i] = v_bo[i] + dot(vrow, h) + dot(row, rh);
+        ymax = ymax.max(d[i]);
+    }
+    let mut z = 0.0;
+    for di in d.iter_mut() {
+        *di = (*di - ymax).exp();
+        z += *di;
+    }
+    // d = softmax, then R{d} = p ⊙ (R{y} - pᵀ R{y}), both scaled by 1/N; d = (p - onehot)/N.
+    let mut mean = 0.0;
+    for (di, &ry) in d.iter_mut().zip(&*rd) {
+        *di /= z;
+        mean += *di * ry;
+    }
+    for (rdi, &di) in rd.iter_mut().zip(&*d) {
+        *rdi = di * (*rdi - mean) * inv_n;
+    }
+    for di in d.iter_mut() {
+        *di *= inv_n;
+    }
+    d[c] -= inv_n;
+}
+
+/// Adds one data row's Hessian-vector product: the R-derivative of the back-propagation, from
+/// the output errors `d` and their R-derivatives `rd`, the activations `h` and theirs `rh`,
+/// through the output weights (errors into `beta`, theirs into `rbeta`, scratch of `n_h`) and
+/// the tanh units. Part of the Hessian-vector kernel, inlined into it.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn r_back_propagate(
+    g: RowGradients<'_>,
+    w_ho: &[f64],
+    v_ho: &[f64],
+    x: &[f64],
+    (h, rh): (&[f64], &[f64]),
+    (beta, rbeta): (&mut [f64], &mut [f64]),
+    (d, rd): (&[f64], &[f64]),
+    ni: usize,
+    nh: usize,
+) {
+    let no = d.len();
+    beta.fill(0.0);
+    rbeta.fill(0.0);
+    for i in 0..no {
+        let (di, rdi) = (d[i], rd[i]);
+        g.g_bo[i] += rdi;
+        let at = i * nh..(i + 1) * nh;
+        let (orow, row, vrow) = (&mut g.g_ho[at.clone()], &w_ho[at.clone()], &v_ho[at]);
+        for j in 0..nh {
+            orow[j] += rdi * h[j] + di * rh[j];
+            beta[j] += di * row[j];
+            rbeta[j] += rdi * row[j] + di * vrow[j];
+        }
+    }
+    for j in 0..nh {
+        let dh = 1.0 - h[j] * h[j];
+        // R{β_j (1 - h_j²)} = R{β_j} (1 - h_j²) - 2 β_j h_j R{h_j}.
+        let rback = rbeta[j] * dh - 2.0 * beta[j] * h[j] * rh[j];
+        g.g_bh[j] += rback;
+        for (ok, &xk) in g.g_ih[j * ni..(j + 1) * ni].iter_mut().zip(x) {
+            *ok += rback * xk;
+        }
+    }
 }
 
 /// The four gradient blocks one data row adds to (input-to-hidden, hidden-to-output, hidden
