@@ -1,5 +1,5 @@
 //! A plain text table shared by every analysis: one header row, string cells, rendered to
-//! Markdown, CSV or (in [`crate::report`]) HTML.
+//! Markdown, CSV or (in the report crate's HTML builder) HTML.
 
 use std::fmt::Write as _;
 

@@ -12,7 +12,7 @@ use crate::error::{DbError, sql};
 ///
 /// Version 2 added the `stationary_points` table, version 3 the `datasets` table (the training
 /// data a run used, stored with its SHA-256). An older file is upgraded in place when it is
-/// opened for writing ([`migrate`]); read-only stores read it as it is, with no stationary
+/// opened for writing (migrated forward); read-only stores read it as it is, with no stationary
 /// points (version 1) and no stored data set (versions 1 and 2).
 pub const SCHEMA_VERSION: i64 = 3;
 

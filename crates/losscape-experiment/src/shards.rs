@@ -1,6 +1,6 @@
 //! Merging chain shards: when a sweep is split into more shards than it has landscapes, each
 //! shard runs every N-th basin-hopping chain of every landscape and stores each chain's minima as
-//! found, on their own (see [`LandscapeRun::chain_shard`](crate::runner::LandscapeRun)). The
+//! found, on their own, with their ids in the chain's record (`ChainDetail::minima_stored`). The
 //! merge identifies them here exactly as a single run does: landscape by landscape, the origin
 //! first, then chain after chain in chain order, each minimum found again adding its sightings
 //! to the one stored first. The merged database then holds the single run's basin-hopping
