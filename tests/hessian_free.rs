@@ -5,7 +5,9 @@
 //! (dense below `ef.hessian_free_above` parameters) and once with every search Hessian-free,
 //! stores the same transition states (and minima) up to the symmetries of the network. With
 //! the census as well (the quick sweep itself) the two agree on all four quick landscapes; that
-//! takes too long for CI and is measured in the README.
+//! takes too long for CI and is measured in the README. A third run also verifies every
+//! transition state by inertia (`checks.inertia_above = 0`) and stores the same points with the
+//! same negative eigenvalues and `ln Π λ₊`.
 
 mod support;
 
@@ -16,8 +18,8 @@ use losscape_db::Store;
 use losscape_model::{Dataset, Perceptron};
 use support::{losscape, text};
 
-/// Energy and coordinates of stored points.
-type Points = Vec<(f64, Vec<f64>)>;
+/// Energy, coordinates, lowest eigenvalue and `ln Π λ₊` of stored points.
+type Points = Vec<(f64, Vec<f64>, f64, f64)>;
 
 /// (transition states, minima) of the database's only landscape, each sorted by energy.
 fn points(db: &Path) -> (Points, Points) {
@@ -29,34 +31,38 @@ fn points(db: &Path) -> (Points, Points) {
         .transition_states(id)
         .unwrap()
         .into_iter()
-        .map(|t| (t.energy, t.coords))
+        .map(|t| {
+            (
+                t.energy,
+                t.coords,
+                t.negative_eigenvalue,
+                t.ln_prod_positive,
+            )
+        })
         .collect();
     let mut minima: Points = store
         .minima(id)
         .unwrap()
         .into_iter()
-        .map(|m| (m.energy, m.coords))
+        .map(|m| (m.energy, m.coords, m.lowest_eigenvalue, m.ln_prod_positive))
         .collect();
     ts.sort_by(|a, b| a.0.total_cmp(&b.0));
     minima.sort_by(|a, b| a.0.total_cmp(&b.0));
     (ts, minima)
 }
 
-/// Every point of `a` has a partner in `b` with the same energy and, after symmetry alignment,
-/// the same coordinates; and the counts agree.
-fn assert_same(what: &str, model: &Perceptron, a: &[(f64, Vec<f64>)], b: &[(f64, Vec<f64>)]) {
-    assert_eq!(
-        a.len(),
-        b.len(),
-        "{what}: {} dense, {} Hessian-free",
-        a.len(),
-        b.len()
-    );
-    for (e, x) in a {
+/// Every point of `a` has a partner in `b` with the same energy, lowest eigenvalue and
+/// `ln Π λ₊` and, after symmetry alignment, the same coordinates; and the counts agree.
+fn assert_same(what: &str, model: &Perceptron, a: &Points, b: &Points) {
+    assert_eq!(a.len(), b.len(), "{what}: {} against {}", a.len(), b.len());
+    let close = |p: f64, q: f64| (p - q).abs() <= 1e-8 * (1.0 + q.abs());
+    for (e, x, lowest, ln) in a {
         assert!(
-            b.iter()
-                .any(|(f, y)| (e - f).abs() <= 1e-9 && model.aligned_distance(x, y) <= 1e-6),
-            "{what}: the dense point at E = {e} has no Hessian-free partner"
+            b.iter().any(|(f, y, m, l)| (e - f).abs() <= 1e-9
+                && model.aligned_distance(x, y) <= 1e-6
+                && close(*lowest, *m)
+                && close(*ln, *l)),
+            "{what}: the point at E = {e} (lowest eigenvalue {lowest}, ln Π λ₊ {ln}) has no partner"
         );
     }
 }
@@ -76,9 +82,11 @@ fn dense_and_hessian_free_searches_store_the_same_transition_states() {
     assert!(base.contains("stages = [\"basin_hopping\", \"connect\", \"survey\"]"));
     let dir = tempfile::tempdir().unwrap();
     let free = base.replace("[minimiser]", "[ef]\nhessian_free_above = 0\n\n[minimiser]");
+    let inertia = free.replace("[minimiser]", "[checks]\ninertia_above = 0\n\n[minimiser]");
     std::fs::write(dir.path().join("dense.toml"), &base).unwrap();
     std::fs::write(dir.path().join("free.toml"), &free).unwrap();
-    for name in ["dense", "free"] {
+    std::fs::write(dir.path().join("inertia.toml"), &inertia).unwrap();
+    for name in ["dense", "free", "inertia"] {
         let (cfg, db) = (format!("{name}.toml"), format!("{name}.db"));
         let out = losscape(&["run", &cfg, "--db", &db, "--quiet"], dir.path());
         assert!(out.status.success(), "{name}: {}", text(&out));
@@ -95,4 +103,8 @@ fn dense_and_hessian_free_searches_store_the_same_transition_states() {
     assert_same("transition states", &model, &dense_ts, &free_ts);
     assert_same("transition states", &model, &free_ts, &dense_ts);
     assert_same("minima", &model, &dense_minima, &free_minima);
+    let (light_ts, light_minima) = points(&dir.path().join("inertia.db"));
+    assert_same("transition states by inertia", &model, &dense_ts, &light_ts);
+    assert_same("transition states by inertia", &model, &light_ts, &dense_ts);
+    assert_same("minima by inertia", &model, &dense_minima, &light_minima);
 }

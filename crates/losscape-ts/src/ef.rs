@@ -26,7 +26,9 @@
 use losscape_core::ParamError;
 use losscape_core::param::{at_least, positive};
 use losscape_core::{Convergence, Landscape, MinimiseError, Minimiser, Restricted, vec};
-use losscape_hessian::{Analysis, Checks, Kind, Rejection, analyse, krylov, verify};
+use losscape_hessian::{
+    Analysis, Checks, Kind, Rejection, analyse, analyse_checked, krylov, verify,
+};
 use serde::{Deserialize, Serialize};
 
 /// Eigenvector-following settings. `Default` holds the defaults.
@@ -507,7 +509,8 @@ const RITZ_TOLERANCE: f64 = 0.0;
 /// the tracked guide (if any) and the gradient, and takes the same step as the dense method
 /// over the subspace's Ritz pairs. The gradient lies in the subspace, so the step accounts for
 /// all of it; the stiff directions it misses get no step at all, which only slows convergence
-/// down. A point is accepted only after the dense [`analyse`] and [`verify`].
+/// down. A point is accepted only after [`analyse_checked`] (dense, or by inertia above
+/// `checks.inertia_above` coordinates) and [`verify`].
 fn run_hessian_free(
     l: &dyn Landscape,
     minimiser: &dyn Minimiser,
@@ -536,7 +539,7 @@ fn run_hessian_free(
         }
         let rms = vec::rms(&g);
         if rms <= params.rms_gradient
-            && let Some(done) = converged_dense(l, &x, iteration, checks)
+            && let Some(done) = converged_checked(l, &x, mode.as_deref(), iteration, checks)
         {
             return done;
         }
@@ -571,15 +574,17 @@ fn run_hessian_free(
     Err(budget_failure(params, last))
 }
 
-/// The Hessian-free search's outcome at a point whose gradient has converged, from the dense
-/// analysis there (see [`converged`]); `None` at a minimum, which the search climbs out of.
-fn converged_dense(
+/// The Hessian-free search's outcome at a point whose gradient has converged, from the
+/// analysis verification uses there (see [`converged`]), warm-started from the mode the search
+/// followed; `None` at a minimum, which the search climbs out of.
+fn converged_checked(
     l: &dyn Landscape,
     x: &[f64],
+    mode: Option<&[f64]>,
     iteration: usize,
     checks: &Checks,
 ) -> Option<Result<TsFound, EfFailure>> {
-    let a = analyse(l, x, checks.zero_eigenvalue);
+    let a = analyse_checked(l, x, checks, mode);
     if !a.is_finite() {
         return Some(Err(EfFailure::NonFinite {
             iterations: iteration,
