@@ -50,8 +50,8 @@ fn main() {
     for i in 0..6u64 {
         let mut x: Vec<f64> = (0..n as u64)
             .map(|k| {
-                let u = (seed::derive(SEED, &[n_h as u64, i, k, 7]) >> 11) as f64
-                    / (1u64 << 53) as f64;
+                let u =
+                    (seed::derive(SEED, &[n_h as u64, i, k, 7]) >> 11) as f64 / (1u64 << 53) as f64;
                 config.basin_hopping.start_range * (2.0 * u - 1.0)
             })
             .collect();
