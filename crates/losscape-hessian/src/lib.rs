@@ -3,10 +3,9 @@
 //!
 //! Every stationary point that enters a database goes through [`analyse`] (or, for transition
 //! states of large landscapes found without the dense Hessian, [`analyse_checked`]'s count by
-//! inertia) and [`verify`]: the
-//! Hessian index (number of negative eigenvalues) says what the point is, zero modes make the
-//! classification (and the harmonic log-product of eigenvalues) meaningless, and a large
-//! gradient means it is not stationary at all.
+//! inertia) and [`verify`]: the Hessian index (number of negative eigenvalues) says what the
+//! point is, zero modes make the classification (and the harmonic log-product of eigenvalues)
+//! meaningless, and a large gradient means it is not stationary at all.
 //!
 //! The eigendecomposition uses faer, always sequentially (`Par::Seq`), so results are bit-for-bit
 //! independent of the thread count. This crate depends only on losscape-core and faer; it must
