@@ -6,8 +6,8 @@
 //! stores the same transition states (and minima) up to the symmetries of the network. With
 //! the census as well (the quick sweep itself) the two agree on all four quick landscapes; that
 //! takes too long for CI and is measured in the README. A third run also verifies every
-//! transition state by inertia (`checks.inertia_above = 0`) and stores the same points with the
-//! same negative eigenvalues and `ln Π λ₊`.
+//! minimum and transition state by inertia (`checks.inertia_above = 0`) and stores the same
+//! points with the same lowest eigenvalues and `ln Π λ₊`.
 
 mod support;
 

@@ -7,9 +7,10 @@
 //! Quenches six random XOR starts (λ = 1e-3, the seeds and start range of `cargo xtask bench`),
 //! relaxes a band between each consecutive pair of minima and follows eigenvectors from its two
 //! highest maxima, then times, at every minimum and transition state, [`analyse`] (the full
-//! spectrum) and [`analyse_by_inertia`] (`LBLᵀ` counts and the Krylov lowest pair, warm-started
-//! from a perturbed copy of the dense lowest vector at transition states, as eigenvector-following
-//! warm-starts it from the mode it followed). A `-` means the inertia path could not decide and
+//! spectrum) and [`analyse_by_inertia`] (`LBLᵀ` counts; at minima the Cholesky factor and
+//! Lanczos on `H⁻¹`, cold-started; at transition states the Krylov negative pair warm-started
+//! from a perturbed copy of the dense lowest vector, as eigenvector-following warm-starts it
+//! from the mode it followed). A `-` means the inertia path could not decide and
 //! would have handed the point to the dense check.
 
 use std::time::Instant;

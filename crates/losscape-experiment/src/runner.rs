@@ -17,7 +17,7 @@ use losscape_core::{PointSet, seed};
 use losscape_db::{
     LandscapeId, LandscapeSpec, NewMinimum, RunId, RunInfo, RunStatus, Shard, Store,
 };
-use losscape_hessian::{Analysis, Kind, analyse, verify};
+use losscape_hessian::{Analysis, Kind, analyse, analyse_checked, verify};
 use losscape_model::Perceptron;
 
 use crate::config::{LandscapePoint, Stage};
@@ -531,7 +531,7 @@ impl LandscapeRun<'_> {
             }
         }
         let quench = cfg.quench.convergence();
-        let zero = cfg.checks.zero_eigenvalue;
+        let checks = &cfg.checks;
         let model = self.model;
         let minimiser = &*self.exp.minimiser;
         let seeds: Vec<u64> = todo
@@ -555,7 +555,7 @@ impl LandscapeRun<'_> {
                     energy: m.energy,
                     coords: m.coords.clone(),
                     times_found: m.times_found as i64,
-                    analysis: analyse(model, &m.coords, zero),
+                    analysis: analyse_checked(model, &m.coords, checks, None),
                 })
                 .collect();
             (result, candidates)

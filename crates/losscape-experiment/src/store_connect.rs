@@ -11,7 +11,7 @@ use std::collections::HashSet;
 
 use losscape_core::PointSet;
 use losscape_db::{DbError, NewStationaryPoint, NewTs, Store, Units};
-use losscape_hessian::analyse;
+use losscape_hessian::analyse_checked;
 use losscape_lbfgs::Lbfgs;
 use losscape_ts::connect::{ConnectError, Connector, connect_all_to_global};
 use losscape_ts::newton::StationaryPoint;
@@ -191,7 +191,7 @@ impl<'s, 'r> DbSink<'s, 'r> {
 impl Sink for DbSink<'_, '_> {
     fn add_minimum(&mut self, energy: f64, coords: &[f64]) -> Result<Option<MinId>, SinkError> {
         let run = self.run;
-        let analysis = analyse(run.model, coords, run.exp.config.checks.zero_eigenvalue);
+        let analysis = analyse_checked(run.model, coords, &run.exp.config.checks, None);
         let candidate = Candidate {
             energy,
             coords: coords.to_vec(),

@@ -237,7 +237,7 @@ fn analysis_by_inertia_matches_the_dense_analysis() {
         max_iterations: 20_000,
     };
     let mut seen = [0usize; 2];
-    for n_h in [2usize, 4, 8] {
+    for n_h in [2usize, 4, 8, 32] {
         let model = Perceptron::new(Dataset::xor(), n_h, 1e-3).expect("valid");
         let n = model.dim();
         for s in 0..6u64 {
