@@ -392,19 +392,12 @@ fn negative_pair(
     zero_tolerance: f64,
     warm: Option<&[f64]>,
 ) -> Option<(f64, Vec<f64>)> {
-    let n = l.dim();
-    let generic;
-    let warm = match warm {
-        Some(w) if w.len() == n => w,
-        _ => {
-            generic = krylov::generic_start(n);
-            &generic
-        }
-    };
+    // Without a usable warm start the solver begins from `krylov::generic_start`.
+    let warm = warm.filter(|w| w.len() == l.dim());
     let r = krylov::lowest_mode(
         l,
         x,
-        Some(warm),
+        warm,
         INERTIA_KRYLOV_DIM,
         0.1 * zero_tolerance,
         INERTIA_KRYLOV_RESTARTS,
@@ -475,7 +468,6 @@ fn largest_of_inverse(factor: &Mat<f64>, n: usize, start: Vec<f64>) -> Option<(f
     }
     vec::scale(1.0 / norm, &mut next);
     let mut rhs = Mat::<f64>::zeros(n, 1);
-    let mut best = None;
     for j in 0..steps {
         q.push(next);
         for i in 0..n {
@@ -521,14 +513,14 @@ fn largest_of_inverse(factor: &Mat<f64>, n: usize, start: Vec<f64>) -> Option<(f
             }
             let norm = vec::norm(&z);
             vec::scale(1.0 / norm, &mut z);
-            best = Some((mu, z));
-            break;
+            return Some((mu, z));
         }
         beta.push(b);
         next = w;
         vec::scale(1.0 / b, &mut next);
     }
-    best
+    // Only reached with `steps == 0`, that is an empty landscape.
+    None
 }
 
 /// The analysis a stored minimum, or a transition state found Hessian-free, is verified with:
