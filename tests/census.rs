@@ -186,7 +186,9 @@ fn census_prints_the_morse_sum_verdict_cross_check_and_saturation() {
 
     assert!(second.contains("Morse sum: 17"), "{second}");
     assert!(
-        second.contains("verdict: fails by 16: at least 16 points missing; void: 1 degenerate"),
+        second
+            .contains("verdict: fails by 16: at least 16 points missing, that is at least 1 orbit")
+            && second.contains("or more smaller ones; void: 1 degenerate"),
         "{second}"
     );
     assert!(

@@ -151,14 +151,21 @@ impl MorseCensus {
     }
 
     /// The verdict in words: "passes the Morse check (necessary, not sufficient for
-    /// completeness)" or "fails by D: at least |D| points missing", with a note when
-    /// degenerate points void it.
+    /// completeness)" or "fails by D: at least |D| points missing" with what that means in
+    /// orbits ([`MorseCensus::orbits_missing`]), and a note when degenerate points void it.
     pub fn verdict(&self) -> String {
         let mut text = if self.passes() {
             "passes the Morse check (necessary, not sufficient for completeness)".to_owned()
         } else {
             let d = self.deficit();
-            format!("fails by {d}: at least {} points missing", d.unsigned_abs())
+            let orbits = self.orbits_missing();
+            format!(
+                "fails by {d}: at least {} points missing, that is at least {orbits} orbit{} of \
+                 |G| = {} points or more smaller ones",
+                d.unsigned_abs(),
+                if orbits == 1 { "" } else { "s" },
+                self.group_order
+            )
         };
         if self.voided() {
             let _ = write!(
@@ -169,6 +176,14 @@ impl MorseCensus {
             );
         }
         text
+    }
+
+    /// The fewest orbits that can make up the deficit: an orbit holds at most `|G|` points (a
+    /// point no symmetry fixes), so `⌈|deficit| / |G|⌉`; 0 when the check passes.
+    pub fn orbits_missing(&self) -> u64 {
+        self.deficit()
+            .unsigned_abs()
+            .div_ceil(self.group_order.max(1))
     }
 
     /// Orbits and points of index `k` (zero if none).
@@ -385,6 +400,10 @@ pub struct Saturation {
     pub rounds: u64,
     /// Consecutive rounds at the end that found nothing new.
     pub quiet_rounds: u64,
+    /// Whether saturation ended on a closed census (every saddle-to-saddle search from every
+    /// census point ends at a census point); false in records of versions before the closure.
+    #[serde(default)]
+    pub closed: bool,
 }
 
 impl Saturation {
@@ -398,21 +417,135 @@ impl Saturation {
         serde_json::from_str(detail).ok()
     }
 
-    /// "saturated after n rounds", "not saturated after n rounds", or for `None` "no
+    /// "saturated and closed after n rounds", "saturated after n rounds" (a record of a
+    /// version before the closure), "not saturated after n rounds", or for `None` "no
     /// saturation stage run".
     pub fn describe(status: Option<&Saturation>) -> String {
         match status {
             None => "no saturation stage run".to_owned(),
             Some(s) => format!(
                 "{} after {} round{}",
-                if s.saturated {
-                    "saturated"
-                } else {
-                    "not saturated"
+                match (s.saturated, s.closed) {
+                    (true, true) => "saturated and closed",
+                    (true, false) => "saturated",
+                    (false, _) => "not saturated",
                 },
                 s.rounds,
                 if s.rounds == 1 { "" } else { "s" }
             ),
+        }
+    }
+}
+
+/// Whether a landscape's census is closed under the saddle-to-saddle searches: every search
+/// from every census point ended at a census point (or failed for a recorded reason), and
+/// every minimum and transition state the other searches stored is in the census. Built by
+/// the runner's reader from the `closure-P-N` attempt records.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Closure {
+    /// Census points.
+    pub points: usize,
+    /// Census points whose searches have all run and still end at census points.
+    pub searched: usize,
+    /// Ids of census points no search has started from yet.
+    pub unsearched: Vec<i64>,
+    /// Ids of census points with a search that ended at a point no longer in the census.
+    pub broken: Vec<i64>,
+    /// Searches run (the latest pass of every point).
+    pub searches: u64,
+    /// Searches among them that reached no stationary point (ran off, ran out of budget,
+    /// stalled), each recorded with its reason.
+    pub failed: u64,
+    /// Stored minima and transition states that match no census point.
+    pub stored_outside: usize,
+    /// Census points first recorded as seeds from the stored minima and transition states of
+    /// the other searches (the rest were found by census starts and saddle-to-saddle searches).
+    pub seeded: usize,
+}
+
+impl Closure {
+    /// Every census point searched from, every search ending at a census point (or failing),
+    /// and every stored minimum and transition state in the census.
+    pub fn closed(&self) -> bool {
+        self.points > 0
+            && self.unsearched.is_empty()
+            && self.broken.is_empty()
+            && self.stored_outside == 0
+    }
+
+    /// "closed under N saddle-to-saddle searches (F reached no stationary point)" or
+    /// "not closed: …" with what is missing.
+    pub fn describe(&self) -> String {
+        if self.closed() {
+            return format!(
+                "closed under {} saddle-to-saddle searches ({} reached no stationary point)",
+                self.searches, self.failed
+            );
+        }
+        let mut why = Vec::new();
+        if self.points == 0 {
+            why.push("no census points".to_owned());
+        }
+        if !self.unsearched.is_empty() {
+            why.push(format!(
+                "{} point(s) not searched from",
+                self.unsearched.len()
+            ));
+        }
+        if !self.broken.is_empty() {
+            why.push(format!(
+                "{} point(s) whose searches reached a point no longer in the census",
+                self.broken.len()
+            ));
+        }
+        if self.stored_outside > 0 {
+            why.push(format!(
+                "{} stored minimum/transition state(s) not in the census",
+                self.stored_outside
+            ));
+        }
+        format!("not closed: {}", why.join(", "))
+    }
+}
+
+/// How far a landscape's census is certified, from weakest to strongest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Certificate {
+    /// The Morse sum is not 1 (or degenerate points void it): points are missing, so every
+    /// count is a lower bound.
+    Fails,
+    /// The Morse sum is 1, but the census is not closed under the searches: a cancelling
+    /// pair could still be missing.
+    Passes,
+    /// The Morse sum is 1 and the census is closed under the saddle-to-saddle searches: the
+    /// strongest statement the tool makes ("closed under the searches tried", not a proof).
+    Closed,
+}
+
+impl Certificate {
+    /// The level of a census with its closure (`None` when no closure search ran).
+    pub fn of(census: &MorseCensus, closure: Option<&Closure>) -> Self {
+        if !census.passes() || census.voided() {
+            Certificate::Fails
+        } else if closure.is_some_and(Closure::closed) {
+            Certificate::Closed
+        } else {
+            Certificate::Passes
+        }
+    }
+
+    /// Whether the counts are certified (complete as far as the tool can tell).
+    pub fn certified(self) -> bool {
+        self == Certificate::Closed
+    }
+
+    /// A few words for tables.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Certificate::Fails => "Morse check fails: counts are lower bounds",
+            Certificate::Passes => "Morse check passes, census not closed",
+            Certificate::Closed => "Morse check passes and census closed",
         }
     }
 }
@@ -430,11 +563,14 @@ pub struct CensusRow<'a> {
     pub census: &'a MorseCensus,
     /// Its saturation record, if the stage ran.
     pub saturation: Option<&'a Saturation>,
+    /// Its closure under the saddle-to-saddle searches, if a closure pass ran.
+    pub closure: Option<&'a Closure>,
 }
 
 /// One row per landscape: orbits and points per Hessian index (columns up to the highest index
 /// of any landscape), the Morse sum, the verdict, the degenerate points, the transition-state
-/// cross-check and the saturation status. For the report's HTML table and `census.csv`.
+/// cross-check, the saturation status, the closure and the certificate. For the report's HTML
+/// table and `census.csv`.
 pub fn census_table(rows: &[CensusRow<'_>]) -> Table {
     let top = rows
         .iter()
@@ -455,6 +591,8 @@ pub fn census_table(rows: &[CensusRow<'_>]) -> Table {
             "census TS not stored",
             "stored TS not in census",
             "saturation",
+            "closure",
+            "certificate",
         ]
         .map(String::from),
     );
@@ -486,6 +624,9 @@ pub fn census_table(rows: &[CensusRow<'_>]) -> Table {
             census_side,
             stored_side,
             Saturation::describe(r.saturation),
+            r.closure
+                .map_or_else(|| "no closure search run".to_owned(), Closure::describe),
+            Certificate::of(c, r.closure).describe().to_owned(),
         ]);
         table.push_row(row);
     }
@@ -572,7 +713,11 @@ mod tests {
         assert_eq!(c.count(3).points, 1);
         assert_eq!(c.morse_sum, -1);
         assert_eq!(c.deficit(), -2);
-        assert_eq!(c.verdict(), "fails by -2: at least 2 points missing");
+        assert_eq!(
+            c.verdict(),
+            "fails by -2: at least 2 points missing, that is at least 1 orbit of |G| = 16 \
+             points or more smaller ones"
+        );
     }
 
     #[test]
@@ -687,10 +832,19 @@ mod tests {
             saturated: false,
             rounds: 1,
             quiet_rounds: 0,
+            closed: false,
         };
         assert_eq!(
             Saturation::describe(Some(&s)),
             "not saturated after 1 round"
+        );
+        let s = Saturation::from_detail(
+            r#"{"saturated": true, "rounds": 2, "quiet_rounds": 1, "closed": true}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            Saturation::describe(Some(&s)),
+            "saturated and closed after 2 rounds"
         );
         assert_eq!(Saturation::describe(None), "no saturation stage run");
         assert_eq!(Saturation::from_detail("done"), None);
@@ -712,6 +866,7 @@ mod tests {
             lambda: 1e-3,
             census: &c,
             saturation: None,
+            closure: None,
         }]);
         let csv = t.to_csv();
         assert!(csv.starts_with("landscape,n_h,lambda,index 0 orbits,index 0 points,"));

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use losscape_analysis::census::Saturation;
+use losscape_analysis::census::{Closure, Saturation};
 use losscape_analysis::table::Records;
 use serde_json::json;
 
@@ -51,6 +51,8 @@ fn to_records(censuses: &[LandscapeCensus]) -> Records {
         "voided",
         "degenerate_points",
         "saturation",
+        "closed",
+        "certificate",
     ]);
     for c in censuses {
         for n in &c.census.by_index {
@@ -67,6 +69,8 @@ fn to_records(censuses: &[LandscapeCensus]) -> Records {
                 json!(c.census.voided()),
                 json!(c.census.degenerate.len()),
                 json!(Saturation::describe(c.saturation.as_ref())),
+                json!(c.closure.as_ref().is_some_and(Closure::closed)),
+                json!(c.certificate()),
             ]);
         }
     }
@@ -85,6 +89,10 @@ fn to_json(db: &Path, censuses: &[LandscapeCensus]) -> serde_json::Value {
                 "group_order": c.census.group_order,
                 "by_index": c.census.by_index,
                 "morse_sum": c.census.morse_sum,
+                "closed": c.closure.as_ref().is_some_and(Closure::closed),
+                "certificate": c.certificate(),
+                "orbits_missing": c.census.orbits_missing(),
+                "closure": c.closure,
                 "passes": c.census.passes(),
                 "voided": c.census.voided(),
                 "verdict": c.census.verdict(),
@@ -176,6 +184,25 @@ fn describe(c: &LandscapeCensus) -> String {
         "saturation: {}",
         Saturation::describe(c.saturation.as_ref())
     );
+    match &c.closure {
+        None => {
+            let _ = writeln!(out, "closure: no saddle-to-saddle search run");
+        }
+        Some(k) => {
+            let _ = writeln!(
+                out,
+                "closure: {}; {} of {} census points searched from, {} seeded from stored \
+                 minima and transition states{}{}",
+                k.describe(),
+                k.searched,
+                k.points,
+                k.seeded,
+                ids("; unsearched census ids", &k.unsearched),
+                ids("; broken census ids", &k.broken),
+            );
+        }
+    }
+    let _ = writeln!(out, "certificate: {}", c.certificate().describe());
     for w in &m.warnings {
         let _ = writeln!(out, "warning: {w}");
     }

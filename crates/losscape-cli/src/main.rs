@@ -121,6 +121,10 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// Show where the time went instead: wall time and units of work per landscape, stage
+        /// and kind of work (summed over every run that wrote the file).
+        #[arg(long)]
+        timing: bool,
     },
     /// List the stored minima.
     Minima {
@@ -326,7 +330,14 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
 /// The commands that read a database (or, for `basins`, an experiment file) and print.
 fn read_or_analyse(command: Command) -> Result<ExitCode> {
     match command {
-        Command::Summary { db, format } => read::summary(&open_existing(&db)?, format),
+        Command::Summary { db, format, timing } => {
+            let store = open_existing(&db)?;
+            if timing {
+                read::timing(&store, format)
+            } else {
+                read::summary(&store, format)
+            }
+        }
         Command::Minima {
             db,
             landscape,

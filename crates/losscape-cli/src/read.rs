@@ -46,6 +46,7 @@ pub fn summary_table(rows: &[LandscapeSummary]) -> String {
             c.ts_ratio().map_or("-".into(), |r| format!("{r:.2}")),
             c.components,
             match s.saturation {
+                Some(sat) if sat.closed => format!("closed ({} rounds)", sat.rounds),
                 Some(sat) if sat.saturated => format!("yes ({} rounds)", sat.rounds),
                 Some(sat) => format!("no ({} rounds)", sat.rounds),
                 None => "-".into(),
@@ -72,6 +73,7 @@ pub fn summary_records(rows: &[LandscapeSummary]) -> Records {
         "components",
         "saturated",
         "saturation_rounds",
+        "closed",
     ]);
     for s in rows {
         let c = &s.counts;
@@ -90,6 +92,7 @@ pub fn summary_records(rows: &[LandscapeSummary]) -> Records {
             json!(c.components),
             s.saturation.map_or(Value::Null, |x| json!(x.saturated)),
             s.saturation.map_or(Value::Null, |x| json!(x.rounds)),
+            s.saturation.map_or(Value::Null, |x| json!(x.closed)),
         ]);
     }
     r
@@ -106,6 +109,43 @@ pub fn summary(store: &Store, format: Format) -> Result<ExitCode> {
     match format {
         Format::Table => print!("{}", summary_table(&rows)),
         _ => print_records(&summary_records(&rows), format)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `losscape summary DB --timing`: wall time and units of work per landscape, stage and kind
+/// of work, with each landscape's total.
+pub fn timing(store: &Store, format: Format) -> Result<ExitCode> {
+    let mut r = Records::new(["landscape", "stage", "kind", "count", "seconds"]);
+    let mut table = String::new();
+    let _ = writeln!(table, "| landscape | stage | kind | count | seconds |");
+    let _ = writeln!(table, "|---|---|---|---:|---:|");
+    for l in store.landscapes()? {
+        let rows = store.timings(l.id)?;
+        for t in &rows {
+            r.push(vec![
+                json!(l.key),
+                json!(t.stage),
+                json!(t.kind),
+                json!(t.count),
+                Records::real(t.seconds),
+            ]);
+            let _ = writeln!(
+                table,
+                "| {} | {} | {} | {} | {:.2} |",
+                l.key, t.stage, t.kind, t.count, t.seconds
+            );
+        }
+        let total: f64 = rows
+            .iter()
+            .filter(|t| t.kind == "total")
+            .map(|t| t.seconds)
+            .sum();
+        let _ = writeln!(table, "| {} | all stages | total | | {total:.2} |", l.key);
+    }
+    match format {
+        Format::Table => print!("{table}"),
+        _ => print_records(&r, format)?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -57,7 +57,7 @@ pub use merge::{MergeCounts, SHARD_ID_BITS, Shard};
 pub use records::{
     AttemptRow, DatasetRecord, LandscapeId, LandscapeRow, LandscapeSpec, MinimumRow, NewAttempt,
     NewMinimum, NewStationaryPoint, NewTs, RunId, RunInfo, RunRow, RunStatus, StationaryPointRow,
-    TsRow, UnknownRunStatus,
+    TimingRow, TsRow, UnknownRunStatus,
 };
 pub use schema::{APPLICATION_ID, FORMAT, SCHEMA_VERSION};
 pub use store::{Batch, Store, Units};

@@ -547,3 +547,17 @@ mod tests {
         assert_eq!(serde_json::to_string(&RunId(3)).unwrap(), "3");
     }
 }
+
+/// Wall time spent on one kind of work of one stage of a landscape, summed over the runs
+/// (the `timings` table).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimingRow {
+    /// Stage name, e.g. `"census"`.
+    pub stage: String,
+    /// Kind of work: `"total"` for the whole stage, or a part of it (`"closure"`, `"connect"`).
+    pub kind: String,
+    /// Units of that kind (searches, starts, pairs; 1 for `"total"` per run).
+    pub count: i64,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+}

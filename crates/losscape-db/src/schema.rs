@@ -14,7 +14,7 @@ use crate::error::{DbError, sql};
 /// data a run used, stored with its SHA-256). An older file is upgraded in place when it is
 /// opened for writing (migrated forward); read-only stores read it as it is, with no stationary
 /// points (version 1) and no stored data set (versions 1 and 2).
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Value of SQLite's `PRAGMA application_id` in every losscape database: the ASCII bytes
 /// `"LSCP"`. Lets `file(1)` and this crate recognise the file without reading any table.
@@ -162,6 +162,22 @@ CREATE TABLE datasets (
     labels    TEXT NOT NULL,
     first_run INTEGER REFERENCES runs (id),
     stored_at TEXT NOT NULL
+);
+";
+
+/// Schema version 4: where the time went. One row per landscape, run, stage and kind of work
+/// (`total` for a whole stage; `closure`, `connect` for the parts of a saturation round),
+/// with how many units of that kind ran and their wall time; a resumed run adds its own rows.
+/// For the user's accounting only: no result depends on it, and merges leave it out.
+const SCHEMA_V4: &str = "
+CREATE TABLE timings (
+    landscape_id INTEGER NOT NULL REFERENCES landscapes (id),
+    run_id       INTEGER NOT NULL REFERENCES runs (id),
+    stage        TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    count        INTEGER NOT NULL CHECK (count >= 0),
+    seconds      REAL NOT NULL CHECK (seconds >= 0),
+    PRIMARY KEY (landscape_id, run_id, stage, kind)
 );
 ";
 
@@ -406,6 +422,7 @@ pub(crate) fn initialise(conn: &Connection, path: &Path) -> Result<(), DbError> 
     conn.execute_batch(SCHEMA_V1).map_err(sql(path))?;
     conn.execute_batch(SCHEMA_V2).map_err(sql(path))?;
     conn.execute_batch(SCHEMA_V3).map_err(sql(path))?;
+    conn.execute_batch(SCHEMA_V4).map_err(sql(path))?;
     conn.execute(
         "INSERT INTO meta (key, value) VALUES ('format', ?1), ('schema_version', ?2)",
         (FORMAT, SCHEMA_VERSION.to_string()),
@@ -427,6 +444,9 @@ pub(crate) fn migrate(conn: &Connection, path: &Path, from: i64) -> Result<(), D
     }
     if from < 3 {
         conn.execute_batch(SCHEMA_V3).map_err(sql(path))?;
+    }
+    if from < 4 {
+        conn.execute_batch(SCHEMA_V4).map_err(sql(path))?;
     }
     conn.execute(
         "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
@@ -451,6 +471,17 @@ pub(crate) fn has_stationary_points(conn: &Connection, path: &Path) -> Result<bo
 pub(crate) fn has_datasets(conn: &Connection, path: &Path) -> Result<bool, DbError> {
     conn.query_row(
         "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'datasets'",
+        [],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|n| n > 0)
+    .map_err(sql(path))
+}
+
+/// Whether the database behind `conn` has the `timings` table (schema version 4 on).
+pub(crate) fn has_timings(conn: &Connection, path: &Path) -> Result<bool, DbError> {
+    conn.query_row(
+        "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'timings'",
         [],
         |r| r.get::<_, i64>(0),
     )

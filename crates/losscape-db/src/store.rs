@@ -11,10 +11,11 @@ use crate::lock::{WriterLock, real_path};
 use crate::records::{
     AttemptRow, DatasetRecord, LandscapeId, LandscapeRow, LandscapeSpec, MinimumRow, NewAttempt,
     NewMinimum, NewStationaryPoint, NewTs, RunId, RunInfo, RunRow, RunStatus, StationaryPointRow,
-    TsRow,
+    TimingRow, TsRow,
 };
 use crate::schema::{
-    Contents, OnDisk, has_datasets, has_stationary_points, initialise, inspect, migrate, probe_file,
+    Contents, OnDisk, has_datasets, has_stationary_points, has_timings, initialise, inspect,
+    migrate, probe_file,
 };
 
 /// How long a statement waits for another connection's lock (a reader's checkpoint, a writer's
@@ -964,6 +965,36 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Wall time per stage and kind of work of one landscape, summed over every run, in
+    /// stage and kind order; empty for a file written before timings were recorded.
+    pub fn timings(&self, landscape_id: LandscapeId) -> Result<Vec<TimingRow>, DbError> {
+        let path = self.path.as_path();
+        dimension(&self.conn, path, landscape_id)?; // existence, with a clear error
+        if !has_timings(&self.conn, path)? {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT stage, kind, sum(count), sum(seconds) FROM timings \
+                 WHERE landscape_id = ?1 GROUP BY stage, kind ORDER BY stage, kind",
+            )
+            .map_err(sql(path))?;
+        let rows = stmt
+            .query_map([landscape_id], |r| {
+                Ok(TimingRow {
+                    stage: r.get(0)?,
+                    kind: r.get(1)?,
+                    count: r.get(2)?,
+                    seconds: r.get(3)?,
+                })
+            })
+            .map_err(sql(path))?;
+        rows.collect::<Result<_, _>>().map_err(sql(path))
+    }
+}
+
 /// The writes of one transaction, handed to the closure of [`Store::write`].
 #[derive(Debug)]
 pub struct Batch<'a> {
@@ -1133,6 +1164,39 @@ impl Batch<'_> {
             })
             .map_err(sql(self.path))?;
         Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Adds `count` units and `seconds` of wall time to a landscape's timing of `stage` and
+    /// `kind` in `run`.
+    pub fn add_timing(
+        &mut self,
+        landscape_id: LandscapeId,
+        run_id: RunId,
+        stage: &str,
+        kind: &str,
+        count: i64,
+        seconds: f64,
+    ) -> Result<(), DbError> {
+        dimension(self.conn, self.path, landscape_id)?; // existence, with a clear error
+        self.check_run(run_id)?;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO timings (landscape_id, run_id, stage, kind, count, seconds) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (landscape_id, run_id, stage, kind) \
+                 DO UPDATE SET count = count + excluded.count, seconds = seconds + excluded.seconds",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    landscape_id,
+                    run_id,
+                    stage,
+                    kind,
+                    count.max(0),
+                    seconds.max(0.0)
+                ])
+            })
+            .map_err(sql(self.path))?;
+        Ok(())
     }
 
     /// Adds `by` (not negative) to a census stationary point's `times_found`.

@@ -1,7 +1,8 @@
 //! The keys and details of search attempts and basin-hopping records in the database's
 //! attempts table.
 //!
-//! One type for the key ([`SearchKey`]: `pair-A-B`, `mode-M-K±`, `census-R-B`) and one for the
+//! One type for the key ([`SearchKey`]: `pair-A-B`, `mode-M-K±`, `census-R-B`, `closure-P-N`)
+//! and one for the
 //! JSON detail ([`SearchDetail`]), used by the code that records attempts and by the code that
 //! reads them back; the same for basin-hopping's records ([`OriginDetail`], [`ChainDetail`]).
 //! The texts are those of databases written before these types (schema v3), so old databases
@@ -31,6 +32,7 @@ impl fmt::Display for SearchKey {
                 if positive { '+' } else { '-' }
             ),
             Attempt::Census { round, batch } => write!(f, "census-{round}-{batch}"),
+            Attempt::Closure { point, pass } => write!(f, "closure-{point}-{pass}"),
         }
     }
 }
@@ -57,6 +59,8 @@ impl FromStr for SearchKey {
                 round: round as usize,
                 batch: batch as usize,
             })
+        } else if let Some(rest) = s.strip_prefix("closure-") {
+            two(rest).map(|(point, pass)| Attempt::Closure { point, pass })
         } else if let Some(rest) = s.strip_prefix("mode-") {
             let positive = rest.ends_with('+');
             let body = rest.strip_suffix(['+', '-']);
@@ -82,6 +86,10 @@ impl SearchKey {
     }
 }
 
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 /// The outcome column of a search attempt.
 pub(crate) fn search_outcome(outcome: &AttemptOutcome) -> &'static str {
     if outcome.transition_states > 0 {
@@ -103,6 +111,13 @@ pub(crate) struct SearchDetail {
     pub(crate) failures: Vec<String>,
     /// Points (minima, transition states, census points) the attempt stored.
     pub(crate) new_points: usize,
+    /// Ids of the census points the attempt's searches ended at, one per search that reached
+    /// one (saddle-to-saddle searches only; absent from other attempts' text).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) reached: Vec<u64>,
+    /// Searches run (saddle-to-saddle searches only; absent from other attempts' text).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub(crate) searches: usize,
     /// Verified transition states stored.
     pub(crate) transition_states: usize,
 }
@@ -114,6 +129,8 @@ impl SearchDetail {
             candidates: outcome.candidates,
             failures: outcome.failures.clone(),
             new_points,
+            reached: outcome.reached.clone(),
+            searches: outcome.searches,
             transition_states: outcome.transition_states,
         }
     }
@@ -263,6 +280,7 @@ mod tests {
             candidates: 14,
             transition_states: 2,
             failures: vec!["ef: transition state already found in this attempt".into()],
+            ..AttemptOutcome::default()
         };
         let old = serde_json::json!({
             "candidates": outcome.candidates,

@@ -1,5 +1,6 @@
 //! The completeness stages: `census` (Newton searches for stationary points of every index)
-//! and `saturate` (rounds of census, survey and connection until nothing new turns up).
+//! and `saturate` (rounds of the census's closure under saddle-to-saddle searches, see
+//! [`crate::closure`], and of connection attempts, until nothing new turns up).
 //!
 //! Both follow the runner's rules: every unit (a batch of census starts, a survey direction, a
 //! pair attempt) draws from a stream seeded by its own key and is committed with its attempt
@@ -14,10 +15,11 @@ use losscape_core::seed;
 use losscape_db::Store;
 use losscape_model::Perceptron;
 use losscape_ts::connect::{Connector, attempt_pairs, connect_all_to_global};
-use losscape_ts::{Attempt, MinId, census, survey};
+use losscape_ts::{Attempt, MinId, census};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+use std::time::Instant;
 
 use crate::attempts::{SearchDetail, SearchKey};
 use crate::config::Stage;
@@ -88,16 +90,15 @@ impl CensusParams {
     }
 }
 
-/// `[saturate]`: when the rounds of searching stop.
+/// `[saturate]`: how many rounds of closure and connection may run.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SaturateParams {
-    /// Consecutive quiet rounds that count as saturated (the K of DESIGN.md §2b). A round is
-    /// quiet when it adds no minimum, transition state or census point (of any index) and the
-    /// Morse check of the landscape passes (or is void): a failing check proves points are
-    /// missing, so searching goes on until `max_rounds`.
-    pub quiet_rounds: usize,
-    /// Most rounds; a landscape still finding points then is recorded as not saturated.
+    /// Most rounds. A round runs the census's closure (saddle-to-saddle searches from every
+    /// census point until each has been searched from) and then connection attempts between
+    /// minima; saturation ends with the first round that adds no minimum, transition state or
+    /// census point and leaves the census closed. A landscape still finding points after
+    /// `max_rounds` is recorded as not saturated.
     pub max_rounds: usize,
     /// Per minimum, how many of its nearest minima not yet joined to it directly are tried as
     /// pairs each round (transition states on cycles of the connection graph).
@@ -107,7 +108,6 @@ pub struct SaturateParams {
 impl Default for SaturateParams {
     fn default() -> Self {
         Self {
-            quiet_rounds: 2,
             max_rounds: 6,
             neighbours: 3,
         }
@@ -117,17 +117,7 @@ impl Default for SaturateParams {
 impl SaturateParams {
     /// Checks every field; the error names the key and the allowed values.
     pub fn validate(&self) -> Result<(), ParamError> {
-        at_least("quiet_rounds", self.quiet_rounds, 1)?;
-        if self.max_rounds < self.quiet_rounds {
-            return Err(ParamError::new(
-                "max_rounds",
-                format!(
-                    "must be >= quiet_rounds ({}) (got {})",
-                    self.quiet_rounds, self.max_rounds
-                ),
-            ));
-        }
-        Ok(())
+        at_least("max_rounds", self.max_rounds, 1)
     }
 }
 
@@ -148,16 +138,16 @@ struct RoundEnd {
     new_transition_states: usize,
     new_census_points: usize,
     /// For a round that found nothing new: whether the Morse check passed (or is void through
-    /// degenerate points). A round that found nothing but leaves the check failing proves
-    /// points are still missing, so it does not count as quiet.
+    /// degenerate points), for the record.
     #[serde(default)]
     morse_passes: Option<bool>,
 }
 
 impl RoundEnd {
+    /// Nothing new: the closure pass of the round was a fixed point and connection found
+    /// nothing either.
     fn quiet(&self) -> bool {
         self.new_minima + self.new_transition_states + self.new_census_points == 0
-            && self.morse_passes != Some(false)
     }
 }
 
@@ -351,27 +341,6 @@ impl LandscapeRun<'_> {
         self.census_round(store, 0).map(|_| ())
     }
 
-    /// Survey (every mode, both directions) of the minima with ids up to `last`.
-    fn survey_up_to(&self, store: &mut Store, last: i64) -> Result<(), RunError> {
-        let setup = self.ts_setup();
-        let tools = self.toolkit(&setup);
-        let minima = store.minima(self.landscape_id)?;
-        let mut sink = DbSink::new(self, store, Stage::Saturate)?;
-        for m in minima.iter().filter(|m| m.id <= last) {
-            if sink.stopping() {
-                break;
-            }
-            survey::run(&tools, &mut sink, m.id as MinId, &m.coords).map_err(|e| match e {
-                survey::SurveyError::Sink(e) => sink_error(e),
-                e => RunError::Search {
-                    stage: "saturate",
-                    message: e.to_string(),
-                },
-            })?;
-        }
-        sink.finish()
-    }
-
     /// The graph of stored minima and connections, with every pair already attempted marked.
     fn connector(&self, store: &Store) -> Result<Connector, RunError> {
         let mut connector = Connector::new();
@@ -394,7 +363,8 @@ impl LandscapeRun<'_> {
     /// Joins new minima to the global one, then tries the unjoined near neighbours of every
     /// minimum (cycles of the connection graph). The neighbour pairs are recorded before they
     /// run, so a resumed round tries the same ones.
-    fn connect_round(&self, store: &mut Store, round: usize) -> Result<(), RunError> {
+    /// Returns how many neighbour pairs the round chose.
+    fn connect_round(&self, store: &mut Store, round: usize) -> Result<usize, RunError> {
         let setup = self.ts_setup();
         let tools = self.toolkit(&setup);
         let search_error = |e: losscape_ts::connect::ConnectError| match e {
@@ -438,20 +408,24 @@ impl LandscapeRun<'_> {
         let mut sink = DbSink::new(self, store, Stage::Saturate)?;
         sink.hold = true;
         // One group per pair keeps every commit small; each is recorded with its attempt.
-        for pair in pairs {
+        for &pair in &pairs {
             if sink.stopping() {
                 break;
             }
             attempt_pairs(&tools, &mut sink, &mut connector, &[pair]).map_err(sink_error)?;
         }
-        sink.finish()
+        sink.finish()?;
+        Ok(pairs.len())
     }
 
-    /// `saturate`: rounds of census, survey of every minimum along every mode, and connection
-    /// attempts (to the global minimum and between unjoined neighbours), until
-    /// `quiet_rounds` consecutive rounds add no minimum and no transition state, or
-    /// `max_rounds` rounds have run. The outcome is recorded as the landscape's
+    /// `saturate`: rounds of the census's closure and of connection attempts (to the global
+    /// minimum and between unjoined neighbours) until a round adds nothing and the census is
+    /// closed, or `max_rounds` rounds have run. The outcome is recorded as the landscape's
     /// [`Saturation`] record.
+    ///
+    /// Rounds an earlier run recorded are replayed from their records; a recorded quiet round
+    /// ends the stage only if the census is still closed now (a damaged or edited database
+    /// can have lost a point), so a resumed run redoes what no longer holds.
     pub(crate) fn saturate(&mut self, store: &mut Store, key: &str) -> Result<(), RunError> {
         let p = self.exp.config.saturate;
         let stage = Stage::Saturate.name();
@@ -461,8 +435,8 @@ impl LandscapeRun<'_> {
             units: p.max_rounds,
             already_done: 0,
         });
-        let (mut round, mut quiet) = (0, 0);
-        while round < p.max_rounds && quiet < p.quiet_rounds {
+        let (mut round, mut closed) = (0, false);
+        while round < p.max_rounds {
             if self.opts.cancelled() {
                 return Err(RunError::Interrupted);
             }
@@ -475,18 +449,22 @@ impl LandscapeRun<'_> {
                 Some(end) => end,
                 None => self.saturation_round(store, round)?,
             };
-            quiet = if end.quiet() { quiet + 1 } else { 0 };
             round += 1;
             self.observer.event(&Event::UnitCommitted {
                 stage: Stage::Saturate,
                 minima: store.minima(self.landscape_id)?.len(),
                 transition_states: store.transition_states(self.landscape_id)?.len(),
             });
+            if end.quiet() && self.closure_intact(store)? {
+                closed = true;
+                break;
+            }
         }
         let status = Saturation {
-            saturated: quiet >= p.quiet_rounds,
+            saturated: closed,
             rounds: round as u64,
-            quiet_rounds: quiet as u64,
+            quiet_rounds: u64::from(closed),
+            closed,
         };
         let detail = serde_json::to_string(&status).unwrap_or_default();
         let outcome = if status.saturated {
@@ -541,10 +519,30 @@ impl LandscapeRun<'_> {
                 s
             }
         };
-        // Census batches of saturation rounds are numbered from 1 (round 0 is the stage).
-        self.census_round(store, round + 1)?;
-        self.survey_up_to(store, start.last_minimum)?;
-        self.connect_round(store, round)?;
+        let started = Instant::now();
+        let searches = self.closure_pass(store)?;
+        let closure_seconds = started.elapsed().as_secs_f64();
+        let started = Instant::now();
+        let pairs = self.connect_round(store, round)?;
+        let connect_seconds = started.elapsed().as_secs_f64();
+        store.write(|b| {
+            b.add_timing(
+                landscape,
+                run,
+                stage,
+                "closure",
+                searches as i64,
+                closure_seconds,
+            )?;
+            b.add_timing(
+                landscape,
+                run,
+                stage,
+                "connect",
+                pairs as i64,
+                connect_seconds,
+            )
+        })?;
         if self.opts.cancelled() {
             return Err(RunError::Interrupted);
         }

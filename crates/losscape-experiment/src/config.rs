@@ -13,8 +13,8 @@ use losscape_core::{Convergence, Identity, ParamError};
 use losscape_hessian::Checks;
 use losscape_lbfgs::LbfgsParams;
 use losscape_ts::{
-    TsParams, connect::ConnectParams, dneb::DnebParams, ef::EfParams, newton::NewtonParams,
-    pushoff::PushOffParams, survey::SurveyParams,
+    TsParams, connect::ConnectParams, dneb::DnebParams, ef::EfParams, ladder::LadderParams,
+    newton::NewtonParams, pushoff::PushOffParams, survey::SurveyParams,
 };
 
 use crate::census::{CensusParams, SaturateParams};
@@ -54,6 +54,8 @@ pub struct Config {
     pub pushoff: PushOffParams,
     /// Newton's method on the gradient (the census's solver).
     pub newton: NewtonParams,
+    /// Saddle-to-saddle searches that close the census under its neighbourhood links.
+    pub ladder: LadderParams,
     /// The census of stationary points of every index.
     pub census: CensusParams,
     /// Repeating the searches until they stop finding points.
@@ -265,6 +267,7 @@ impl Config {
             connect: self.connect,
             survey: self.survey,
             newton: self.newton,
+            ladder: self.ladder,
         }
     }
 

@@ -8,6 +8,7 @@
 
 mod attempts;
 mod census;
+pub mod closure;
 pub mod config;
 pub mod dataset;
 mod error;

@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
+use std::time::Instant;
 
 use losscape_basinhop::{ChainResult, run_chain};
 use losscape_core::{PointSet, seed};
@@ -24,6 +25,9 @@ use crate::config::{LandscapePoint, Stage};
 use crate::error::RunError;
 use crate::experiment::Experiment;
 use crate::summary::{LandscapeSummary, summarise};
+
+/// The `timings.kind` of a whole stage.
+pub(crate) const TOTAL: &str = "total";
 
 /// Seed-stream tags, so the streams of different stages never coincide.
 const STREAM_BASIN_HOPPING: u64 = 1;
@@ -228,13 +232,17 @@ fn run_stages(ctx: &mut LandscapeRun<'_>, store: &mut Store, key: &str) -> Resul
         // with what later stages found, or a resumed run would diverge from an
         // uninterrupted one. Basin-hopping is always entered: its chains are skipped one by
         // one, so raising `chains` in the file adds just the new chains.
+        // A finished `saturate` is entered again when its census is no longer closed (a
+        // point its searches reached has gone from the file): it redoes just those searches.
         let marker = stage_key(position, stage);
         if stage != Stage::BasinHopping
             && store.attempt(ctx.landscape_id, STAGES, &marker)?.is_some()
+            && !(stage == Stage::Saturate && ctx.closure_broken(store)?)
         {
             ctx.observer.event(&Event::StageSkipped { key, stage });
             continue;
         }
+        let started = Instant::now();
         match stage {
             Stage::BasinHopping => ctx.basin_hopping(store, key)?,
             Stage::Connect => ctx.connect(store, key)?,
@@ -242,6 +250,7 @@ fn run_stages(ctx: &mut LandscapeRun<'_>, store: &mut Store, key: &str) -> Resul
             Stage::Census => ctx.census(store, key)?,
             Stage::Saturate => ctx.saturate(store, key)?,
         }
+        let seconds = started.elapsed().as_secs_f64();
         store.write(|b| {
             b.record_attempt(&losscape_db::NewAttempt {
                 landscape_id: ctx.landscape_id,
@@ -250,7 +259,15 @@ fn run_stages(ctx: &mut LandscapeRun<'_>, store: &mut Store, key: &str) -> Resul
                 outcome: "done",
                 detail: "{}",
                 run_id: ctx.run_id,
-            })
+            })?;
+            b.add_timing(
+                ctx.landscape_id,
+                ctx.run_id,
+                stage.name(),
+                TOTAL,
+                1,
+                seconds,
+            )
         })?;
     }
     Ok(())

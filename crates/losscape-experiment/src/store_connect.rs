@@ -11,7 +11,7 @@ use std::collections::HashSet;
 
 use losscape_core::PointSet;
 use losscape_db::{DbError, NewStationaryPoint, NewTs, Store, Units};
-use losscape_hessian::analyse_checked;
+use losscape_hessian::{analyse, analyse_checked};
 use losscape_lbfgs::Lbfgs;
 use losscape_ts::connect::{ConnectError, Connector, connect_all_to_global};
 use losscape_ts::newton::StationaryPoint;
@@ -146,6 +146,57 @@ impl<'s, 'r> DbSink<'s, 'r> {
         minima.chain(census).collect()
     }
 
+    /// The stored minima and transition states, with their ids, in storage order.
+    pub(crate) fn stored_points(&self) -> (Vec<(i64, Vec<f64>)>, Vec<(i64, Vec<f64>)>) {
+        let minima = (0..self.minima.set.len())
+            .map(|i| (self.minima.ids[i], self.minima.set.point(i).to_vec()))
+            .collect();
+        let ts = (0..self.ts.len())
+            .map(|i| (self.ts_ids[i], self.ts.point(i).to_vec()))
+            .collect();
+        (minima, ts)
+    }
+
+    /// Adds the stored point at `coords` to the census (analysed afresh, accepted by the
+    /// same rule as any census point) as the unit `key`, unless that unit was recorded
+    /// before. Returns whether the census gained a point.
+    pub(crate) fn seed(&mut self, key: &str, coords: &[f64]) -> Result<bool, RunError> {
+        if self.tried.contains(key) {
+            return Ok(false);
+        }
+        let run = self.run;
+        let point = StationaryPoint {
+            coords: coords.to_vec(),
+            analysis: analyse(run.model, coords, run.exp.config.checks.zero_eigenvalue),
+            iterations: 0,
+        };
+        let before = self.points();
+        let id = self.add_stationary(&point).map_err(sink_error)?;
+        let new_points = self.points() - before;
+        let detail = SearchDetail {
+            new_points,
+            reached: id.into_iter().collect(),
+            ..SearchDetail::default()
+        }
+        .to_json();
+        let stage = self.stage.name();
+        self.write(|b| {
+            b.record_attempt(&losscape_db::NewAttempt {
+                landscape_id: run.landscape_id,
+                stage,
+                key,
+                outcome: if new_points > 0 { "seeded" } else { "known" },
+                detail: &detail,
+                run_id: run.run_id,
+            })
+        })
+        .and_then(|()| self.units.commit())
+        .map_err(|e| sink_error(self.fail(e)))?;
+        self.tried.insert(key.to_owned());
+        self.points_before = self.points();
+        Ok(new_points > 0)
+    }
+
     pub(crate) fn stopping(&self) -> bool {
         self.run.opts.cancelled()
     }
@@ -256,13 +307,13 @@ impl Sink for DbSink<'_, '_> {
         }
     }
 
-    fn add_stationary(&mut self, p: &StationaryPoint) -> Result<(), SinkError> {
+    fn add_stationary(&mut self, p: &StationaryPoint) -> Result<Option<u64>, SinkError> {
         let run = self.run;
         let a = &p.analysis;
         // Converged is not enough: only points the checks accept as stationary are recorded
         // (zero modes are kept, flagged, so the census can say its certificate is void).
         if !(a.is_finite() && a.rms_gradient <= run.exp.config.checks.rms_gradient) {
-            return Ok(());
+            return Ok(None);
         }
         let identity = &run.exp.config.identity;
         let known = self.census.find(run.model, identity, a.energy, &p.coords);
@@ -290,9 +341,9 @@ impl Sink for DbSink<'_, '_> {
             Ok(Some(id)) => {
                 self.census.push(a.energy, p.coords.clone());
                 self.census_ids.push(id);
-                Ok(())
+                Ok(Some(id as u64))
             }
-            Ok(None) => Ok(()),
+            Ok(None) => Ok(known_id.map(|id| id as u64)),
             Err(e) => Err(self.fail(e)),
         }
     }

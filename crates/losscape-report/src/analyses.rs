@@ -4,7 +4,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use losscape_analysis::Table;
-use losscape_analysis::census::{CensusRow, MorseCensus, Saturation, census_table, morse_census};
+use losscape_analysis::census::{
+    CensusRow, Certificate, Closure, MorseCensus, Saturation, census_table, morse_census,
+};
 use losscape_analysis::counts::CountsRow;
 use losscape_analysis::disconnectivity::{
     Colouring, DisconnectivityGraph, DisconnectivityOptions, SvgOptions,
@@ -17,6 +19,7 @@ use losscape_attraction::{BasinsReport, basins_of_attraction};
 use losscape_core::{Convergence, Identity, Minimiser};
 use losscape_db::Store;
 use losscape_experiment::Config;
+use losscape_experiment::closure::stored_closure;
 use losscape_experiment::config::MinimiserSection;
 use losscape_experiment::points::stored_saturation;
 use losscape_lbfgs::{Lbfgs, LbfgsParams};
@@ -49,6 +52,16 @@ pub struct LandscapeCensus {
     pub census: MorseCensus,
     /// The `saturate`/`status` attempt record, if the stage ran (and its detail parses).
     pub saturation: Option<Saturation>,
+    /// The census's closure under the saddle-to-saddle searches, judged from the database
+    /// now (`None` when no closure pass ran).
+    pub closure: Option<Closure>,
+}
+
+impl LandscapeCensus {
+    /// How far the census is certified.
+    pub fn certificate(&self) -> Certificate {
+        Certificate::of(&self.census, self.closure.as_ref())
+    }
 }
 
 /// The Morse census of every landscape in `landscapes`: stored minima, stored transition
@@ -68,12 +81,14 @@ pub fn morse_censuses(
                 .collect();
             let census = morse_census(&l.model, identity, &l.minima, &l.ts, &stationary);
             let saturation = stored_saturation(store, l.row.id)?;
+            let closure = stored_closure(store, l.row.id, &l.model, identity)?;
             Ok(LandscapeCensus {
                 key: l.row.key.clone(),
                 n_hidden: l.n_hidden(),
                 lambda: l.lambda(),
                 census,
                 saturation,
+                closure,
             })
         })
         .collect()
@@ -89,6 +104,7 @@ pub fn morse_census_table(censuses: &[LandscapeCensus]) -> Table {
             lambda: c.lambda,
             census: &c.census,
             saturation: c.saturation.as_ref(),
+            closure: c.closure.as_ref(),
         })
         .collect();
     census_table(&rows)

@@ -38,6 +38,15 @@ pub fn start_work(tools: &Toolkit<'_>, start: &[f64]) -> StartWork {
         &tools.params.newton,
         tools.checks.zero_eigenvalue,
     )?;
+    Ok(classify(tools, p))
+}
+
+/// A converged point with, when it is a verified index-1 point, the result of its push-off.
+/// Pure, like [`start_work`].
+pub fn classify(
+    tools: &Toolkit<'_>,
+    p: StationaryPoint,
+) -> (StationaryPoint, Option<Result<Refined, RefineError>>) {
     let a = &p.analysis;
     let refined =
         (a.index == 1 && verify(a, Kind::TransitionState, tools.checks).is_ok()).then(|| {
@@ -51,7 +60,7 @@ pub fn start_work(tools: &Toolkit<'_>, start: &[f64]) -> StartWork {
                 },
             )
         });
-    Ok((p, refined))
+    (p, refined)
 }
 
 /// Runs the batch `attempt` of `starts` (unless the sink says it was done) and stores what it

@@ -182,7 +182,7 @@ fn budget_message(iterations: usize, rms_gradient: f64, index: usize) -> String 
 /// The eigenvector-following step along one eigendirection with gradient component `f` and
 /// curvature `ev`: `2F / (|ev| (1 + sqrt(1 + 4F²/ev²)))`, uphill (the sign of `f`). Bounded by
 /// `|f| / |ev|` on stiff modes and by 1 on flat ones.
-fn rfo_step(f: f64, ev: f64) -> f64 {
+pub(crate) fn rfo_step(f: f64, ev: f64) -> f64 {
     if f == 0.0 {
         return 0.0;
     }

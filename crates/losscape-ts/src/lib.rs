@@ -11,7 +11,9 @@
 //!   graph of minima until two target minima are joined;
 //! - [`survey`]: single-ended searches from each minimum along its Hessian modes;
 //! - [`newton`]: Newton's method on `∇E = 0`, which converges to stationary points of any
-//!   index, and [`census`], which runs it from many starts and pushes off the index-1 points.
+//!   index, and [`census`], which runs it from many starts and pushes off the index-1 points;
+//! - [`ladder`]: saddle-to-saddle searches from a stationary point of index `k` down to index
+//!   `k − 1` and up to `k + 1`, which close a census under its own neighbourhood links.
 //!
 //! Everything is written against `&dyn Landscape` and, where a local minimiser is needed,
 //! `&dyn Minimiser`, so plugin optimisers work everywhere. The searches that find many points
@@ -26,6 +28,7 @@ pub mod census;
 pub mod connect;
 pub mod dneb;
 pub mod ef;
+pub mod ladder;
 pub mod newton;
 pub mod pushoff;
 pub mod survey;
@@ -58,6 +61,8 @@ pub struct TsParams {
     pub survey: survey::SurveyParams,
     /// Newton search for stationary points of any index.
     pub newton: newton::NewtonParams,
+    /// Saddle-to-saddle searches (the census's closure).
+    pub ladder: ladder::LadderParams,
 }
 
 impl TsParams {
@@ -73,6 +78,7 @@ impl TsParams {
             .map_err(|e| e.in_section("connect"))?;
         self.survey.validate().map_err(|e| e.in_section("survey"))?;
         self.newton.validate().map_err(|e| e.in_section("newton"))?;
+        self.ladder.validate().map_err(|e| e.in_section("ladder"))?;
         Ok(())
     }
 }
@@ -125,6 +131,14 @@ pub enum Attempt {
         /// Batch number within the round.
         batch: usize,
     },
+    /// Every saddle-to-saddle search ([`ladder`]) from one census point, named by the caller.
+    Closure {
+        /// The census point searched from.
+        point: u64,
+        /// 0 for its first searches; a later pass that redoes them (because a point they
+        /// reached is no longer known) counts up.
+        pass: u64,
+    },
 }
 
 impl Attempt {
@@ -146,6 +160,11 @@ pub struct AttemptOutcome {
     pub transition_states: usize,
     /// Why candidates or the band failed, one line each (for logs; not for control flow).
     pub failures: Vec<String>,
+    /// Ids of the stationary points the attempt's searches ended at, one per search that
+    /// reached one ([`ladder::run`]; empty for other attempts).
+    pub reached: Vec<u64>,
+    /// Searches run ([`ladder::run`]; 0 for other attempts).
+    pub searches: usize,
 }
 
 /// Why a [`Sink`] stopped the search: the sink's own error (a store that failed, a run that
@@ -182,12 +201,16 @@ pub trait Sink {
         kind: PushOffKind,
     ) -> Result<(), SinkError>;
 
-    /// A converged stationary point of any index from the Newton census (verified or with zero
-    /// modes; the caller decides what to keep). Index-0 points also go through
-    /// [`Sink::add_minimum`] and index-1 points through push-off and [`Sink::add_ts`].
-    fn add_stationary(&mut self, point: &newton::StationaryPoint) -> Result<(), SinkError> {
+    /// A converged stationary point of any index from the Newton census or a saddle-to-saddle
+    /// search (verified or with zero modes; the caller decides what to keep). Returns the
+    /// point's id (new or known), or `None` when it is not kept. Index-0 points also go
+    /// through [`Sink::add_minimum`] and index-1 points through push-off and [`Sink::add_ts`].
+    fn add_stationary(
+        &mut self,
+        point: &newton::StationaryPoint,
+    ) -> Result<Option<u64>, SinkError> {
         let _ = point;
-        Ok(())
+        Ok(None)
     }
 
     /// Whether `attempt` was already made (in an earlier, resumed run) and should be skipped.

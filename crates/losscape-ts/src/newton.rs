@@ -100,6 +100,20 @@ pub enum NewtonFailure {
         /// RMS gradient where it stalled.
         rms_gradient: f64,
     },
+    /// A saddle-to-saddle search moved farther from its source than allowed
+    /// ([`crate::ladder::LadderParams::max_distance`]): nothing stationary lay ahead.
+    #[error("ran off to distance {distance:.3e} from its source")]
+    RanOff {
+        /// Distance from the source when it stopped.
+        distance: f64,
+    },
+    /// A saddle-to-saddle search went back and forth without reaching a new low of the
+    /// gradient ([`crate::ladder::LadderParams::patience`]).
+    #[error("wandered without progress (RMS gradient {rms_gradient:e})")]
+    Wandering {
+        /// RMS gradient when it was given up.
+        rms_gradient: f64,
+    },
     /// Energy, gradient or Hessian became NaN or infinite (the search ran off).
     #[error("non-finite energy, gradient or Hessian after {iterations} iterations")]
     NonFinite {
