@@ -206,28 +206,48 @@ fn onto_symmetric_subspace(model: &Perceptron, x: &mut [f64], rng: &mut ChaCha8R
     // Each subspace with probability one half, at least one of them.
     let kinds = 1 + (rng.random::<f64>() * 15.0) as u32 % 15;
     let unit = |rng: &mut ChaCha8Rng| (rng.random::<f64>() * l.n_h as f64) as usize % l.n_h;
-    if kinds & 1 != 0 {
-        // A dead hidden unit: tanh(0) = 0 and no weight leaves it, so it stays dead.
-        let j = unit(rng);
-        for k in 0..l.n_in {
-            x[l.w_ih(j, k)] = 0.0;
+    // From four hidden units on, the group has subspaces with several dead units and several
+    // pairs of equal units (and both at once): a start picks how many. Smaller networks keep
+    // the one-of-each draws (and so their seeded starts).
+    let several = |rng: &mut ChaCha8Rng, most: usize| {
+        if l.n_h >= 4 && most > 1 {
+            1 + unit(rng) % most
+        } else {
+            1
         }
-        x[l.b_h(j)] = 0.0;
-        for i in 0..l.n_out {
-            x[l.w_ho(i, j)] = 0.0;
+    };
+    if kinds & 1 != 0 {
+        // Dead hidden units: tanh(0) = 0 and no weight leaves them, so they stay dead.
+        let dead = several(rng, l.n_h - 1);
+        for j in distinct_units(l.n_h, dead, rng) {
+            for k in 0..l.n_in {
+                x[l.w_ih(j, k)] = 0.0;
+            }
+            x[l.b_h(j)] = 0.0;
+            for i in 0..l.n_out {
+                x[l.w_ho(i, j)] = 0.0;
+            }
         }
     }
     if kinds & 2 != 0 && l.n_h >= 2 {
-        // Two units equal up to a sign flip.
-        let j = unit(rng);
-        let k = (j + 1 + unit(rng) % (l.n_h - 1)) % l.n_h;
-        let s = if rng.random::<f64>() < 0.5 { 1.0 } else { -1.0 };
-        for m in 0..l.n_in {
-            x[l.w_ih(k, m)] = s * x[l.w_ih(j, m)];
-        }
-        x[l.b_h(k)] = s * x[l.b_h(j)];
-        for i in 0..l.n_out {
-            x[l.w_ho(i, k)] = s * x[l.w_ho(i, j)];
+        // Pairs of units equal up to a sign flip.
+        let pairs = several(rng, l.n_h / 2);
+        let units = if pairs == 1 {
+            let j = unit(rng);
+            vec![j, (j + 1 + unit(rng) % (l.n_h - 1)) % l.n_h]
+        } else {
+            distinct_units(l.n_h, 2 * pairs, rng)
+        };
+        for pair in units.chunks(2) {
+            let (j, k) = (pair[0], pair[1]);
+            let s = if rng.random::<f64>() < 0.5 { 1.0 } else { -1.0 };
+            for m in 0..l.n_in {
+                x[l.w_ih(k, m)] = s * x[l.w_ih(j, m)];
+            }
+            x[l.b_h(k)] = s * x[l.b_h(j)];
+            for i in 0..l.n_out {
+                x[l.w_ho(i, k)] = s * x[l.w_ho(i, j)];
+            }
         }
     }
     if kinds & 4 != 0 && symmetries.len() > 1 {
@@ -262,6 +282,18 @@ fn onto_symmetric_subspace(model: &Perceptron, x: &mut [f64], rng: &mut ChaCha8R
             }
         }
     }
+}
+
+/// `count` distinct hidden units of `n_h`, drawn uniformly (one unit drawn as
+/// `onto_symmetric_subspace` always drew it, so one-unit draws are unchanged).
+fn distinct_units(n_h: usize, count: usize, rng: &mut ChaCha8Rng) -> Vec<usize> {
+    let mut units: Vec<usize> = (0..n_h).collect();
+    for i in 0..count.min(n_h) {
+        let j = i + (rng.random::<f64>() * (n_h - i) as f64) as usize % (n_h - i);
+        units.swap(i, j);
+    }
+    units.truncate(count.min(n_h));
+    units
 }
 
 impl LandscapeRun<'_> {
@@ -603,5 +635,41 @@ mod tests {
         }
         // Both kinds with and without a dead unit occur.
         assert!(seen.len() > 1);
+    }
+
+    #[test]
+    fn wider_networks_get_starts_with_several_dead_units_and_several_equal_pairs() {
+        let model = Perceptron::new(Dataset::xor(), 5, 1e-3).unwrap();
+        let l = model.layout();
+        let params = CensusParams {
+            symmetric_fraction: 1.0,
+            near_known_fraction: 0.0,
+            ..CensusParams::default()
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let (mut most_dead, mut most_pairs) = (0, 0);
+        for _ in 0..400 {
+            let x = census_start(&model, &params, &[], &mut rng);
+            assert!(model.stabiliser_order(&x, 1e-12) > 1, "{x:?}");
+            let unit = |j: usize| -> Vec<f64> {
+                let mut u: Vec<f64> = (0..l.n_in).map(|k| x[l.w_ih(j, k)]).collect();
+                u.push(x[l.b_h(j)]);
+                u.extend((0..l.n_out).map(|i| x[l.w_ho(i, j)]));
+                u
+            };
+            let units: Vec<Vec<f64>> = (0..l.n_h).map(unit).collect();
+            let dead = units.iter().filter(|u| u.iter().all(|&v| v == 0.0)).count();
+            let equal = |a: &[f64], b: &[f64]| {
+                a.iter().zip(b).all(|(p, q)| p == q) || a.iter().zip(b).all(|(p, q)| *p == -q)
+            };
+            let pairs = (0..l.n_h)
+                .flat_map(|j| (j + 1..l.n_h).map(move |k| (j, k)))
+                .filter(|&(j, k)| units[j].iter().any(|&v| v != 0.0) && equal(&units[j], &units[k]))
+                .count();
+            most_dead = most_dead.max(dead);
+            most_pairs = most_pairs.max(pairs);
+        }
+        assert!(most_dead >= 3, "at most {most_dead} dead units");
+        assert!(most_pairs >= 2, "at most {most_pairs} equal pairs");
     }
 }

@@ -6,9 +6,16 @@
 //! every census point has been searched from. Each unit records the ids of the census points
 //! its searches ended at, so whether the census is *still* closed can be judged from the
 //! database alone: a unit one of whose points has gone (a damaged or edited file) no longer
-//! counts, and the next run redoes it as pass `N + 1`. Minima and transition states that other
-//! searches stored and the census lacks are added to it as seeds (key `seed-min-ID`,
-//! `seed-ts-ID`) once the searches are exhausted, and searched from like every other point.
+//! counts, and the next run redoes it as pass `N + 1`.
+//!
+//! Once the searches are exhausted, seeds join the census and are searched from like every
+//! other point: the minima and transition states other searches stored that the census lacks
+//! (key `seed-min-ID`, `seed-ts-ID`), and the census points of the network with one hidden
+//! unit fewer at the same λ, padded with a zero unit (`seed-embed-ID`): each is a stationary
+//! point of this network (tanh(0) = 0), and the downward searches from it along its new
+//! negative modes lead to the points the wider network has and the narrower lacks. The
+//! narrower landscape is read from the same database: in a whole sweep it was run first (the
+//! grid runs N_h in ascending order); a landscape shard without it simply has fewer seeds.
 //!
 //! Every unit is a pure function of its source point and the census before it, and units run
 //! in id order, so a killed run resumes to the database an uninterrupted run writes.
@@ -22,14 +29,17 @@ use losscape_model::Perceptron;
 use losscape_ts::{Attempt, ladder};
 
 use crate::attempts::{SearchDetail, SearchKey};
-use crate::config::Stage;
+use crate::config::{LandscapePoint, Stage};
 use crate::error::RunError;
 use crate::runner::LandscapeRun;
 use crate::store_connect::{DbSink, sink_error};
 
-/// Attempt-key prefixes of the seeds (stored points added to the census).
+/// Attempt-key prefixes of the seeds: stored minima and transition states of this landscape,
+/// and census points of the network with one hidden unit fewer (same λ, same database),
+/// padded with a zero unit.
 const SEED_MINIMUM: &str = "seed-min-";
 const SEED_TS: &str = "seed-ts-";
+const SEED_EMBEDDED: &str = "seed-embed-";
 
 /// The latest closure unit of one census point.
 #[derive(Debug, Clone, Default)]
@@ -64,7 +74,10 @@ fn records(store: &Store, landscape_id: LandscapeId) -> Result<Records, DbError>
                     searches: d.searches as u64,
                 };
             }
-        } else if a.key.starts_with(SEED_MINIMUM) || a.key.starts_with(SEED_TS) {
+        } else if [SEED_MINIMUM, SEED_TS, SEED_EMBEDDED]
+            .iter()
+            .any(|p| a.key.starts_with(p))
+        {
             out.any = true;
             let d = SearchDetail::parse(&a.detail).unwrap_or_default();
             out.seeded += usize::from(d.new_points > 0);
@@ -172,15 +185,17 @@ impl LandscapeRun<'_> {
                     Some(_) => None,
                 })
                 .collect();
-            let mut sink = DbSink::new(self, store, Stage::Saturate)?;
             if pending.is_empty() {
-                let added = self.seed_census(&mut sink)?;
+                let narrower = self.narrower_census(store)?;
+                let mut sink = DbSink::new(self, store, Stage::Saturate)?;
+                let added = self.seed_census(narrower, &mut sink)?;
                 sink.finish()?;
                 if added == 0 {
                     return Ok(searches);
                 }
                 continue;
             }
+            let mut sink = DbSink::new(self, store, Stage::Saturate)?;
             for (id, pass) in pending {
                 if sink.stopping() {
                     break;
@@ -202,9 +217,14 @@ impl LandscapeRun<'_> {
         }
     }
 
-    /// Adds every stored minimum and transition state the census lacks to it, each as its
-    /// own recorded unit. Returns how many were new to the census.
-    fn seed_census(&self, sink: &mut DbSink<'_, '_>) -> Result<usize, RunError> {
+    /// Adds to the census, each as its own recorded unit, every stored minimum and transition
+    /// state it lacks and every census point of the narrower network, padded. Returns how many
+    /// were new to the census.
+    fn seed_census(
+        &self,
+        narrower: Vec<(i64, Vec<f64>)>,
+        sink: &mut DbSink<'_, '_>,
+    ) -> Result<usize, RunError> {
         let (minima, ts) = sink.stored_points();
         let mut added = 0;
         for (id, coords) in minima {
@@ -213,6 +233,38 @@ impl LandscapeRun<'_> {
         for (id, coords) in ts {
             added += usize::from(sink.seed(&format!("{SEED_TS}{id}"), &coords)?);
         }
+        for (id, coords) in narrower {
+            added += usize::from(sink.seed(&format!("{SEED_EMBEDDED}{id}"), &coords)?);
+        }
         Ok(added)
+    }
+
+    /// The census points of this network with one hidden unit fewer at the same λ, if the
+    /// database holds that landscape, padded with a zero unit to this network's coordinates.
+    fn narrower_census(&self, store: &Store) -> Result<Vec<(i64, Vec<f64>)>, RunError> {
+        let n_hidden = self.model.n_hidden();
+        if n_hidden < 2 {
+            return Ok(Vec::new());
+        }
+        let key = LandscapePoint {
+            n_hidden: n_hidden - 1,
+            lambda: self.model.lambda(),
+        }
+        .key();
+        let Some(row) = store.landscape_by_key(&key)? else {
+            return Ok(Vec::new());
+        };
+        let narrow = self
+            .model
+            .with_hidden(n_hidden - 1)
+            .map_err(|e| RunError::Search {
+                stage: "saturate",
+                message: format!("the network with one hidden unit fewer: {e}"),
+            })?;
+        Ok(store
+            .stationary_points(row.id)?
+            .into_iter()
+            .map(|p| (p.id, narrow.pad_hidden(&p.coords)))
+            .collect())
     }
 }

@@ -47,6 +47,12 @@ pub fn classify(
     tools: &Toolkit<'_>,
     p: StationaryPoint,
 ) -> (StationaryPoint, Option<Result<Refined, RefineError>>) {
+    let p = newton::refine(
+        tools.landscape,
+        p,
+        &tools.params.newton,
+        tools.checks.zero_eigenvalue,
+    );
     let a = &p.analysis;
     let refined =
         (a.index == 1 && verify(a, Kind::TransitionState, tools.checks).is_ok()).then(|| {

@@ -29,6 +29,11 @@ pub struct NewtonParams {
     pub initial_trust: f64,
     /// Largest trust radius.
     pub max_trust: f64,
+    /// A converged point with a Hessian eigenvalue of magnitude below this is refined further
+    /// ([`refine`]): a point converged to RMS gradient `g` is known only to about `g / |λ|`
+    /// along a mode of curvature `λ`, so at small λ (soft modes of 1e-8 at λ = 1e-5) one
+    /// symmetry orbit could otherwise be stored twice, or a soft mode judged zero.
+    pub refine_below: f64,
 }
 
 impl Default for NewtonParams {
@@ -38,6 +43,7 @@ impl Default for NewtonParams {
             max_iterations: 300,
             initial_trust: 0.2,
             max_trust: 1.0,
+            refine_below: 1e-4,
         }
     }
 }
@@ -48,6 +54,7 @@ impl NewtonParams {
         positive("rms_gradient", self.rms_gradient)?;
         positive("initial_trust", self.initial_trust)?;
         positive("max_trust", self.max_trust)?;
+        positive("refine_below", self.refine_below)?;
         if self.initial_trust > self.max_trust {
             return Err(ParamError::new(
                 "initial_trust",
@@ -120,6 +127,42 @@ pub enum NewtonFailure {
         /// Iterations completed.
         iterations: usize,
     },
+}
+
+/// The RMS gradient [`refine`] aims at: the limit of double precision for these losses.
+const REFINED_RMS_GRADIENT: f64 = 1e-15;
+
+/// Refines a converged point that has a soft Hessian mode (`|λ| < params.refine_below`) by
+/// more Newton iterations towards [`REFINED_RMS_GRADIENT`], and returns the refined point if
+/// that converged; otherwise (no soft mode, or the refinement stalled within the tiny region
+/// where Newton's model holds) the point as it was.
+pub fn refine(
+    l: &dyn Landscape,
+    p: StationaryPoint,
+    params: &NewtonParams,
+    zero_tolerance: f64,
+) -> StationaryPoint {
+    let soft = p
+        .analysis
+        .spectrum
+        .values
+        .iter()
+        .any(|v| v.abs() < params.refine_below);
+    if !soft || p.analysis.rms_gradient <= REFINED_RMS_GRADIENT {
+        return p;
+    }
+    let tight = NewtonParams {
+        rms_gradient: REFINED_RMS_GRADIENT,
+        max_iterations: 30,
+        ..*params
+    };
+    match solve(l, &p.coords, &tight, zero_tolerance) {
+        Ok(r) => StationaryPoint {
+            iterations: p.iterations + r.iterations,
+            ..r
+        },
+        Err(_) => p,
+    }
 }
 
 /// Smallest trust radius before the search is declared stalled.
@@ -327,6 +370,31 @@ mod tests {
         let l = DoubleWell::default();
         let p = solve(&l, &[0.3, 0.0], &NewtonParams::default(), 1e-9).unwrap();
         assert_eq!(p.coords[1], 0.0);
+    }
+
+    #[test]
+    fn a_point_with_a_soft_mode_is_refined_to_where_it_really_is() {
+        // Curvature 2e-6 across: converged to RMS gradient 1e-11, y is still off by ~5e-6.
+        let l = DoubleWell {
+            k: 1e-6,
+            mirror: false,
+        };
+        let params = NewtonParams::default();
+        let rough = StationaryPoint {
+            coords: vec![1.0, 4e-6],
+            analysis: analyse(&l, &[1.0, 4e-6], 1e-9),
+            iterations: 0,
+        };
+        assert!(rough.analysis.rms_gradient <= params.rms_gradient);
+        let fine = refine(&l, rough.clone(), &params, 1e-9);
+        assert!(fine.coords[1].abs() < 1e-9, "{:?}", fine.coords);
+        assert!(fine.analysis.rms_gradient <= 1e-15);
+        // A point without a soft mode is left as it is.
+        let stiff = solve(&DoubleWell::default(), &[0.9, 0.5], &params, 1e-9).unwrap();
+        assert_eq!(
+            refine(&DoubleWell::default(), stiff.clone(), &params, 1e-9),
+            stiff
+        );
     }
 
     #[test]
