@@ -1,6 +1,7 @@
 """Type stubs of the Rust extension module (see the package docstring)."""
 
 import os
+import pathlib
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -132,7 +133,8 @@ class Database:
     """A losscape database opened read-only."""
 
     @property
-    def path(self) -> str: ...
+    def path(self) -> pathlib.Path:
+        """The file this database was opened from."""
     def landscapes(self) -> List[Landscape]: ...
     def landscape(self, key: str) -> Landscape: ...
     def __getitem__(self, key: str) -> Landscape: ...
