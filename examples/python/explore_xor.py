@@ -20,6 +20,7 @@ import losscape
 
 logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
 work = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else tempfile.mkdtemp())
+work.mkdir(parents=True, exist_ok=True)
 config = {
     "experiment": {"name": "tour", "seed": 1, "stages": ["basin_hopping", "connect"]},
     "data": {"kind": "xor"},

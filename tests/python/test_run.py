@@ -118,6 +118,10 @@ def test_ctrl_c_keeps_committed_work_and_the_run_resumes(quick_db, tmp_path):
             if committed == 3:
                 break
     assert committed == 3, "the run committed units before it ended"
+    # A reader sees the committed work while the run writes.
+    during = losscape.open(db)
+    assert [r["status"] for r in during.runs()] == ["running"]
+    assert sum(len(l.minima()["id"]) for l in during.landscapes()) > 0
     child.send_signal(signal.SIGINT)
     rest, err = child.communicate(timeout=300)
     assert child.returncode != 0
