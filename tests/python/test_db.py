@@ -91,6 +91,11 @@ def test_census_equals_the_clis(quick_db, cli):
         np.testing.assert_array_equal(
             c["points_by_index"], [n["points"] for n in theirs["by_index"]]
         )
+        # The census's own points, of every index, are the ones the CLI counted.
+        points = l.stationary_points()
+        assert len(points["id"]) == theirs["census_points"] > 0
+        assert points["coords"].shape == (len(points["id"]), l.dim)
+        assert set(points["hessian_index"]) == {n["index"] for n in theirs["by_index"]}
 
 
 def test_stored_energies_and_gradients_are_the_models(quick_db):
@@ -98,7 +103,7 @@ def test_stored_energies_and_gradients_are_the_models(quick_db):
     for l in db.landscapes():
         model = l.model()
         assert (model.n_hidden, model.lam, model.dim) == (l.n_hidden, l.lam, l.dim)
-        for points in (l.minima(), l.transition_states()):
+        for points in (l.minima(), l.transition_states(), l.stationary_points()):
             for x, e, rms in zip(points["coords"], points["energy"], points["rms_gradient"]):
                 energy, grad = model.energy_gradient(x)
                 assert energy == pytest.approx(e, rel=1e-12, abs=1e-15)
