@@ -270,3 +270,45 @@ fn chain_shards_merge_at_once_in_any_order() {
     assert!(msg.contains("merge every chain shard before"), "{msg}");
     let _ = &s.dir;
 }
+
+/// One changed byte in a stored energy (the damage SQLite's integrity check sees as an index
+/// that no longer matches its table) is refused by `run` (before anything is written), by
+/// `census` and by `report`, with a way out; the file is left as it is.
+#[test]
+fn damaged_databases_are_refused_with_a_way_out() {
+    let s = sweep();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("damaged.db");
+    std::fs::copy(&s.single, &db).unwrap();
+    let energy = {
+        let store = Store::open_read_only(&db).unwrap();
+        let l = &store.landscapes().unwrap()[0];
+        store.minima(l.id).unwrap()[0].energy
+    };
+    let mut bytes = std::fs::read(&db).unwrap();
+    let at = bytes
+        .windows(8)
+        .position(|w| w == energy.to_be_bytes())
+        .expect("the energy is stored as 8 big-endian bytes");
+    bytes[at + 7] ^= 1;
+    std::fs::write(&db, &bytes).unwrap();
+
+    let cases: [(&str, Vec<&str>); 3] = [
+        ("run", vec!["run", p(&s.cfg), "--db", p(&db), "--quiet"]),
+        ("census", vec!["census", p(&db)]),
+        (
+            "report",
+            vec!["report", p(&db), "-o", "report-out", "--no-basins", "--no-png"],
+        ),
+    ];
+    for (what, args) in cases {
+        let msg = refused(&run_in(dir.path(), &args), what);
+        assert!(
+            msg.contains("damaged.db is damaged: SQLite's integrity check fails")
+                && msg.contains(".recover"),
+            "{what}: {msg}"
+        );
+        assert_eq!(std::fs::read(&db).unwrap(), bytes, "{what} changed the file");
+    }
+    assert!(!dir.path().join("report-out").exists());
+}

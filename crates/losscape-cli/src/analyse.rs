@@ -441,6 +441,8 @@ pub fn report(
         );
     }
     let store = open(db)?;
+    // A report states findings: never from damaged data.
+    store.check_integrity()?;
     if !no_basins {
         let dims = store
             .landscapes()?

@@ -148,6 +148,38 @@ impl PrivateCopy {
     }
 }
 
+/// How many of SQLite's integrity-check findings a damage report quotes.
+const INTEGRITY_FINDINGS_SHOWN: usize = 3;
+
+/// Refuses a database whose pages, records or indexes SQLite finds inconsistent
+/// (`PRAGMA integrity_check`: unlike `quick_check` it also compares every index with its table,
+/// which is what a changed byte in a stored number shows as). Damage is refused before anything
+/// is written or read into a result: a resumed run would build on it, a report would print it.
+fn integrity(conn: &Connection, shown: &Path) -> Result<(), DbError> {
+    let mut stmt = conn
+        .prepare(&format!("PRAGMA integrity_check({INTEGRITY_FINDINGS_SHOWN})"))
+        .map_err(sql(shown))?;
+    let findings: Vec<String> = stmt
+        .query_map([], |r| r.get::<_, String>(0))
+        .map_err(sql(shown))?
+        .collect::<Result<_, _>>()
+        .map_err(sql(shown))?;
+    if findings.len() == 1 && findings[0] == "ok" {
+        return Ok(());
+    }
+    let name = shown.display();
+    Err(corrupt(
+        shown,
+        format!(
+            "SQLite's integrity check fails ({}); it was left as it is. Restore it from a backup \
+             or run it again (a shard: run that shard again), or save what is still readable \
+             into a new file with `sqlite3 '{name}' .recover | sqlite3 recovered.db` and check \
+             that with `losscape summary recovered.db`",
+            findings.join("; ")
+        ),
+    ))
+}
+
 /// `file` with `suffix` appended to its name (SQLite's `-wal`, `-journal`, `-shm`).
 fn with_suffix(file: &Path, suffix: &str) -> PathBuf {
     let mut name = file.as_os_str().to_owned();
@@ -236,8 +268,11 @@ impl Store {
             .map_err(sql(path))?;
         match inspect(&tx, path)? {
             Contents::Blank => initialise(&tx, path)?,
-            Contents::Outdated(version) => migrate(&tx, path, version)?,
-            Contents::Current => {}
+            Contents::Outdated(version) => {
+                integrity(&tx, path)?;
+                migrate(&tx, path, version)?
+            }
+            Contents::Current => integrity(&tx, path)?,
         }
         tx.commit().map_err(sql(path))?;
         // WAL lets readers run beside the writer. It is switched outside any transaction, and
@@ -315,6 +350,13 @@ impl Store {
             _copy: copy,
             _lock: None,
         })
+    }
+
+    /// Refuses a damaged database (SQLite's `integrity_check`), with a way out in the message.
+    /// [`Store::open`] checks every existing file before writing; readers whose results must
+    /// not rest on damaged data (the census, the report) call this.
+    pub fn check_integrity(&self) -> Result<(), DbError> {
+        integrity(&self.conn, &self.path)
     }
 
     /// The lowest id new rows of this database may get, less one (see [`Store::set_id_base`]).
