@@ -148,6 +148,60 @@ impl PrivateCopy {
     }
 }
 
+/// Creates the database at `path` (which does not exist) already initialised, or leaves the
+/// path alone where another process was faster.
+///
+/// The schema is written into a temporary file in the same folder, which is then linked to
+/// the database's name: a reader never finds an empty or half-initialised file there, only no
+/// file or a whole database ("read commands work at any time"). Linking, unlike renaming,
+/// never replaces a file another process created meanwhile. Where the file system cannot link
+/// (or the name is a dangling symbolic link), nothing is created here and [`Store::open`]
+/// initialises the file in place as before.
+fn create_initialised(path: &Path) -> Result<(), DbError> {
+    let file = real_path(path)?;
+    let folder = match file.parent() {
+        Some(f) if !f.as_os_str().is_empty() => f,
+        _ => Path::new("."),
+    };
+    let io_err = |action| {
+        move |source| DbError::Io {
+            path: path.to_path_buf(),
+            action,
+            source,
+        }
+    };
+    use std::os::unix::fs::PermissionsExt;
+    let temp = tempfile::Builder::new()
+        .prefix(".losscape-new-")
+        .suffix(".db")
+        // As SQLite creates a file: everyone may read and write, less the umask.
+        .permissions(std::fs::Permissions::from_mode(0o666))
+        .tempfile_in(folder)
+        .map_err(io_err("create the new database beside its final name"))?;
+    {
+        let mut conn = connect(temp.path(), path, false)?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql(path))?;
+        initialise(&tx, path)?;
+        tx.commit().map_err(sql(path))?;
+        // Closing the connection leaves the file complete, without companions.
+    }
+    match std::fs::hard_link(temp.path(), &file) {
+        Ok(()) => {
+            // Make the new name durable too (best effort: not every file system allows it).
+            if let Ok(dir) = std::fs::File::open(folder) {
+                let _ = dir.sync_all();
+            }
+            Ok(())
+        }
+        // Another process created it, or linking is not possible here: `open` goes on with
+        // whatever is at the path now.
+        Err(_) => Ok(()),
+    }
+    // `temp` is removed when dropped; the database keeps its other name.
+}
+
 /// How many of SQLite's integrity-check findings a damage report quotes.
 const INTEGRITY_FINDINGS_SHOWN: usize = 3;
 
@@ -246,7 +300,9 @@ impl Store {
     /// ours (or still blank), the journal is rolled back in place by the read-write connection.
     pub fn open(path: &Path) -> Result<Store, DbError> {
         // Refuse what is not SQLite before creating or locking anything.
-        probe_file(path)?;
+        if probe_file(path)? == OnDisk::Absent {
+            create_initialised(path)?;
+        }
         let lock = WriterLock::acquire(path, path)?;
         let file = real_path(path)?;
         if probe_file(&file)? == OnDisk::Sqlite {
