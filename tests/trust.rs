@@ -312,3 +312,37 @@ fn damaged_databases_are_refused_with_a_way_out() {
     }
     assert!(!dir.path().join("report-out").exists());
 }
+
+/// `report -o DIR` and `graph -o FILE` replace a symbolic link already at an output name, as
+/// `export` does, instead of overwriting the file it points to.
+#[test]
+fn outputs_replace_links_instead_of_following_them() {
+    let s = sweep();
+    let dir = tempfile::tempdir().unwrap();
+    let victim = write_file(dir.path(), "victim.txt", "keep");
+    let out = dir.path().join("report");
+    std::fs::create_dir(&out).unwrap();
+    std::os::unix::fs::symlink(&victim, out.join("index.html")).unwrap();
+    std::os::unix::fs::symlink(&victim, out.join("counts.csv")).unwrap();
+    success(
+        &run_in(
+            dir.path(),
+            &["report", p(&s.single), "-o", p(&out), "--no-basins", "--no-png"],
+        ),
+        "report",
+    );
+    let graph = dir.path().join("graph.svg");
+    std::os::unix::fs::symlink(&victim, &graph).unwrap();
+    success(
+        &run_in(
+            dir.path(),
+            &["graph", p(&s.single), "--landscape", "h2-l1e-3", "-o", p(&graph)],
+        ),
+        "graph",
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+    for written in [out.join("index.html"), out.join("counts.csv"), graph] {
+        let meta = std::fs::symlink_metadata(&written).unwrap();
+        assert!(meta.is_file(), "{} is still a link", written.display());
+    }
+}
