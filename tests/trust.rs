@@ -346,3 +346,55 @@ fn outputs_replace_links_instead_of_following_them() {
         assert!(meta.is_file(), "{} is still a link", written.display());
     }
 }
+
+/// Imported points pass the identity rule found points pass: a `min.data` that lists a minimum
+/// twice stores it once (found twice), and the Morse census sees no phantom minimum.
+#[test]
+fn an_imported_repeated_minimum_is_stored_once() {
+    let s = sweep();
+    let dir = tempfile::tempdir().unwrap();
+    let files = dir.path().join("ps");
+    let key = "h2-l1e-3";
+    success(
+        &run_in(
+            dir.path(),
+            &["export", "pathsample", p(&s.single), "--landscape", key, "--dir", p(&files)],
+        ),
+        "export",
+    );
+    // Append a copy of line 1 to min.data and of its coordinates to points.min.
+    let min_data = std::fs::read_to_string(files.join("min.data")).unwrap();
+    let lines = min_data.lines().count();
+    let first = min_data.lines().next().unwrap().to_owned();
+    std::fs::write(files.join("min.data"), format!("{min_data}{first}\n")).unwrap();
+    let mut points = std::fs::read(files.join("points.min")).unwrap();
+    let record = points.len() / lines;
+    let copy = points[..record].to_vec();
+    points.extend_from_slice(&copy);
+    std::fs::write(files.join("points.min"), points).unwrap();
+
+    let db = dir.path().join("imported.db");
+    let msg = success(
+        &run_in(
+            dir.path(),
+            &[
+                "import", "pathsample", p(&files), "--db", p(&db), "--landscape", "copy",
+                "--n-hidden", "2", "--lambda", "1e-3",
+            ],
+        ),
+        "import",
+    );
+    assert!(msg.contains("1 line(s) of the files repeat"), "{msg}");
+    let store = Store::open_read_only(&db).unwrap();
+    let l = store.landscape_by_key("copy").unwrap().unwrap();
+    let minima = store.minima(l.id).unwrap();
+    assert_eq!(minima.len(), lines, "the repeated line is not a new minimum");
+    assert_eq!(minima.iter().map(|m| m.times_found).max(), Some(2));
+    // The Morse census of the copy reads as the original's: no phantom minimum, no deficit.
+    let census = |db: &Path, key: &str| {
+        let out = run_in(dir.path(), &["census", p(db), "--landscape", key, "--format", "csv"]);
+        success(&out, "census");
+        String::from_utf8_lossy(&out.stdout).replace(key, "KEY")
+    };
+    assert_eq!(census(&db, "copy"), census(&s.single, key));
+}

@@ -372,6 +372,13 @@ pub fn import(cmd: &Import) -> Result<ExitCode> {
                 s.max_energy_difference,
                 s.data
             );
+            if s.repeated > 0 {
+                println!(
+                    "{} line(s) of the files repeat an earlier line's point: stored once, counted \
+                     as found again",
+                    s.repeated
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
     }
