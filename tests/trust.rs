@@ -398,3 +398,35 @@ fn an_imported_repeated_minimum_is_stored_once() {
     };
     assert_eq!(census(&db, "copy"), census(&s.single, key));
 }
+
+/// After a clean exit of a run or of a read command, the database has no `-wal`/`-shm`
+/// companions beside it.
+#[test]
+fn no_companion_files_are_left_after_clean_exits() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_file(
+        dir.path(),
+        "small.toml",
+        "[experiment]\nname = \"small\"\nstages = [\"basin_hopping\"]\n\
+         [landscape]\nn_hidden = [1]\nlambda = [1e-3]\n[basin_hopping]\nchains = 2\nsteps = 10\n",
+    );
+    let db = dir.path().join("small.db");
+    let companions = || {
+        ["-wal", "-shm", "-journal"]
+            .iter()
+            .map(|suffix| format!("{}{suffix}", db.display()))
+            .filter(|f| Path::new(f).exists())
+            .collect::<Vec<_>>()
+    };
+    let commands: [Vec<&str>; 5] = [
+        vec!["run", p(&cfg), "--db", p(&db), "--quiet"],
+        vec!["summary", p(&db)],
+        vec!["minima", p(&db)],
+        vec!["census", p(&db)],
+        vec!["run", p(&cfg), "--db", p(&db), "--quiet"],
+    ];
+    for args in commands {
+        success(&run_in(dir.path(), &args), args[0]);
+        assert!(companions().is_empty(), "after {args:?}: {:?}", companions());
+    }
+}

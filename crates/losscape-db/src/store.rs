@@ -56,6 +56,25 @@ pub struct Store {
     _lock: Option<WriterLock>,
 }
 
+impl Drop for Store {
+    /// A writer leaves the file in rollback-journal mode: WAL is what lets readers run beside a
+    /// writer, but a file left in WAL mode makes every later reader create `-wal` and `-shm`
+    /// files that a read-only connection cannot remove, so empty companions would litter the
+    /// folder after every read command. The switch checkpoints the WAL and removes both files;
+    /// it needs the file to itself, so while a reader is still attached it is skipped at once
+    /// (no waiting) and the file stays in WAL mode. The next writer switches WAL on again.
+    fn drop(&mut self) {
+        if self.read_only || !self.conn.is_autocommit() {
+            return;
+        }
+        if self.conn.busy_timeout(Duration::ZERO).is_ok() {
+            let _ = self
+                .conn
+                .query_row("PRAGMA journal_mode = DELETE", [], |r| r.get::<_, String>(0));
+        }
+    }
+}
+
 /// Opens an SQLite connection to `file` with the settings every store uses; errors name
 /// `shown`, the path as the user gave it.
 fn connect(file: &Path, shown: &Path, read_only: bool) -> Result<Connection, DbError> {
