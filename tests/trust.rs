@@ -430,3 +430,32 @@ fn no_companion_files_are_left_after_clean_exits() {
         assert!(companions().is_empty(), "after {args:?}: {:?}", companions());
     }
 }
+
+/// A plugin that cannot be found is reported with how to build it and where to point to it,
+/// by every command that loads plugins.
+#[test]
+fn a_missing_plugin_says_how_to_build_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_file(
+        dir.path(),
+        "fire.toml",
+        "[landscape]\nn_hidden = [1]\nlambda = [1e-3]\n[minimiser]\nkind = \"plugin\"\nname = \"no-such-opt\"\n",
+    );
+    let lbfgs = write_file(dir.path(), "plain.toml", "[landscape]\nn_hidden = [1]\nlambda = [1e-3]\n");
+    let db = dir.path().join("x.db");
+    for args in [
+        vec!["check", p(&cfg)],
+        vec!["run", p(&cfg), "--db", p(&db), "--quiet"],
+        vec!["basins", p(&lbfgs), "--minimisers", "lbfgs,no-such-opt", "--starts", "2"],
+    ] {
+        let msg = refused(&run_in(dir.path(), &args), args[0]);
+        assert!(
+            msg.contains("cargo build --release -p losscape-plugin-no-such-opt")
+                && msg.contains("target/release/")
+                && msg.contains("--plugin-dir"),
+            "{}: {msg}",
+            args[0]
+        );
+    }
+    assert!(!db.exists(), "no database for a run that cannot start");
+}
