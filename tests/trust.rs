@@ -66,7 +66,15 @@ fn sweep() -> &'static Sweep {
                     success(
                         &run_in(
                             &dir,
-                            &["run", p(&cfg), "--db", p(&part), "--shard", &spec, "--quiet"],
+                            &[
+                                "run",
+                                p(&cfg),
+                                "--db",
+                                p(&part),
+                                "--shard",
+                                &spec,
+                                "--quiet",
+                            ],
                         ),
                         &format!("shard {spec}"),
                     );
@@ -186,7 +194,8 @@ fn merge_refusals_name_the_part_and_the_key() {
     );
     let msg = refused(&merge(dir.path(), &[p0, &dangling], &out), "dangling");
     assert!(
-        msg.contains("dangling.db") && msg.contains("of transition_states refers to a row of minima"),
+        msg.contains("dangling.db")
+            && msg.contains("of transition_states refers to a row of minima"),
         "{msg}"
     );
     assert!(!msg.contains("FOREIGN KEY"), "{msg}");
@@ -204,12 +213,24 @@ fn merge_refusals_name_the_part_and_the_key() {
     assert!(!msg.contains("losscape losscape"), "{msg}");
 
     // Another seed: said once, with the value of each part.
-    let other_cfg = write_file(dir.path(), "seed.toml", &TINY.replace("seed = 5", "seed = 6"));
+    let other_cfg = write_file(
+        dir.path(),
+        "seed.toml",
+        &TINY.replace("seed = 5", "seed = 6"),
+    );
     let other = dir.path().join("seed-1.db");
     success(
         &run_in(
             dir.path(),
-            &["run", p(&other_cfg), "--db", p(&other), "--shard", "1/2", "--quiet"],
+            &[
+                "run",
+                p(&other_cfg),
+                "--db",
+                p(&other),
+                "--shard",
+                "1/2",
+                "--quiet",
+            ],
         ),
         "the other shard",
     );
@@ -236,7 +257,10 @@ fn chain_shards_merge_at_once_in_any_order() {
     let c = &s.chain_parts;
     let out = dir.path().join("partial.db");
     let msg = refused(&merge(dir.path(), &[&c[2], &c[0]], &out), "partial");
-    assert!(msg.contains("missing: 1/3") && msg.contains("Nothing was merged"), "{msg}");
+    assert!(
+        msg.contains("missing: 1/3") && msg.contains("Nothing was merged"),
+        "{msg}"
+    );
     assert!(!out.exists());
 
     let expected = points(&s.single);
@@ -245,10 +269,17 @@ fn chain_shards_merge_at_once_in_any_order() {
         let parts: Vec<&Path> = order.iter().map(|&i| c[i].as_path()).collect();
         success(&merge(dir.path(), &parts, &merged), "the merge");
         success(
-            &run_in(dir.path(), &["run", p(&s.cfg), "--db", p(&merged), "--quiet"]),
+            &run_in(
+                dir.path(),
+                &["run", p(&s.cfg), "--db", p(&merged), "--quiet"],
+            ),
             "the follow-up run",
         );
-        assert_eq!(points(&merged), expected, "{name} differs from the single run");
+        assert_eq!(
+            points(&merged),
+            expected,
+            "{name} differs from the single run"
+        );
     }
 
     // A chain not merged before the follow-up run (as if the merge had missed it) is refused.
@@ -298,7 +329,14 @@ fn damaged_databases_are_refused_with_a_way_out() {
         ("census", vec!["census", p(&db)]),
         (
             "report",
-            vec!["report", p(&db), "-o", "report-out", "--no-basins", "--no-png"],
+            vec![
+                "report",
+                p(&db),
+                "-o",
+                "report-out",
+                "--no-basins",
+                "--no-png",
+            ],
         ),
     ];
     for (what, args) in cases {
@@ -308,7 +346,11 @@ fn damaged_databases_are_refused_with_a_way_out() {
                 && msg.contains(".recover"),
             "{what}: {msg}"
         );
-        assert_eq!(std::fs::read(&db).unwrap(), bytes, "{what} changed the file");
+        assert_eq!(
+            std::fs::read(&db).unwrap(),
+            bytes,
+            "{what} changed the file"
+        );
     }
     assert!(!dir.path().join("report-out").exists());
 }
@@ -327,7 +369,14 @@ fn outputs_replace_links_instead_of_following_them() {
     success(
         &run_in(
             dir.path(),
-            &["report", p(&s.single), "-o", p(&out), "--no-basins", "--no-png"],
+            &[
+                "report",
+                p(&s.single),
+                "-o",
+                p(&out),
+                "--no-basins",
+                "--no-png",
+            ],
         ),
         "report",
     );
@@ -336,7 +385,14 @@ fn outputs_replace_links_instead_of_following_them() {
     success(
         &run_in(
             dir.path(),
-            &["graph", p(&s.single), "--landscape", "h2-l1e-3", "-o", p(&graph)],
+            &[
+                "graph",
+                p(&s.single),
+                "--landscape",
+                "h2-l1e-3",
+                "-o",
+                p(&graph),
+            ],
         ),
         "graph",
     );
@@ -358,7 +414,15 @@ fn an_imported_repeated_minimum_is_stored_once() {
     success(
         &run_in(
             dir.path(),
-            &["export", "pathsample", p(&s.single), "--landscape", key, "--dir", p(&files)],
+            &[
+                "export",
+                "pathsample",
+                p(&s.single),
+                "--landscape",
+                key,
+                "--dir",
+                p(&files),
+            ],
         ),
         "export",
     );
@@ -378,8 +442,17 @@ fn an_imported_repeated_minimum_is_stored_once() {
         &run_in(
             dir.path(),
             &[
-                "import", "pathsample", p(&files), "--db", p(&db), "--landscape", "copy",
-                "--n-hidden", "2", "--lambda", "1e-3",
+                "import",
+                "pathsample",
+                p(&files),
+                "--db",
+                p(&db),
+                "--landscape",
+                "copy",
+                "--n-hidden",
+                "2",
+                "--lambda",
+                "1e-3",
             ],
         ),
         "import",
@@ -388,11 +461,18 @@ fn an_imported_repeated_minimum_is_stored_once() {
     let store = Store::open_read_only(&db).unwrap();
     let l = store.landscape_by_key("copy").unwrap().unwrap();
     let minima = store.minima(l.id).unwrap();
-    assert_eq!(minima.len(), lines, "the repeated line is not a new minimum");
+    assert_eq!(
+        minima.len(),
+        lines,
+        "the repeated line is not a new minimum"
+    );
     assert_eq!(minima.iter().map(|m| m.times_found).max(), Some(2));
     // The Morse census of the copy reads as the original's: no phantom minimum, no deficit.
     let census = |db: &Path, key: &str| {
-        let out = run_in(dir.path(), &["census", p(db), "--landscape", key, "--format", "csv"]);
+        let out = run_in(
+            dir.path(),
+            &["census", p(db), "--landscape", key, "--format", "csv"],
+        );
         success(&out, "census");
         String::from_utf8_lossy(&out.stdout).replace(key, "KEY")
     };
@@ -427,7 +507,11 @@ fn no_companion_files_are_left_after_clean_exits() {
     ];
     for args in commands {
         success(&run_in(dir.path(), &args), args[0]);
-        assert!(companions().is_empty(), "after {args:?}: {:?}", companions());
+        assert!(
+            companions().is_empty(),
+            "after {args:?}: {:?}",
+            companions()
+        );
     }
 }
 
@@ -441,12 +525,23 @@ fn a_missing_plugin_says_how_to_build_it() {
         "fire.toml",
         "[landscape]\nn_hidden = [1]\nlambda = [1e-3]\n[minimiser]\nkind = \"plugin\"\nname = \"no-such-opt\"\n",
     );
-    let lbfgs = write_file(dir.path(), "plain.toml", "[landscape]\nn_hidden = [1]\nlambda = [1e-3]\n");
+    let lbfgs = write_file(
+        dir.path(),
+        "plain.toml",
+        "[landscape]\nn_hidden = [1]\nlambda = [1e-3]\n",
+    );
     let db = dir.path().join("x.db");
     for args in [
         vec!["check", p(&cfg)],
         vec!["run", p(&cfg), "--db", p(&db), "--quiet"],
-        vec!["basins", p(&lbfgs), "--minimisers", "lbfgs,no-such-opt", "--starts", "2"],
+        vec![
+            "basins",
+            p(&lbfgs),
+            "--minimisers",
+            "lbfgs,no-such-opt",
+            "--starts",
+            "2",
+        ],
     ] {
         let msg = refused(&run_in(dir.path(), &args), args[0]);
         assert!(

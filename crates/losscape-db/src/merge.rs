@@ -119,7 +119,10 @@ impl Store {
         if shard.count == 0 || shard.index >= shard.count {
             return Err(crate::error::corrupt(
                 path,
-                format!("meta shard {shard} names no shard of a {}-way split", shard.count),
+                format!(
+                    "meta shard {shard} names no shard of a {}-way split",
+                    shard.count
+                ),
             ));
         }
         let (low, high) = (shard.id_base(), shard.id_base() + (1 << SHARD_ID_BITS));

@@ -70,7 +70,9 @@ impl Drop for Store {
         if self.conn.busy_timeout(Duration::ZERO).is_ok() {
             let _ = self
                 .conn
-                .query_row("PRAGMA journal_mode = DELETE", [], |r| r.get::<_, String>(0));
+                .query_row("PRAGMA journal_mode = DELETE", [], |r| {
+                    r.get::<_, String>(0)
+                });
         }
     }
 }
@@ -230,7 +232,9 @@ const INTEGRITY_FINDINGS_SHOWN: usize = 3;
 /// is written or read into a result: a resumed run would build on it, a report would print it.
 fn integrity(conn: &Connection, shown: &Path) -> Result<(), DbError> {
     let mut stmt = conn
-        .prepare(&format!("PRAGMA integrity_check({INTEGRITY_FINDINGS_SHOWN})"))
+        .prepare(&format!(
+            "PRAGMA integrity_check({INTEGRITY_FINDINGS_SHOWN})"
+        ))
         .map_err(sql(shown))?;
     let findings: Vec<String> = stmt
         .query_map([], |r| r.get::<_, String>(0))

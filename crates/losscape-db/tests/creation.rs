@@ -42,7 +42,12 @@ fn readers_never_see_a_database_being_created() {
     });
     let (failures, opened) = failures;
     assert!(opened > 0, "the reader never found a database");
-    assert!(failures.is_empty(), "{} failed reads: {:?}", failures.len(), &failures[..failures.len().min(3)]);
+    assert!(
+        failures.is_empty(),
+        "{} failed reads: {:?}",
+        failures.len(),
+        &failures[..failures.len().min(3)]
+    );
     // No temporary file is left beside the databases.
     let stray: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()

@@ -758,11 +758,19 @@ fn files_are_recognisable_from_their_header() {
         APPLICATION_ID.to_be_bytes(),
         "application id"
     );
-    assert_eq!((header[18], header[19]), (2, 2), "WAL mode while a writer works");
+    assert_eq!(
+        (header[18], header[19]),
+        (2, 2),
+        "WAL mode while a writer works"
+    );
     drop(store);
     let header = fs::read(&path).unwrap();
     // Closed, the file is left in rollback mode, so readers create no `-wal`/`-shm` files.
-    assert_eq!((header[18], header[19]), (1, 1), "rollback mode once closed");
+    assert_eq!(
+        (header[18], header[19]),
+        (1, 1),
+        "rollback mode once closed"
+    );
 }
 
 #[test]

@@ -123,7 +123,12 @@ pub fn merge_chain_shards(
 
 /// Whether any stage after basin-hopping has recorded work on the landscape.
 fn followed_up(out: &Store, landscape_id: LandscapeId) -> Result<bool, RunError> {
-    for later in [Stage::Connect, Stage::Survey, Stage::Census, Stage::Saturate] {
+    for later in [
+        Stage::Connect,
+        Stage::Survey,
+        Stage::Census,
+        Stage::Saturate,
+    ] {
         if !out.attempts(landscape_id, later.name())?.is_empty() {
             return Ok(true);
         }

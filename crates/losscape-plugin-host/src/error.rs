@@ -14,7 +14,11 @@ pub enum PluginError {
         name: String,
     },
     /// No library file was found.
-    #[error("plugin '{name}' not found; searched: {}{}", list(searched), build_hint(name))]
+    #[error(
+        "plugin '{name}' not found; searched: {}{}",
+        list(searched),
+        build_hint(name)
+    )]
     NotFound {
         /// The name (or path) asked for.
         name: String,

@@ -242,7 +242,11 @@ mod tests {
         for (file, bytes, kind) in [
             ("empty.so", &b""[..], "an empty file"),
             ("text.so", &b"[minimiser]\n"[..], "a text file"),
-            ("data.so", &[0u8, 159, 146, 150][..], "a binary file of another format"),
+            (
+                "data.so",
+                &[0u8, 159, 146, 150][..],
+                "a binary file of another format",
+            ),
         ] {
             let path = dir.join(file);
             std::fs::write(&path, bytes).expect("write");

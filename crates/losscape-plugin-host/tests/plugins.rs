@@ -409,9 +409,15 @@ fn false_reports_are_failed_minimisations() {
     let PluginError::FalseReport { claim, actual, .. } = &e else {
         panic!("{e}")
     };
-    assert_eq!((claim.as_str(), actual.as_str()), ("energy -1e0", "energy 0e0"));
+    assert_eq!(
+        (claim.as_str(), actual.as_str()),
+        ("energy -1e0", "energy 0e0")
+    );
     let message = e.to_string();
-    assert!(message.contains("plugin 'faulty' reported energy -1e0"), "{message}");
+    assert!(
+        message.contains("plugin 'faulty' reported energy -1e0"),
+        "{message}"
+    );
 
     // Off the minimum the plugin reports the true energy but claims a zero gradient.
     let e = run_faulty("false_convergence", &dw);

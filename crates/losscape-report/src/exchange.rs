@@ -611,7 +611,13 @@ fn pushoff_problem(
             .iter()
             .zip(min_an)
             .find(|(m, ma)| {
-                identity.same(model, ma.energy, &m.coords, min_an[i].energy, &minima[i].coords)
+                identity.same(
+                    model,
+                    ma.energy,
+                    &m.coords,
+                    min_an[i].energy,
+                    &minima[i].coords,
+                )
             })
             .map_or(k, |(m, _)| m.id)
     };
