@@ -86,13 +86,6 @@ fn check_parts(parts: &[PathBuf]) -> Result<(Config, Vec<Shard>)> {
         let shard = store
             .check_shard_contents()
             .with_context(|| format!("cannot merge {}", part.display()))?;
-        if let Some(i) = shards.iter().position(|s: &Shard| s.index == shard.index) {
-            bail!(
-                "{} and {} are both shard {shard}: give each shard once",
-                parts[i].display(),
-                part.display()
-            );
-        }
         let run = store
             .runs()?
             .pop()
@@ -121,6 +114,14 @@ fn check_parts(parts: &[PathBuf]) -> Result<(Config, Vec<Shard>)> {
                 }
                 check_same_experiment(first_config, &config, first_part, part)?;
             }
+        }
+        // Checked after the experiment, whose difference is the better reason to give.
+        if let Some(i) = shards.iter().position(|s: &Shard| s.index == shard.index) {
+            bail!(
+                "{} and {} are both shard {shard}: give each shard once",
+                parts[i].display(),
+                part.display()
+            );
         }
         shards.push(shard);
     }
