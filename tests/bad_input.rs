@@ -352,16 +352,27 @@ fn faulty_plugins_are_refused_at_load_time() {
             &["is not a losscape plugin", "losscape_plugin_entry"],
         ),
         (
+            "null.toml",
+            "name = \"faulty-null\"",
+            "",
+            &["null `minimise` function"],
+        ),
+        (
             "missing.toml",
             "name = \"no-such-plugin\"",
             "",
-            &["plugin 'no-such-plugin' not found", "searched"],
+            &[
+                "plugin 'no-such-plugin' not found",
+                "searched",
+                "cargo build --release -p losscape-plugin-no-such-plugin",
+                "--plugin-dir",
+            ],
         ),
         (
             "not-a-library.toml",
             "path = \"not-a-library.toml\"",
             "",
-            &["cannot load plugin library"],
+            &["is not a shared library: it is a text file"],
         ),
         (
             "bad-option.toml",
@@ -455,6 +466,8 @@ fn a_plugin_failing_mid_run_is_contained_and_recorded() {
         ("nan_report", "non-finite"),
         ("nan_coords", "non-finite"),
         ("callback_abuse", "exceeded its evaluation budget"),
+        // A claim of convergence is checked against the gradient the host recomputes.
+        ("false_convergence", "its result was discarded"),
     ] {
         let cfg = plugin_config(
             dir.path(),
@@ -557,4 +570,20 @@ fn huge_weights_do_not_overflow_into_stored_points() {
     .unwrap();
     let (store, _) = run_ok(&cfg, dir.path());
     assert!(assert_all_verified(&store) <= 1);
+}
+
+/// A relative plugin `path` names the file beside the config, even without a folder part and
+/// run from the config's folder: `libz.so.1` must not load the system's zlib.
+#[test]
+fn relative_plugin_paths_are_resolved_against_the_config_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    use std::env::consts::{DLL_PREFIX, DLL_SUFFIX};
+    let fire = plugin_dir().join(format!("{DLL_PREFIX}losscape_plugin_fire{DLL_SUFFIX}"));
+    std::fs::copy(fire, dir.path().join("libz.so.1")).unwrap();
+    let body = format!("{SMALL}[minimiser]\nkind = \"plugin\"\npath = \"libz.so.1\"\n");
+    std::fs::write(dir.path().join("local.toml"), body).unwrap();
+    let out = support::losscape(&["check", "local.toml"], dir.path());
+    let msg = text(&out);
+    assert!(out.status.success(), "{msg}");
+    assert!(msg.contains("minimiser fire"), "{msg}");
 }

@@ -761,3 +761,136 @@ fn chain_shards_merge_to_the_single_run() {
     run_to_end(&cfg, &merged, 2);
     assert_eq!(contents(&merged), contents(reference_db()));
 }
+
+/// A small deterministic generator (splitmix64) for the split property below: the cases are
+/// reproducible from the seed printed with a failure.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `lo..=hi`.
+    fn range(&mut self, lo: usize, hi: usize) -> usize {
+        lo + (self.next() % (hi - lo + 1) as u64) as usize
+    }
+
+    fn shuffle<T>(&mut self, v: &mut [T]) {
+        for i in (1..v.len()).rev() {
+            v.swap(i, self.range(0, i));
+        }
+    }
+}
+
+/// Property: for random splits of the quick sweep into landscape shards (2–4) or chain shards
+/// (5–8) and random merge orders, in one call or several, the merged database completed by
+/// `run` holds the single run's points; a merge that cannot give them (some chain shards
+/// without the others) is refused naming the missing shards and merges nothing. The seed is
+/// `LOSSCAPE_SPLIT_SEED` (default 22); each case prints its split so a failure can be redone.
+#[test]
+fn any_split_and_merge_order_gives_the_single_run() {
+    let seed = std::env::var("LOSSCAPE_SPLIT_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(22u64);
+    let mut rng = SplitMix(seed);
+    let expected = contents(reference_db());
+    for case in 0..3 {
+        let chains = case == 1 || (case == 2 && rng.next().is_multiple_of(2));
+        let n = if chains {
+            rng.range(5, 8)
+        } else {
+            rng.range(2, 4)
+        };
+        let (dir, cfg) = workspace();
+        let parts: Vec<PathBuf> = (0..n)
+            .map(|i| dir.path().join(format!("part-{i}.db")))
+            .collect();
+        // Two shards at a time, one thread each.
+        for pair in (0..n).collect::<Vec<_>>().chunks(2) {
+            let children: Vec<(usize, Child)> = pair
+                .iter()
+                .map(|&i| {
+                    let child = Command::new(bin())
+                        .args(run_args(&cfg, &parts[i], 1))
+                        .args(["--shard", &format!("{i}/{n}")])
+                        .stdout(Stdio::piped())
+                        .stderr(Stdio::piped())
+                        .spawn()
+                        .expect("a shard starts");
+                    (i, child)
+                })
+                .collect();
+            for (i, child) in children {
+                let out = child.wait_with_output().expect("a shard runs");
+                assert!(out.status.success(), "shard {i}/{n}:\n{}", text(&out));
+            }
+        }
+        let mut order: Vec<usize> = (0..n).collect();
+        rng.shuffle(&mut order);
+        // Cut the order into 1 to 3 consecutive groups, one merge call each (the first case
+        // always in several calls).
+        let calls = rng.range(if case == 0 { 2 } else { 1 }, 3.min(n));
+        let mut cuts: Vec<usize> = Vec::new();
+        while cuts.len() + 1 < calls {
+            let c = rng.range(1, n - 1);
+            if !cuts.contains(&c) {
+                cuts.push(c);
+            }
+        }
+        cuts.sort_unstable();
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        let mut start = 0;
+        for c in cuts.iter().copied().chain([n]) {
+            groups.push(order[start..c].to_vec());
+            start = c;
+        }
+        let what = format!(
+            "seed {seed}, case {case}: {} {n}-way split, merged as {groups:?}",
+            if chains { "chain" } else { "landscape" }
+        );
+        eprintln!("{what}");
+        let merged = dir.path().join("merged.db");
+        let merge = |group: &[usize]| {
+            Command::new(bin())
+                .arg("merge")
+                .args(group.iter().map(|&i| &parts[i]))
+                .arg("--db")
+                .arg(&merged)
+                .output()
+                .expect("merge runs")
+        };
+        for group in &groups {
+            let out = merge(group);
+            let msg = text(&out);
+            if chains && group.len() < n {
+                // Refused, naming every shard not given, and nothing is merged.
+                assert!(!out.status.success(), "{what}: {msg}");
+                for i in (0..n).filter(|i| !group.contains(i)) {
+                    assert!(msg.contains(&format!("{i}/{n}")), "{what}: {msg}");
+                }
+                assert!(
+                    !merged.exists(),
+                    "{what}: a refused merge created the database"
+                );
+            } else {
+                assert!(out.status.success(), "{what}: {msg}");
+            }
+        }
+        if chains && groups.len() > 1 {
+            let out = merge(&order);
+            assert!(out.status.success(), "{what}: {}", text(&out));
+        }
+        run_to_end(&cfg, &merged, 2);
+        assert_eq!(
+            contents(&merged),
+            expected,
+            "{what}: differs from the single run"
+        );
+    }
+}

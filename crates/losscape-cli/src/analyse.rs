@@ -175,8 +175,14 @@ fn open(path: &Path) -> Result<Store> {
     Store::open_read_only(path).with_context(|| format!("cannot read database {}", path.display()))
 }
 
+/// Writes an output file, replacing a symbolic link at its name rather than its target.
 fn write(path: &Path, text: &str) -> Result<()> {
-    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+    write_bytes(path, text.as_bytes())
+}
+
+fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
+    losscape_report::output::replace_file(path, bytes)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn one_landscape(store: &Store, key: &str) -> Result<(StoredExperiment, LandscapeData)> {
@@ -267,8 +273,7 @@ pub fn graph(db: &Path, key: &str, output: &Path, args: &GraphArgs) -> Result<Ex
     )?;
     if png {
         let bytes = Rasteriser::new()?.png(&svg, 2.0)?;
-        std::fs::write(output, bytes)
-            .with_context(|| format!("cannot write {}", output.display()))?;
+        write_bytes(output, &bytes)?;
     } else {
         write(output, &svg)?;
     }
@@ -367,6 +372,13 @@ pub fn import(cmd: &Import) -> Result<ExitCode> {
                 s.max_energy_difference,
                 s.data
             );
+            if s.repeated > 0 {
+                println!(
+                    "{} line(s) of the files repeat an earlier line's point: stored once, counted \
+                     as found again",
+                    s.repeated
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -441,6 +453,8 @@ pub fn report(
         );
     }
     let store = open(db)?;
+    // A report states findings: never from damaged data.
+    store.check_integrity()?;
     if !no_basins {
         let dims = store
             .landscapes()?

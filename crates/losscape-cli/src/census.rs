@@ -18,6 +18,8 @@ use losscape_report::data::{StoredExperiment, read_landscapes};
 pub fn census(db: &Path, key: Option<&str>, format: Format) -> Result<ExitCode> {
     let store = Store::open_read_only(db)
         .with_context(|| format!("cannot read database {}", db.display()))?;
+    // A census is a verdict on the stored points: never on damaged ones.
+    store.check_integrity()?;
     let exp = StoredExperiment::read(&store)?;
     let landscapes = read_landscapes(&store, &exp, key)?;
     let censuses = morse_censuses(&store, &landscapes, &exp.config.identity)?;

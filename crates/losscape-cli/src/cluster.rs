@@ -20,14 +20,21 @@ pub fn merge(parts: &[PathBuf], out: &Path, quiet: bool) -> Result<ExitCode> {
     let count = shards[0].count;
     let landscapes = config.landscapes().len() as u64;
     if count > landscapes {
-        return merge_chains(parts, out, &config, quiet);
+        return merge_chains(parts, &shards, out, &config, quiet);
     }
     let mut merged = Store::open(out)?;
     check_target(&merged, out, &config)?;
     for (part, shard) in parts.iter().zip(&shards) {
-        let c = merged
-            .merge_shard(part)
-            .with_context(|| format!("merging {} stopped; run the same merge again to finish (parts merged so far are complete)", part.display()))?;
+        let c = merged.merge_shard(part).map_err(|e| {
+            // Only a transient failure (busy, disk full, I/O) is worth the same merge again;
+            // anything else fails the same way until the part or the target is fixed.
+            let advice = if e.is_transient() {
+                "; run the same merge again to finish (parts merged so far are complete)"
+            } else {
+                "; parts merged before it are complete, nothing of it was merged"
+            };
+            anyhow::Error::new(e).context(format!("merging {} stopped{advice}", part.display()))
+        })?;
         if !quiet {
             println!(
                 "{} (shard {shard}): {} minima, {} transition states, {} census points, {} units of work ({} new records)",
@@ -68,12 +75,17 @@ fn check_parts(parts: &[PathBuf]) -> Result<(Config, Vec<Shard>)> {
     for part in parts {
         let store = Store::open_read_only(part)
             .with_context(|| format!("cannot read shard {}", part.display()))?;
-        let shard = store.shard()?.with_context(|| {
-            format!(
+        if store.shard()?.is_none() {
+            bail!(
                 "{} is not a shard of a sweep (written by `losscape run CONFIG --shard I/N`)",
                 part.display()
-            )
-        })?;
+            );
+        }
+        // The label must match the contents, and nothing may dangle: checked for every part
+        // before anything is merged, so a bad part leaves no partial merge behind.
+        let shard = store
+            .check_shard_contents()
+            .with_context(|| format!("cannot merge {}", part.display()))?;
         let run = store
             .runs()?
             .pop()
@@ -92,8 +104,9 @@ fn check_parts(parts: &[PathBuf]) -> Result<(Config, Vec<Shard>)> {
                     );
                 }
                 if run.program_version != *version {
+                    // The stored version already reads "losscape X.Y.Z (...)".
                     bail!(
-                        "{} was written by losscape {} but {} by losscape {version}: merge parts of one version",
+                        "{} was written by {} but {} by {version}: merge parts of one version",
                         name(part),
                         run.program_version,
                         name(first_part)
@@ -101,6 +114,14 @@ fn check_parts(parts: &[PathBuf]) -> Result<(Config, Vec<Shard>)> {
                 }
                 check_same_experiment(first_config, &config, first_part, part)?;
             }
+        }
+        // Checked after the experiment, whose difference is the better reason to give.
+        if let Some(i) = shards.iter().position(|s: &Shard| s.index == shard.index) {
+            bail!(
+                "{} and {} are both shard {shard}: give each shard once",
+                parts[i].display(),
+                part.display()
+            );
         }
         shards.push(shard);
     }
@@ -115,13 +136,16 @@ fn check_same_experiment(
     first_part: &Path,
     part: &Path,
 ) -> Result<()> {
-    let differs = losscape_experiment::resume::differences(first, config);
-    let differs_back = losscape_experiment::resume::differences(config, first);
-    if !differs.is_empty() || !differs_back.is_empty() || config != first {
-        let mut what = differs;
-        what.extend(differs_back);
+    if config != first {
+        // Every difference once, with the value each part holds.
+        let mut what = losscape_experiment::resume::all_differences(
+            first,
+            config,
+            &first_part.display().to_string(),
+            &part.display().to_string(),
+        );
         if what.is_empty() {
-            what.push("the configs differ in name or grid".into());
+            what.push("the configs differ".into());
         }
         bail!(
             "{} and {} are shards of different experiments: {}",
@@ -158,7 +182,29 @@ fn check_target(merged: &Store, out: &Path, config: &Config) -> Result<()> {
 
 /// The merge of chain shards (more shards than landscapes): every landscape's chains are
 /// identified in chain order into `out`; the remaining stages then run on it (`losscape run`).
-fn merge_chains(parts: &[PathBuf], out: &Path, config: &Config, quiet: bool) -> Result<ExitCode> {
+fn merge_chains(
+    parts: &[PathBuf],
+    shards: &[Shard],
+    out: &Path,
+    config: &Config,
+    quiet: bool,
+) -> Result<ExitCode> {
+    // A single run identifies a landscape's minima chain after chain, in chain order, and the
+    // chains of every shard interleave; a shard merged later would be identified after chains
+    // that come after it, giving other ids, counts and representatives than the single run.
+    // So chain shards merge all at once (merging them all again, or after a killed merge, is
+    // harmless: units already merged are skipped).
+    let count = shards[0].count;
+    let missing: Vec<String> = (0..count)
+        .filter(|i| !shards.iter().any(|s| s.index == *i))
+        .map(|i| format!("{i}/{count}"))
+        .collect();
+    if !missing.is_empty() {
+        bail!(
+            "chain shards are merged all {count} at once, in one call (their chains are identified in chain order, as a single run does); missing: {}. Nothing was merged",
+            missing.join(", ")
+        );
+    }
     // The experiment is rebuilt from the stored config; relative data paths are read from the
     // first part's folder.
     let text = toml::to_string(config).context("cannot rebuild the stored config")?;

@@ -143,6 +143,30 @@ impl DbError {
     }
 }
 
+impl DbError {
+    /// Whether doing the same again may succeed: another process held the database, the disk
+    /// was full or an I/O call failed. Everything else (a damaged or foreign file, an invalid
+    /// record) fails the same way every time, so retrying is no advice for it.
+    pub fn is_transient(&self) -> bool {
+        use rusqlite::ErrorCode as C;
+        match self {
+            DbError::Busy { .. } | DbError::Io { .. } => true,
+            DbError::Sqlite { source, .. } => matches!(
+                source.sqlite_error_code(),
+                Some(
+                    C::DatabaseBusy
+                        | C::DatabaseLocked
+                        | C::DiskFull
+                        | C::SystemIoFailure
+                        | C::OperationInterrupted
+                        | C::OutOfMemory
+                )
+            ),
+            _ => false,
+        }
+    }
+}
+
 /// Adapter for `map_err`: attach the database path to a rusqlite error.
 pub(crate) fn sql(path: &Path) -> impl FnOnce(rusqlite::Error) -> DbError + '_ {
     move |source| DbError::Sqlite {

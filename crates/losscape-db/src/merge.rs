@@ -103,6 +103,72 @@ impl Store {
         self.set_id_base(shard.id_base())
     }
 
+    /// Checks that this database, a shard, holds what its label says and nothing dangling:
+    /// every row's id lies in the id range of its `meta.shard` (a label edited by hand, or a
+    /// file of one shard renamed to another, would otherwise merge as the wrong shard), and
+    /// every reference (a transition state's minima, a record's run) names a stored row.
+    /// Returns the shard. Errors name this file, so a merge says which part is at fault.
+    pub fn check_shard_contents(&self) -> Result<Shard, DbError> {
+        let path = self.path();
+        let shard = self.shard()?.ok_or_else(|| {
+            invalid(
+                path,
+                "it is not a shard of a sweep (written by `losscape run --shard I/N`)",
+            )
+        })?;
+        if shard.count == 0 || shard.index >= shard.count {
+            return Err(crate::error::corrupt(
+                path,
+                format!(
+                    "meta shard {shard} names no shard of a {}-way split",
+                    shard.count
+                ),
+            ));
+        }
+        let (low, high) = (shard.id_base(), shard.id_base() + (1 << SHARD_ID_BITS));
+        self.with_connection_ref(|conn| {
+            // The data set is one row with a fixed id in every database (a merge checks it by
+            // its hash); every other table numbers its rows in the shard's range.
+            for table in TABLES.iter().filter(|t| **t != "datasets") {
+                let (min, max): (Option<i64>, Option<i64>) = conn
+                    .query_row(&format!("SELECT min(id), max(id) FROM {table}"), [], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })
+                    .map_err(sql(path))?;
+                if let (Some(min), Some(max)) = (min, max)
+                    && (min <= low || max > high)
+                {
+                    let owner = (min >> SHARD_ID_BITS) - 1;
+                    return Err(crate::error::corrupt(
+                        path,
+                        format!(
+                            "meta shard says {shard}, but its {table} have ids {min}..={max}, \
+                             outside that shard's range ({low}, {high}] (they look like shard \
+                             {owner}'s); was the label or the file changed?"
+                        ),
+                    ));
+                }
+            }
+            let dangling: Option<(String, i64, String)> = conn
+                .query_row("PRAGMA foreign_key_check", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .optional()
+                .map_err(sql(path))?;
+            if let Some((table, row, parent)) = dangling {
+                return Err(crate::error::corrupt(
+                    path,
+                    format!(
+                        "row {row} of {table} refers to a row of {parent} that is not stored \
+                         (the part is damaged; run its shard again)"
+                    ),
+                ));
+            }
+            Ok(())
+        })?;
+        Ok(shard)
+    }
+
     /// Copies every record of the shard database `part` into this one, ids unchanged, in one
     /// transaction (a killed merge leaves this database as it was before the part). Rows
     /// already present are updated to the part's version. The caller checks that the part
@@ -148,12 +214,7 @@ impl Store {
     /// returns its shard.
     fn check_part(&self, part: &Path) -> Result<Shard, DbError> {
         let reader = Store::open_read_only(part)?;
-        let shard = reader.shard()?.ok_or_else(|| {
-            invalid(
-                part,
-                "it is not a shard of a sweep (written by `losscape run --shard I/N`)",
-            )
-        })?;
+        let shard = reader.check_shard_contents()?;
         for l in reader.landscapes()? {
             // Same key, same meaning (the store refuses a key reused with other parameters).
             if let Some(mine) = self.landscape_by_key(&l.key)?

@@ -57,6 +57,27 @@ pub struct Store {
     _lock: Option<WriterLock>,
 }
 
+impl Drop for Store {
+    /// A writer leaves the file in rollback-journal mode: WAL is what lets readers run beside a
+    /// writer, but a file left in WAL mode makes every later reader create `-wal` and `-shm`
+    /// files that a read-only connection cannot remove, so empty companions would litter the
+    /// folder after every read command. The switch checkpoints the WAL and removes both files;
+    /// it needs the file to itself, so while a reader is still attached it is skipped at once
+    /// (no waiting) and the file stays in WAL mode. The next writer switches WAL on again.
+    fn drop(&mut self) {
+        if self.read_only || !self.conn.is_autocommit() {
+            return;
+        }
+        if self.conn.busy_timeout(Duration::ZERO).is_ok() {
+            let _ = self
+                .conn
+                .query_row("PRAGMA journal_mode = DELETE", [], |r| {
+                    r.get::<_, String>(0)
+                });
+        }
+    }
+}
+
 /// Opens an SQLite connection to `file` with the settings every store uses; errors name
 /// `shown`, the path as the user gave it.
 fn connect(file: &Path, shown: &Path, read_only: bool) -> Result<Connection, DbError> {
@@ -149,6 +170,94 @@ impl PrivateCopy {
     }
 }
 
+/// Creates the database at `path` (which does not exist) already initialised, or leaves the
+/// path alone where another process was faster.
+///
+/// The schema is written into a temporary file in the same folder, which is then linked to
+/// the database's name: a reader never finds an empty or half-initialised file there, only no
+/// file or a whole database ("read commands work at any time"). Linking, unlike renaming,
+/// never replaces a file another process created meanwhile. Where the file system cannot link
+/// (or the name is a dangling symbolic link), nothing is created here and [`Store::open`]
+/// initialises the file in place as before.
+fn create_initialised(path: &Path) -> Result<(), DbError> {
+    let file = real_path(path)?;
+    let folder = match file.parent() {
+        Some(f) if !f.as_os_str().is_empty() => f,
+        _ => Path::new("."),
+    };
+    let io_err = |action| {
+        move |source| DbError::Io {
+            path: path.to_path_buf(),
+            action,
+            source,
+        }
+    };
+    use std::os::unix::fs::PermissionsExt;
+    let temp = tempfile::Builder::new()
+        .prefix(".losscape-new-")
+        .suffix(".db")
+        // As SQLite creates a file: everyone may read and write, less the umask.
+        .permissions(std::fs::Permissions::from_mode(0o666))
+        .tempfile_in(folder)
+        .map_err(io_err("create the new database beside its final name"))?;
+    {
+        let mut conn = connect(temp.path(), path, false)?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql(path))?;
+        initialise(&tx, path)?;
+        tx.commit().map_err(sql(path))?;
+        // Closing the connection leaves the file complete, without companions.
+    }
+    match std::fs::hard_link(temp.path(), &file) {
+        Ok(()) => {
+            // Make the new name durable too (best effort: not every file system allows it).
+            if let Ok(dir) = std::fs::File::open(folder) {
+                let _ = dir.sync_all();
+            }
+            Ok(())
+        }
+        // Another process created it, or linking is not possible here: `open` goes on with
+        // whatever is at the path now.
+        Err(_) => Ok(()),
+    }
+    // `temp` is removed when dropped; the database keeps its other name.
+}
+
+/// How many of SQLite's integrity-check findings a damage report quotes.
+const INTEGRITY_FINDINGS_SHOWN: usize = 3;
+
+/// Refuses a database whose pages, records or indexes SQLite finds inconsistent
+/// (`PRAGMA integrity_check`: unlike `quick_check` it also compares every index with its table,
+/// which is what a changed byte in a stored number shows as). Damage is refused before anything
+/// is written or read into a result: a resumed run would build on it, a report would print it.
+fn integrity(conn: &Connection, shown: &Path) -> Result<(), DbError> {
+    let mut stmt = conn
+        .prepare(&format!(
+            "PRAGMA integrity_check({INTEGRITY_FINDINGS_SHOWN})"
+        ))
+        .map_err(sql(shown))?;
+    let findings: Vec<String> = stmt
+        .query_map([], |r| r.get::<_, String>(0))
+        .map_err(sql(shown))?
+        .collect::<Result<_, _>>()
+        .map_err(sql(shown))?;
+    if findings.len() == 1 && findings[0] == "ok" {
+        return Ok(());
+    }
+    let name = shown.display();
+    Err(corrupt(
+        shown,
+        format!(
+            "SQLite's integrity check fails ({}); it was left as it is. Restore it from a backup \
+             or run it again (a shard: run that shard again), or save what is still readable \
+             into a new file with `sqlite3 '{name}' .recover | sqlite3 recovered.db` and check \
+             that with `losscape summary recovered.db`",
+            findings.join("; ")
+        ),
+    ))
+}
+
 /// `file` with `suffix` appended to its name (SQLite's `-wal`, `-journal`, `-shm`).
 fn with_suffix(file: &Path, suffix: &str) -> PathBuf {
     let mut name = file.as_os_str().to_owned();
@@ -215,7 +324,9 @@ impl Store {
     /// ours (or still blank), the journal is rolled back in place by the read-write connection.
     pub fn open(path: &Path) -> Result<Store, DbError> {
         // Refuse what is not SQLite before creating or locking anything.
-        probe_file(path)?;
+        if probe_file(path)? == OnDisk::Absent {
+            create_initialised(path)?;
+        }
         let lock = WriterLock::acquire(path, path)?;
         let file = real_path(path)?;
         if probe_file(&file)? == OnDisk::Sqlite {
@@ -237,8 +348,11 @@ impl Store {
             .map_err(sql(path))?;
         match inspect(&tx, path)? {
             Contents::Blank => initialise(&tx, path)?,
-            Contents::Outdated(version) => migrate(&tx, path, version)?,
-            Contents::Current => {}
+            Contents::Outdated(version) => {
+                integrity(&tx, path)?;
+                migrate(&tx, path, version)?
+            }
+            Contents::Current => integrity(&tx, path)?,
         }
         tx.commit().map_err(sql(path))?;
         // WAL lets readers run beside the writer. It is switched outside any transaction, and
@@ -316,6 +430,13 @@ impl Store {
             _copy: copy,
             _lock: None,
         })
+    }
+
+    /// Refuses a damaged database (SQLite's `integrity_check`), with a way out in the message.
+    /// [`Store::open`] checks every existing file before writing; readers whose results must
+    /// not rest on damaged data (the census, the report) call this.
+    pub fn check_integrity(&self) -> Result<(), DbError> {
+        integrity(&self.conn, &self.path)
     }
 
     /// The lowest id new rows of this database may get, less one (see [`Store::set_id_base`]).

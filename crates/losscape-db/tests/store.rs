@@ -750,7 +750,7 @@ fn foreign_wal_databases_in_use_are_refused_untouched() {
 fn files_are_recognisable_from_their_header() {
     let dir = TempDir::new().unwrap();
     let path = db_in(&dir);
-    drop(Store::open(&path).unwrap());
+    let store = Store::open(&path).unwrap();
     let header = fs::read(&path).unwrap();
     assert_eq!(&header[..16], b"SQLite format 3\0");
     assert_eq!(
@@ -758,7 +758,19 @@ fn files_are_recognisable_from_their_header() {
         APPLICATION_ID.to_be_bytes(),
         "application id"
     );
-    assert_eq!((header[18], header[19]), (2, 2), "WAL mode is persistent");
+    assert_eq!(
+        (header[18], header[19]),
+        (2, 2),
+        "WAL mode while a writer works"
+    );
+    drop(store);
+    let header = fs::read(&path).unwrap();
+    // Closed, the file is left in rollback mode, so readers create no `-wal`/`-shm` files.
+    assert_eq!(
+        (header[18], header[19]),
+        (1, 1),
+        "rollback mode once closed"
+    );
 }
 
 #[test]

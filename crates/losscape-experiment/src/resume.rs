@@ -82,6 +82,19 @@ pub fn differences(earlier: &Config, now: &Config) -> Vec<String> {
         .collect()
 }
 
+/// Every leaf where `a` and `b` differ, none allowed, as lines `key: <a> in A, <b> in B`: for
+/// parts of one merge, which must come from one and the same config.
+pub fn all_differences(a: &Config, b: &Config, a_name: &str, b_name: &str) -> Vec<String> {
+    let (Ok(x), Ok(y)) = (serde_json::to_value(a), serde_json::to_value(b)) else {
+        return vec!["the configs cannot be compared".into()];
+    };
+    let mut out = Vec::new();
+    diff("", &x, &y, &mut out);
+    out.into_iter()
+        .map(|(key, old, new)| format!("{key}: {old} in {a_name}, {new} in {b_name}"))
+        .collect()
+}
+
 /// Appends the leaves (dotted key, old, new) where `a` and `b` differ. Arrays count as leaves.
 fn diff(prefix: &str, a: &Value, b: &Value, out: &mut Vec<(String, Value, Value)>) {
     match (a, b) {

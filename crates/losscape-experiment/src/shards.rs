@@ -34,6 +34,8 @@ type UnitOrder = (usize, String);
 
 /// One unit of a part: its key, record and minima.
 struct Unit {
+    /// The part it comes from.
+    part: std::path::PathBuf,
     key: String,
     outcome: String,
     detail: BasinHoppingDetail,
@@ -74,9 +76,25 @@ pub fn merge_chain_shards(
         }
         let landscape_id = out.landscape_id(&landscape_spec(exp, &point, &model))?;
         let mut known = KnownMinima::load(out, landscape_id)?;
+        let followed_up = followed_up(out, landscape_id)?;
         for unit in units.into_values() {
             if out.attempt(landscape_id, stage, &unit.key)?.is_some() {
                 continue;
+            }
+            if followed_up {
+                // The later stages already used this landscape's minima: a unit identified now
+                // would come after their work, which no single run does.
+                return Err(RunError::Search {
+                    stage: "merge",
+                    message: format!(
+                        "{}: {key} {} is not merged yet, but the stages after basin-hopping \
+                         already ran on {key} in {}; merge every chain shard before \
+                         `losscape run` (into a new database: the shards are unchanged)",
+                        unit.part.display(),
+                        unit.key,
+                        out.path().display()
+                    ),
+                });
             }
             let run = match run_id {
                 Some(id) => id,
@@ -101,6 +119,21 @@ pub fn merge_chain_shards(
         out.finish_run(id, RunStatus::Completed)?;
     }
     Ok(counts)
+}
+
+/// Whether any stage after basin-hopping has recorded work on the landscape.
+fn followed_up(out: &Store, landscape_id: LandscapeId) -> Result<bool, RunError> {
+    for later in [
+        Stage::Connect,
+        Stage::Survey,
+        Stage::Census,
+        Stage::Saturate,
+    ] {
+        if !out.attempts(landscape_id, later.name())?.is_empty() {
+            return Ok(true);
+        }
+    }
+    Ok(!out.transition_states(landscape_id)?.is_empty())
 }
 
 /// The run that records a merge, begun when the first new unit is merged.
@@ -202,6 +235,7 @@ fn part_units(part: &Store, key: &str) -> Result<Vec<(UnitOrder, Unit)>, RunErro
         units.push((
             (order, a.key.clone()),
             Unit {
+                part: part.path().to_path_buf(),
                 key: a.key,
                 outcome: a.outcome,
                 detail,

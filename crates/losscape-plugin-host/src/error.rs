@@ -14,7 +14,11 @@ pub enum PluginError {
         name: String,
     },
     /// No library file was found.
-    #[error("plugin '{name}' not found; searched: {}", list(searched))]
+    #[error(
+        "plugin '{name}' not found; searched: {}{}",
+        list(searched),
+        build_hint(name)
+    )]
     NotFound {
         /// The name (or path) asked for.
         name: String,
@@ -30,6 +34,14 @@ pub enum PluginError {
     NotAFile {
         /// The path given.
         path: PathBuf,
+    },
+    /// The file is not a shared library of this platform (checked before the loader sees it).
+    #[error("plugin path {} is not a shared library: it is {kind}", path.display())]
+    NotALibrary {
+        /// The file.
+        path: PathBuf,
+        /// What it looks like instead.
+        kind: &'static str,
     },
     /// The dynamic loader refused the file.
     #[error("cannot load plugin library {}: {message}", path.display())]
@@ -92,6 +104,14 @@ pub enum PluginError {
         path: PathBuf,
         /// What is wrong with it.
         reason: &'static str,
+    },
+    /// The table names no function (a null pointer) where the ABI requires one.
+    #[error("plugin {} has a null `{function}` function in its plugin table", path.display())]
+    NullFunction {
+        /// The library file.
+        path: PathBuf,
+        /// The table field that is null.
+        function: &'static str,
     },
     /// The coordinate vector does not match the landscape.
     #[error("coordinate vector has length {got}, the landscape needs {expected}")]
@@ -160,6 +180,21 @@ pub enum PluginError {
         /// The iteration limit the budget derives from.
         max_iterations: usize,
     },
+    /// The plugin's final report does not hold at the point it returned (its energy differs
+    /// from the landscape's there, or it claims a convergence the gradient denies). Counted as
+    /// a failed minimisation: nothing a plugin merely asserts is stored.
+    #[error(
+        "plugin '{name}' reported {claim}, but the landscape at the point it returned gives \
+         {actual}; its result was discarded"
+    )]
+    FalseReport {
+        /// Plugin name.
+        name: String,
+        /// What the plugin reported.
+        claim: String,
+        /// What the host recomputed.
+        actual: String,
+    },
     /// The plugin passed null, overlapping or wrongly sized buffers to the callback.
     #[error("plugin '{name}' passed invalid buffers to the evaluation callback: {message}")]
     BadCallbackArguments {
@@ -168,6 +203,25 @@ pub enum PluginError {
         /// What was wrong.
         message: String,
     },
+}
+
+/// How to get a plugin that was asked for by name: every command that loads plugins resolves
+/// them through [`crate::PluginSpec`], so they all print this.
+fn build_hint(name: &str) -> String {
+    let plain = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !plain {
+        return String::new();
+    }
+    format!(
+        ". To build a plugin of the losscape workspace, run `cargo build --release -p \
+         losscape-plugin-{name}` in it: the library is written to `target/release/`, where a \
+         losscape built by the same cargo finds it next to its binary. Otherwise name the \
+         library's folder in `dirs` of `[minimiser]` (run, check) or with `--plugin-dir` \
+         (basins), or give the file itself as `path`"
+    )
 }
 
 fn list(paths: &[PathBuf]) -> String {
@@ -185,6 +239,7 @@ impl PluginError {
             | Self::CallbackPanic { name, .. }
             | Self::NonFinite { name, .. }
             | Self::BudgetExceeded { name, .. }
+            | Self::FalseReport { name, .. }
             | Self::BadCallbackArguments { name, .. } => Some(name),
             _ => None,
         }

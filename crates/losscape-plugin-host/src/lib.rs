@@ -23,5 +23,7 @@ mod spec;
 mod trampoline;
 
 pub use error::PluginError;
-pub use minimiser::{EVALUATION_BUDGET_FACTOR, EVALUATION_BUDGET_MARGIN, PluginMinimiser};
+pub use minimiser::{
+    EVALUATION_BUDGET_FACTOR, EVALUATION_BUDGET_MARGIN, PluginMinimiser, REPORT_ENERGY_TOLERANCE,
+};
 pub use spec::{PluginSource, PluginSpec, library_file_names};

@@ -19,6 +19,11 @@ pub const EVALUATION_BUDGET_FACTOR: usize = 10;
 /// See [`EVALUATION_BUDGET_FACTOR`].
 pub const EVALUATION_BUDGET_MARGIN: usize = 100;
 
+/// Relative difference (to `max(1, |E|)`) allowed between the energy a plugin reports and the
+/// energy the host recomputes at the returned point: far above the rounding of a sum evaluated
+/// in another order, far below any difference between two minima worth telling apart.
+pub const REPORT_ENERGY_TOLERANCE: f64 = 1e-9;
+
 /// Bytes of the buffer a plugin's error message is copied into; longer messages are truncated
 /// by the plugin at a character boundary.
 const MESSAGE_CAPACITY: usize = 4096;
@@ -91,20 +96,28 @@ impl PluginMinimiser {
                 expected,
             });
         }
-        // SAFETY: version and size match this host's, so the pointee is a `PluginTable` of
-        // exactly this layout, in static memory of the still-loaded library.
-        let table = unsafe { table_ptr.read_unaligned() };
+        // SAFETY: version and size match this host's, so the pointee has the layout of a
+        // `PluginTable`, in static memory of the still-loaded library. It is read as a
+        // `RawTable` (same layout, nullable function pointers) because a null function pointer
+        // in a `PluginTable` would already be undefined behaviour on reading.
+        let table = unsafe { table_ptr.cast::<RawTable>().read_unaligned() };
         // SAFETY: `read_name` only requires the pointer/length pair the table declares.
         let name = unsafe { read_name(&table) }.map_err(|reason| PluginError::BadTableName {
             path: path.clone(),
             reason,
         })?;
+        let null = |function: &'static str| PluginError::NullFunction {
+            path: path.clone(),
+            function,
+        };
+        let check_config = table.check_config.ok_or_else(|| null("check_config"))?;
+        let minimise = table.minimise.ok_or_else(|| null("minimise"))?;
         let plugin = Self {
             name,
             path,
             config: spec.config.clone(),
-            check_config: table.check_config,
-            minimise: table.minimise,
+            check_config,
+            minimise,
             _library: library,
         };
         plugin.check_config(&spec.config)?;
@@ -247,14 +260,31 @@ impl PluginMinimiser {
         if !vec::all_finite(x) {
             return Err(non_finite("final coordinates"));
         }
+        // The report is a claim, not a measurement: recompute both numbers at the point the
+        // plugin returned, so nothing the plugin merely asserts is judged or stored.
+        let mut gradient = vec![0.0; n];
+        let energy = landscape.energy_gradient(x, &mut gradient);
+        let rms_gradient = vec::rms(&gradient);
+        if !energy.is_finite() || !rms_gradient.is_finite() {
+            return Err(non_finite(
+                "energy or gradient recomputed at the plugin's final coordinates",
+            ));
+        }
+        let claimed_converged = report.converged != 0;
+        check_claims(
+            &self.name,
+            (report.energy, energy),
+            (claimed_converged, rms_gradient),
+            stop.rms_gradient,
+        )?;
         Ok(QuenchOutcome {
-            energy: report.energy,
-            rms_gradient: report.rms_gradient,
+            energy,
+            rms_gradient,
             iterations: usize::try_from(report.iterations).unwrap_or(usize::MAX),
-            // Counted by the host: the plugin's own count is not trusted.
+            // Counted by the host: the plugin's own count is not trusted. The host's own
+            // re-evaluation above is not part of it (it is not the plugin's work).
             evaluations,
-            // A plugin's claim of convergence must agree with the host's criterion.
-            converged: report.converged != 0 && report.rms_gradient <= stop.rms_gradient,
+            converged: claimed_converged,
         })
     }
 
@@ -296,6 +326,39 @@ impl PluginMinimiser {
     }
 }
 
+/// Checks a plugin's final report against the host's own evaluation at the returned point:
+/// `(claimed, recomputed)` energies and `(claimed convergence, recomputed RMS gradient)`.
+///
+/// An honest plugin reports the value the evaluation callback gave it at that very point, so
+/// only rounding of a differently ordered sum may separate the two energies; anything beyond
+/// [`REPORT_ENERGY_TOLERANCE`] is a false report. A claim of convergence must hold under the
+/// host's criterion. A plugin that says it did not converge claims nothing to check.
+fn check_claims(
+    name: &str,
+    (claimed_energy, energy): (f64, f64),
+    (claimed_converged, rms_gradient): (bool, f64),
+    criterion: f64,
+) -> Result<(), PluginError> {
+    let false_report = |claim: String, actual: String| PluginError::FalseReport {
+        name: name.to_owned(),
+        claim,
+        actual,
+    };
+    if (claimed_energy - energy).abs() > REPORT_ENERGY_TOLERANCE * energy.abs().max(1.0) {
+        return Err(false_report(
+            format!("energy {claimed_energy:e}"),
+            format!("energy {energy:e}"),
+        ));
+    }
+    if claimed_converged && rms_gradient > criterion {
+        return Err(false_report(
+            format!("convergence (RMS gradient at most {criterion:e})"),
+            format!("RMS gradient {rms_gradient:e}"),
+        ));
+    }
+    Ok(())
+}
+
 impl Minimiser for PluginMinimiser {
     fn name(&self) -> &str {
         &self.name
@@ -311,11 +374,28 @@ impl Minimiser for PluginMinimiser {
     }
 }
 
+/// A [`PluginTable`] as the host reads it: the same `repr(C)` layout, with the function
+/// pointers as `Option` (guaranteed to have the layout of a nullable pointer), so a table with
+/// a null function is refused at load instead of crashing the first minimisation.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct RawTable {
+    /// Already checked through its own read.
+    _header: TableHeader,
+    name_ptr: *const u8,
+    name_len: usize,
+    check_config: Option<CheckConfigFn>,
+    minimise: Option<MinimiseFn>,
+}
+
+const _: () = assert!(std::mem::size_of::<RawTable>() == std::mem::size_of::<PluginTable>());
+const _: () = assert!(std::mem::align_of::<RawTable>() == std::mem::align_of::<PluginTable>());
+
 /// The name a table declares, copied out.
 ///
 /// # Safety
 /// `table.name_ptr` is null or valid for reads of `table.name_len` bytes.
-unsafe fn read_name(table: &PluginTable) -> Result<String, &'static str> {
+unsafe fn read_name(table: &RawTable) -> Result<String, &'static str> {
     if table.name_ptr.is_null() {
         return Err("null name pointer");
     }

@@ -61,15 +61,17 @@ impl PluginSpec {
     /// Resolves the spec to an existing library file, or lists every path tried.
     pub(crate) fn resolve(&self) -> Result<PathBuf, PluginError> {
         match &self.source {
-            PluginSource::Path(path) => {
+            PluginSource::Path(given) => {
+                let path = anchored(given);
                 if path.is_file() {
-                    Ok(path.clone())
+                    check_library_kind(&path)?;
+                    Ok(path)
                 } else if path.exists() {
                     Err(PluginError::NotAFile { path: path.clone() })
                 } else {
                     Err(PluginError::NotFound {
-                        name: path.display().to_string(),
-                        searched: vec![path.clone()],
+                        name: given.display().to_string(),
+                        searched: vec![path],
                     })
                 }
             }
@@ -81,8 +83,9 @@ impl PluginSpec {
                 let mut searched = Vec::new();
                 for dir in self.search_dirs.iter().chain(exe_dir.as_ref()) {
                     for file in library_file_names(name) {
-                        let candidate = dir.join(file);
+                        let candidate = anchored(&dir.join(file));
                         if candidate.is_file() {
+                            check_library_kind(&candidate)?;
                             return Ok(candidate);
                         }
                         searched.push(candidate);
@@ -108,6 +111,58 @@ pub fn library_file_names(name: &str) -> [String; 2] {
             name.replace('-', "_")
         ),
     ]
+}
+
+/// A relative path made absolute against the current folder. The dynamic loader searches the
+/// system's library folders for a path without a `/` (`libz.so.1`), so a relative path handed
+/// to it as written could load a system library instead of the file next to the config.
+fn anchored(path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::path::absolute(path).unwrap_or_else(|_| Path::new(".").join(path))
+    }
+}
+
+/// The first bytes of a shared library on this platform, so a file that is something else is
+/// refused with what it is instead of the loader's often misleading message.
+const LIBRARY_MAGIC: &[&[u8]] = if cfg!(target_os = "windows") {
+    &[b"MZ"]
+} else if cfg!(target_vendor = "apple") {
+    &[
+        b"\xfe\xed\xfa\xce",
+        b"\xfe\xed\xfa\xcf",
+        b"\xce\xfa\xed\xfe",
+        b"\xcf\xfa\xed\xfe",
+        b"\xca\xfe\xba\xbe",
+    ]
+} else {
+    &[b"\x7fELF"]
+};
+
+/// Refuses a file that cannot be a shared library of this platform, saying what it looks like.
+fn check_library_kind(path: &Path) -> Result<(), PluginError> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(512);
+    let read = std::fs::File::open(path).and_then(|f| f.take(512).read_to_end(&mut head));
+    if read.is_err() {
+        // Unreadable: the loader's own error says why.
+        return Ok(());
+    }
+    if LIBRARY_MAGIC.iter().any(|m| head.starts_with(m)) {
+        return Ok(());
+    }
+    let kind = if head.is_empty() {
+        "an empty file"
+    } else if std::str::from_utf8(&head).is_ok() {
+        "a text file"
+    } else {
+        "a binary file of another format"
+    };
+    Err(PluginError::NotALibrary {
+        path: path.to_path_buf(),
+        kind,
+    })
 }
 
 /// A name must not be able to reach outside the search directories.
@@ -162,5 +217,46 @@ mod tests {
             .expect("dir")
             .to_path_buf();
         assert!(searched[3].starts_with(exe_dir));
+    }
+
+    #[test]
+    fn relative_paths_never_reach_the_loaders_search() {
+        // Without a folder, the loader would look for `libz.so.1` in the system's folders.
+        let path = anchored(Path::new("libz.so.1"));
+        assert!(path.is_absolute(), "{}", path.display());
+        assert_eq!(
+            path,
+            std::env::current_dir().expect("cwd").join("libz.so.1")
+        );
+        let e = PluginSpec::at_path("no-such-lib.so").resolve().unwrap_err();
+        let PluginError::NotFound { searched, .. } = e else {
+            panic!("expected NotFound")
+        };
+        assert!(searched[0].is_absolute());
+    }
+
+    #[test]
+    fn files_that_are_no_library_are_named_for_what_they_are() {
+        let dir = std::env::temp_dir().join(format!("losscape-spec-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        for (file, bytes, kind) in [
+            ("empty.so", &b""[..], "an empty file"),
+            ("text.so", &b"[minimiser]\n"[..], "a text file"),
+            (
+                "data.so",
+                &[0u8, 159, 146, 150][..],
+                "a binary file of another format",
+            ),
+        ] {
+            let path = dir.join(file);
+            std::fs::write(&path, bytes).expect("write");
+            let e = PluginSpec::at_path(&path).resolve().unwrap_err();
+            assert!(
+                matches!(&e, PluginError::NotALibrary { kind: k, .. } if *k == kind),
+                "{file}: {e}"
+            );
+            assert!(e.to_string().contains(kind), "{e}");
+        }
+        std::fs::remove_dir_all(&dir).expect("clean up");
     }
 }

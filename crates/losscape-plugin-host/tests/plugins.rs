@@ -200,8 +200,18 @@ fn missing_plugins_list_the_places_searched() {
             .contains(&plugin_dir().join(plain).display().to_string())
     );
 
+    // Asked for by name, the message says how to build the plugin and where to point to it.
+    let text = e.to_string();
+    assert!(
+        text.contains("cargo build --release -p losscape-plugin-no-such-optimiser")
+            && text.contains("target/release/")
+            && text.contains("--plugin-dir"),
+        "{text}"
+    );
+
     let e = PluginMinimiser::load(&PluginSpec::at_path("/nonexistent/libx.so")).unwrap_err();
     assert!(matches!(e, PluginError::NotFound { .. }) && e.to_string().contains("/nonexistent"));
+    assert!(!e.to_string().contains("cargo build"), "{e}");
 }
 
 #[test]
@@ -234,6 +244,16 @@ fn a_library_without_the_entry_symbol_is_refused() {
     };
     assert_eq!(*symbol, "losscape_plugin_entry");
     assert!(e.to_string().contains("is not a losscape plugin"), "{e}");
+}
+
+#[test]
+fn a_table_with_a_null_function_is_refused_at_load() {
+    let e = load_err("faulty-null", "");
+    let PluginError::NullFunction { function, .. } = &e else {
+        panic!("{e}")
+    };
+    assert_eq!(*function, "minimise");
+    assert!(e.to_string().contains("null `minimise` function"), "{e}");
 }
 
 fn run_faulty(mode: &str, landscape: &dyn Landscape) -> PluginError {
@@ -374,4 +394,51 @@ fn errors_map_onto_the_minimiser_trait() {
     let out = faulty.minimise(&DoubleWell::default(), &mut [1.0, 0.0], &stop(1e-6, 50));
     let out = out.expect("runs");
     assert!(out.converged && out.evaluations == 1 && out.energy == 0.0);
+}
+
+/// A plugin's final report is recomputed at the point it returned: a false energy or a false
+/// claim of convergence makes the minimisation fail, with the claim and the truth named.
+#[test]
+fn false_reports_are_failed_minimisations() {
+    let dw = DoubleWell::default();
+    // At the minimum (1, 0) the plugin's convergence holds, but it reports energy 0 - 1.
+    let faulty = load("faulty", "mode = \"false_energy\"");
+    let e = faulty
+        .run(&dw, &mut [1.0, 0.0], &stop(1e-6, 50))
+        .unwrap_err();
+    let PluginError::FalseReport { claim, actual, .. } = &e else {
+        panic!("{e}")
+    };
+    assert_eq!(
+        (claim.as_str(), actual.as_str()),
+        ("energy -1e0", "energy 0e0")
+    );
+    let message = e.to_string();
+    assert!(
+        message.contains("plugin 'faulty' reported energy -1e0"),
+        "{message}"
+    );
+
+    // Off the minimum the plugin reports the true energy but claims a zero gradient.
+    let e = run_faulty("false_convergence", &dw);
+    let PluginError::FalseReport { claim, actual, .. } = &e else {
+        panic!("{e}")
+    };
+    assert!(claim.contains("convergence"), "{claim}");
+    assert!(actual.starts_with("RMS gradient"), "{actual}");
+
+    // Through the trait, a false report is an external failure: a failed quench.
+    let faulty = load("faulty", "mode = \"false_convergence\"");
+    let e = faulty
+        .minimise(&dw, &mut [0.5, 0.5], &stop(1e-6, 50))
+        .unwrap_err();
+    assert!(
+        matches!(&e, MinimiseError::External { name, message } if name == "faulty" && message.contains("its result was discarded")),
+        "{e}"
+    );
+    // The same claim at the true minimum holds, and the stored numbers are the host's own.
+    let out = faulty
+        .minimise(&dw, &mut [1.0, 0.0], &stop(1e-6, 50))
+        .expect("a true claim holds");
+    assert!(out.converged && out.energy == 0.0 && out.rms_gradient == 0.0);
 }

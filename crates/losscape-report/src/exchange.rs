@@ -309,10 +309,13 @@ pub struct ImportOptions {
 /// What an import stored.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImportSummary {
-    /// Minima stored (every line of `min.data`).
+    /// Minima stored: the lines of `min.data` less those that repeat an earlier line's point.
     pub minima: usize,
-    /// Transition states stored (every line of `ts.data`).
+    /// Transition states stored: the lines of `ts.data` less repeats.
     pub transition_states: usize,
+    /// Lines of `min.data` and `ts.data` that are the same point as an earlier line (by the
+    /// identity rule every found point passes): stored once, counted as found again.
+    pub repeated: usize,
     /// Of those, degenerate (`min1 == min2`).
     pub degenerate: usize,
     /// Largest `|E(file) - E(recomputed)|` over all points.
@@ -600,11 +603,30 @@ fn pushoff_problem(
         .collect();
     let shown =
         |r: &Option<i64>| r.map_or("a minimum not in min.data".to_owned(), |i| i.to_string());
-    let ok = match (t.min1 == t.min2, push.kind) {
-        (true, PushOffKind::Degenerate) => reached.iter().all(|r| *r == Some(t.min1)),
+    // A line that repeats an earlier line's point stands for that line (the first of its kind,
+    // which is what `reached` finds).
+    let first_of = |k: i64| {
+        let i = (k - 1) as usize;
+        minima
+            .iter()
+            .zip(min_an)
+            .find(|(m, ma)| {
+                identity.same(
+                    model,
+                    ma.energy,
+                    &m.coords,
+                    min_an[i].energy,
+                    &minima[i].coords,
+                )
+            })
+            .map_or(k, |(m, _)| m.id)
+    };
+    let (min1, min2) = (first_of(t.min1), first_of(t.min2));
+    let ok = match (min1 == min2, push.kind) {
+        (true, PushOffKind::Degenerate) => reached.iter().all(|r| *r == Some(min1)),
         (false, PushOffKind::Distinct) => {
-            (reached[0] == Some(t.min1) && reached[1] == Some(t.min2))
-                || (reached[0] == Some(t.min2) && reached[1] == Some(t.min1))
+            (reached[0] == Some(min1) && reached[1] == Some(min2))
+                || (reached[0] == Some(min2) && reached[1] == Some(min1))
         }
         _ => false,
     };
@@ -728,13 +750,26 @@ fn store_verified(
     );
     let store_data = store.dataset()?.is_none();
     let landscape_id = store.landscape_id(&spec)?;
+    let mut repeated = 0;
+    let (mut n_minima, mut n_ts, mut n_degenerate) = (0, 0, 0);
     let stored = store.write(|b| {
         if store_data {
             b.store_dataset(&record, Some(run))?;
         }
+        // Imported points go through the identity rule found points go through: a line that
+        // repeats an earlier point (a copy, a symmetry image) is that point found once more.
+        let identity = &source.config.identity;
+        let (mut known, mut stored_ids) = (losscape_core::PointSet::new(), Vec::new());
         let mut ids = Vec::with_capacity(minima.len());
         for (m, a) in minima.iter().zip(&verified.minima) {
-            ids.push(b.insert_minimum(&NewMinimum {
+            if let Some(i) = known.find(model, identity, a.energy, &m.coords) {
+                b.add_times_found(stored_ids[i], 1)?;
+                ids.push(stored_ids[i]);
+                repeated += 1;
+                continue;
+            }
+            known.push(a.energy, m.coords.clone());
+            let id = b.insert_minimum(&NewMinimum {
                 landscape_id,
                 energy: a.energy,
                 coords: m.coords.clone(),
@@ -745,12 +780,21 @@ fn store_verified(
                 accuracy: model.accuracy(&m.coords),
                 times_found: 1,
                 first_run: run,
-            })?);
+            })?;
+            stored_ids.push(id);
+            ids.push(id);
         }
+        let (mut known_ts, mut stored_ts) = (losscape_core::PointSet::new(), Vec::new());
         for (t, a) in ts.iter().zip(&verified.ts) {
+            if let Some(i) = known_ts.find(model, identity, a.energy, &t.coords) {
+                b.add_ts_times_found(stored_ts[i], 1)?;
+                repeated += 1;
+                continue;
+            }
+            known_ts.push(a.energy, t.coords.clone());
             // File ids are 1-based positions, checked against min.data by the reader.
             let id_of = |k: i64| ids[(k - 1) as usize];
-            b.insert_ts(&NewTs {
+            let id = b.insert_ts(&NewTs {
                 landscape_id,
                 energy: a.energy,
                 coords: t.coords.clone(),
@@ -762,11 +806,15 @@ fn store_verified(
                 accuracy: model.accuracy(&t.coords),
                 min1: id_of(t.min1),
                 min2: id_of(t.min2),
-                degenerate: t.is_degenerate(),
+                // Two lines of one minimum make the transition state degenerate too.
+                degenerate: id_of(t.min1) == id_of(t.min2),
                 times_found: 1,
                 first_run: run,
             })?;
+            stored_ts.push(id);
+            n_degenerate += usize::from(id_of(t.min1) == id_of(t.min2));
         }
+        (n_minima, n_ts) = (stored_ids.len(), stored_ts.len());
         Ok(())
     });
     let status = if stored.is_ok() {
@@ -778,9 +826,10 @@ fn store_verified(
     stored?;
     Ok((
         ImportSummary {
-            minima: minima.len(),
-            transition_states: ts.len(),
-            degenerate: ts.iter().filter(|t| t.is_degenerate()).count(),
+            minima: n_minima,
+            transition_states: n_ts,
+            degenerate: n_degenerate,
+            repeated,
             max_energy_difference: 0.0,
             data: String::new(),
         },

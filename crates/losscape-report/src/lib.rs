@@ -14,6 +14,7 @@ mod error;
 pub mod exchange;
 pub mod findings;
 pub mod html;
+pub mod output;
 pub mod raster;
 pub mod report;
 

@@ -304,7 +304,8 @@ fn write_files(
     let mut written = Vec::new();
     let mut put_bytes = |name: &str, bytes: &[u8]| -> Result<(), ReportError> {
         let path = dir.join(name);
-        std::fs::write(&path, bytes).map_err(ReportError::io(&path))?;
+        // Replaces a link at the name instead of writing through it.
+        crate::output::replace_file(&path, bytes).map_err(ReportError::io(&path))?;
         written.push(path);
         Ok(())
     };

@@ -10,13 +10,14 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 /// Every plugin crate of the workspace.
-pub const WORKSPACE_PLUGINS: [&str; 6] = [
+pub const WORKSPACE_PLUGINS: [&str; 7] = [
     "losscape-plugin-fire",
     "losscape-plugin-adam",
     "losscape-plugin-faulty",
     "losscape-plugin-faulty-abi",
     "losscape-plugin-faulty-size",
     "losscape-plugin-faulty-nosym",
+    "losscape-plugin-faulty-null",
 ];
 
 /// Builds all [`WORKSPACE_PLUGINS`] (once per process) and returns the folder holding the

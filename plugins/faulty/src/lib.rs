@@ -11,6 +11,8 @@
 //! | `nan_report` | reports a NaN energy although every evaluation was finite |
 //! | `nan_coords` | asks the host to evaluate at NaN coordinates |
 //! | `callback_abuse` | keeps evaluating after the callback fails, then claims success |
+//! | `false_energy` | evaluates the start once and reports its energy minus one |
+//! | `false_convergence` | evaluates the start once and claims convergence with a zero gradient |
 //!
 //! The wrong-ABI and missing-symbol cases need different binaries; they live in the sibling
 //! crates `faulty-abi`, `faulty-size` and `faulty-nosym`.
@@ -39,6 +41,10 @@ pub enum Mode {
     NanCoords,
     /// Ignore callback failures and keep calling.
     CallbackAbuse,
+    /// Report an energy one below the truth.
+    FalseEnergy,
+    /// Claim convergence wherever it stops.
+    FalseConvergence,
 }
 
 /// The plugin's config table.
@@ -85,6 +91,17 @@ pub fn minimise(
                 rms_gradient,
                 iterations: 0,
                 converged,
+            })
+        }
+        Mode::FalseEnergy | Mode::FalseConvergence => {
+            let energy = eval(x, &mut grad)?;
+            let lie = mode == Mode::FalseConvergence;
+            let rms_gradient = if lie { 0.0 } else { rms(&grad) };
+            Ok(Report {
+                energy: if lie { energy } else { energy - 1.0 },
+                rms_gradient,
+                iterations: 0,
+                converged: lie || rms_gradient <= stop.rms_gradient,
             })
         }
         Mode::Panic => panic!("faulty plugin: deliberate panic in minimise"),
