@@ -101,8 +101,8 @@ fn point(landscape_id: LandscapeId, run: RunId, energy: f64, index: u32) -> NewS
 }
 
 #[test]
-fn the_current_schema_version_is_3() {
-    assert_eq!(SCHEMA_VERSION, 3);
+fn the_current_schema_version_is_4() {
+    assert_eq!(SCHEMA_VERSION, 4);
 }
 
 #[test]
@@ -132,7 +132,7 @@ fn opening_a_version_1_file_for_writing_upgrades_it_and_keeps_its_records() {
     let dir = TempDir::new().unwrap();
     let path = v1_file(&dir);
     let mut store = Store::open(&path).unwrap();
-    assert_eq!(meta_version(&path), "3");
+    assert_eq!(meta_version(&path), "4");
     let l = store.landscape_by_key("h2-l1e-3").unwrap().unwrap();
     let minima = store.minima(l.id).unwrap();
     assert_eq!(minima.len(), 1);
@@ -162,7 +162,7 @@ fn opening_a_version_1_file_for_writing_upgrades_it_and_keeps_its_records() {
     assert_eq!((points[0].id, points[0].hessian_index), (id, 2));
     drop(reader);
     drop(Store::open(&path).unwrap());
-    assert_eq!(meta_version(&path), "3");
+    assert_eq!(meta_version(&path), "4");
 }
 
 /// The `stationary_points` table of version 2, as losscape wrote it.
@@ -207,6 +207,8 @@ fn a_version_2_file_reads_without_a_data_set_and_upgrades_to_store_one() {
     let before = fs::read(&path).unwrap();
     let reader = Store::open_read_only(&path).unwrap();
     assert_eq!(reader.dataset().unwrap(), None, "no datasets table yet");
+    let l = reader.landscape_by_key("h2-l1e-3").unwrap().unwrap();
+    assert!(reader.timings(l.id).unwrap().is_empty(), "no timings table yet");
     drop(reader);
     assert_eq!(
         fs::read(&path).unwrap(),
@@ -215,8 +217,17 @@ fn a_version_2_file_reads_without_a_data_set_and_upgrades_to_store_one() {
     );
 
     let mut store = Store::open(&path).unwrap();
-    assert_eq!(meta_version(&path), "3");
+    assert_eq!(meta_version(&path), "4");
     assert_eq!(store.dataset().unwrap(), None, "migrated, still empty");
+    let l = store.landscape_by_key("h2-l1e-3").unwrap().unwrap();
+    store
+        .write(|b| b.add_timing(l.id, RunId(1), "census", "total", 1, 0.5))
+        .unwrap();
+    store
+        .write(|b| b.add_timing(l.id, RunId(1), "census", "total", 1, 0.25))
+        .unwrap();
+    let t = store.timings(l.id).unwrap();
+    assert_eq!((t.len(), t[0].count, t[0].seconds), (1, 2, 0.75), "{t:?}");
     let l = store.landscape_by_key("h2-l1e-3").unwrap().unwrap();
     assert_eq!(store.minima(l.id).unwrap().len(), 1, "records kept");
     store
