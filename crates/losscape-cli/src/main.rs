@@ -90,18 +90,48 @@ enum Command {
     Slurm {
         /// Experiment file (TOML).
         config: PathBuf,
-        /// Array tasks (shards); at most the number of landscapes.
+        /// Array tasks (shards): up to the number of landscapes, each task runs whole
+        /// landscapes; more (up to landscapes × basin-hopping chains), each task runs a share
+        /// of every landscape's chains and the merge job runs the remaining stages.
         #[arg(long)]
         tasks: u64,
         /// Slurm partition.
         #[arg(long)]
         partition: Option<String>,
-        /// Time limit per task, in Slurm's format (e.g. 02:00:00).
+        /// Slurm account to charge.
+        #[arg(long)]
+        account: Option<String>,
+        /// Slurm quality of service.
+        #[arg(long)]
+        qos: Option<String>,
+        /// Time limit per shard task, in Slurm's format (e.g. 02:00:00, 1-12:00:00).
         #[arg(long)]
         time: Option<String>,
+        /// Memory per job, in Slurm's format (e.g. 4G); both jobs.
+        #[arg(long)]
+        mem: Option<String>,
         /// CPUs (worker threads) per task.
         #[arg(long, default_value_t = 1)]
         cpus_per_task: u64,
+        /// Time limit of the merge job [default: --time]. With chain shards the merge job runs
+        /// connect, census and saturate: most of the sweep's cost.
+        #[arg(long)]
+        merge_time: Option<String>,
+        /// CPUs of the merge job [default: --cpus-per-task with chain shards, else 1].
+        #[arg(long)]
+        merge_cpus: Option<u64>,
+        /// A further #SBATCH option for both jobs, verbatim (repeatable), e.g.
+        /// --sbatch '--constraint=skylake'.
+        #[arg(long, value_name = "OPTION", allow_hyphen_values = true)]
+        sbatch: Vec<String>,
+        /// A shell command run before losscape in every job (repeatable), e.g.
+        /// --setup 'module load gcc'.
+        #[arg(long, value_name = "COMMAND")]
+        setup: Vec<String>,
+        /// The losscape the jobs run: a path, or a command name looked up on the job's PATH
+        /// [default: `losscape` where PATH has one, else this executable].
+        #[arg(long)]
+        binary: Option<PathBuf>,
         /// Folder for the scripts, the shard databases, the logs and the merged database.
         #[arg(long, default_value = "slurm")]
         dir: PathBuf,
@@ -305,16 +335,32 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             config,
             tasks,
             partition,
+            account,
+            qos,
             time,
+            mem,
             cpus_per_task,
+            merge_time,
+            merge_cpus,
+            sbatch,
+            setup,
+            binary,
             dir,
             submit,
         } => cluster::slurm(&cluster::SlurmArgs {
             config: &config,
             tasks,
             partition: partition.as_deref(),
+            account: account.as_deref(),
+            qos: qos.as_deref(),
             time: time.as_deref(),
+            mem: mem.as_deref(),
             cpus_per_task,
+            merge_time: merge_time.as_deref(),
+            merge_cpus,
+            sbatch: &sbatch,
+            setup: &setup,
+            binary: binary.as_deref(),
             dir: &dir,
             submit,
         }),
