@@ -66,9 +66,13 @@ enum Command {
         /// Worker threads; 0 = one per core. Results do not depend on it.
         #[arg(long, default_value_t = 0)]
         threads: usize,
-        /// No progress bars and no summary.
+        /// Print nothing but errors and warnings: no progress and no summary.
         #[arg(long, short)]
         quiet: bool,
+        /// Seconds between heartbeat lines when stderr is not a terminal (a job's log)
+        /// [default: 60].
+        #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+        heartbeat: Option<u64>,
         /// Run only shard I of N (0-based): the landscapes at grid positions I, I+N, ... with
         /// all their stages, into a database of their own; `losscape merge` combines the shards.
         #[arg(long, value_name = "I/N", value_parser = parse_shard)]
@@ -328,8 +332,9 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             db,
             threads,
             quiet,
+            heartbeat,
             shard,
-        } => run(config.as_deref(), db, threads, quiet, shard),
+        } => run(config.as_deref(), db, threads, quiet, heartbeat, shard),
         Command::Merge { parts, db, quiet } => cluster::merge(&parts, &db, quiet),
         Command::Slurm {
             config,
@@ -484,6 +489,7 @@ fn run(
     db: Option<PathBuf>,
     threads: usize,
     quiet: bool,
+    heartbeat: Option<u64>,
     shard: Option<losscape_db::Shard>,
 ) -> Result<ExitCode> {
     // Everything the user wrote is checked before the database is touched.
@@ -501,11 +507,7 @@ fn run(
     let mut store = Store::open(&db)?;
     let earlier_runs = store.runs()?.len();
     if earlier_runs > 0 && !quiet {
-        eprintln!(
-            "resuming {} ({earlier_runs} earlier run(s)): finished stages and committed units are \
-             skipped",
-            db.display()
-        );
+        resume_banner(&exp, &store, &db, earlier_runs, shard)?;
     }
     let opts = RunOptions {
         threads,
@@ -518,11 +520,12 @@ fn run(
         shard,
     };
     let started = std::time::Instant::now();
-    let observer = progress::Bars::new(
-        quiet,
-        exp.config.landscapes().len(),
-        exp.config.experiment.stages.len(),
-    );
+    let mut settings = progress::LineSettings::default();
+    if let Some(seconds) = heartbeat {
+        settings.heartbeat = std::time::Duration::from_secs(seconds);
+    }
+    let mut observer =
+        progress::Progress::new(progress::Mode::detect(quiet), plan(&exp, shard), settings);
     let outcome = losscape_experiment::run(&exp, &mut store, &opts, &observer);
     observer.finish();
     let skipped = observer.skipped();
@@ -560,6 +563,85 @@ fn run(
         Err(e) => Err(e)
             .with_context(|| format!("run stopped; committed work is kept in {}", db.display())),
     }
+}
+
+/// The grid positions `shard` runs (every position with chain shards or none), with every
+/// landscape's size, for the progress and its ETA.
+fn plan(exp: &Experiment, shard: Option<losscape_db::Shard>) -> progress::Plan {
+    let grid = exp.config.landscapes();
+    let landscape_shard = shard.filter(|s| s.count <= grid.len() as u64);
+    progress::Plan {
+        sizes: grid
+            .iter()
+            .map(|p| {
+                exp.perceptron(p)
+                    .map_or(p.n_hidden as f64, |m| m.dim() as f64)
+            })
+            .collect(),
+        indices: (0..grid.len())
+            .filter(|&i| landscape_shard.is_none_or(|s| i as u64 % s.count == s.index))
+            .collect(),
+        stages: exp.config.experiment.stages.len(),
+    }
+}
+
+/// Before a resumed run starts: what earlier runs finished and what is left, per landscape.
+fn resume_banner(
+    exp: &Experiment,
+    store: &Store,
+    db: &Path,
+    earlier_runs: usize,
+    shard: Option<losscape_db::Shard>,
+) -> Result<()> {
+    let planned = plan(exp, shard).indices;
+    let all = losscape_experiment::resume::done_so_far(exp, store)?;
+    let status: Vec<_> = all.iter().filter(|l| planned.contains(&l.index)).collect();
+    let finished: Vec<&str> = status
+        .iter()
+        .filter(|l| l.finished())
+        .map(|l| l.key.as_str())
+        .collect();
+    let untouched: Vec<&str> = status
+        .iter()
+        .filter(|l| l.untouched())
+        .map(|l| l.key.as_str())
+        .collect();
+    eprintln!(
+        "resuming {} ({earlier_runs} earlier run(s)): {} of {} landscape(s) finished, {} partly done, {} not started; finished stages and committed units are skipped",
+        db.display(),
+        finished.len(),
+        status.len(),
+        status.len() - finished.len() - untouched.len(),
+        untouched.len()
+    );
+    if !finished.is_empty() {
+        eprintln!("  done:    {}", finished.join(", "));
+    }
+    let chains = exp.config.basin_hopping.chains;
+    for l in status.iter().filter(|l| !l.finished() && !l.untouched()) {
+        let names = |stages: &[losscape_experiment::Stage]| {
+            stages
+                .iter()
+                .map(|s| s.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let done = if l.stages_done.is_empty() {
+            String::new()
+        } else {
+            format!("done {}; ", names(&l.stages_done))
+        };
+        eprintln!(
+            "  partly:  {}: {done}left {} ({} of {chains} basin-hopping chains committed)",
+            l.key,
+            names(&l.stages_left),
+            l.chains_done
+        );
+    }
+    if !untouched.is_empty() {
+        eprintln!("  left:    {}", untouched.join(", "));
+    }
+    Ok(())
 }
 
 /// Refuses a `--shard I/N` with more shards than the sweep has units to split.
