@@ -545,3 +545,49 @@ fn progress_without_a_terminal_is_timestamped_lines() {
         text(&out)
     );
 }
+
+/// The out-of-tree plugin example (`examples/out-of-tree-plugin`: its own package and
+/// workspace, a path dependency on the plugin API) builds as plugins/README.md says and runs an
+/// experiment by `path`.
+#[test]
+fn an_out_of_tree_plugin_builds_and_runs() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/out-of-tree-plugin");
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("out-of-tree-plugin");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let built = std::process::Command::new(cargo)
+        .args(["build", "--offline", "--manifest-path"])
+        .arg(example.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target)
+        .output()
+        .expect("cargo runs");
+    assert!(built.status.success(), "{}", text(&built));
+    let library = target.join("debug").join(format!(
+        "{}losscape_plugin_descent{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    ));
+    assert!(library.exists(), "{}", library.display());
+    let dir = tempfile::tempdir().unwrap();
+    let config = TINY.replace(
+        "[basin_hopping]",
+        &format!(
+            "[minimiser]\nkind = \"plugin\"\npath = \"{}\"\n\n[minimiser.options]\ninitial_step = 0.05\n\n[basin_hopping]",
+            library.display()
+        ),
+    );
+    let cfg = write_file(dir.path(), "descent.toml", &config);
+    let out = losscape(&["check", cfg.to_str().unwrap()], dir.path());
+    assert!(text(&out).contains("minimiser descent"), "{}", text(&out));
+    let out = losscape(
+        &["run", cfg.to_str().unwrap(), "--db", "d.db", "--quiet"],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let store = Store::open_read_only(&dir.path().join("d.db")).unwrap();
+    let l = &store.landscapes().unwrap()[0];
+    assert!(
+        !store.minima(l.id).unwrap().is_empty(),
+        "the plugin found minima"
+    );
+}

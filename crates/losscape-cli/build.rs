@@ -3,7 +3,7 @@
 //! the report. Without git (a source tarball) the revision is `unknown`, never a build error.
 //!
 //! It also looks for what some end-to-end tests need beyond Rust (a Slurm controller, a Python
-//! with `venv`, the Python package index) and sets a cfg for each that is missing, so those
+//! with `venv`, the Python package index, `setpriv` when building as root) and sets a cfg for each that is missing, so those
 //! tests are marked ignored with the reason and `cargo test` lists them as such, rather than
 //! passing without having checked anything. `LOSSCAPE_REQUIRE_SLURM=1` and
 //! `LOSSCAPE_REQUIRE_NETWORK=1` (set by `.ci/run`) keep the tests in regardless, so they fail
@@ -29,6 +29,14 @@ fn answers(program: &str, args: &[&str]) -> bool {
         .args(args)
         .output()
         .is_ok_and(|o| o.status.success() && !o.stdout.is_empty())
+}
+
+/// The trimmed standard output of `program args`, if it succeeds.
+fn command_output(program: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(program).args(args).output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
 /// Whether a TCP connection to `host:443` opens within a few seconds (name lookup included).
@@ -76,6 +84,10 @@ fn test_requirements() {
     let required = |var: &str| std::env::var_os(var).is_some_and(|v| !v.is_empty() && v != "0");
     if !required("LOSSCAPE_REQUIRE_SLURM") && !answers("sinfo", &["-h"]) {
         println!("cargo:rustc-cfg=losscape_no_slurm");
+    }
+    let root = command_output("id", &["-u"]).as_deref() == Some("0");
+    if root && !answers("setpriv", &["--version"]) {
+        println!("cargo:rustc-cfg=losscape_root_without_setpriv");
     }
     if !required("LOSSCAPE_REQUIRE_NETWORK") {
         let python = ["python3", "python"].into_iter().any(|p| {
