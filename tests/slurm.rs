@@ -11,7 +11,7 @@ use support::{bin, text};
 
 const CONFIG: &str = include_str!("../configs/xor-quick.toml");
 
-/// A folder holding the quick sweep renamed to `name` (the README allows spaces in names).
+/// A folder holding the quick sweep renamed to `name` (docs/guarantees.md allows spaces in names).
 fn workspace(name: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("temporary folder");
     let cfg = dir.path().join(format!("{name}.toml"));

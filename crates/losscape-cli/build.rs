@@ -71,6 +71,7 @@ fn test_requirements() {
         "losscape_no_slurm",
         "losscape_no_python",
         "losscape_no_network",
+        "losscape_root_without_setpriv",
     ] {
         println!("cargo:rustc-check-cfg=cfg({name})");
     }
