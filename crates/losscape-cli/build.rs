@@ -11,7 +11,7 @@
 //! changed variable, or `touch crates/losscape-cli/build.rs`).
 
 use std::net::{TcpStream, ToSocketAddrs};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 fn git(args: &[&str]) -> Option<String> {
@@ -23,12 +23,38 @@ fn git(args: &[&str]) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
 
-/// Whether `program args` runs and succeeds with some output.
+/// Whether `program args` runs and succeeds with some output within 15 s (a Slurm client whose
+/// controller is down retries for a long time; the build must not wait on it).
 fn answers(program: &str, args: &[&str]) -> bool {
-    Command::new(program)
+    let Ok(mut child) = Command::new(program)
         .args(args)
-        .output()
-        .is_ok_and(|o| o.status.success() && !o.stdout.is_empty())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+    else {
+        return false;
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => {
+                let mut out = Vec::new();
+                if let Some(mut stdout) = child.stdout.take() {
+                    let _ = std::io::Read::read_to_end(&mut stdout, &mut out);
+                }
+                return status.success() && !out.is_empty();
+            }
+            Ok(None) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return false;
+            }
+        }
+    }
 }
 
 /// The trimmed standard output of `program args`, if it succeeds.

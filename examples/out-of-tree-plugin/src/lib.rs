@@ -96,7 +96,11 @@ pub fn minimise(
                 let s: Vec<f64> = trial.iter().zip(x.iter()).map(|(a, b)| a - b).collect();
                 let y: Vec<f64> = trial_g.iter().zip(&g).map(|(a, b)| a - b).collect();
                 let sy = dot(&s, &y);
-                step = if sy > 0.0 { dot(&s, &s) / sy } else { step * 2.0 };
+                step = if sy > 0.0 {
+                    dot(&s, &s) / sy
+                } else {
+                    step * 2.0
+                };
                 x.copy_from_slice(&trial);
                 g.copy_from_slice(&trial_g);
                 energy = e;
@@ -139,7 +143,10 @@ mod tests {
             max_iterations: 1000,
         };
         let r = minimise("", &mut x, &mut eval, stop).unwrap();
-        assert!(r.converged && x.iter().all(|v| v.abs() < 1e-9), "{r:?} {x:?}");
+        assert!(
+            r.converged && x.iter().all(|v| v.abs() < 1e-9),
+            "{r:?} {x:?}"
+        );
         assert!(settings("speed = 2").is_err());
         assert_eq!(settings("initial_step = 0.5").unwrap().initial_step, 0.5);
     }
