@@ -595,6 +595,15 @@ fn resume_banner(
 ) -> Result<()> {
     let planned = plan(exp, shard).indices;
     let all = losscape_experiment::resume::done_so_far(exp, store)?;
+    if let Some(s) = shard.filter(|s| s.count > exp.config.landscapes().len() as u64) {
+        // A chain shard runs only its share of the chains; no stage of it is ever finished.
+        let chains: usize = all.iter().map(|l| l.chains_done).sum();
+        eprintln!(
+            "resuming {} ({earlier_runs} earlier run(s)): chain shard {s}, {chains} of its basin-hopping chain(s) committed and skipped",
+            db.display()
+        );
+        return Ok(());
+    }
     let status: Vec<_> = all.iter().filter(|l| planned.contains(&l.index)).collect();
     let finished: Vec<&str> = status
         .iter()
