@@ -395,3 +395,199 @@ fn shipped_example_configs_check() {
         assert_eq!(text(&out).matches("  h").count(), 4, "four landscapes");
     }
 }
+
+/// `2026-12-04 16:21:20Z ` at the start of a progress line.
+fn timestamped(line: &str) -> bool {
+    let b = line.as_bytes();
+    b.len() > 21
+        && line.is_char_boundary(21)
+        && line[..21].bytes().enumerate().all(|(i, c)| match i {
+            4 | 7 => c == b'-',
+            10 | 20 => c == b' ',
+            13 | 16 => c == b':',
+            19 => c == b'Z',
+            _ => c.is_ascii_digit(),
+        })
+}
+
+/// The XOR grid `lambda` at n_h = 2 with `stages`, a few short chains.
+fn lines_config(lambda: &str, stages: &str) -> String {
+    format!(
+        "[experiment]\nname = \"lines\"\nseed = 3\nstages = [{stages}]\n\n\
+         [landscape]\nn_hidden = [2]\nlambda = [{lambda}]\n\n\
+         [basin_hopping]\nchains = 4\nsteps = 40\nmax_without_new = 25\n\n\
+         [census]\nbatches = 4\nquiet_batches = 2\n"
+    )
+}
+
+/// With stderr not a terminal (a batch job's log) a run writes timestamped lines as it goes:
+/// each landscape started and finished, each stage finished or skipped, a heartbeat with the
+/// counts; an ETA only once a landscape finished from scratch. A resumed run says what is done
+/// and what is left before it starts. `--quiet` prints nothing.
+#[test]
+fn progress_without_a_terminal_is_timestamped_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let stderr_lines = |out: &std::process::Output| -> Vec<String> {
+        assert!(out.status.success(), "{}", text(out));
+        String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .map(String::from)
+            .collect()
+    };
+    // A fresh run of three landscapes.
+    let cfg = write_file(
+        dir.path(),
+        "fresh.toml",
+        &lines_config("1e-1, 1e-2, 1e-3", "\"basin_hopping\", \"census\""),
+    );
+    let started = std::time::Instant::now();
+    let out = losscape(
+        &[
+            "run",
+            cfg.to_str().unwrap(),
+            "--db",
+            "fresh.db",
+            "--heartbeat",
+            "1",
+        ],
+        dir.path(),
+    );
+    let seconds = started.elapsed().as_secs();
+    let lines = stderr_lines(&out);
+    let all = lines.join("\n");
+    assert!(lines.iter().all(|l| timestamped(l)), "{all}");
+    let find = |what: &str| {
+        lines
+            .iter()
+            .position(|l| l.contains(what))
+            .unwrap_or_else(|| panic!("no {what:?} in:\n{all}"))
+    };
+    let first_done = find("[1/3] h2-l1e-1 finished in");
+    assert!(
+        find("[1/3] h2-l1e-1 started (") < find("[1/3] h2-l1e-1 basin_hopping finished: 4 unit(s)")
+    );
+    assert!(find("[1/3] h2-l1e-1 census finished: ") < first_done);
+    assert!(first_done < find("[3/3] h2-l1e-3 finished in"));
+    assert!(
+        lines[..first_done].iter().all(|l| !l.contains("ETA")),
+        "an ETA before any basis:\n{all}"
+    );
+    assert!(lines[first_done].contains("; ETA "), "{all}");
+    assert!(
+        !lines.last().unwrap().contains("ETA"),
+        "nothing left: {all}"
+    );
+    if seconds >= 3 {
+        assert!(
+            all.contains("heartbeat: "),
+            "{seconds} s without a heartbeat:\n{all}"
+        );
+    }
+    for l in lines.iter().filter(|l| l.contains("heartbeat: ")) {
+        assert!(l.contains("landscape(s) done, elapsed "), "{l}");
+    }
+
+    // One landscape with basin-hopping only, then the grid of two with the census appended.
+    let first = write_file(
+        dir.path(),
+        "a.toml",
+        &lines_config("1e-2", "\"basin_hopping\""),
+    );
+    let out = losscape(
+        &["run", first.to_str().unwrap(), "--db", "r.db"],
+        dir.path(),
+    );
+    stderr_lines(&out);
+    let more = write_file(
+        dir.path(),
+        "b.toml",
+        &lines_config("1e-2, 1e-3", "\"basin_hopping\", \"census\""),
+    );
+    let out = losscape(&["run", more.to_str().unwrap(), "--db", "r.db"], dir.path());
+    let lines = stderr_lines(&out);
+    let all = lines.join("\n");
+    assert!(
+        lines[0].starts_with("resuming r.db (1 earlier run(s)): 0 of 2 landscape(s) finished, 1 partly done, 1 not started"),
+        "{all}"
+    );
+    assert!(
+        lines[1].contains(
+            "h2-l1e-2: done basin_hopping; left census (4 of 4 basin-hopping chains committed)"
+        ),
+        "{all}"
+    );
+    assert!(
+        lines[2].contains("left:") && lines[2].contains("h2-l1e-3"),
+        "{all}"
+    );
+    assert!(
+        lines[3..]
+            .iter()
+            .take_while(|l| !l.starts_with("skipped what"))
+            .all(|l| timestamped(l)),
+        "{all}"
+    );
+    // The resumed landscape is no basis for an ETA.
+    let resumed = lines
+        .iter()
+        .find(|l| l.contains("[1/2] h2-l1e-2 finished in"))
+        .expect("the resumed landscape finishes");
+    assert!(!resumed.contains("ETA"), "{all}");
+
+    // Quiet: nothing on stderr.
+    let out = losscape(
+        &["run", more.to_str().unwrap(), "--db", "r.db", "--quiet"],
+        dir.path(),
+    );
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "{}",
+        text(&out)
+    );
+}
+
+/// The out-of-tree plugin example (`examples/out-of-tree-plugin`: its own package and
+/// workspace, a path dependency on the plugin API) builds as plugins/README.md says and runs an
+/// experiment by `path`.
+#[test]
+fn an_out_of_tree_plugin_builds_and_runs() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/out-of-tree-plugin");
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("out-of-tree-plugin");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let built = std::process::Command::new(cargo)
+        .args(["build", "--offline", "--manifest-path"])
+        .arg(example.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target)
+        .output()
+        .expect("cargo runs");
+    assert!(built.status.success(), "{}", text(&built));
+    let library = target.join("debug").join(format!(
+        "{}losscape_plugin_descent{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    ));
+    assert!(library.exists(), "{}", library.display());
+    let dir = tempfile::tempdir().unwrap();
+    let config = TINY.replace(
+        "[basin_hopping]",
+        &format!(
+            "[minimiser]\nkind = \"plugin\"\npath = \"{}\"\n\n[minimiser.options]\ninitial_step = 0.05\n\n[basin_hopping]",
+            library.display()
+        ),
+    );
+    let cfg = write_file(dir.path(), "descent.toml", &config);
+    let out = losscape(&["check", cfg.to_str().unwrap()], dir.path());
+    assert!(text(&out).contains("minimiser descent"), "{}", text(&out));
+    let out = losscape(
+        &["run", cfg.to_str().unwrap(), "--db", "d.db", "--quiet"],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let store = Store::open_read_only(&dir.path().join("d.db")).unwrap();
+    let l = &store.landscapes().unwrap()[0];
+    assert!(
+        !store.minima(l.id).unwrap().is_empty(),
+        "the plugin found minima"
+    );
+}

@@ -5,7 +5,7 @@
 //! (dense below `ef.hessian_free_above` parameters) and once with every search Hessian-free,
 //! stores the same transition states (and minima) up to the symmetries of the network. With
 //! the census as well (the quick sweep itself) the two agree on all four quick landscapes; that
-//! takes too long for CI and is measured in the README. A third run also verifies every
+//! takes too long for CI and is measured in docs/configuration.md. A third run also verifies every
 //! minimum and transition state by inertia (`checks.inertia_above = 0`) and stores the same
 //! points with the same lowest eigenvalues and `ln Π λ₊`.
 

@@ -241,8 +241,22 @@ pub struct SlurmArgs<'a> {
     pub config: &'a Path,
     pub tasks: u64,
     pub partition: Option<&'a str>,
+    pub account: Option<&'a str>,
+    pub qos: Option<&'a str>,
     pub time: Option<&'a str>,
+    pub mem: Option<&'a str>,
     pub cpus_per_task: u64,
+    /// The merge job's time limit; `None` takes `time`.
+    pub merge_time: Option<&'a str>,
+    /// The merge job's CPUs; `None` takes `cpus_per_task` when the merge job runs the stages
+    /// after basin-hopping (chain shards), else 1.
+    pub merge_cpus: Option<u64>,
+    /// Further `#SBATCH` options, verbatim, for both jobs.
+    pub sbatch: &'a [String],
+    /// Shell lines run before losscape in every job (`module load ...`).
+    pub setup: &'a [String],
+    /// The losscape executable the jobs run; `None`: `losscape` from PATH, else this one.
+    pub binary: Option<&'a Path>,
     pub dir: &'a Path,
     pub submit: bool,
 }
@@ -254,22 +268,28 @@ pub fn slurm(args: &SlurmArgs<'_>) -> Result<ExitCode> {
     let exp = Experiment::load(args.config)?;
     // More tasks than landscapes split the chains; the merge job then runs the other stages.
     let follow_up = check_slurm(args, &exp)?;
+    // Every directive is built (and so checked) before anything is written.
+    let jobs = JobDirectives::new(args, &exp, follow_up)?;
+    let exe = job_binary(args.binary)?;
     std::fs::create_dir_all(args.dir.join("logs"))
         .with_context(|| format!("cannot create {}", args.dir.display()))?;
     let dir = std::fs::canonicalize(args.dir)?;
     let paths = JobPaths {
         merged: dir.join(format!("{}.db", exp.config.experiment.name)),
         config: std::fs::canonicalize(args.config)?,
-        exe: std::env::current_exe().context("cannot find the losscape executable")?,
+        exe,
         dir,
     };
     let (dir, merged, n) = (&paths.dir, &paths.merged, args.tasks);
     for (file, text) in [
         (
             "shards.sbatch",
-            shards_script(args, &exp, &paths, follow_up)?,
+            shards_script(args, &exp, &paths, &jobs, follow_up)?,
         ),
-        ("merge.sbatch", merge_script(args, &exp, &paths, follow_up)?),
+        (
+            "merge.sbatch",
+            merge_script(args, &exp, &paths, &jobs, follow_up)?,
+        ),
         ("submit.sh", submit_script(&paths)),
     ] {
         let path = dir.join(file);
@@ -282,6 +302,12 @@ pub fn slurm(args: &SlurmArgs<'_>) -> Result<ExitCode> {
         dir.display(),
         merged.display()
     );
+    println!("the jobs run: {}", paths.exe);
+    if args.time.is_none() {
+        eprintln!(
+            "note: no --time: the jobs get the partition's default limit (many sites refuse jobs without one)"
+        );
+    }
     if !args.submit {
         println!("submit with: {}", q(&dir.join("submit.sh")));
         return Ok(ExitCode::SUCCESS);
@@ -296,7 +322,7 @@ fn check_slurm(args: &SlurmArgs<'_>, exp: &Experiment) -> Result<bool> {
     let most = losscape_experiment::runner::max_shards(exp);
     if args.tasks == 0 || args.tasks > most {
         bail!(
-            "--tasks {}: the sweep has {landscapes} landscape(s) of {} basin-hopping chain(s), so it splits into 1 to {most} shards",
+            "--tasks {}: the sweep has {landscapes} landscape(s) of {} basin-hopping chain(s), so it splits into 1 to {most} shards ({landscapes} or fewer split the landscapes; more split the chains)",
             args.tasks,
             exp.config.basin_hopping.chains
         );
@@ -304,8 +330,46 @@ fn check_slurm(args: &SlurmArgs<'_>, exp: &Experiment) -> Result<bool> {
     if args.cpus_per_task == 0 {
         bail!("--cpus-per-task must be >= 1");
     }
+    if args.merge_cpus == Some(0) {
+        bail!("--merge-cpus must be >= 1");
+    }
+    // The folder reaches the `--output` directives.
+    let dir = args.dir.display().to_string();
+    if let Some(c) = dir.chars().find(|c| c.is_control()) {
+        bail!("--dir {dir:?}: holds the control character {c:?}; an #SBATCH line cannot carry it");
+    }
     exp.check_resources(args.cpus_per_task as usize)?;
     Ok(args.tasks > landscapes)
+}
+
+/// The executable the jobs run, as a shell word: `--binary` (a path, made absolute, or a
+/// command name looked up on the job's PATH after `--setup`), else `losscape` where PATH has
+/// one now, else this executable's absolute path.
+fn job_binary(binary: Option<&Path>) -> Result<String> {
+    match binary {
+        Some(b) if b.components().count() > 1 || b.is_absolute() => {
+            let path = std::fs::canonicalize(b)
+                .with_context(|| format!("--binary {}: no such file", b.display()))?;
+            Ok(q(&path))
+        }
+        // A bare name: the job looks it up on its own PATH (a module may provide it).
+        Some(b) => Ok(q(b)),
+        None if on_path("losscape") => Ok("losscape".into()),
+        None => Ok(q(
+            &std::env::current_exe().context("cannot find the losscape executable")?
+        )),
+    }
+}
+
+/// Whether `name` is an executable file in a folder of PATH.
+fn on_path(name: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|d| {
+            std::fs::metadata(d.join(name))
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+    })
 }
 
 /// The absolute paths the job scripts name.
@@ -314,8 +378,8 @@ struct JobPaths {
     dir: PathBuf,
     /// The experiment file.
     config: PathBuf,
-    /// The losscape executable.
-    exe: PathBuf,
+    /// The losscape executable, as a shell word.
+    exe: String,
     /// The merged database.
     merged: PathBuf,
 }
@@ -325,16 +389,161 @@ fn q(p: &Path) -> String {
     crate::shell_quote(&p.display().to_string())
 }
 
-/// The `#SBATCH` lines for the partition and time limit, if given.
-fn sbatch_header(args: &SlurmArgs<'_>) -> Result<String> {
-    let mut header = String::new();
-    if let Some(p) = args.partition {
-        writeln!(header, "#SBATCH --partition={p}")?;
+/// The `#SBATCH` lines of both jobs that come from the options, each checked.
+struct JobDirectives {
+    /// Options both jobs share (partition, account, QOS, memory, `--sbatch` lines).
+    common: String,
+    /// The shard tasks' time limit line.
+    shard_time: String,
+    /// The merge job's time limit line.
+    merge_time: String,
+    /// The merge job's CPUs.
+    merge_cpus: u64,
+}
+
+impl JobDirectives {
+    fn new(args: &SlurmArgs<'_>, exp: &Experiment, follow_up: bool) -> Result<Self> {
+        // The job names carry the experiment's name, which may hold spaces: check it here,
+        // before anything is written.
+        directive("job-name", &exp.config.experiment.name)?;
+        let mut common = String::new();
+        for (option, value) in [
+            ("partition", args.partition),
+            ("account", args.account),
+            ("qos", args.qos),
+        ] {
+            if let Some(v) = value {
+                common.push_str(&directive(option, v)?);
+            }
+        }
+        if let Some(m) = args.mem {
+            check_memory(m)?;
+            common.push_str(&directive("mem", m)?);
+        }
+        for line in args.sbatch {
+            common.push_str(&extra_directive(line)?);
+        }
+        let time_line = |option: &str, t: Option<&str>| -> Result<String> {
+            match t {
+                Some(t) => {
+                    check_time(option, t)?;
+                    directive("time", t)
+                }
+                None => Ok(String::new()),
+            }
+        };
+        Ok(Self {
+            common,
+            shard_time: time_line("--time", args.time)?,
+            merge_time: time_line("--merge-time", args.merge_time.or(args.time))?,
+            merge_cpus: args
+                .merge_cpus
+                .unwrap_or(if follow_up { args.cpus_per_task } else { 1 }),
+        })
     }
-    if let Some(t) = args.time {
-        writeln!(header, "#SBATCH --time={t}")?;
+}
+
+/// `#SBATCH --OPTION=VALUE` as sbatch reads it back: sbatch splits a directive into words at
+/// blanks, drops quotes, takes a backslash as escaping the next character and an unquoted `#`
+/// as the start of a comment, and a line break ends the directive. So the value is refused if
+/// it holds a line break or another control character (it could not be written on one line),
+/// and written in double quotes, with `\` and `"` escaped, unless it is plain.
+fn directive(option: &str, value: &str) -> Result<String> {
+    if value.is_empty() {
+        bail!("--{option}: the value is empty");
     }
-    Ok(header)
+    if let Some(c) = value.chars().find(|c| c.is_control()) {
+        bail!(
+            "--{option} {value:?}: holds the control character {c:?}; an #SBATCH line cannot carry it (allowed: printable characters, spaces)"
+        );
+    }
+    Ok(format!("#SBATCH --{option}={}\n", sbatch_word(value)))
+}
+
+/// `value` as one word of an `#SBATCH` line (see [`directive`]).
+fn sbatch_word(value: &str) -> String {
+    let plain = value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "@%+=:,./_-".contains(c));
+    if plain {
+        value.to_string()
+    } else {
+        format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
+    }
+}
+
+/// A `--sbatch 'OPTION'` line, written verbatim (the user quotes within it as sbatch would):
+/// one line that starts with `-`.
+fn extra_directive(line: &str) -> Result<String> {
+    let line = line.trim();
+    if let Some(c) = line.chars().find(|c| c.is_control()) {
+        bail!(
+            "--sbatch {line:?}: holds the control character {c:?}; give one sbatch option per --sbatch"
+        );
+    }
+    if !line.starts_with('-') {
+        bail!(
+            "--sbatch {line:?}: expected an sbatch option such as --gres=gpu:1 or --constraint=skylake (written after #SBATCH)"
+        );
+    }
+    Ok(format!("#SBATCH {line}\n"))
+}
+
+/// Refuses a time limit sbatch does not read: `MINUTES`, `MINUTES:SECONDS`,
+/// `HOURS:MINUTES:SECONDS`, `DAYS-HOURS`, `DAYS-HOURS:MINUTES`, `DAYS-HOURS:MINUTES:SECONDS`
+/// (numbers), or `UNLIMITED`/`INFINITE`.
+fn check_time(option: &str, t: &str) -> Result<()> {
+    let numbers = |s: &str, most: usize| {
+        let fields: Vec<&str> = s.split(':').collect();
+        fields.len() <= most
+            && fields
+                .iter()
+                .all(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let ok = matches!(t, "UNLIMITED" | "INFINITE" | "unlimited" | "infinite")
+        || match t.split_once('-') {
+            Some((days, rest)) => {
+                !days.is_empty() && days.bytes().all(|b| b.is_ascii_digit()) && numbers(rest, 3)
+            }
+            None => numbers(t, 3),
+        };
+    if !ok {
+        bail!(
+            "{option} {t:?}: not a Slurm time limit (allowed: MINUTES, MINUTES:SECONDS, HOURS:MINUTES:SECONDS, DAYS-HOURS, DAYS-HOURS:MINUTES, DAYS-HOURS:MINUTES:SECONDS, UNLIMITED)"
+        );
+    }
+    Ok(())
+}
+
+/// Refuses a memory size sbatch does not read: a whole number with an optional unit K, M, G
+/// or T (megabytes without one).
+fn check_memory(m: &str) -> Result<()> {
+    let digits = m.trim_end_matches(['K', 'M', 'G', 'T', 'k', 'm', 'g', 't']);
+    let unit = m.len() - digits.len();
+    if digits.is_empty() || unit > 1 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        bail!(
+            "--mem {m:?}: not a Slurm memory size (allowed: a whole number with an optional unit K, M, G or T, e.g. 4G; megabytes without one)"
+        );
+    }
+    Ok(())
+}
+
+/// A path for `#SBATCH --output`: `%` doubled, since sbatch replaces `%x` patterns in it.
+fn log_pattern(p: &Path) -> String {
+    p.display().to_string().replace('%', "%%")
+}
+
+/// The `--setup` lines, one per line, run before losscape.
+fn setup_lines(args: &SlurmArgs<'_>) -> String {
+    if args.setup.is_empty() {
+        return String::new();
+    }
+    let mut text = String::from("# Set up the environment (--setup).\n");
+    for line in args.setup {
+        text.push_str(line);
+        text.push('\n');
+    }
+    text
 }
 
 /// `shards.sbatch`: a job array of one shard run per task, one log per task.
@@ -342,40 +551,46 @@ fn shards_script(
     args: &SlurmArgs<'_>,
     exp: &Experiment,
     p: &JobPaths,
+    jobs: &JobDirectives,
     follow_up: bool,
 ) -> Result<String> {
-    let (name, n, header) = (
-        &exp.config.experiment.name,
-        args.tasks,
-        sbatch_header(args)?,
-    );
-    Ok(format!(
-        "#!/bin/bash\n\
-         # One shard of the sweep {name} per array task ({what}).\n\
-         # Resubmitting resumes: finished shards are skipped.\n\
-         #SBATCH --job-name={name}-shards\n\
-         #SBATCH --array=0-{last}\n\
-         #SBATCH --ntasks=1\n\
-         #SBATCH --cpus-per-task={cpus}\n\
-         #SBATCH --output={logs}/shard-%a.log\n\
-         {header}\
-         set -euo pipefail\n\
-         exec {exe} run {config} --shard \"$SLURM_ARRAY_TASK_ID/{n}\" \\\n\
-         \x20 --db {dir}/part-\"$SLURM_ARRAY_TASK_ID\".db --threads \"${{SLURM_CPUS_PER_TASK:-{cpus}}}\" --quiet\n",
-        last = n - 1,
-        what = if follow_up {
-            format!(
-                "every {n}th basin-hopping chain of every landscape; the merge job runs the other stages"
-            )
-        } else {
-            format!("the landscapes at grid positions TASK, TASK+{n}, ..., every stage")
-        },
-        cpus = args.cpus_per_task,
-        logs = q(&p.dir.join("logs")),
-        exe = q(&p.exe),
+    let (name, n) = (&exp.config.experiment.name, args.tasks);
+    let what = if follow_up {
+        format!(
+            "every {n}th basin-hopping chain of every landscape; the merge job runs the other stages"
+        )
+    } else {
+        format!("the landscapes at grid positions TASK, TASK+{n}, ..., every stage")
+    };
+    let mut s = String::new();
+    writeln!(s, "#!/bin/bash")?;
+    writeln!(
+        s,
+        "# One shard of the sweep {name} per array task ({what})."
+    )?;
+    writeln!(s, "# Resubmitting resumes: finished shards are skipped.")?;
+    s.push_str(&directive("job-name", &format!("{name}-shards"))?);
+    writeln!(s, "#SBATCH --array=0-{}", n - 1)?;
+    writeln!(s, "#SBATCH --ntasks=1")?;
+    writeln!(s, "#SBATCH --cpus-per-task={}", args.cpus_per_task)?;
+    s.push_str(&directive(
+        "output",
+        &format!("{}/shard-%a.log", log_pattern(&p.dir.join("logs"))),
+    )?);
+    s.push_str(&jobs.shard_time);
+    s.push_str(&jobs.common);
+    writeln!(s, "set -euo pipefail")?;
+    s.push_str(&setup_lines(args));
+    // Without --quiet: stderr is the log, so the run writes timestamped progress lines there.
+    writeln!(
+        s,
+        "exec {exe} run {config} --shard \"$SLURM_ARRAY_TASK_ID/{n}\" \\\n  --db {dir}/part-\"$SLURM_ARRAY_TASK_ID\".db --threads \"${{SLURM_CPUS_PER_TASK:-{cpus}}}\"",
+        exe = p.exe,
         config = q(&p.config),
         dir = q(&p.dir),
-    ))
+        cpus = args.cpus_per_task,
+    )?;
+    Ok(s)
 }
 
 /// `merge.sbatch`: the merge (and, when the shards split chains, the remaining stages) and a
@@ -384,46 +599,57 @@ fn merge_script(
     args: &SlurmArgs<'_>,
     exp: &Experiment,
     p: &JobPaths,
+    jobs: &JobDirectives,
     follow_up: bool,
 ) -> Result<String> {
-    let (name, n, header) = (
-        &exp.config.experiment.name,
-        args.tasks,
-        sbatch_header(args)?,
-    );
+    let (name, n) = (&exp.config.experiment.name, args.tasks);
     let parts: Vec<String> = (0..n)
         .map(|i| q(&p.dir.join(format!("part-{i}.db"))))
         .collect();
-    Ok(format!(
-        "#!/bin/bash\n\
-         # Merges the {n} shards into one database (idempotent: safe to run again), then\n\
-         # summarises it. Submitted with --dependency=afterok on the shard array.\n\
-         #SBATCH --job-name={name}-merge\n\
-         #SBATCH --ntasks=1\n\
-         #SBATCH --cpus-per-task={cpus}\n\
-         #SBATCH --output={log}\n\
-         {header}\
-         set -euo pipefail\n\
-         {exe} merge {parts} --db {merged}\n\
-         {follow}\
-         {exe} summary {merged}\n",
-        cpus = if follow_up { args.cpus_per_task } else { 1 },
-        log = q(&p.dir.join("logs").join("merge.log")),
-        exe = q(&p.exe),
-        parts = parts.join(" "),
-        merged = q(&p.merged),
-        follow = if follow_up {
-            format!(
-                "# The stages after basin-hopping need each landscape's whole set of minima.\n{} run {} --db {} --threads \"${{SLURM_CPUS_PER_TASK:-{}}}\" --quiet\n",
-                q(&p.exe),
-                q(&p.config),
-                q(&p.merged),
-                args.cpus_per_task
-            )
-        } else {
-            String::new()
-        },
-    ))
+    let mut s = String::new();
+    writeln!(s, "#!/bin/bash")?;
+    writeln!(
+        s,
+        "# Merges the {n} shards into one database (idempotent: safe to run again), then"
+    )?;
+    writeln!(
+        s,
+        "# summarises it. Submitted with --dependency=afterok on the shard array."
+    )?;
+    s.push_str(&directive("job-name", &format!("{name}-merge"))?);
+    writeln!(s, "#SBATCH --ntasks=1")?;
+    writeln!(s, "#SBATCH --cpus-per-task={}", jobs.merge_cpus)?;
+    s.push_str(&directive(
+        "output",
+        &log_pattern(&p.dir.join("logs").join("merge.log")),
+    )?);
+    s.push_str(&jobs.merge_time);
+    s.push_str(&jobs.common);
+    writeln!(s, "set -euo pipefail")?;
+    s.push_str(&setup_lines(args));
+    writeln!(
+        s,
+        "{} merge {} --db {}",
+        p.exe,
+        parts.join(" "),
+        q(&p.merged)
+    )?;
+    if follow_up {
+        writeln!(
+            s,
+            "# The stages after basin-hopping need each landscape's whole set of minima."
+        )?;
+        writeln!(
+            s,
+            "{} run {} --db {} --threads \"${{SLURM_CPUS_PER_TASK:-{}}}\"",
+            p.exe,
+            q(&p.config),
+            q(&p.merged),
+            jobs.merge_cpus
+        )?;
+    }
+    writeln!(s, "{} summary {}", p.exe, q(&p.merged))?;
+    Ok(s)
 }
 
 /// `submit.sh`: submits the shard array, then the merge once every shard succeeded.

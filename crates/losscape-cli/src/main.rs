@@ -66,9 +66,13 @@ enum Command {
         /// Worker threads; 0 = one per core. Results do not depend on it.
         #[arg(long, default_value_t = 0)]
         threads: usize,
-        /// No progress bars and no summary.
+        /// Print nothing but errors and warnings: no progress and no summary.
         #[arg(long, short)]
         quiet: bool,
+        /// Seconds between heartbeat lines when stderr is not a terminal (a job's log)
+        /// [default: 60].
+        #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+        heartbeat: Option<u64>,
         /// Run only shard I of N (0-based): the landscapes at grid positions I, I+N, ... with
         /// all their stages, into a database of their own; `losscape merge` combines the shards.
         #[arg(long, value_name = "I/N", value_parser = parse_shard)]
@@ -90,18 +94,48 @@ enum Command {
     Slurm {
         /// Experiment file (TOML).
         config: PathBuf,
-        /// Array tasks (shards); at most the number of landscapes.
+        /// Array tasks (shards): up to the number of landscapes, each task runs whole
+        /// landscapes; more (up to landscapes × basin-hopping chains), each task runs a share
+        /// of every landscape's chains and the merge job runs the remaining stages.
         #[arg(long)]
         tasks: u64,
         /// Slurm partition.
         #[arg(long)]
         partition: Option<String>,
-        /// Time limit per task, in Slurm's format (e.g. 02:00:00).
+        /// Slurm account to charge.
+        #[arg(long)]
+        account: Option<String>,
+        /// Slurm quality of service.
+        #[arg(long)]
+        qos: Option<String>,
+        /// Time limit per shard task, in Slurm's format (e.g. 02:00:00, 1-12:00:00).
         #[arg(long)]
         time: Option<String>,
+        /// Memory per job, in Slurm's format (e.g. 4G); both jobs.
+        #[arg(long)]
+        mem: Option<String>,
         /// CPUs (worker threads) per task.
         #[arg(long, default_value_t = 1)]
         cpus_per_task: u64,
+        /// Time limit of the merge job [default: --time]. With chain shards the merge job runs
+        /// connect, census and saturate: most of the sweep's cost.
+        #[arg(long)]
+        merge_time: Option<String>,
+        /// CPUs of the merge job [default: --cpus-per-task with chain shards, else 1].
+        #[arg(long)]
+        merge_cpus: Option<u64>,
+        /// A further #SBATCH option for both jobs, verbatim (repeatable), e.g.
+        /// --sbatch '--constraint=skylake'.
+        #[arg(long, value_name = "OPTION", allow_hyphen_values = true)]
+        sbatch: Vec<String>,
+        /// A shell command run before losscape in every job (repeatable), e.g.
+        /// --setup 'module load gcc'.
+        #[arg(long, value_name = "COMMAND")]
+        setup: Vec<String>,
+        /// The losscape the jobs run: a path, or a command name looked up on the job's PATH
+        /// [default: `losscape` where PATH has one, else this executable].
+        #[arg(long)]
+        binary: Option<PathBuf>,
         /// Folder for the scripts, the shard databases, the logs and the merged database.
         #[arg(long, default_value = "slurm")]
         dir: PathBuf,
@@ -302,23 +336,40 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             db,
             threads,
             quiet,
+            heartbeat,
             shard,
-        } => run(config.as_deref(), db, threads, quiet, shard),
+        } => run(config.as_deref(), db, threads, quiet, heartbeat, shard),
         Command::Merge { parts, db, quiet } => cluster::merge(&parts, &db, quiet),
         Command::Slurm {
             config,
             tasks,
             partition,
+            account,
+            qos,
             time,
+            mem,
             cpus_per_task,
+            merge_time,
+            merge_cpus,
+            sbatch,
+            setup,
+            binary,
             dir,
             submit,
         } => cluster::slurm(&cluster::SlurmArgs {
             config: &config,
             tasks,
             partition: partition.as_deref(),
+            account: account.as_deref(),
+            qos: qos.as_deref(),
             time: time.as_deref(),
+            mem: mem.as_deref(),
             cpus_per_task,
+            merge_time: merge_time.as_deref(),
+            merge_cpus,
+            sbatch: &sbatch,
+            setup: &setup,
+            binary: binary.as_deref(),
             dir: &dir,
             submit,
         }),
@@ -449,6 +500,7 @@ fn run(
     db: Option<PathBuf>,
     threads: usize,
     quiet: bool,
+    heartbeat: Option<u64>,
     shard: Option<losscape_db::Shard>,
 ) -> Result<ExitCode> {
     // Everything the user wrote is checked before the database is touched.
@@ -466,11 +518,7 @@ fn run(
     let mut store = Store::open(&db)?;
     let earlier_runs = store.runs()?.len();
     if earlier_runs > 0 && !quiet {
-        eprintln!(
-            "resuming {} ({earlier_runs} earlier run(s)): finished stages and committed units are \
-             skipped",
-            db.display()
-        );
+        resume_banner(&exp, &store, &db, earlier_runs, shard)?;
     }
     let opts = RunOptions {
         threads,
@@ -483,11 +531,12 @@ fn run(
         shard,
     };
     let started = std::time::Instant::now();
-    let observer = progress::Bars::new(
-        quiet,
-        exp.config.landscapes().len(),
-        exp.config.experiment.stages.len(),
-    );
+    let mut settings = progress::LineSettings::default();
+    if let Some(seconds) = heartbeat {
+        settings.heartbeat = std::time::Duration::from_secs(seconds);
+    }
+    let mut observer =
+        progress::Progress::new(progress::Mode::detect(quiet), plan(&exp, shard), settings);
     let outcome = losscape_experiment::run(&exp, &mut store, &opts, &observer);
     observer.finish();
     let skipped = observer.skipped();
@@ -525,6 +574,94 @@ fn run(
         Err(e) => Err(e)
             .with_context(|| format!("run stopped; committed work is kept in {}", db.display())),
     }
+}
+
+/// The grid positions `shard` runs (every position with chain shards or none), with every
+/// landscape's size, for the progress and its ETA.
+fn plan(exp: &Experiment, shard: Option<losscape_db::Shard>) -> progress::Plan {
+    let grid = exp.config.landscapes();
+    let landscape_shard = shard.filter(|s| s.count <= grid.len() as u64);
+    progress::Plan {
+        sizes: grid
+            .iter()
+            .map(|p| {
+                exp.perceptron(p)
+                    .map_or(p.n_hidden as f64, |m| m.dim() as f64)
+            })
+            .collect(),
+        indices: (0..grid.len())
+            .filter(|&i| landscape_shard.is_none_or(|s| i as u64 % s.count == s.index))
+            .collect(),
+        stages: exp.config.experiment.stages.len(),
+    }
+}
+
+/// Before a resumed run starts: what earlier runs finished and what is left, per landscape.
+fn resume_banner(
+    exp: &Experiment,
+    store: &Store,
+    db: &Path,
+    earlier_runs: usize,
+    shard: Option<losscape_db::Shard>,
+) -> Result<()> {
+    let planned = plan(exp, shard).indices;
+    let all = losscape_experiment::resume::done_so_far(exp, store)?;
+    if let Some(s) = shard.filter(|s| s.count > exp.config.landscapes().len() as u64) {
+        // A chain shard runs only its share of the chains; no stage of it is ever finished.
+        let chains: usize = all.iter().map(|l| l.chains_done).sum();
+        eprintln!(
+            "resuming {} ({earlier_runs} earlier run(s)): chain shard {s}, {chains} of its basin-hopping chain(s) committed and skipped",
+            db.display()
+        );
+        return Ok(());
+    }
+    let status: Vec<_> = all.iter().filter(|l| planned.contains(&l.index)).collect();
+    let finished: Vec<&str> = status
+        .iter()
+        .filter(|l| l.finished())
+        .map(|l| l.key.as_str())
+        .collect();
+    let untouched: Vec<&str> = status
+        .iter()
+        .filter(|l| l.untouched())
+        .map(|l| l.key.as_str())
+        .collect();
+    eprintln!(
+        "resuming {} ({earlier_runs} earlier run(s)): {} of {} landscape(s) finished, {} partly done, {} not started; finished stages and committed units are skipped",
+        db.display(),
+        finished.len(),
+        status.len(),
+        status.len() - finished.len() - untouched.len(),
+        untouched.len()
+    );
+    if !finished.is_empty() {
+        eprintln!("  done:    {}", finished.join(", "));
+    }
+    let chains = exp.config.basin_hopping.chains;
+    for l in status.iter().filter(|l| !l.finished() && !l.untouched()) {
+        let names = |stages: &[losscape_experiment::Stage]| {
+            stages
+                .iter()
+                .map(|s| s.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let done = if l.stages_done.is_empty() {
+            String::new()
+        } else {
+            format!("done {}; ", names(&l.stages_done))
+        };
+        eprintln!(
+            "  partly:  {}: {done}left {} ({} of {chains} basin-hopping chains committed)",
+            l.key,
+            names(&l.stages_left),
+            l.chains_done
+        );
+    }
+    if !untouched.is_empty() {
+        eprintln!("  left:    {}", untouched.join(", "));
+    }
+    Ok(())
 }
 
 /// Refuses a `--shard I/N` with more shards than the sweep has units to split.

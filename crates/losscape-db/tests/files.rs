@@ -190,9 +190,21 @@ fn a_foreign_database_with_a_hot_journal_is_refused_untouched() {
 fn a_database_in_a_read_only_folder_can_be_read() {
     use std::os::unix::fs::PermissionsExt;
     if losscape_test_support::uid() == Some(0) {
-        // Root ignores permissions, so this cannot be staged in-process; the CLI test in
-        // tests/reliability.rs runs the read commands as an unprivileged user instead.
-        eprintln!("skipped: running as root, where a read-only folder is writable");
+        // Root ignores permissions, so the test runs again in a process of its own as the
+        // unprivileged `nobody` (setpriv, from util-linux), where the folder is read-only.
+        let name = "a_database_in_a_read_only_folder_can_be_read";
+        let out = Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(std::env::current_exe().unwrap())
+            .args(["--exact", name, "--test-threads=1"])
+            .output()
+            .expect("running as root, the test needs setpriv to drop privileges");
+        let report = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && report.contains("1 passed"),
+            "as nobody:\n{report}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         return;
     }
     let dir = TempDir::new().unwrap();

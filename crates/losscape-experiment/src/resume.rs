@@ -177,3 +177,68 @@ mod tests {
         }
     }
 }
+
+/// What earlier runs finished of one landscape of the grid, read before a run starts so the
+/// run can say what it will skip and what is left.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LandscapeDone {
+    /// The landscape's key.
+    pub key: String,
+    /// 0-based position in the grid.
+    pub index: usize,
+    /// Stages of `[experiment] stages` (by position) an earlier run finished.
+    pub stages_done: Vec<crate::config::Stage>,
+    /// Stages still to run.
+    pub stages_left: Vec<crate::config::Stage>,
+    /// Basin-hopping chains committed by earlier runs.
+    pub chains_done: usize,
+}
+
+impl LandscapeDone {
+    /// Whether every stage is finished.
+    pub fn finished(&self) -> bool {
+        self.stages_left.is_empty()
+    }
+
+    /// Whether nothing is recorded for the landscape.
+    pub fn untouched(&self) -> bool {
+        self.stages_done.is_empty() && self.chains_done == 0
+    }
+}
+
+/// What `store` holds of every landscape of `exp`'s grid, in grid order, from the records the
+/// runner writes as it commits (finished stages, committed chains). Reads only.
+pub fn done_so_far(exp: &Experiment, store: &Store) -> Result<Vec<LandscapeDone>, RunError> {
+    use crate::config::Stage;
+    use crate::runner::{STAGES, stage_key};
+    let stored = store.landscapes()?;
+    let stages = &exp.config.experiment.stages;
+    let mut out = Vec::new();
+    for (index, point) in exp.config.landscapes().iter().enumerate() {
+        let key = point.key();
+        let (mut done, mut left, mut chains_done) = (Vec::new(), Vec::new(), 0);
+        match stored.iter().find(|l| l.key == key) {
+            Some(row) => {
+                chains_done = store
+                    .attempts(row.id, Stage::BasinHopping.name())?
+                    .len()
+                    .min(exp.config.basin_hopping.chains);
+                for (position, &stage) in stages.iter().enumerate() {
+                    let marked = store
+                        .attempt(row.id, STAGES, &stage_key(position, stage))?
+                        .is_some();
+                    if marked { &mut done } else { &mut left }.push(stage);
+                }
+            }
+            None => left.clone_from(stages),
+        }
+        out.push(LandscapeDone {
+            key,
+            index,
+            stages_done: done,
+            stages_left: left,
+            chains_done,
+        });
+    }
+    Ok(out)
+}

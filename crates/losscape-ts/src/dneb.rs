@@ -43,7 +43,7 @@ pub struct DnebParams {
     /// and return the band of that smallest value (0, the default: run to `rms_force` or
     /// `max_iterations` and return the last band). 100 halves the band time at N_h = 32 and
     /// keeps the quick sweep's counts, but the paper sweep stored four fewer transition states
-    /// with it, on three landscapes (README, *Performance*), so it is not the default.
+    /// with it, on three landscapes (docs/performance.md), so it is not the default.
     pub patience: usize,
 }
 
