@@ -324,7 +324,6 @@ impl Progress {
 
     /// A saturation round starts with a fixed number of units: the counter then reads
     /// `saturate round R/MAX DONE/UNITS`. For the runner's per-round event.
-    #[allow(dead_code)] // until the runner reports saturation rounds
     pub fn round_started(&self, round: usize, max_rounds: usize, units: usize) {
         let mut state = lock(&self.state);
         if let Some(c) = state.current.as_mut() {
@@ -575,6 +574,12 @@ impl Observer for Progress {
                     self.log(&line);
                 }
             }
+            Event::RoundStarted {
+                round,
+                max_rounds,
+                units,
+                ..
+            } => self.round_started(*round, *max_rounds, *units),
             Event::UnitCommitted {
                 minima,
                 transition_states,

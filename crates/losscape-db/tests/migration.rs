@@ -208,7 +208,10 @@ fn a_version_2_file_reads_without_a_data_set_and_upgrades_to_store_one() {
     let reader = Store::open_read_only(&path).unwrap();
     assert_eq!(reader.dataset().unwrap(), None, "no datasets table yet");
     let l = reader.landscape_by_key("h2-l1e-3").unwrap().unwrap();
-    assert!(reader.timings(l.id).unwrap().is_empty(), "no timings table yet");
+    assert!(
+        reader.timings(l.id).unwrap().is_empty(),
+        "no timings table yet"
+    );
     drop(reader);
     assert_eq!(
         fs::read(&path).unwrap(),

@@ -482,11 +482,6 @@ impl LandscapeRun<'_> {
                 None => self.saturation_round(store, round)?,
             };
             round += 1;
-            self.observer.event(&Event::UnitCommitted {
-                stage: Stage::Saturate,
-                minima: store.minima(self.landscape_id)?.len(),
-                transition_states: store.transition_states(self.landscape_id)?.len(),
-            });
             if end.quiet() && self.closure_intact(store)? {
                 closed = true;
                 break;
@@ -552,7 +547,7 @@ impl LandscapeRun<'_> {
             }
         };
         let started = Instant::now();
-        let searches = self.closure_pass(store)?;
+        let searches = self.closure_pass(store, round)?;
         let closure_seconds = started.elapsed().as_secs_f64();
         let started = Instant::now();
         let pairs = self.connect_round(store, round)?;

@@ -31,7 +31,7 @@ use losscape_ts::{Attempt, ladder};
 use crate::attempts::{SearchDetail, SearchKey};
 use crate::config::{LandscapePoint, Stage};
 use crate::error::RunError;
-use crate::runner::LandscapeRun;
+use crate::runner::{Event, LandscapeRun};
 use crate::store_connect::{DbSink, sink_error};
 
 /// Attempt-key prefixes of the seeds: stored minima and transition states of this landscape,
@@ -164,7 +164,7 @@ impl LandscapeRun<'_> {
     /// whose searches reached a point no longer in the census), then from what they found,
     /// until none is left; then adds the stored minima and transition states the census
     /// lacks as seeds and goes on from them. Returns the searches run.
-    pub(crate) fn closure_pass(&self, store: &mut Store) -> Result<usize, RunError> {
+    pub(crate) fn closure_pass(&self, store: &mut Store, round: usize) -> Result<usize, RunError> {
         let setup = self.ts_setup();
         let tools = self.toolkit(&setup);
         let mut searches = 0;
@@ -195,6 +195,17 @@ impl LandscapeRun<'_> {
                 }
                 continue;
             }
+            let key = LandscapePoint {
+                n_hidden: self.model.n_hidden(),
+                lambda: self.model.lambda(),
+            }
+            .key();
+            self.observer.event(&Event::RoundStarted {
+                key: &key,
+                round,
+                max_rounds: self.exp.config.saturate.max_rounds,
+                units: pending.len(),
+            });
             let mut sink = DbSink::new(self, store, Stage::Saturate)?;
             for (id, pass) in pending {
                 if sink.stopping() {

@@ -62,6 +62,20 @@ pub enum Event<'a> {
         /// The stage.
         stage: Stage,
     },
+    /// A pass of a saturation round's closure starts with this many units of work (its
+    /// census points not yet searched from); the units it commits follow as
+    /// [`Event::UnitCommitted`]. Rounds and passes are not known in advance, but the units of
+    /// one pass are.
+    RoundStarted {
+        /// The landscape's key.
+        key: &'a str,
+        /// 0-based saturation round.
+        round: usize,
+        /// `[saturate] max_rounds`.
+        max_rounds: usize,
+        /// Units of this pass.
+        units: usize,
+    },
     /// One unit was committed.
     UnitCommitted {
         /// The stage.

@@ -175,6 +175,18 @@ impl Observer for Forward {
                     stage.name()
                 ),
             ),
+            Event::RoundStarted {
+                key,
+                round,
+                max_rounds,
+                units,
+            } => (
+                INFO,
+                format!(
+                    "{key}: saturate round {}/{max_rounds}: closure pass of {units} unit(s)",
+                    round + 1
+                ),
+            ),
             Event::UnitCommitted {
                 stage,
                 minima,
