@@ -10,7 +10,9 @@ use crate::plot::{
     LinePlot, Series, count_axis, integer_axis, log_axis, plain_number, power_of_ten,
 };
 
-use crate::table::{Table, fmt_f64};
+use serde_json::{Value, json};
+
+use crate::table::{Records, Table, fmt_f64};
 use crate::union_find::UnionFind;
 use crate::{MinimumInfo, TsInfo, classifies_all};
 
@@ -169,6 +171,47 @@ pub fn counts_markdown(rows: &[CountsRow]) -> String {
 /// CSV of the rows (full precision for λ and the global minimum energy).
 pub fn counts_csv(rows: &[CountsRow]) -> String {
     counts_table(rows).to_csv()
+}
+
+/// The rows as records (`counts --format json|csv`), one per landscape `keys[i]`: the column
+/// names and meanings of `summary`'s records (counts, not fractions), every number in full
+/// precision, then the fractions under names of their own.
+pub fn counts_records(keys: &[String], rows: &[CountsRow]) -> Records {
+    let mut r = Records::new([
+        "landscape",
+        "n_hidden",
+        "lambda",
+        "minima_by_energy",
+        "minima_by_structure",
+        "lowest_energy",
+        "correct_minima",
+        "transition_states",
+        "degenerate_ts",
+        "correct_ts",
+        "ts_per_minimum",
+        "components",
+        "fraction_minima_correct",
+        "fraction_ts_correct",
+    ]);
+    for (key, c) in keys.iter().zip(rows) {
+        r.push(vec![
+            json!(key),
+            json!(c.n_hidden),
+            Records::real(c.lambda),
+            json!(c.minima_by_energy),
+            json!(c.minima_by_structure),
+            c.lowest_energy().map_or(Value::Null, Records::real),
+            json!(c.correct_minima),
+            json!(c.transition_states),
+            json!(c.degenerate_ts),
+            json!(c.correct_ts),
+            c.ts_ratio().map_or(Value::Null, Records::real),
+            json!(c.components),
+            Records::real(c.frac_minima_correct),
+            Records::real(c.frac_ts_correct),
+        ]);
+    }
+    r
 }
 
 /// Which count a plot shows.

@@ -6,15 +6,17 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use losscape_analysis::counts::{counts_csv, counts_markdown};
+use losscape_analysis::counts::counts_records;
+use losscape_analysis::sensitivity::SensitivityTable;
 use losscape_analysis::disconnectivity::DisconnectivityOptions;
-use losscape_analysis::embedding::{embedding_markdown, embedding_summary};
+use losscape_analysis::embedding::{embedding_records, embedding_summary, embedding_table};
 use losscape_core::Convergence;
 use losscape_db::Store;
 use losscape_experiment::Config;
 use losscape_report::analyses::{
-    BasinsOptions, GraphColouring, GraphDrawing, NoiseOptions, basins, basins_table,
-    config_landscapes, counts_rows, embedding, graph_svg, load_minimisers, sensitivity,
+    BasinsOptions, GraphColouring, GraphDrawing, NoiseOptions, basins, basins_records,
+    basins_table, config_landscapes, counts_rows, embedding, graph_svg, load_minimisers,
+    sensitivity, sensitivity_table,
 };
 use losscape_report::data::{LandscapeData, StoredExperiment, read_landscapes, select_one};
 use losscape_report::exchange::{
@@ -22,6 +24,9 @@ use losscape_report::exchange::{
 };
 use losscape_report::raster::Rasteriser;
 use losscape_report::report::{ReportOptions, findings_text, write_report};
+
+use crate::Format;
+use crate::read::print_records;
 
 /// `losscape export FORMAT ...`.
 #[derive(Subcommand)]
@@ -272,7 +277,7 @@ pub fn graph(db: &Path, key: &str, output: &Path, args: &GraphArgs) -> Result<Ex
     } else {
         write(output, &svg)?;
     }
-    println!(
+    outln!(
         "{}: disconnectivity graph of {} ({} minima, {} transition states)",
         output.display(),
         key,
@@ -282,15 +287,20 @@ pub fn graph(db: &Path, key: &str, output: &Path, args: &GraphArgs) -> Result<Ex
     Ok(ExitCode::SUCCESS)
 }
 
-/// `losscape counts DB [--csv FILE]`.
-pub fn counts(db: &Path, csv: Option<&Path>) -> Result<ExitCode> {
+/// `losscape counts DB [--csv FILE] [--format F]`.
+pub fn counts(db: &Path, csv: Option<&Path>, format: Format) -> Result<ExitCode> {
     let store = open(db)?;
     let exp = StoredExperiment::read(&store)?;
     let landscapes = read_landscapes(&store, &exp, None)?;
     let rows = counts_rows(&landscapes, exp.config.identity.energy_tolerance);
-    print!("{}", counts_markdown(&rows));
+    let keys: Vec<String> = landscapes.iter().map(|l| l.row.key.clone()).collect();
+    let records = counts_records(&keys, &rows);
+    match format {
+        Format::Table => out!("{}", records.to_text()),
+        _ => print_records(&records, format)?,
+    }
     if let Some(path) = csv {
-        write(path, &counts_csv(&rows))?;
+        write(path, &records.to_csv())?;
         eprintln!("wrote {}", path.display());
     }
     Ok(ExitCode::SUCCESS)
@@ -314,7 +324,7 @@ pub fn export(cmd: &Export) -> Result<ExitCode> {
             };
             let s = export_pathsample(&l, dir, &opts)?;
             let ids = |v: &[i64]| v.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-            println!(
+            outln!(
                 "{}: {} minima, {} transition states ({} degenerate, written min1 = min2) of \
                  {landscape} in PATHSAMPLE format; min.A = database ids {}, min.B = {}; \
                  ids.csv maps file lines to database ids",
@@ -357,7 +367,7 @@ pub fn import(cmd: &Import) -> Result<ExitCode> {
                     program_version: crate::program_version(),
                 },
             )?;
-            println!(
+            outln!(
                 "imported {} minima and {} transition states ({} degenerate) into {landscape} of \
                  {}, all verified; largest energy difference from the files {:.2e}; data: {}",
                 s.minima,
@@ -373,27 +383,42 @@ pub fn import(cmd: &Import) -> Result<ExitCode> {
 }
 
 /// `losscape sensitivity DB`.
-pub fn sensitivity_cmd(db: &Path, key: Option<&str>, args: &SensitivityArgs) -> Result<ExitCode> {
+pub fn sensitivity_cmd(
+    db: &Path,
+    key: Option<&str>,
+    args: &SensitivityArgs,
+    format: Format,
+) -> Result<ExitCode> {
     let store = open(db)?;
     let exp = StoredExperiment::read(&store)?;
     let landscapes = read_landscapes(&store, &exp, key)?;
-    for r in sensitivity(&landscapes, &args.noise(), &exp)? {
-        println!("# {}\n", r.key);
-        println!("{}", r.table.to_markdown());
+    let results = sensitivity(&landscapes, &args.noise(), &exp)?;
+    if format == Format::Table {
+        out!("{}", sensitivity_table(&results).to_text());
+        return Ok(ExitCode::SUCCESS);
     }
+    let mut records = SensitivityTable::records();
+    for r in &results {
+        r.table.push_records(&r.key, &mut records);
+    }
+    print_records(&records, format)?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// `losscape embedding DB --from KEY --to KEY`.
-pub fn embedding_cmd(db: &Path, from: &str, to: &str) -> Result<ExitCode> {
+pub fn embedding_cmd(db: &Path, from: &str, to: &str, format: Format) -> Result<ExitCode> {
     let store = open(db)?;
     let exp = StoredExperiment::read(&store)?;
     let small = LandscapeData::read(&store, &exp, &select_one(&store, from)?)?;
     let large = LandscapeData::read(&store, &exp, &select_one(&store, to)?)?;
     let pair = embedding(&small, &large, &exp.config.identity)?;
-    print!("{}", embedding_markdown(&pair.rows));
+    if format != Format::Table {
+        print_records(&embedding_records(from, to, &pair.rows), format)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    out!("{}", embedding_table(&pair.rows).to_text());
     let (n, stationary, agrees, found) = embedding_summary(&pair.rows);
-    println!(
+    outln!(
         "\n{from} -> {to}: {n} points; stationary after padding {stationary}; index as \
          predicted {agrees}; found among the points of {to}: {found}"
     );
@@ -401,7 +426,12 @@ pub fn embedding_cmd(db: &Path, from: &str, to: &str) -> Result<ExitCode> {
 }
 
 /// `losscape basins CONFIG`.
-pub fn basins_cmd(config: &Path, key: Option<&str>, args: &BasinsArgs) -> Result<ExitCode> {
+pub fn basins_cmd(
+    config: &Path,
+    key: Option<&str>,
+    args: &BasinsArgs,
+    format: Format,
+) -> Result<ExitCode> {
     let text = std::fs::read_to_string(config)
         .with_context(|| format!("cannot read {}", config.display()))?;
     let cfg = Config::parse(&text, config)?;
@@ -409,9 +439,12 @@ pub fn basins_cmd(config: &Path, key: Option<&str>, args: &BasinsArgs) -> Result
     let models = config_landscapes(&cfg, &data, key)?;
     args.validate(models.iter().map(|(_, m)| losscape_core::Landscape::dim(m)))?;
     let opts = args.options();
-    let minimisers = load_minimisers(&cfg, &opts)?;
+    let minimisers = load_minimisers(&cfg, config, &opts)?;
     let results = basins(&models, &minimisers, &cfg, &opts);
-    print!("{}", basins_table(&results).to_markdown());
+    match format {
+        Format::Table => out!("{}", basins_table(&results).to_text()),
+        _ => print_records(&basins_records(&results), format)?,
+    }
     for r in &results {
         for m in &r.report.minimisers {
             if let Some(e) = &m.first_error {
@@ -458,11 +491,11 @@ pub fn report(
         ..ReportOptions::default()
     };
     let summary = write_report(&store, dir, &opts)?;
-    print!("{}", findings_text(&summary.findings));
+    out!("{}", findings_text(&summary.findings));
     for s in &summary.skipped {
         eprintln!("skipped: {s}");
     }
-    println!(
+    outln!(
         "\nwrote {} files into {} (open {})",
         summary.files.len(),
         dir.display(),

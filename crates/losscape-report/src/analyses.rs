@@ -1,9 +1,11 @@
 //! The analyses of losscape-analysis and losscape-attraction, fed from a database.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use losscape_analysis::Table;
+use losscape_analysis::table::Records;
+use serde_json::{Value, json};
 use losscape_analysis::census::{CensusRow, MorseCensus, Saturation, census_table, morse_census};
 use losscape_analysis::counts::CountsRow;
 use losscape_analysis::disconnectivity::{
@@ -13,15 +15,17 @@ use losscape_analysis::embedding::{EmbeddingOptions, EmbeddingRow, embed_points}
 use losscape_analysis::sensitivity::{
     PointSensitivity, SensitivityOptions, SensitivityTable, measure, summarise,
 };
-use losscape_attraction::{BasinsReport, basins_of_attraction};
+use losscape_attraction::{BasinsReport, BasinsRule, basins_of_attraction};
+use losscape_hessian::Checks;
 use losscape_core::{Convergence, Identity, Minimiser};
 use losscape_db::Store;
 use losscape_experiment::Config;
-use losscape_experiment::config::MinimiserSection;
+use losscape_experiment::config::{MinimiserSection, PluginSection};
+use losscape_experiment::experiment::load_plugin;
 use losscape_experiment::points::stored_saturation;
 use losscape_lbfgs::{Lbfgs, LbfgsParams};
 use losscape_model::{Dataset, Perceptron};
-use losscape_plugin_host::{PluginMinimiser, PluginSpec};
+use losscape_plugin_host::library_file_names;
 
 use crate::ReportError;
 use crate::data::{LandscapeData, StoredExperiment, stationary_info};
@@ -375,9 +379,14 @@ impl Minimiser for Polished {
 }
 
 /// Loads the minimisers named in `opts`: `lbfgs` is the config's L-BFGS (defaults if the
-/// config uses a plugin), anything else is a plugin looked up by name.
+/// config uses a plugin); the name of the config's own plugin (its `name`, or the plugin name
+/// in the file name of its `path`) is that plugin loaded exactly as a run loads it, with its
+/// `path`, `dirs` and `[minimiser.options]`; any other name is a plugin looked up by name with
+/// its defaults. `source` is the experiment file the config came from (relative paths are
+/// resolved against it); `opts.plugin_dirs` are searched after the config's `dirs`.
 pub fn load_minimisers(
     config: &Config,
+    source: &Path,
     opts: &BasinsOptions,
 ) -> Result<Vec<Arc<dyn Minimiser>>, ReportError> {
     if opts.minimisers.is_empty() {
@@ -393,11 +402,14 @@ pub fn load_minimisers(
             let m: Arc<dyn Minimiser> = if name == "lbfgs" {
                 Arc::new(Lbfgs::new(params))
             } else {
-                let mut spec = PluginSpec::named(name.clone());
-                for d in &opts.plugin_dirs {
-                    spec = spec.search_dir(d.clone());
-                }
-                Arc::new(PluginMinimiser::load(&spec)?)
+                let section = match &config.minimiser {
+                    MinimiserSection::Plugin(p) if names_plugin(p, name) => p.clone(),
+                    _ => PluginSection {
+                        name: Some(name.clone()),
+                        ..PluginSection::default()
+                    },
+                };
+                Arc::new(load_plugin(&section, source, &opts.plugin_dirs)?)
             };
             Ok(if opts.polish {
                 Arc::new(Polished {
@@ -412,6 +424,19 @@ pub fn load_minimisers(
         .collect()
 }
 
+/// Whether `name` (as given to `--minimisers`) is the plugin of the `[minimiser]` section `p`:
+/// its `name`, or for a `path`, one of the library file names a plugin of that name has.
+fn names_plugin(p: &PluginSection, name: &str) -> bool {
+    if let Some(own) = &p.name {
+        return own == name;
+    }
+    p.path
+        .as_ref()
+        .and_then(|path| path.file_name())
+        .and_then(|f| f.to_str())
+        .is_some_and(|file| library_file_names(name).iter().any(|n| n == file))
+}
+
 /// Basins of attraction of one landscape.
 #[derive(Debug, Clone)]
 pub struct LandscapeBasins {
@@ -422,7 +447,9 @@ pub struct LandscapeBasins {
 }
 
 /// Measures the basins of attraction of each `(key, model)` with every minimiser; the random
-/// starts are seeded with the experiment's seed (`config.experiment.seed`).
+/// starts are seeded with the experiment's seed (`config.experiment.seed`). End points are
+/// verified with the config's `[checks]`; without the polish their gradient is only as small as
+/// `opts.convergence` asks, so the gradient limit is the larger of the two.
 pub fn basins(
     landscapes: &[(String, Perceptron)],
     minimisers: &[Arc<dyn Minimiser>],
@@ -430,6 +457,19 @@ pub fn basins(
     opts: &BasinsOptions,
 ) -> Vec<LandscapeBasins> {
     let refs: Vec<&dyn Minimiser> = minimisers.iter().map(|m| m.as_ref()).collect();
+    let checks = if opts.polish {
+        config.checks
+    } else {
+        Checks {
+            rms_gradient: config.checks.rms_gradient.max(opts.convergence.rms_gradient),
+            ..config.checks
+        }
+    };
+    let rule = BasinsRule {
+        stop: &opts.convergence,
+        identity: &config.identity,
+        checks: &checks,
+    };
     landscapes
         .iter()
         .map(|(key, model)| LandscapeBasins {
@@ -440,8 +480,7 @@ pub fn basins(
                 opts.starts,
                 config.basin_hopping.start_range,
                 config.experiment.seed,
-                &opts.convergence,
-                &config.identity,
+                &rule,
             ),
         })
         .collect()
@@ -477,16 +516,20 @@ pub fn config_landscapes(
         .collect()
 }
 
-/// Per landscape and minimiser: the fraction of starts ending in each of the lowest minima,
-/// failures and evaluations per start.
+/// Per landscape and minimiser: how many starts ended in a verified minimum, a saddle, a
+/// degenerate point, short of convergence or in an error, the fraction ending in each of the
+/// lowest minima, and evaluations per start.
 pub fn basins_table(results: &[LandscapeBasins]) -> Table {
     const SHOWN: usize = 5;
     let mut t = Table::new(
         [
             "landscape",
             "minimiser",
-            "minima found",
-            "failed",
+            "minima reached",
+            "saddles",
+            "degenerate",
+            "unconverged",
+            "errors",
             "evals/start",
         ]
         .into_iter()
@@ -501,7 +544,10 @@ pub fn basins_table(results: &[LandscapeBasins]) -> Table {
                 r.key.clone(),
                 m.name.clone(),
                 reached.to_string(),
-                format!("{:.3}", m.failure_fraction()),
+                m.saddles.to_string(),
+                m.degenerate.to_string(),
+                m.unconverged.to_string(),
+                m.errors.to_string(),
                 format!(
                     "{:.0}",
                     m.evaluations as f64 / r.report.n_starts.max(1) as f64
@@ -520,4 +566,59 @@ pub fn basins_table(results: &[LandscapeBasins]) -> Table {
         }
     }
     t
+}
+
+/// Every start's outcome as records (`basins --format json|csv`): one row per landscape,
+/// minimiser and outcome; `outcome` is `minimum` (with the basin's rank by energy, 1 = lowest,
+/// and its energy), `saddle`, `degenerate`, `unconverged` or `error`; `starts` and `fraction`
+/// say how many of the starts ended so. Minima no start of that minimiser reached are left out.
+pub fn basins_records(results: &[LandscapeBasins]) -> Records {
+    let mut r = Records::new([
+        "landscape",
+        "minimiser",
+        "outcome",
+        "basin",
+        "energy",
+        "starts",
+        "fraction",
+        "evaluations_per_start",
+    ]);
+    for l in results {
+        let n = l.report.n_starts.max(1) as f64;
+        for m in &l.report.minimisers {
+            let per_start = Records::real(m.evaluations as f64 / n);
+            for (k, &c) in m.counts.iter().enumerate().filter(|(_, c)| **c > 0) {
+                r.push(vec![
+                    json!(l.key),
+                    json!(m.name),
+                    json!("minimum"),
+                    json!(k + 1),
+                    Records::real(l.report.minima[k].energy),
+                    json!(c),
+                    Records::real(c as f64 / n),
+                    per_start.clone(),
+                ]);
+            }
+            for (outcome, c) in [
+                ("saddle", m.saddles),
+                ("degenerate", m.degenerate),
+                ("unconverged", m.unconverged),
+                ("error", m.errors),
+            ] {
+                if c > 0 {
+                    r.push(vec![
+                        json!(l.key),
+                        json!(m.name),
+                        json!(outcome),
+                        Value::Null,
+                        Value::Null,
+                        json!(c),
+                        Records::real(c as f64 / n),
+                        per_start.clone(),
+                    ]);
+                }
+            }
+        }
+    }
+    r
 }
