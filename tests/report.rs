@@ -4,6 +4,7 @@
 
 mod support;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -1179,6 +1180,236 @@ fn pygt_loads_the_export_of_the_quick_sweep() {
         checked >= 2,
         "the quick sweep has landscapes with 3 or more minima"
     );
+
+    // Several minima in A and in B: PyGT's occupations, rate constants and mean first-passage
+    // times against a direct computation from the database with the census's symmetry numbers.
+    let census: serde_json::Value =
+        serde_json::from_str(&ok(&["census", s(db), "--format", "json"], &dir)).unwrap();
+    let mut with_ab = 0;
+    for l in store.landscapes().unwrap() {
+        if store.minima(l.id).unwrap().len() >= 4 {
+            pygt_rates_match_a_direct_computation(&python, &store, &l, &census, &dir);
+            with_ab += 1;
+        }
+    }
+    assert!(
+        with_ab >= 2,
+        "the quick sweep has landscapes with 4 or more minima"
+    );
+}
+
+/// The census's stabiliser order of every stored minimum and transition state of `key`, by
+/// (source, id).
+fn census_orders(census: &serde_json::Value, key: &str) -> HashMap<(String, i64), f64> {
+    let l = census["landscapes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["key"] == key)
+        .unwrap_or_else(|| panic!("{key} is in the census"));
+    l["orbits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                (
+                    o["source"].as_str().unwrap().to_string(),
+                    o["id"].as_i64().unwrap(),
+                ),
+                o["stabiliser"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Solves `a x = b` (dense, `n × n` row-major) by Gaussian elimination with partial pivoting.
+fn solve(mut a: Vec<f64>, mut b: Vec<f64>) -> Vec<f64> {
+    let n = b.len();
+    for c in 0..n {
+        let p = (c..n)
+            .max_by(|&i, &j| a[i * n + c].abs().total_cmp(&a[j * n + c].abs()))
+            .unwrap();
+        for k in 0..n {
+            a.swap(c * n + k, p * n + k);
+        }
+        b.swap(c, p);
+        for r in c + 1..n {
+            let f = a[r * n + c] / a[c * n + c];
+            for k in c..n {
+                a[r * n + k] -= f * a[c * n + k];
+            }
+            b[r] -= f * b[c];
+        }
+    }
+    let mut x = vec![0.0; n];
+    for r in (0..n).rev() {
+        let tail: f64 = (r + 1..n).map(|k| a[r * n + k] * x[k]).sum();
+        x[r] = (b[r] - tail) / a[r * n + r];
+    }
+    x
+}
+
+/// Mean first-passage time into `target` from the states of `source`, started in their local
+/// equilibrium `pi`, for the rate matrix `k` (`k[i][j]`: rate i <- j): `T_i = τ_i + Σ_j P_ji
+/// T_j` over the states outside `target`, with `τ_i = 1 / Σ_j k_ji` and `P_ji = k_ji τ_i`.
+fn mfpt(k: &[Vec<f64>], pi: &[f64], source: &[usize], target: &[usize]) -> f64 {
+    let n = k.len();
+    let free: Vec<usize> = (0..n).filter(|i| !target.contains(i)).collect();
+    let m = free.len();
+    let tau: Vec<f64> = (0..n)
+        .map(|i| 1.0 / (0..n).map(|j| k[j][i]).sum::<f64>())
+        .collect();
+    let mut a = vec![0.0; m * m];
+    for (r, &i) in free.iter().enumerate() {
+        for (c, &j) in free.iter().enumerate() {
+            a[r * m + c] = f64::from(u8::from(r == c)) - k[j][i] * tau[i];
+        }
+    }
+    let t = solve(a, free.iter().map(|&i| tau[i]).collect());
+    let weight: f64 = source.iter().map(|&i| pi[i]).sum();
+    source
+        .iter()
+        .map(|&i| pi[i] / weight * t[free.iter().position(|&f| f == i).unwrap()])
+        .sum()
+}
+
+fn close(a: f64, b: f64, rel: f64) -> bool {
+    (a - b).abs() <= rel * a.abs().max(b.abs())
+}
+
+/// Exports `l` with its two lowest minima in A and the rest in B, lets PyGT compute the
+/// equilibrium occupations, the rate matrix and both mean first-passage times at β = 10, and
+/// checks them within 1e-6 relative against the harmonic superposition computed here from the
+/// database and the census's stabiliser orders (the symmetry numbers): occupation ∝
+/// e^{-βE} e^{-fvib/2} / o, rate of i -> j through t: o_i / (2π o_t) e^{-β(E_t - E_i)}
+/// e^{(fvib_i - fvib_t)/2}. PyGT's entropies also give back the symmetry numbers it read, which
+/// must be the census's.
+fn pygt_rates_match_a_direct_computation(
+    python: &Path,
+    store: &Store,
+    l: &losscape_db::LandscapeRow,
+    census: &serde_json::Value,
+    scratch: &Path,
+) {
+    const BETA: f64 = 10.0;
+    let key = &l.key;
+    let mut minima = store.minima(l.id).unwrap();
+    minima.sort_by_key(|m| m.id); // min.data order
+    let ts = store.transition_states(l.id).unwrap();
+    let orders = census_orders(census, key);
+    let order = |source: &str, id: i64| orders[&(source.to_string(), id)];
+    let mut by_energy: Vec<usize> = (0..minima.len()).collect();
+    by_energy.sort_by(|&a, &b| minima[a].energy.total_cmp(&minima[b].energy));
+    let (a, b) = by_energy.split_at(2);
+    let ids = |set: &[usize]| {
+        set.iter()
+            .map(|&i| minima[i].id.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let (a_ids, b_ids) = (ids(a), ids(b));
+    let files = scratch.join(format!("{key}-ab"));
+    ok(
+        &export_args(
+            store.path(),
+            key,
+            &files,
+            &["--a", &a_ids, "--b", &b_ids],
+        ),
+        scratch,
+    );
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/pygt/rates.py");
+    let out = std::process::Command::new(python)
+        .args([s(&script), s(&files), &BETA.to_string()])
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "PyGT could not compute the rates of {key}:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let floats = |v: &serde_json::Value| -> Vec<f64> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect()
+    };
+    assert!(
+        got["retained"].as_array().unwrap().iter().all(|r| r == true),
+        "{key}: {got}"
+    );
+
+    // The symmetry numbers PyGT read: s_i = -(fvib_i - smin)/2 - ln o_i.
+    let smin = got["smin"].as_f64().unwrap();
+    for (m, s_i) in minima.iter().zip(floats(&got["s"])) {
+        let read = (-s_i - (m.ln_prod_positive - smin) / 2.0).exp();
+        assert_eq!(
+            read.round(),
+            order("minimum", m.id),
+            "{key}: minimum {}: PyGT read symmetry number {read}",
+            m.id
+        );
+    }
+
+    // Equilibrium occupations.
+    let e0 = minima.iter().map(|m| m.energy).fold(f64::INFINITY, f64::min);
+    let log_w: Vec<f64> = minima
+        .iter()
+        .map(|m| {
+            -BETA * (m.energy - e0) - m.ln_prod_positive / 2.0 - order("minimum", m.id).ln()
+        })
+        .collect();
+    let top = log_w.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let total: f64 = log_w.iter().map(|w| (w - top).exp()).sum();
+    let pi: Vec<f64> = log_w.iter().map(|w| (w - top).exp() / total).collect();
+    for (i, (want, have)) in pi.iter().zip(floats(&got["pi"])).enumerate() {
+        assert!(
+            close(*want, have, 1e-6),
+            "{key}: occupation of minimum {}: direct {want}, PyGT {have}",
+            minima[i].id
+        );
+    }
+
+    // Rate constants.
+    let n = minima.len();
+    let pos = |id: i64| minima.iter().position(|m| m.id == id).unwrap();
+    let mut k = vec![vec![0.0; n]; n];
+    for t in ts.iter().filter(|t| !t.degenerate && t.min1 != t.min2) {
+        let o_t = order("transition_state", t.id);
+        for (from, to) in [(t.min1, t.min2), (t.min2, t.min1)] {
+            let m = &minima[pos(from)];
+            k[pos(to)][pos(from)] += order("minimum", m.id) / (2.0 * std::f64::consts::PI * o_t)
+                * (-BETA * (t.energy - m.energy) + (m.ln_prod_positive - t.ln_prod_positive) / 2.0)
+                    .exp();
+        }
+    }
+    let k_pygt: Vec<Vec<f64>> = got["k"].as_array().unwrap().iter().map(floats).collect();
+    for i in 0..n {
+        for j in 0..n {
+            assert!(
+                close(k[i][j], k_pygt[i][j], 1e-6),
+                "{key}: rate {i} <- {j}: direct {}, PyGT {}",
+                k[i][j],
+                k_pygt[i][j]
+            );
+        }
+    }
+
+    // Mean first-passage times both ways.
+    let direct_ba = mfpt(&k, &pi, a, b);
+    let direct_ab = mfpt(&k, &pi, b, a);
+    for (name, want, have) in [
+        ("B <- A", direct_ba, got["mfpt_ba"].as_f64().unwrap()),
+        ("A <- B", direct_ab, got["mfpt_ab"].as_f64().unwrap()),
+    ] {
+        assert!(
+            want.is_finite() && close(want, have, 1e-6),
+            "{key}: MFPT {name}: direct {want}, PyGT {have}"
+        );
+    }
 }
 
 /// `--format json|csv` of the read commands: the same rows as the database, JSON and CSV agree,

@@ -317,12 +317,12 @@ pub fn export(cmd: &Export) -> Result<ExitCode> {
             b,
         } => {
             let store = open(db)?;
-            let (_, l) = one_landscape(&store, landscape)?;
+            let (exp, l) = one_landscape(&store, landscape)?;
             let opts = ExportOptions {
                 a: a.clone(),
                 b: b.clone(),
             };
-            let s = export_pathsample(&l, dir, &opts)?;
+            let s = export_pathsample(&l, &exp.config.identity, dir, &opts)?;
             let ids = |v: &[i64]| v.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
             outln!(
                 "{}: {} minima, {} transition states ({} degenerate, written min1 = min2) of \
@@ -377,6 +377,9 @@ pub fn import(cmd: &Import) -> Result<ExitCode> {
                 s.max_energy_difference,
                 s.data
             );
+            for w in &s.warnings {
+                eprintln!("warning: {w}");
+            }
             Ok(ExitCode::SUCCESS)
         }
     }
