@@ -1,4 +1,4 @@
-//! The Morse completeness check of a landscape's census of stationary points (DESIGN.md §2b).
+//! The Morse completeness check of a landscape's census of stationary points (docs/model.md, "The Morse census and saturation").
 //!
 //! With λ > 0 the loss is coercive, so for a Morse function on R^n the critical points satisfy
 //! `Σ_k (−1)^k c_k = χ(R^n) = 1`, where `c_k` counts **every** critical point of Hessian index

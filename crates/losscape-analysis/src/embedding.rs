@@ -1,4 +1,4 @@
-//! Embedding stationary points of the `n_h` network into the `n_h + 1` network (DESIGN.md §1).
+//! Embedding stationary points of the `n_h` network into the `n_h + 1` network (docs/model.md, "The loss").
 //!
 //! Padding a stationary point with a hidden unit whose weights are all zero leaves the energy
 //! unchanged and the gradient zero. The Hessian gains a block whose eigenvalues are `2λ ± σ_i`

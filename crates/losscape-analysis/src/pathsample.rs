@@ -1,4 +1,4 @@
-//! PATHSAMPLE exchange files (DESIGN.md §4), so disconnectionDPS, PyGT and pele can read our
+//! PATHSAMPLE exchange files (docs/model.md, "PATHSAMPLE files"), so disconnectionDPS, PyGT and pele can read our
 //! networks and we can read theirs.
 //!
 //! - `min.data`: one line per minimum, `E fvib pgorder Ix Iy Iz`, Fortran `(2F20.10,I6,3F20.10)`;
