@@ -46,6 +46,11 @@ pub struct CountsRow {
     pub global_min_energy: f64,
     /// Connected components of the graph of minima joined by non-degenerate transition states.
     pub components: usize,
+    /// Whether the Morse census certifies the counts (its sum is 1 and no degenerate point
+    /// voids it); otherwise they are lower bounds, and the plots draw them with open markers.
+    /// [`CountsRow::from_points`] cannot know and leaves it `false`; the report sets it from
+    /// the census.
+    pub certified: bool,
 }
 
 impl CountsRow {
@@ -86,6 +91,7 @@ impl CountsRow {
             frac_ts_correct: frac(correct_ts, ts.len()),
             global_min_energy: energies.iter().copied().fold(f64::NAN, f64::min),
             components: components(minima, ts),
+            certified: false,
         }
     }
 }
@@ -268,8 +274,8 @@ fn lambda_label(l: f64) -> String {
     }
 }
 
-/// One labelled line: `(label, points sorted by x)`.
-type Points = (String, Vec<(f64, f64)>);
+/// One labelled line: `(label, points (x, count, lower bound) sorted by x)`.
+type Points = (String, Vec<(f64, f64, bool)>);
 
 /// Groups rows into series: `key` names the series, `x` places a row on the x axis.
 fn series(
@@ -284,11 +290,11 @@ fn series(
     keys.dedup();
     keys.into_iter()
         .map(|k| {
-            let mut pts: Vec<(f64, f64)> = rows
+            let mut pts: Vec<(f64, f64, bool)> = rows
                 .iter()
                 .filter(|r| key(r) == k)
-                .map(|r| (x(r), metric.value(r) as f64))
-                .filter(|&(x, _)| x.is_finite())
+                .map(|r| (x(r), metric.value(r) as f64, !r.certified))
+                .filter(|&(x, _, _)| x.is_finite())
                 .collect();
             pts.sort_by(|a, b| a.0.total_cmp(&b.0));
             (label(k), pts)
@@ -316,7 +322,11 @@ fn finish(
         y,
         series: points
             .into_iter()
-            .map(|(label, points)| Series { label, points })
+            .map(|(label, points)| Series {
+                label,
+                lower_bounds: points.iter().map(|p| p.2).collect(),
+                points: points.iter().map(|p| (p.0, p.1)).collect(),
+            })
             .collect(),
     }
 }
@@ -427,6 +437,7 @@ mod tests {
                     frac_ts_correct: 0.25,
                     global_min_energy: 0.01 * lambda,
                     components: 1,
+                    certified: n_hidden < 4,
                 });
             }
         }
@@ -492,13 +503,26 @@ mod tests {
             let by_h = plot_counts_vs_hidden(&rows, metric).unwrap();
             assert!(by_h.contains("<svg") && by_h.contains("</svg>"));
             assert!(by_h.contains("λ = 10⁻³"), "legend entry");
-            assert!(by_h.contains("hidden units N_h"), "axis label");
+            assert!(by_h.contains("hidden units N<tspan"), "axis label");
+            // N_h = 4 is not certified in `sweep`: open markers, and the legend says why.
+            assert!(by_h.contains(r#"fill="white""#) && by_h.contains("open: lower bound"));
             assert!(by_h.contains(metric.label()));
             assert!(by_h.contains("<polyline"), "lines drawn");
             let by_l = plot_counts_vs_lambda(&rows, metric).unwrap();
-            assert!(by_l.contains("N_h = 4") && by_l.contains("regularisation λ"));
+            assert!(by_l.contains(">h</tspan> = 4") && by_l.contains("regularisation λ"));
             assert!(by_l.contains(">10⁻³</text>"), "decade tick labels");
         }
+        // Every count certified: filled markers only, no lower-bound key.
+        let certified: Vec<CountsRow> = rows
+            .iter()
+            .cloned()
+            .map(|r| CountsRow {
+                certified: true,
+                ..r
+            })
+            .collect();
+        let svg = plot_counts_vs_hidden(&certified, CountMetric::MinimaByStructure).unwrap();
+        assert!(!svg.contains("lower bound"));
     }
 
     #[test]
