@@ -717,15 +717,13 @@ fn basins_compares_lbfgs_with_a_plugin() {
         ],
         dir,
     );
-    let rows: Vec<&str> = out
-        .lines()
-        .filter(|l| l.starts_with("| h2-l1e-2"))
-        .collect();
+    let rows: Vec<&str> = out.lines().filter(|l| l.starts_with("h2-l1e-2")).collect();
     assert_eq!(rows.len(), 2, "{out}");
     assert!(
-        rows[0].contains("| lbfgs |") && rows[1].contains("| fire |"),
+        rows[0].contains(" lbfgs ") && rows[1].contains(" fire "),
         "{out}"
     );
+    assert!(!out.contains('|'), "plain text, not Markdown: {out}");
 
     let missing = losscape(
         &[
@@ -743,6 +741,259 @@ fn basins_compares_lbfgs_with_a_plugin() {
         text(&missing).contains("no-such-plugin"),
         "{}",
         text(&missing)
+    );
+}
+
+/// `basins` loads the config's own plugin as `run` does: its `path` (relative to the config)
+/// and its `[minimiser.options]`, which the plugin checks; an option it refuses stops the
+/// command instead of running with the plugin's defaults.
+#[test]
+fn basins_loads_the_configs_plugin_with_its_path_and_options() {
+    let dir = scratch("basins-plugin");
+    let plugins = losscape_test_support::built_plugin_dir().expect("plugins build");
+    let lib = plugins.join(format!(
+        "{}losscape_plugin_adam{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    ));
+    std::fs::create_dir_all(dir.join("libs")).unwrap();
+    std::fs::copy(&lib, dir.join("libs").join(lib.file_name().unwrap())).unwrap();
+    let config = |options: &str| {
+        format!(
+            "[experiment]\nname = \"adam-basins\"\nseed = 3\n\n[landscape]\nn_hidden = [2]\n\
+             lambda = [1e-2]\n\n[minimiser]\nkind = \"plugin\"\npath = \"libs/{}\"\n\n\
+             [minimiser.options]\n{options}\n",
+            lib.file_name().unwrap().to_str().unwrap()
+        )
+    };
+    std::fs::write(dir.join("good.toml"), config("learning_rate = 0.05")).unwrap();
+    std::fs::write(dir.join("bad.toml"), config("learning_rate = -1.0")).unwrap();
+    // Found by its path alone (no --plugin-dir), with the config's options.
+    let csv = ok(
+        &[
+            "basins",
+            "good.toml",
+            "--minimisers",
+            "lbfgs,adam",
+            "--starts",
+            "4",
+            "--format",
+            "csv",
+        ],
+        &dir,
+    );
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("landscape,minimiser,outcome,basin,energy,starts,fraction,evaluations_per_start")
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    for m in ["lbfgs", "adam"] {
+        let starts: usize = rows
+            .iter()
+            .filter(|r| r[1] == m)
+            .map(|r| r[5].parse::<usize>().unwrap())
+            .sum();
+        assert_eq!(starts, 4, "every start of {m} has one outcome: {csv}");
+    }
+    let bad = losscape(
+        &["basins", "bad.toml", "--minimisers", "adam", "--starts", "2"],
+        &dir,
+    );
+    assert!(!bad.status.success(), "{}", text(&bad));
+    assert!(
+        text(&bad).contains("learning_rate") && text(&bad).contains("bad.toml"),
+        "{}",
+        text(&bad)
+    );
+}
+
+/// Every start's end point is verified before it counts as a minimum: on the quick sweep's
+/// h3-l1e-2, L-BFGS from random starts reaches stored transition states too; every basin
+/// `basins` reports is a stored minimum, never a stored saddle, and the saddle ends are
+/// counted as such.
+#[test]
+fn basins_count_saddle_end_points_as_saddles() {
+    let (dir, db) = quick_db();
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/xor-quick.toml");
+    let store = Store::open_read_only(db).unwrap();
+    let l = store.landscape_by_key("h3-l1e-2").unwrap().unwrap();
+    let minima = store.minima(l.id).unwrap();
+    let ts = store.transition_states(l.id).unwrap();
+    let out = ok(
+        &[
+            "basins",
+            s(&config),
+            "--landscape",
+            "h3-l1e-2",
+            "--format",
+            "json",
+        ],
+        dir,
+    );
+    let rows: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let mut saddles = 0;
+    for r in rows.as_array().unwrap() {
+        match r["outcome"].as_str().unwrap() {
+            "minimum" => {
+                let e = r["energy"].as_f64().unwrap();
+                assert!(
+                    minima.iter().any(|m| (m.energy - e).abs() < 1e-7),
+                    "basin at {e} is a stored minimum: {r}"
+                );
+                assert!(
+                    !ts.iter().any(|t| (t.energy - e).abs() < 1e-7),
+                    "basin at {e} is a stored transition state: {r}"
+                );
+            }
+            "saddle" => saddles += r["starts"].as_u64().unwrap(),
+            _ => {}
+        }
+    }
+    assert!(saddles > 0, "some starts end on saddles here: {out}");
+}
+
+/// A reader that closes the pipe early (`losscape ts DB | head -1`) ends every read command
+/// quietly with exit code 0, as `ls | head` does, instead of a panic and exit code 101.
+#[test]
+fn a_closed_pipe_ends_read_commands_quietly() {
+    let (dir, db) = tiny_db();
+    let key = ["--landscape", "h2-l1e-2"];
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["summary", s(db)],
+        vec!["summary", s(db), "--format", "json"],
+        vec!["minima", s(db), "--coords"],
+        vec!["ts", s(db), "--format", "json", "--coords"],
+        vec!["ts", s(db), "--format", "csv"],
+        vec!["census", s(db)],
+        vec!["counts", s(db), "--format", "csv"],
+        vec!["counts", s(db)],
+        vec!["attempts", s(db)],
+        vec!["attempts", s(db), "--format", "json"],
+        [&["sensitivity", s(db), "--samples", "2"][..], &key].concat(),
+        vec!["embedding", s(db), "--from", "h1-l1e-2", "--to", "h2-l1e-2"],
+        vec!["basins", "tiny.toml", "--landscape", "h2-l1e-2", "--starts", "3"],
+    ];
+    for args in commands {
+        let mut child = std::process::Command::new(support::bin())
+            .args(&args)
+            .current_dir(dir)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes away before the first byte is written.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {:?}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+/// `--format json|csv` on counts, sensitivity, embedding and attempts: full precision, the
+/// column names of `summary` where they mean the same, and no Markdown on a terminal.
+#[test]
+fn every_row_command_prints_json_and_csv() {
+    let (dir, db) = tiny_db();
+    let json = |args: &[&str]| -> serde_json::Value {
+        let out = ok(args, dir);
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}\n{out}"))
+    };
+    let summary = json(&["summary", s(db), "--format", "json"]);
+    let counts = json(&["counts", s(db), "--format", "json"]);
+    let (summary, counts) = (summary.as_array().unwrap(), counts.as_array().unwrap());
+    assert_eq!(summary.len(), counts.len());
+    for (a, b) in summary.iter().zip(counts) {
+        for column in [
+            "landscape",
+            "n_hidden",
+            "lambda",
+            "minima_by_energy",
+            "minima_by_structure",
+            "lowest_energy",
+            "correct_minima",
+            "transition_states",
+            "degenerate_ts",
+            "correct_ts",
+            "ts_per_minimum",
+            "components",
+        ] {
+            assert_eq!(a[column], b[column], "{column}: {a} vs {b}");
+        }
+    }
+    // Full precision in CSV: the lowest energy reads back bit for bit.
+    let csv = ok(&["counts", s(db), "--format", "csv"], dir);
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let col = header.iter().position(|c| *c == "lowest_energy").unwrap();
+    let first: Vec<&str> = csv.lines().nth(1).unwrap().split(',').collect();
+    let e: f64 = first[col].parse().unwrap();
+    assert_eq!(Some(e), counts[0]["lowest_energy"].as_f64());
+    // --csv FILE writes the same CSV.
+    let file = scratch("counts-csv").join("counts.csv");
+    ok(&["counts", s(db), "--csv", s(&file)], dir);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), csv);
+
+    let sens = json(&[
+        "sensitivity",
+        s(db),
+        "--landscape",
+        "h2-l1e-2",
+        "--samples",
+        "3",
+        "--sigmas",
+        "0.1,0.2",
+        "--format",
+        "json",
+    ]);
+    let rows = sens.as_array().unwrap();
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|r| r["landscape"] == "h2-l1e-2"));
+    assert!(rows.iter().any(|r| r["sigma"] == 0.2));
+
+    let emb = json(&[
+        "embedding",
+        s(db),
+        "--from",
+        "h1-l1e-2",
+        "--to",
+        "h2-l1e-2",
+        "--format",
+        "json",
+    ]);
+    let store = Store::open_read_only(db).unwrap();
+    let small = store.landscape_by_key("h1-l1e-2").unwrap().unwrap();
+    let n = store.minima(small.id).unwrap().len() + store.transition_states(small.id).unwrap().len();
+    assert_eq!(emb.as_array().unwrap().len(), n);
+    assert!(emb[0]["delta_energy"].is_number() && emb[0]["stationary"].is_boolean());
+    let table = ok(&["embedding", s(db), "--from", "h1-l1e-2", "--to", "h2-l1e-2"], dir);
+    assert!(table.contains("|ΔE|") && !table.contains("\\|"), "{table}");
+
+    let attempts = json(&["attempts", s(db), "--format", "json"]);
+    let rows = attempts.as_array().unwrap();
+    assert!(rows.iter().any(|r| r["stage"] == "basin_hopping"));
+    let connect = json(&["attempts", s(db), "--stage", "connect", "--format", "json"]);
+    assert!(
+        connect
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["stage"] == "connect")
+    );
+    let unknown = losscape(&["attempts", s(db), "--stage", "nope"], dir);
+    assert!(!unknown.status.success());
+    assert!(
+        text(&unknown).contains("basin_hopping"),
+        "names the stages recorded: {}",
+        text(&unknown)
     );
 }
 
@@ -960,6 +1211,17 @@ fn png_size(png: &[u8]) -> (u32, u32) {
 /// accuracy scale and every shown minimum's id on the disconnectivity graphs.
 fn check_figures(out_dir: &Path, store: &Store) {
     let r = losscape_report::raster::Rasteriser::new().expect("fonts for the PNG figures");
+    // Counts are lower bounds unless the census certifies them; the count plots say which.
+    let census: serde_json::Value = serde_json::from_str(&ok(
+        &["census", s(store.path()), "--format", "json"],
+        out_dir,
+    ))
+    .unwrap();
+    let uncertified = census["landscapes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|l| l["morse_sum"] != 1 || !l["degenerate"].as_array().unwrap().is_empty());
     let mut figures = 0;
     for entry in std::fs::read_dir(out_dir).unwrap() {
         let path = entry.unwrap().path();
@@ -970,6 +1232,9 @@ fn check_figures(out_dir: &Path, store: &Store) {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let svg = std::fs::read_to_string(&path).unwrap();
         tags_balanced(&svg).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let pdf = std::fs::read(path.with_extension("pdf"))
+            .unwrap_or_else(|e| panic!("{name}: no PDF copy: {e}"));
+        assert!(pdf.starts_with(b"%PDF-") && pdf.len() > 1_000, "{name}: a PDF");
         let png = std::fs::read(path.with_extension("png"))
             .unwrap_or_else(|e| panic!("{name}: no PNG copy: {e}"));
         let (w, h) = png_size(&png);
@@ -1018,6 +1283,13 @@ fn check_figures(out_dir: &Path, store: &Store) {
         );
         let texts = svg_texts(&svg);
         let has = |t: &str| texts.iter().any(|x| x == t);
+        if name.starts_with("counts-") {
+            assert_eq!(
+                svg.contains("open: lower bound"),
+                uncertified,
+                "{name}: the key to open markers iff a count is a lower bound"
+            );
+        }
         if name.ends_with("-vs-nh.svg") {
             assert!(has("2") && has("3"), "{name}: N_h ticks in {texts:?}");
             assert!(
@@ -1045,10 +1317,14 @@ fn check_figures(out_dir: &Path, store: &Store) {
                 .iter()
                 .filter(|m| ids.contains(&m.id.to_string()))
                 .count();
-            assert!(
-                shown >= minima.len().min(2),
-                "{name}: minimum ids on the branches"
+            // A few dozen minima are all drawn, each with its id.
+            assert!(minima.len() <= 40);
+            assert_eq!(
+                shown,
+                minima.len(),
+                "{name}: every minimum's id on the branches"
             );
+            assert!(!svg.contains("not shown"), "{name}: nothing hidden");
         }
     }
     assert!(

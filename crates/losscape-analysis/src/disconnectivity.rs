@@ -506,13 +506,13 @@ impl DisconnectivityGraph {
         let frame = Frame::new(self, opts);
         let mut s = String::new();
         svg::open_document(&mut s, frame.w, frame.h, frame.font);
-        svg::title(
-            &mut s,
-            frame.left + frame.plot_w / 2.0,
-            26.0 * frame.k,
-            16.0 * frame.k,
-            &opts.title,
-        );
+        // The title over the plot, made smaller and moved inwards where a narrow figure would
+        // cut it (DejaVu Sans averages a little over half an em per character).
+        let chars = opts.title.chars().count().max(1) as f64;
+        let size = (16.0 * frame.k).min((frame.w - 20.0) / (0.58 * chars));
+        let half = 0.29 * size * chars;
+        let centre = (frame.left + frame.plot_w / 2.0).clamp(half + 10.0, (frame.w - half - 10.0).max(half + 10.0));
+        svg::title(&mut s, centre, 26.0 * frame.k, size, &opts.title);
         self.draw_energy_axis(&mut s, &frame, opts);
         self.draw_branches(&mut s, &frame, &values, &scale);
         if opts.label_ids {

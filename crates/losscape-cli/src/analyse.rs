@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use losscape_analysis::counts::counts_records;
 use losscape_analysis::sensitivity::SensitivityTable;
-use losscape_analysis::disconnectivity::DisconnectivityOptions;
+use losscape_analysis::disconnectivity::{DisconnectivityOptions, SvgOptions};
 use losscape_analysis::embedding::{embedding_records, embedding_summary, embedding_table};
 use losscape_core::Convergence;
 use losscape_db::Store;
@@ -218,19 +218,43 @@ pub struct GraphArgs {
     /// Show only the N lowest minima.
     #[arg(long, value_name = "N")]
     pub lowest: Option<usize>,
-    /// Draw every minimum: no automatic window (by default the top of the energy axis is
-    /// lowered when a few high minima would squeeze the low ones together).
+    /// Draw every minimum: no automatic window, however many minima there are.
     #[arg(long, conflicts_with = "window")]
     pub full: bool,
+    /// Up to this many minima every one is drawn; above it an automatic window may lower the
+    /// top of the energy axis when a few high minima would squeeze the low ones together (the
+    /// legend then names the minima left out).
+    #[arg(long, value_name = "N", default_value_t = DisconnectivityOptions::default().show_all_up_to)]
+    pub show_all_up_to: usize,
     /// What the branch colours show.
     #[arg(long, value_enum, default_value_t = ColourBy::Accuracy)]
     pub colour: ColourBy,
     /// Write each minimum's database id under its branch.
     #[arg(long)]
     pub ids: bool,
+    /// Energies on the axis relative to the global minimum (the label says so).
+    #[arg(long)]
+    pub relative: bool,
+    /// Figure width in pixels (PDF points).
+    #[arg(long, default_value_t = SvgOptions::default().width)]
+    pub width: f64,
+    /// Figure height in pixels (PDF points).
+    #[arg(long, default_value_t = SvgOptions::default().height)]
+    pub height: f64,
+    /// Font size of the tick labels; titles, legend and margins scale with it.
+    #[arg(long, default_value_t = SvgOptions::default().font_size)]
+    pub font_size: f64,
 }
 
-/// `losscape graph DB --landscape KEY -o FILE.svg|FILE.png`.
+/// The output formats of `losscape graph`, chosen by the output file's extension.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FigureFormat {
+    Svg,
+    Png,
+    Pdf,
+}
+
+/// `losscape graph DB --landscape KEY -o FILE.svg|FILE.png|FILE.pdf`.
 pub fn graph(db: &Path, key: &str, output: &Path, args: &GraphArgs) -> Result<ExitCode> {
     if !(2..=MAX_LEVELS).contains(&args.levels) {
         bail!(
@@ -238,20 +262,30 @@ pub fn graph(db: &Path, key: &str, output: &Path, args: &GraphArgs) -> Result<Ex
             args.levels
         );
     }
+    for (name, v, least) in [
+        ("--width", args.width, 200.0),
+        ("--height", args.height, 150.0),
+        ("--font-size", args.font_size, 4.0),
+    ] {
+        if !(v.is_finite() && v >= least && v <= 20_000.0) {
+            bail!("{name} must be a number from {least} to 20000 (got {v})");
+        }
+    }
+    let format = match output.extension().and_then(|e| e.to_str()) {
+        Some(e) if e.eq_ignore_ascii_case("png") => FigureFormat::Png,
+        Some(e) if e.eq_ignore_ascii_case("svg") => FigureFormat::Svg,
+        Some(e) if e.eq_ignore_ascii_case("pdf") => FigureFormat::Pdf,
+        _ => bail!(
+            "{}: the output's extension must be .svg, .png or .pdf (it chooses the format)",
+            output.display()
+        ),
+    };
     let store = open(db)?;
     let (_, l) = one_landscape(&store, key)?;
     let energy_window = match args.window.as_deref() {
         None => None,
         Some(&[lo, hi]) => Some([lo, hi]),
         Some(_) => bail!("--window needs two energies, LO and HI"),
-    };
-    let png = match output.extension().and_then(|e| e.to_str()) {
-        Some(e) if e.eq_ignore_ascii_case("png") => true,
-        Some(e) if e.eq_ignore_ascii_case("svg") => false,
-        _ => bail!(
-            "{}: the output's extension must be .svg or .png (it chooses the format)",
-            output.display()
-        ),
     };
     let svg = graph_svg(
         &l,
@@ -260,6 +294,7 @@ pub fn graph(db: &Path, key: &str, output: &Path, args: &GraphArgs) -> Result<Ex
             energy_window,
             keep_lowest: args.lowest,
             auto_window: !args.full,
+            show_all_up_to: args.show_all_up_to,
         },
         &GraphDrawing {
             colouring: match args.colour {
@@ -268,15 +303,17 @@ pub fn graph(db: &Path, key: &str, output: &Path, args: &GraphArgs) -> Result<Ex
                 ColourBy::Hits => GraphColouring::Hits,
             },
             label_ids: args.ids,
+            size: Some([args.width, args.height]),
+            font_size: Some(args.font_size),
+            relative_energy: args.relative,
         },
     )?;
-    if png {
-        let bytes = Rasteriser::new()?.png(&svg, 2.0)?;
-        std::fs::write(output, bytes)
-            .with_context(|| format!("cannot write {}", output.display()))?;
-    } else {
-        write(output, &svg)?;
-    }
+    let bytes = match format {
+        FigureFormat::Svg => svg.into_bytes(),
+        FigureFormat::Png => Rasteriser::new()?.png(&svg, 2.0)?,
+        FigureFormat::Pdf => Rasteriser::new()?.pdf(&svg)?,
+    };
+    std::fs::write(output, bytes).with_context(|| format!("cannot write {}", output.display()))?;
     outln!(
         "{}: disconnectivity graph of {} ({} minima, {} transition states)",
         output.display(),

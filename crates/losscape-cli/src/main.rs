@@ -182,14 +182,14 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
-    /// Draw the disconnectivity graph of one landscape (SVG or PNG, by the output's extension).
+    /// Draw the disconnectivity graph of one landscape (SVG, PNG or PDF, by the output's extension).
     Graph {
         /// Database file.
         db: PathBuf,
         /// The landscape to draw.
         #[arg(long)]
         landscape: String,
-        /// Output file: .svg or .png.
+        /// Output file: .svg, .png or .pdf.
         #[arg(short, long)]
         output: PathBuf,
         #[command(flatten)]

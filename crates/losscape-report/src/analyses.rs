@@ -106,6 +106,7 @@ pub fn graph_svg(
     drawing: &GraphDrawing,
 ) -> Result<String, ReportError> {
     let graph = DisconnectivityGraph::build(&l.minima, &l.ts, opts)?;
+    let defaults = SvgOptions::default();
     Ok(graph.to_svg(&SvgOptions {
         colouring: match drawing.colouring {
             GraphColouring::Accuracy => Colouring::Accuracy,
@@ -121,7 +122,11 @@ pub fn graph_svg(
             l.minima.len(),
             l.ts.len()
         ),
-        ..SvgOptions::default()
+        width: drawing.size.map_or(defaults.width, |s| s[0]),
+        height: drawing.size.map_or(defaults.height, |s| s[1]),
+        font_size: drawing.font_size.unwrap_or(defaults.font_size),
+        relative_energy: drawing.relative_energy,
+        ..defaults
     }))
 }
 
@@ -138,12 +143,18 @@ pub enum GraphColouring {
 }
 
 /// How a disconnectivity graph is drawn (what it shows is [`DisconnectivityOptions`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct GraphDrawing {
     /// Branch colours.
     pub colouring: GraphColouring,
     /// Minimum ids under the branches.
     pub label_ids: bool,
+    /// Width and height in pixels (PDF points) [default: [`SvgOptions`]'s].
+    pub size: Option<[f64; 2]>,
+    /// Font size of the tick labels [default: [`SvgOptions`]'s]; the rest scales with it.
+    pub font_size: Option<f64>,
+    /// Energies above the global minimum on the axis instead of absolute ones.
+    pub relative_energy: bool,
 }
 
 /// The sensitivity measurement of one landscape.
