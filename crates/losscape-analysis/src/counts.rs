@@ -514,8 +514,7 @@ mod tests {
         }
         // Every count certified: filled markers only, no lower-bound key.
         let certified: Vec<CountsRow> = rows
-            .iter()
-            .cloned()
+            .into_iter()
             .map(|r| CountsRow {
                 certified: true,
                 ..r

@@ -511,7 +511,8 @@ impl DisconnectivityGraph {
         let chars = opts.title.chars().count().max(1) as f64;
         let size = (16.0 * frame.k).min((frame.w - 20.0) / (0.58 * chars));
         let half = 0.29 * size * chars;
-        let centre = (frame.left + frame.plot_w / 2.0).clamp(half + 10.0, (frame.w - half - 10.0).max(half + 10.0));
+        let centre = (frame.left + frame.plot_w / 2.0)
+            .clamp(half + 10.0, (frame.w - half - 10.0).max(half + 10.0));
         svg::title(&mut s, centre, 26.0 * frame.k, size, &opts.title);
         self.draw_energy_axis(&mut s, &frame, opts);
         self.draw_branches(&mut s, &frame, &values, &scale);
@@ -1360,7 +1361,11 @@ mod tests {
             ..SvgOptions::default()
         });
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
-        assert!(svg.contains(r#"XOR &lt;n<tspan baseline-shift="sub" font-size="12.0">h</tspan>=2&gt;"#));
+        assert!(
+            svg.contains(
+                r#"XOR &lt;n<tspan baseline-shift="sub" font-size="12.0">h</tspan>=2&gt;"#
+            )
+        );
         assert!(svg.contains("training accuracy"));
         for label in ["0", "0.25", "0.5", "0.75", "1", "mixed basin"] {
             assert!(
@@ -1501,7 +1506,7 @@ mod tests {
 
     #[test]
     fn relative_energies_start_at_the_global_minimum_and_say_so() {
-        let m = vec![min(1, 0.4265, 1.0), min(2, 0.6931, 0.5)];
+        let m = vec![min(1, 0.4265, 1.0), min(2, std::f64::consts::LN_2, 0.5)];
         let t = vec![ts(1, 0.75, 1, 2)];
         let g = DisconnectivityGraph::build(&m, &t, &DisconnectivityOptions::default()).unwrap();
         let absolute = g.to_svg(&SvgOptions::default());

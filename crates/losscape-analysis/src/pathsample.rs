@@ -808,7 +808,10 @@ mod tests {
         // Free-format lines with single spaces (as pele writes) also parse.
         let rows = parse_min_data(b"0.5 -2.0 16 1.0 1.0 1.0\n\n").unwrap();
         assert_eq!(rows.len(), 1);
-        assert_eq!((rows[0].energy, rows[0].fvib, rows[0].order), (0.5, -2.0, 16));
+        assert_eq!(
+            (rows[0].energy, rows[0].fvib, rows[0].order),
+            (0.5, -2.0, 16)
+        );
         let ts = parse_ts_data(b"0.7 1.0D0 2 1 2 1 1 1\n", 2).unwrap();
         assert_eq!(
             (ts[0].fvib, ts[0].order, ts[0].min1, ts[0].min2),

@@ -85,7 +85,12 @@ pub(crate) fn rich(text: &str, font_size: f64) -> String {
 /// minus, digits, then no further letter or digit): its length in characters and its typeset
 /// form.
 fn exponent_number(chars: &[char]) -> Option<(usize, String)> {
-    let digits = |from: usize| chars[from..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let digits = |from: usize| {
+        chars[from..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count()
+    };
     let mut i = digits(0);
     if i == 0 {
         return None;

@@ -344,7 +344,18 @@ mod tests {
             cap: 0.3,
         };
         let (n, r, seed) = (200, 2.0, 7);
-        let report = basins_of_attraction(&FourWell, &[&small, &large], n, r, seed, &BasinsRule { stop: &STOP, identity: &Identity::default(), checks: &checks_for(&STOP) });
+        let report = basins_of_attraction(
+            &FourWell,
+            &[&small, &large],
+            n,
+            r,
+            seed,
+            &BasinsRule {
+                stop: &STOP,
+                identity: &Identity::default(),
+                checks: &checks_for(&STOP),
+            },
+        );
         assert_eq!(report.n_starts, n);
         assert_eq!(report.minima.len(), 4);
         for m in &report.minima {
@@ -394,7 +405,18 @@ mod tests {
             rms_gradient: 1e-6,
             max_iterations: 50_000,
         };
-        let report = basins_of_attraction(&MullerBrown, &[&careful, &bold], 60, 1.0, 3, &BasinsRule { stop: &stop, identity: &Identity::default(), checks: &checks_for(&stop) });
+        let report = basins_of_attraction(
+            &MullerBrown,
+            &[&careful, &bold],
+            60,
+            1.0,
+            3,
+            &BasinsRule {
+                stop: &stop,
+                identity: &Identity::default(),
+                checks: &checks_for(&stop),
+            },
+        );
         let energies: Vec<f64> = report.minima.iter().map(|m| m.energy).collect();
         assert_eq!(energies.len(), 3, "{energies:?}");
         for (e, want) in energies.iter().zip([-146.6995, -108.1667, -80.7678]) {
@@ -424,7 +446,18 @@ mod tests {
             max_iterations: 10_000,
         };
         let id = Identity::default();
-        let report = basins_of_attraction(&DoubleWell::mirrored(), &[&good, &HalfBroken], 50, 2.0, 11, &BasinsRule { stop: &stop, identity: &id, checks: &checks_for(&stop) });
+        let report = basins_of_attraction(
+            &DoubleWell::mirrored(),
+            &[&good, &HalfBroken],
+            50,
+            2.0,
+            11,
+            &BasinsRule {
+                stop: &stop,
+                identity: &id,
+                checks: &checks_for(&stop),
+            },
+        );
         // The mirror makes (±1, 0) one structure.
         assert_eq!(report.minima.len(), 1);
         assert_eq!(report.minimisers[0].counts, vec![50]);
@@ -444,15 +477,35 @@ mod tests {
         );
 
         // Without the symmetry the two wells are distinct minima.
-        let report =
-            basins_of_attraction(&DoubleWell::default(), &[&good], 50, 2.0, 11, &BasinsRule { stop: &stop, identity: &id, checks: &checks_for(&stop) });
+        let report = basins_of_attraction(
+            &DoubleWell::default(),
+            &[&good],
+            50,
+            2.0,
+            11,
+            &BasinsRule {
+                stop: &stop,
+                identity: &id,
+                checks: &checks_for(&stop),
+            },
+        );
         assert_eq!(report.minima.len(), 2);
         let tight = Convergence {
             rms_gradient: 1e-9,
             max_iterations: 2,
         };
-        let report =
-            basins_of_attraction(&DoubleWell::default(), &[&good], 10, 2.0, 11, &BasinsRule { stop: &tight, identity: &id, checks: &checks_for(&tight) });
+        let report = basins_of_attraction(
+            &DoubleWell::default(),
+            &[&good],
+            10,
+            2.0,
+            11,
+            &BasinsRule {
+                stop: &tight,
+                identity: &id,
+                checks: &checks_for(&tight),
+            },
+        );
         assert_eq!(report.minimisers[0].unconverged, 10);
         assert!(report.minima.is_empty());
     }
@@ -502,7 +555,10 @@ mod tests {
         assert!(report.minima.iter().all(|m| m.coords[0].abs() > 0.5));
         let on_axis = &report.minimisers[0];
         assert_eq!(on_axis.saddles, 40, "{on_axis:?}");
-        assert_eq!((on_axis.unconverged, on_axis.errors, on_axis.degenerate), (0, 0, 0));
+        assert_eq!(
+            (on_axis.unconverged, on_axis.errors, on_axis.degenerate),
+            (0, 0, 0)
+        );
         assert!(on_axis.counts.iter().all(|&c| c == 0));
         assert!(on_axis.assignments.iter().all(Option::is_none));
         assert_eq!(on_axis.failures(), 40);
@@ -532,10 +588,33 @@ mod tests {
             factor: 0.05,
             cap: 0.2,
         };
-        let run =
-            || basins_of_attraction(&FourWell, &[&m], 30, 2.0, 5, &BasinsRule { stop: &STOP, identity: &Identity::default(), checks: &checks_for(&STOP) });
+        let run = || {
+            basins_of_attraction(
+                &FourWell,
+                &[&m],
+                30,
+                2.0,
+                5,
+                &BasinsRule {
+                    stop: &STOP,
+                    identity: &Identity::default(),
+                    checks: &checks_for(&STOP),
+                },
+            )
+        };
         assert_eq!(run(), run());
-        let empty = basins_of_attraction(&FourWell, &[&m], 0, 2.0, 5, &BasinsRule { stop: &STOP, identity: &Identity::default(), checks: &checks_for(&STOP) });
+        let empty = basins_of_attraction(
+            &FourWell,
+            &[&m],
+            0,
+            2.0,
+            5,
+            &BasinsRule {
+                stop: &STOP,
+                identity: &Identity::default(),
+                checks: &checks_for(&STOP),
+            },
+        );
         assert!(empty.minima.is_empty() && empty.minimisers[0].fractions.is_empty());
     }
 }

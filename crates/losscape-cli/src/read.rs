@@ -158,7 +158,9 @@ fn list_points<T>(
     for l in &landscapes {
         outln!(
             "# {}  (n_hidden {}, lambda {:e})",
-            l.key, l.n_hidden, l.lambda
+            l.key,
+            l.n_hidden,
+            l.lambda
         );
         outln!("{}", listing.header);
         for p in (listing.read)(store, l)? {

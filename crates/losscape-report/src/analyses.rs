@@ -4,8 +4,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use losscape_analysis::Table;
-use losscape_analysis::table::Records;
-use serde_json::{Value, json};
 use losscape_analysis::census::{CensusRow, MorseCensus, Saturation, census_table, morse_census};
 use losscape_analysis::counts::CountsRow;
 use losscape_analysis::disconnectivity::{
@@ -15,17 +13,19 @@ use losscape_analysis::embedding::{EmbeddingOptions, EmbeddingRow, embed_points}
 use losscape_analysis::sensitivity::{
     PointSensitivity, SensitivityOptions, SensitivityTable, measure, summarise,
 };
+use losscape_analysis::table::Records;
 use losscape_attraction::{BasinsReport, BasinsRule, basins_of_attraction};
-use losscape_hessian::Checks;
 use losscape_core::{Convergence, Identity, Minimiser};
 use losscape_db::Store;
 use losscape_experiment::Config;
 use losscape_experiment::config::{MinimiserSection, PluginSection};
 use losscape_experiment::experiment::load_plugin;
 use losscape_experiment::points::stored_saturation;
+use losscape_hessian::Checks;
 use losscape_lbfgs::{Lbfgs, LbfgsParams};
 use losscape_model::{Dataset, Perceptron};
 use losscape_plugin_host::library_file_names;
+use serde_json::{Value, json};
 
 use crate::ReportError;
 use crate::data::{LandscapeData, StoredExperiment, stationary_info};
@@ -472,7 +472,10 @@ pub fn basins(
         config.checks
     } else {
         Checks {
-            rms_gradient: config.checks.rms_gradient.max(opts.convergence.rms_gradient),
+            rms_gradient: config
+                .checks
+                .rms_gradient
+                .max(opts.convergence.rms_gradient),
             ..config.checks
         }
     };

@@ -19,13 +19,13 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use losscape_analysis::pathsample::{
-    IDS_CSV, MIN_A, MIN_B, MIN_DATA, POINTS_MIN, POINTS_TS, TS_DATA, endpoints_file,
-    PointGroupOrders, format_pathsample, read_pathsample_with_orders,
-};
 use losscape_analysis::census::point_group_order;
-use losscape_core::Identity;
+use losscape_analysis::pathsample::{
+    IDS_CSV, MIN_A, MIN_B, MIN_DATA, POINTS_MIN, POINTS_TS, PointGroupOrders, TS_DATA,
+    endpoints_file, format_pathsample, read_pathsample_with_orders,
+};
 use losscape_analysis::{MinimumInfo, TsInfo};
+use losscape_core::Identity;
 use losscape_db::{LandscapeSpec, NewMinimum, NewTs, RunInfo, RunStatus, Store};
 use losscape_experiment::Config;
 use losscape_hessian::{Analysis, Checks, analyse};
@@ -352,45 +352,47 @@ fn order_warnings(
     ts: &[TsInfo],
     orders: &PointGroupOrders,
 ) -> Vec<String> {
-    let mut out = Vec::new();
-    let groups: [(&str, Vec<(&[f64], u64)>); 2] = [
-        (
-            MIN_DATA,
-            minima
-                .iter()
-                .map(|m| m.coords.as_slice())
-                .zip(orders.minima.iter().copied())
-                .collect(),
-        ),
-        (
-            TS_DATA,
-            ts.iter()
-                .map(|t| t.coords.as_slice())
-                .zip(orders.ts.iter().copied())
-                .collect(),
-        ),
-    ];
-    for (file, points) in groups {
-        let differ: Vec<String> = points
-            .iter()
-            .enumerate()
-            .filter_map(|(i, &(coords, read))| {
-                let computed = point_group_order(model, identity, coords);
-                (computed != read).then(|| format!("line {} ({read}, computed {computed})", i + 1))
-            })
-            .collect();
-        if !differ.is_empty() {
-            out.push(format!(
-                "{file}: {} of {} point-group orders differ from the stabiliser order of the \
-                 point in this network: {}{}",
-                differ.len(),
-                points.len(),
-                differ[..differ.len().min(SHOWN_PROBLEMS)].join(", "),
-                if differ.len() > SHOWN_PROBLEMS { ", ..." } else { "" }
-            ));
-        }
-    }
-    out
+    let minima = minima.iter().map(|m| m.coords.as_slice());
+    let ts = ts.iter().map(|t| t.coords.as_slice());
+    [
+        order_warning(model, identity, MIN_DATA, minima, &orders.minima),
+        order_warning(model, identity, TS_DATA, ts, &orders.ts),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// The warning for the points of `file` (coordinates and the orders read), if any differ.
+fn order_warning<'a>(
+    model: &Perceptron,
+    identity: &Identity,
+    file: &str,
+    coords: impl Iterator<Item = &'a [f64]>,
+    read: &[u64],
+) -> Option<String> {
+    let differ: Vec<String> = coords
+        .zip(read)
+        .enumerate()
+        .filter_map(|(i, (x, &read))| {
+            let computed = point_group_order(model, identity, x);
+            (computed != read).then(|| format!("line {} ({read}, computed {computed})", i + 1))
+        })
+        .collect();
+    (!differ.is_empty()).then(|| {
+        format!(
+            "{file}: {} of {} point-group orders differ from the stabiliser order of the point \
+             in this network: {}{}",
+            differ.len(),
+            read.len(),
+            differ[..differ.len().min(SHOWN_PROBLEMS)].join(", "),
+            if differ.len() > SHOWN_PROBLEMS {
+                ", ..."
+            } else {
+                ""
+            }
+        )
+    })
 }
 
 /// The data set and settings an import verifies against.

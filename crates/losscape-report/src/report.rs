@@ -183,7 +183,8 @@ pub fn compute(
     let embeddings = all_embeddings(&landscapes, &exp.config.identity)?;
     let basins = match &opts.basins {
         Some(b) => {
-            let minimisers = load_minimisers(&exp.config, &crate::data::stored_config_source(store), b)?;
+            let minimisers =
+                load_minimisers(&exp.config, &crate::data::stored_config_source(store), b)?;
             let models: Vec<_> = landscapes
                 .iter()
                 .map(|l| (l.row.key.clone(), l.model.clone()))
