@@ -186,12 +186,55 @@ fn graph_draws_an_svg_with_a_legend_and_honours_its_options() {
     run(args(&png, &[]));
     let bytes = std::fs::read(&png).unwrap();
     assert_eq!(&bytes[1..4], b"PNG");
+    // PDF by the extension, at the size and font size asked for; relative energies.
+    let pdf = dir.join("h2.pdf");
+    run(args(
+        &pdf,
+        &[
+            "--width",
+            "400",
+            "--height",
+            "300",
+            "--font-size",
+            "9",
+            "--relative",
+        ],
+    ));
+    let bytes = std::fs::read(&pdf).unwrap();
+    assert!(bytes.starts_with(b"%PDF-"));
+    let text_of = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    assert!(
+        text_of(&bytes).contains("/MediaBox [0 0 400 300]"),
+        "a 400 x 300 pt page"
+    );
+    let rel = dir.join("rel.svg");
+    run(args(&rel, &["--relative", "--font-size", "9"]));
+    let svg = std::fs::read_to_string(&rel).unwrap();
+    assert!(svg.contains("E − E<tspan") && svg.contains(r#"font-size="9.0""#));
     let wrong = losscape(
-        &["graph", s(db), "--landscape", "h2-l1e-2", "-o", "g.pdf"],
+        &["graph", s(db), "--landscape", "h2-l1e-2", "-o", "g.eps"],
         dir,
     );
     assert!(!wrong.status.success());
-    assert!(text(&wrong).contains(".svg or .png"), "{}", text(&wrong));
+    assert!(
+        text(&wrong).contains(".svg, .png or .pdf"),
+        "{}",
+        text(&wrong)
+    );
+    let tiny = losscape(
+        &[
+            "graph",
+            s(db),
+            "--landscape",
+            "h2-l1e-2",
+            "-o",
+            "g.svg",
+            "--font-size",
+            "0",
+        ],
+        dir,
+    );
+    assert!(!tiny.status.success() && text(&tiny).contains("--font-size"));
 }
 
 #[test]
@@ -757,8 +800,13 @@ fn basins_compares_lbfgs_with_a_plugin() {
     );
     assert!(!missing.status.success());
     assert!(
-        text(&missing).contains("no-such-plugin"),
+        text(&missing).contains("no-such-plugin") && text(&missing).contains("--plugin-dir"),
         "{}",
+        text(&missing)
+    );
+    assert!(
+        !text(&missing).contains("[minimiser]"),
+        "the plugin comes from the command line, not the file: {}",
         text(&missing)
     );
 }

@@ -479,7 +479,7 @@ pub fn basins_cmd(
     let models = config_landscapes(&cfg, &data, key)?;
     args.validate(models.iter().map(|(_, m)| losscape_core::Landscape::dim(m)))?;
     let opts = args.options();
-    let minimisers = load_minimisers(&cfg, config, &opts)?;
+    let minimisers = load_minimisers(&cfg, config, &opts).map_err(plugin_hint)?;
     let results = basins(&models, &minimisers, &cfg, &opts);
     match format {
         Format::Table => out!("{}", basins_table(&results).to_text()),
@@ -493,6 +493,23 @@ pub fn basins_cmd(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A plugin named with `--minimisers` that is not found: where to point the search.
+fn plugin_hint(e: losscape_report::ReportError) -> anyhow::Error {
+    let not_found = matches!(
+        &e,
+        losscape_report::ReportError::Plugin(losscape_plugin_host::PluginError::NotFound { .. })
+    );
+    let e = anyhow::Error::new(e);
+    if not_found {
+        e.context(
+            "--minimisers names a plugin that is not in the searched folders; give the folder \
+             holding its library with --plugin-dir DIR",
+        )
+    } else {
+        e
+    }
 }
 
 /// `losscape report DB -o DIR`.

@@ -571,7 +571,7 @@ fn run(
                 );
                 out!("{}", read::summary_table(&summaries));
             }
-            warn_about_failures(&summaries);
+            warn_about_failures(&summaries, &db);
             Ok(ExitCode::SUCCESS)
         }
         Err(RunError::Interrupted) => {
@@ -618,17 +618,19 @@ fn cancel_flag() -> Result<&'static AtomicBool> {
 
 /// Warnings about a finished run, shown even with --quiet: a minimiser that fails, or
 /// transition-state searches that all failed where several minima need joining.
-fn warn_about_failures(summaries: &[losscape_experiment::LandscapeSummary]) {
+fn warn_about_failures(summaries: &[losscape_experiment::LandscapeSummary], db: &Path) {
+    let db = shell_quote(&db.display().to_string());
     for s in summaries.iter().filter(|s| s.failed_quenches > 0) {
         eprintln!(
-            "warning: {}: {} of {} basin-hopping quenches failed{} (each chain's count and first failure are in the detail of its basin_hopping row of the attempts table)",
+            "warning: {}: {} of {} basin-hopping quenches failed{} (each chain's count and first failure: losscape attempts {db} --landscape {} --stage basin_hopping)",
             s.key,
             s.failed_quenches,
             s.quenches,
             s.first_quench_failure
                 .as_deref()
                 .map(|f| format!("; the first: {f}"))
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            s.key
         );
     }
     // Where several minima exist, transition states must join them: a landscape whose
@@ -639,8 +641,8 @@ fn warn_about_failures(summaries: &[losscape_experiment::LandscapeSummary]) {
             && s.failed_ts_searches == s.ts_searches
     }) {
         eprintln!(
-            "warning: {}: all {} transition-state searches failed (reasons in the attempts table)",
-            s.key, s.ts_searches
+            "warning: {}: all {} transition-state searches failed (the reasons: losscape attempts {db} --landscape {})",
+            s.key, s.ts_searches, s.key
         );
     }
 }

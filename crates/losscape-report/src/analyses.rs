@@ -18,6 +18,7 @@ use losscape_attraction::{BasinsReport, BasinsRule, basins_of_attraction};
 use losscape_core::{Convergence, Identity, Minimiser};
 use losscape_db::Store;
 use losscape_experiment::Config;
+use losscape_experiment::ConfigError;
 use losscape_experiment::config::{MinimiserSection, PluginSection};
 use losscape_experiment::experiment::load_plugin;
 use losscape_experiment::points::stored_saturation;
@@ -410,18 +411,32 @@ pub fn load_minimisers(
     opts.minimisers
         .iter()
         .map(|name| -> Result<Arc<dyn Minimiser>, ReportError> {
-            let m: Arc<dyn Minimiser> = if name == "lbfgs" {
-                Arc::new(Lbfgs::new(params))
-            } else {
-                let section = match &config.minimiser {
-                    MinimiserSection::Plugin(p) if names_plugin(p, name) => p.clone(),
-                    _ => PluginSection {
-                        name: Some(name.clone()),
-                        ..PluginSection::default()
-                    },
+            let m: Arc<dyn Minimiser> =
+                if name == "lbfgs" {
+                    Arc::new(Lbfgs::new(params))
+                } else {
+                    match &config.minimiser {
+                        MinimiserSection::Plugin(p) if names_plugin(p, name) => {
+                            Arc::new(load_plugin(p, source, &opts.plugin_dirs)?)
+                        }
+                        _ => {
+                            let section = PluginSection {
+                                name: Some(name.clone()),
+                                ..PluginSection::default()
+                            };
+                            // Named on the command line, not by the file's [minimiser]: the
+                            // loader's own error says what went wrong.
+                            Arc::new(load_plugin(&section, source, &opts.plugin_dirs).map_err(
+                                |e| match e {
+                                    ConfigError::Plugin { source, .. } => {
+                                        ReportError::Plugin(source)
+                                    }
+                                    other => ReportError::Config(other),
+                                },
+                            )?)
+                        }
+                    }
                 };
-                Arc::new(load_plugin(&section, source, &opts.plugin_dirs)?)
-            };
             Ok(if opts.polish {
                 Arc::new(Polished {
                     inner: m,
