@@ -507,10 +507,13 @@ fn basins_section(report: &mut Report, c: &ReportContents) {
     };
     s.paragraph(format!(
         "The same {} seeded random starts per landscape, quenched by each optimiser to \
-         an RMS gradient of {:.0e} (at most {} iterations){}; end points identified \
-         across optimisers modulo symmetry. Basin k is the k-th lowest minimum found by \
-         any optimiser; entries are the fraction of starts ending there; failed = did \
-         not converge or stopped with an error.",
+         an RMS gradient of {:.0e} (at most {} iterations){}; every end point verified by \
+         the rule stored points pass (gradient, Hessian index 0, no zero eigenvalue) before \
+         it counts as a minimum, and identified across optimisers modulo symmetry. Basin k is \
+         the k-th lowest minimum found by any optimiser; entries are the fraction of starts \
+         ending there. End points of Hessian index 1 or more (saddles), with a zero \
+         eigenvalue (degenerate), short of convergence, or stopped by an error are counted \
+         in their own columns.",
         b.starts,
         b.convergence.rms_gradient,
         b.convergence.max_iterations,
