@@ -92,7 +92,7 @@ impl CensusParams {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SaturateParams {
-    /// Consecutive quiet rounds that count as saturated (the K of docs/model.md, "The Morse census and saturation"). A round is
+    /// Consecutive quiet rounds that count as saturated (the K of DESIGN.md §2b). A round is
     /// quiet when it adds no minimum, transition state or census point (of any index) and the
     /// Morse check of the landscape passes (or is void): a failing check proves points are
     /// missing, so searching goes on until `max_rounds`.
