@@ -809,6 +809,85 @@ fn basins_compares_lbfgs_with_a_plugin() {
     );
 }
 
+/// The export writes each point's stabiliser order as its point-group order (w = 0 of
+/// N_h = 2 has all 16 elements of the group), and the import reads the orders back: its own
+/// export imports without a word, files that claim order 1 for a symmetric point are imported
+/// with a warning naming the line and both orders.
+#[test]
+fn point_group_orders_are_the_stabilisers_and_are_read_back() {
+    let (_, db) = tiny_db();
+    let dir = scratch("pgorder");
+    let files = dir.join("ps");
+    ok(&export_args(db, "h2-l1e-2", &files, &[]), &dir);
+    let store = Store::open_read_only(db).unwrap();
+    let l = store.landscape_by_key("h2-l1e-2").unwrap().unwrap();
+    let mut minima = store.minima(l.id).unwrap();
+    minima.sort_by_key(|m| m.id);
+    let min_data = std::fs::read_to_string(files.join("min.data")).unwrap();
+    let orders: Vec<u64> = min_data
+        .lines()
+        .map(|line| line.split_whitespace().nth(2).unwrap().parse().unwrap())
+        .collect();
+    let w0 = minima
+        .iter()
+        .position(|m| m.coords.iter().all(|c| c.abs() < 1e-6))
+        .expect("w = 0 is stored at N_h = 2, λ = 1e-2");
+    assert_eq!(orders[w0], 16, "{min_data}");
+    let census: serde_json::Value = serde_json::from_str(&ok(
+        &[
+            "census",
+            s(db),
+            "--landscape",
+            "h2-l1e-2",
+            "--format",
+            "json",
+        ],
+        &dir,
+    ))
+    .unwrap();
+    let census = census_orders(&census, "h2-l1e-2");
+    for (m, o) in minima.iter().zip(&orders) {
+        assert_eq!(
+            *o as f64,
+            census[&("minimum".to_string(), m.id)],
+            "{}",
+            m.id
+        );
+    }
+    let import = |files: &Path, db: &str| {
+        losscape(
+            &[
+                "import",
+                "pathsample",
+                s(files),
+                "--db",
+                db,
+                "--landscape",
+                "copy",
+                "--n-hidden",
+                "2",
+                "--lambda",
+                "1e-2",
+            ],
+            &dir,
+        )
+    };
+    let clean = import(&files, "clean.db");
+    assert!(clean.status.success(), "{}", text(&clean));
+    assert!(!text(&clean).contains("warning"), "{}", text(&clean));
+    // The same files with order 1 written for w = 0.
+    let mut lines: Vec<String> = min_data.lines().map(String::from).collect();
+    lines[w0] = format!("{}{:>6}{}", &lines[w0][..40], 1, &lines[w0][46..]);
+    std::fs::write(files.join("min.data"), lines.join("\n") + "\n").unwrap();
+    let warned = import(&files, "warned.db");
+    assert!(warned.status.success(), "{}", text(&warned));
+    assert!(
+        text(&warned).contains(&format!("line {} (1, computed 16)", w0 + 1)),
+        "{}",
+        text(&warned)
+    );
+}
+
 /// `basins` loads the config's own plugin as `run` does: its `path` (relative to the config)
 /// and its `[minimiser.options]`, which the plugin checks; an option it refuses stops the
 /// command instead of running with the plugin's defaults.
