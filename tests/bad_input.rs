@@ -510,8 +510,13 @@ fn quenches_out_of_budget_store_nothing_unverified() {
     let cfg = dir.path().join("budget.toml");
     std::fs::write(&cfg, format!("{SMALL}[quench]\nmax_iterations = 3\n")).unwrap();
     let (store, msg) = run_ok(&cfg, dir.path());
-    // The failures are reported even with --quiet, not only recorded.
+    // The failures are reported even with --quiet, not only recorded, with the command that
+    // lists them.
     assert!(msg.contains("quenches failed"), "{msg}");
+    assert!(
+        msg.contains("losscape attempts ") && msg.contains("--stage basin_hopping"),
+        "{msg}"
+    );
     assert!(assert_all_verified(&store) <= 1);
     let chains = details(&store, "basin_hopping");
     for c in chains.iter().filter(|d| d.key.starts_with("chain-")) {

@@ -4,6 +4,7 @@
 
 mod support;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -185,24 +186,76 @@ fn graph_draws_an_svg_with_a_legend_and_honours_its_options() {
     run(args(&png, &[]));
     let bytes = std::fs::read(&png).unwrap();
     assert_eq!(&bytes[1..4], b"PNG");
+    // PDF by the extension, at the size and font size asked for; relative energies.
+    let pdf = dir.join("h2.pdf");
+    run(args(
+        &pdf,
+        &[
+            "--width",
+            "400",
+            "--height",
+            "300",
+            "--font-size",
+            "9",
+            "--relative",
+        ],
+    ));
+    let bytes = std::fs::read(&pdf).unwrap();
+    assert!(bytes.starts_with(b"%PDF-"));
+    let text_of = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    assert!(
+        text_of(&bytes).contains("/MediaBox [0 0 400 300]"),
+        "a 400 x 300 pt page"
+    );
+    let rel = dir.join("rel.svg");
+    run(args(&rel, &["--relative", "--font-size", "9"]));
+    let svg = std::fs::read_to_string(&rel).unwrap();
+    assert!(svg.contains("E − E<tspan") && svg.contains(r#"font-size="9.0""#));
     let wrong = losscape(
-        &["graph", s(db), "--landscape", "h2-l1e-2", "-o", "g.pdf"],
+        &["graph", s(db), "--landscape", "h2-l1e-2", "-o", "g.eps"],
         dir,
     );
     assert!(!wrong.status.success());
-    assert!(text(&wrong).contains(".svg or .png"), "{}", text(&wrong));
+    assert!(
+        text(&wrong).contains(".svg, .png or .pdf"),
+        "{}",
+        text(&wrong)
+    );
+    let tiny = losscape(
+        &[
+            "graph",
+            s(db),
+            "--landscape",
+            "h2-l1e-2",
+            "-o",
+            "g.svg",
+            "--font-size",
+            "0",
+        ],
+        dir,
+    );
+    assert!(!tiny.status.success() && text(&tiny).contains("--font-size"));
 }
 
 #[test]
-fn counts_prints_markdown_and_writes_csv_matching_the_database() {
+fn counts_prints_a_table_and_writes_csv_matching_the_database() {
     let (dir, db) = tiny_db();
     let csv = dir.join("counts.csv");
-    let md = ok(&["counts", s(db), "--csv", s(&csv)], dir);
-    assert!(md.lines().next().unwrap().starts_with("| n_h"), "{md}");
+    let table = ok(&["counts", s(db), "--csv", s(&csv)], dir);
+    assert!(
+        table
+            .lines()
+            .next()
+            .unwrap()
+            .starts_with("landscape  n_hidden"),
+        "{table}"
+    );
+    assert!(!table.contains('|'), "plain text on a terminal: {table}");
     let csv = std::fs::read_to_string(&csv).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 5, "header + 4 landscapes:\n{csv}");
-    assert!(lines[0].contains("TS"), "{}", lines[0]);
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let col = |name: &str| header.iter().position(|c| *c == name).unwrap();
 
     let store = Store::open_read_only(db).unwrap();
     for l in store.landscapes().unwrap() {
@@ -211,15 +264,22 @@ fn counts_prints_markdown_and_writes_csv_matching_the_database() {
         let row = lines[1..]
             .iter()
             .map(|r| r.split(',').collect::<Vec<_>>())
-            .find(|c| c[0] == l.n_hidden.to_string() && c[1].parse::<f64>().unwrap() == l.lambda)
+            .find(|c| c[col("landscape")] == l.key)
             .unwrap_or_else(|| panic!("a row for {}", l.key));
+        assert_eq!(row[col("n_hidden")], l.n_hidden.to_string());
+        assert_eq!(row[col("lambda")].parse::<f64>().unwrap(), l.lambda);
         assert_eq!(
-            row[3],
+            row[col("minima_by_structure")],
             minima.to_string(),
             "minima by structure of {}",
             l.key
         );
-        assert_eq!(row[4], ts.to_string(), "TS of {}", l.key);
+        assert_eq!(
+            row[col("transition_states")],
+            ts.to_string(),
+            "TS of {}",
+            l.key
+        );
     }
 }
 
@@ -671,12 +731,13 @@ fn sensitivity_and_embedding_print_their_tables() {
         ],
         dir,
     );
-    assert!(out.contains("# h2-l1e-2"), "{out}");
+    let first: Vec<&str> = out.lines().nth(2).unwrap().split_whitespace().collect();
+    assert_eq!(first[..3], ["h2-l1e-2", "min", "all"], "{out}");
     assert!(
         out.contains("acc σ=0.1") && out.contains("acc σ=0.3"),
         "{out}"
     );
-    assert!(out.contains("| min"), "{out}");
+    assert!(!out.contains('|'), "plain text: {out}");
 
     let out = ok(
         &["embedding", s(db), "--from", "h1-l1e-2", "--to", "h2-l1e-2"],
@@ -716,15 +777,13 @@ fn basins_compares_lbfgs_with_a_plugin() {
         ],
         dir,
     );
-    let rows: Vec<&str> = out
-        .lines()
-        .filter(|l| l.starts_with("| h2-l1e-2"))
-        .collect();
+    let rows: Vec<&str> = out.lines().filter(|l| l.starts_with("h2-l1e-2")).collect();
     assert_eq!(rows.len(), 2, "{out}");
     assert!(
-        rows[0].contains("| lbfgs |") && rows[1].contains("| fire |"),
+        rows[0].contains(" lbfgs ") && rows[1].contains(" fire "),
         "{out}"
     );
+    assert!(!out.contains('|'), "plain text, not Markdown: {out}");
 
     let missing = losscape(
         &[
@@ -739,9 +798,370 @@ fn basins_compares_lbfgs_with_a_plugin() {
     );
     assert!(!missing.status.success());
     assert!(
-        text(&missing).contains("no-such-plugin"),
+        text(&missing).contains("no-such-plugin") && text(&missing).contains("--plugin-dir"),
         "{}",
         text(&missing)
+    );
+    assert!(
+        !text(&missing).contains("[minimiser]"),
+        "the plugin comes from the command line, not the file: {}",
+        text(&missing)
+    );
+}
+
+/// The export writes each point's stabiliser order as its point-group order (w = 0 of
+/// N_h = 2 has all 16 elements of the group), and the import reads the orders back: its own
+/// export imports without a word, files that claim order 1 for a symmetric point are imported
+/// with a warning naming the line and both orders.
+#[test]
+fn point_group_orders_are_the_stabilisers_and_are_read_back() {
+    let (_, db) = tiny_db();
+    let dir = scratch("pgorder");
+    let files = dir.join("ps");
+    ok(&export_args(db, "h2-l1e-2", &files, &[]), &dir);
+    let store = Store::open_read_only(db).unwrap();
+    let l = store.landscape_by_key("h2-l1e-2").unwrap().unwrap();
+    let mut minima = store.minima(l.id).unwrap();
+    minima.sort_by_key(|m| m.id);
+    let min_data = std::fs::read_to_string(files.join("min.data")).unwrap();
+    let orders: Vec<u64> = min_data
+        .lines()
+        .map(|line| line.split_whitespace().nth(2).unwrap().parse().unwrap())
+        .collect();
+    let w0 = minima
+        .iter()
+        .position(|m| m.coords.iter().all(|c| c.abs() < 1e-6))
+        .expect("w = 0 is stored at N_h = 2, λ = 1e-2");
+    assert_eq!(orders[w0], 16, "{min_data}");
+    let census: serde_json::Value = serde_json::from_str(&ok(
+        &[
+            "census",
+            s(db),
+            "--landscape",
+            "h2-l1e-2",
+            "--format",
+            "json",
+        ],
+        &dir,
+    ))
+    .unwrap();
+    let census = census_orders(&census, "h2-l1e-2");
+    for (m, o) in minima.iter().zip(&orders) {
+        assert_eq!(
+            *o as f64,
+            census[&("minimum".to_string(), m.id)],
+            "{}",
+            m.id
+        );
+    }
+    let import = |files: &Path, db: &str| {
+        losscape(
+            &[
+                "import",
+                "pathsample",
+                s(files),
+                "--db",
+                db,
+                "--landscape",
+                "copy",
+                "--n-hidden",
+                "2",
+                "--lambda",
+                "1e-2",
+            ],
+            &dir,
+        )
+    };
+    let clean = import(&files, "clean.db");
+    assert!(clean.status.success(), "{}", text(&clean));
+    assert!(!text(&clean).contains("warning"), "{}", text(&clean));
+    // The same files with order 1 written for w = 0.
+    let mut lines: Vec<String> = min_data.lines().map(String::from).collect();
+    lines[w0] = format!("{}{:>6}{}", &lines[w0][..40], 1, &lines[w0][46..]);
+    std::fs::write(files.join("min.data"), lines.join("\n") + "\n").unwrap();
+    let warned = import(&files, "warned.db");
+    assert!(warned.status.success(), "{}", text(&warned));
+    assert!(
+        text(&warned).contains(&format!("line {} (1, computed 16)", w0 + 1)),
+        "{}",
+        text(&warned)
+    );
+}
+
+/// `basins` loads the config's own plugin as `run` does: its `path` (relative to the config)
+/// and its `[minimiser.options]`, which the plugin checks; an option it refuses stops the
+/// command instead of running with the plugin's defaults.
+#[test]
+fn basins_loads_the_configs_plugin_with_its_path_and_options() {
+    let dir = scratch("basins-plugin");
+    let plugins = losscape_test_support::built_plugin_dir().expect("plugins build");
+    let lib = plugins.join(format!(
+        "{}losscape_plugin_adam{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    ));
+    std::fs::create_dir_all(dir.join("libs")).unwrap();
+    std::fs::copy(&lib, dir.join("libs").join(lib.file_name().unwrap())).unwrap();
+    let config = |options: &str| {
+        format!(
+            "[experiment]\nname = \"adam-basins\"\nseed = 3\n\n[landscape]\nn_hidden = [2]\n\
+             lambda = [1e-2]\n\n[minimiser]\nkind = \"plugin\"\npath = \"libs/{}\"\n\n\
+             [minimiser.options]\n{options}\n",
+            lib.file_name().unwrap().to_str().unwrap()
+        )
+    };
+    std::fs::write(dir.join("good.toml"), config("learning_rate = 0.05")).unwrap();
+    std::fs::write(dir.join("bad.toml"), config("learning_rate = -1.0")).unwrap();
+    // Found by its path alone (no --plugin-dir), with the config's options.
+    let csv = ok(
+        &[
+            "basins",
+            "good.toml",
+            "--minimisers",
+            "lbfgs,adam",
+            "--starts",
+            "4",
+            "--format",
+            "csv",
+        ],
+        &dir,
+    );
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("landscape,minimiser,outcome,basin,energy,starts,fraction,evaluations_per_start")
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    for m in ["lbfgs", "adam"] {
+        let starts: usize = rows
+            .iter()
+            .filter(|r| r[1] == m)
+            .map(|r| r[5].parse::<usize>().unwrap())
+            .sum();
+        assert_eq!(starts, 4, "every start of {m} has one outcome: {csv}");
+    }
+    let bad = losscape(
+        &[
+            "basins",
+            "bad.toml",
+            "--minimisers",
+            "adam",
+            "--starts",
+            "2",
+        ],
+        &dir,
+    );
+    assert!(!bad.status.success(), "{}", text(&bad));
+    assert!(
+        text(&bad).contains("learning_rate") && text(&bad).contains("bad.toml"),
+        "{}",
+        text(&bad)
+    );
+}
+
+/// Every start's end point is verified before it counts as a minimum: on the quick sweep's
+/// h3-l1e-2, FIRE without the polish stops on a stored (degenerate) transition state at
+/// E = 0.462929 from one of the 100 starts; every basin `basins` reports is a stored minimum,
+/// never a stored saddle, and the saddle end is counted as such.
+#[test]
+fn basins_count_saddle_end_points_as_saddles() {
+    let (dir, db) = quick_db();
+    let plugins = losscape_test_support::built_plugin_dir().expect("plugins build");
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/xor-quick.toml");
+    let store = Store::open_read_only(db).unwrap();
+    let l = store.landscape_by_key("h3-l1e-2").unwrap().unwrap();
+    let minima = store.minima(l.id).unwrap();
+    let ts = store.transition_states(l.id).unwrap();
+    let out = ok(
+        &[
+            "basins",
+            s(&config),
+            "--landscape",
+            "h3-l1e-2",
+            "--minimisers",
+            "lbfgs,fire",
+            "--plugin-dir",
+            s(plugins),
+            "--no-polish",
+            "--format",
+            "json",
+        ],
+        dir,
+    );
+    let rows: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let mut saddles = 0;
+    for r in rows.as_array().unwrap() {
+        match r["outcome"].as_str().unwrap() {
+            "minimum" => {
+                let e = r["energy"].as_f64().unwrap();
+                assert!(
+                    minima.iter().any(|m| (m.energy - e).abs() < 1e-7),
+                    "basin at {e} is a stored minimum: {r}"
+                );
+                assert!(
+                    !ts.iter().any(|t| (t.energy - e).abs() < 1e-7),
+                    "basin at {e} is a stored transition state: {r}"
+                );
+            }
+            "saddle" => saddles += r["starts"].as_u64().unwrap(),
+            _ => {}
+        }
+    }
+    assert!(saddles > 0, "some starts end on saddles here: {out}");
+}
+
+/// A reader that closes the pipe early (`losscape ts DB | head -1`) ends every read command
+/// quietly with exit code 0, as `ls | head` does, instead of a panic and exit code 101.
+#[test]
+fn a_closed_pipe_ends_read_commands_quietly() {
+    let (dir, db) = tiny_db();
+    let key = ["--landscape", "h2-l1e-2"];
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["summary", s(db)],
+        vec!["summary", s(db), "--format", "json"],
+        vec!["minima", s(db), "--coords"],
+        vec!["ts", s(db), "--format", "json", "--coords"],
+        vec!["ts", s(db), "--format", "csv"],
+        vec!["census", s(db)],
+        vec!["counts", s(db), "--format", "csv"],
+        vec!["counts", s(db)],
+        vec!["attempts", s(db)],
+        vec!["attempts", s(db), "--format", "json"],
+        [&["sensitivity", s(db), "--samples", "2"][..], &key].concat(),
+        vec!["embedding", s(db), "--from", "h1-l1e-2", "--to", "h2-l1e-2"],
+        vec![
+            "basins",
+            "tiny.toml",
+            "--landscape",
+            "h2-l1e-2",
+            "--starts",
+            "3",
+        ],
+    ];
+    for args in commands {
+        let mut child = std::process::Command::new(support::bin())
+            .args(&args)
+            .current_dir(dir)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes away before the first byte is written.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {:?}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+/// `--format json|csv` on counts, sensitivity, embedding and attempts: full precision, the
+/// column names of `summary` where they mean the same, and no Markdown on a terminal.
+#[test]
+fn every_row_command_prints_json_and_csv() {
+    let (dir, db) = tiny_db();
+    let json = |args: &[&str]| -> serde_json::Value {
+        let out = ok(args, dir);
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}\n{out}"))
+    };
+    let summary = json(&["summary", s(db), "--format", "json"]);
+    let counts = json(&["counts", s(db), "--format", "json"]);
+    let (summary, counts) = (summary.as_array().unwrap(), counts.as_array().unwrap());
+    assert_eq!(summary.len(), counts.len());
+    for (a, b) in summary.iter().zip(counts) {
+        for column in [
+            "landscape",
+            "n_hidden",
+            "lambda",
+            "minima_by_energy",
+            "minima_by_structure",
+            "lowest_energy",
+            "correct_minima",
+            "transition_states",
+            "degenerate_ts",
+            "correct_ts",
+            "ts_per_minimum",
+            "components",
+        ] {
+            assert_eq!(a[column], b[column], "{column}: {a} vs {b}");
+        }
+    }
+    // Full precision in CSV: the lowest energy reads back bit for bit.
+    let csv = ok(&["counts", s(db), "--format", "csv"], dir);
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let col = header.iter().position(|c| *c == "lowest_energy").unwrap();
+    let first: Vec<&str> = csv.lines().nth(1).unwrap().split(',').collect();
+    let e: f64 = first[col].parse().unwrap();
+    assert_eq!(Some(e), counts[0]["lowest_energy"].as_f64());
+    // --csv FILE writes the same CSV.
+    let file = scratch("counts-csv").join("counts.csv");
+    ok(&["counts", s(db), "--csv", s(&file)], dir);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), csv);
+
+    let sens = json(&[
+        "sensitivity",
+        s(db),
+        "--landscape",
+        "h2-l1e-2",
+        "--samples",
+        "3",
+        "--sigmas",
+        "0.1,0.2",
+        "--format",
+        "json",
+    ]);
+    let rows = sens.as_array().unwrap();
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|r| r["landscape"] == "h2-l1e-2"));
+    assert!(rows.iter().any(|r| r["sigma"] == 0.2));
+
+    let emb = json(&[
+        "embedding",
+        s(db),
+        "--from",
+        "h1-l1e-2",
+        "--to",
+        "h2-l1e-2",
+        "--format",
+        "json",
+    ]);
+    let store = Store::open_read_only(db).unwrap();
+    let small = store.landscape_by_key("h1-l1e-2").unwrap().unwrap();
+    let n =
+        store.minima(small.id).unwrap().len() + store.transition_states(small.id).unwrap().len();
+    assert_eq!(emb.as_array().unwrap().len(), n);
+    assert!(emb[0]["delta_energy"].is_number() && emb[0]["stationary"].is_boolean());
+    let table = ok(
+        &["embedding", s(db), "--from", "h1-l1e-2", "--to", "h2-l1e-2"],
+        dir,
+    );
+    assert!(table.contains("|ΔE|") && !table.contains("\\|"), "{table}");
+
+    let attempts = json(&["attempts", s(db), "--format", "json"]);
+    let rows = attempts.as_array().unwrap();
+    assert!(rows.iter().any(|r| r["stage"] == "basin_hopping"));
+    let connect = json(&["attempts", s(db), "--stage", "connect", "--format", "json"]);
+    assert!(
+        connect
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["stage"] == "connect")
+    );
+    let unknown = losscape(&["attempts", s(db), "--stage", "nope"], dir);
+    assert!(!unknown.status.success());
+    assert!(
+        text(&unknown).contains("basin_hopping"),
+        "names the stages recorded: {}",
+        text(&unknown)
     );
 }
 
@@ -959,6 +1379,17 @@ fn png_size(png: &[u8]) -> (u32, u32) {
 /// accuracy scale and every shown minimum's id on the disconnectivity graphs.
 fn check_figures(out_dir: &Path, store: &Store) {
     let r = losscape_report::raster::Rasteriser::new().expect("fonts for the PNG figures");
+    // Counts are lower bounds unless the census certifies them; the count plots say which.
+    let census: serde_json::Value = serde_json::from_str(&ok(
+        &["census", s(store.path()), "--format", "json"],
+        out_dir,
+    ))
+    .unwrap();
+    let uncertified = census["landscapes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|l| l["morse_sum"] != 1 || !l["degenerate"].as_array().unwrap().is_empty());
     let mut figures = 0;
     for entry in std::fs::read_dir(out_dir).unwrap() {
         let path = entry.unwrap().path();
@@ -969,6 +1400,12 @@ fn check_figures(out_dir: &Path, store: &Store) {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let svg = std::fs::read_to_string(&path).unwrap();
         tags_balanced(&svg).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let pdf = std::fs::read(path.with_extension("pdf"))
+            .unwrap_or_else(|e| panic!("{name}: no PDF copy: {e}"));
+        assert!(
+            pdf.starts_with(b"%PDF-") && pdf.len() > 1_000,
+            "{name}: a PDF"
+        );
         let png = std::fs::read(path.with_extension("png"))
             .unwrap_or_else(|e| panic!("{name}: no PNG copy: {e}"));
         let (w, h) = png_size(&png);
@@ -1017,6 +1454,13 @@ fn check_figures(out_dir: &Path, store: &Store) {
         );
         let texts = svg_texts(&svg);
         let has = |t: &str| texts.iter().any(|x| x == t);
+        if name.starts_with("counts-") {
+            assert_eq!(
+                svg.contains("open: lower bound"),
+                uncertified,
+                "{name}: the key to open markers iff a count is a lower bound"
+            );
+        }
         if name.ends_with("-vs-nh.svg") {
             assert!(has("2") && has("3"), "{name}: N_h ticks in {texts:?}");
             assert!(
@@ -1044,10 +1488,14 @@ fn check_figures(out_dir: &Path, store: &Store) {
                 .iter()
                 .filter(|m| ids.contains(&m.id.to_string()))
                 .count();
-            assert!(
-                shown >= minima.len().min(2),
-                "{name}: minimum ids on the branches"
+            // A few dozen minima are all drawn, each with its id.
+            assert!(minima.len() <= 40);
+            assert_eq!(
+                shown,
+                minima.len(),
+                "{name}: every minimum's id on the branches"
             );
+            assert!(!svg.contains("not shown"), "{name}: nothing hidden");
         }
     }
     assert!(
@@ -1184,6 +1632,236 @@ fn pygt_loads_the_export_of_the_quick_sweep() {
         checked >= 2,
         "the quick sweep has landscapes with 3 or more minima"
     );
+
+    // Several minima in A and in B: PyGT's occupations, rate constants and mean first-passage
+    // times against a direct computation from the database with the census's symmetry numbers.
+    let census: serde_json::Value =
+        serde_json::from_str(&ok(&["census", s(db), "--format", "json"], &dir)).unwrap();
+    let mut with_ab = 0;
+    for l in store.landscapes().unwrap() {
+        if store.minima(l.id).unwrap().len() >= 4 {
+            pygt_rates_match_a_direct_computation(&python, &store, &l, &census, &dir);
+            with_ab += 1;
+        }
+    }
+    assert!(
+        with_ab >= 2,
+        "the quick sweep has landscapes with 4 or more minima"
+    );
+}
+
+/// The census's stabiliser order of every stored minimum and transition state of `key`, by
+/// (source, id).
+fn census_orders(census: &serde_json::Value, key: &str) -> HashMap<(String, i64), f64> {
+    let l = census["landscapes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["key"] == key)
+        .unwrap_or_else(|| panic!("{key} is in the census"));
+    l["orbits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                (
+                    o["source"].as_str().unwrap().to_string(),
+                    o["id"].as_i64().unwrap(),
+                ),
+                o["stabiliser"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Solves `a x = b` (dense, `n × n` row-major) by Gaussian elimination with partial pivoting.
+fn solve(mut a: Vec<f64>, mut b: Vec<f64>) -> Vec<f64> {
+    let n = b.len();
+    for c in 0..n {
+        let p = (c..n)
+            .max_by(|&i, &j| a[i * n + c].abs().total_cmp(&a[j * n + c].abs()))
+            .unwrap();
+        for k in 0..n {
+            a.swap(c * n + k, p * n + k);
+        }
+        b.swap(c, p);
+        for r in c + 1..n {
+            let f = a[r * n + c] / a[c * n + c];
+            for k in c..n {
+                a[r * n + k] -= f * a[c * n + k];
+            }
+            b[r] -= f * b[c];
+        }
+    }
+    let mut x = vec![0.0; n];
+    for r in (0..n).rev() {
+        let tail: f64 = (r + 1..n).map(|k| a[r * n + k] * x[k]).sum();
+        x[r] = (b[r] - tail) / a[r * n + r];
+    }
+    x
+}
+
+/// Mean first-passage time into `target` from the states of `source`, started in their local
+/// equilibrium `pi`, for the rate matrix `k` (`k[i][j]`: rate i <- j): `T_i = τ_i + Σ_j P_ji
+/// T_j` over the states outside `target`, with `τ_i = 1 / Σ_j k_ji` and `P_ji = k_ji τ_i`.
+fn mfpt(k: &[Vec<f64>], pi: &[f64], source: &[usize], target: &[usize]) -> f64 {
+    let n = k.len();
+    let free: Vec<usize> = (0..n).filter(|i| !target.contains(i)).collect();
+    let m = free.len();
+    let tau: Vec<f64> = (0..n)
+        .map(|i| 1.0 / (0..n).map(|j| k[j][i]).sum::<f64>())
+        .collect();
+    let mut a = vec![0.0; m * m];
+    for (r, &i) in free.iter().enumerate() {
+        for (c, &j) in free.iter().enumerate() {
+            a[r * m + c] = f64::from(u8::from(r == c)) - k[j][i] * tau[i];
+        }
+    }
+    let t = solve(a, free.iter().map(|&i| tau[i]).collect());
+    let weight: f64 = source.iter().map(|&i| pi[i]).sum();
+    source
+        .iter()
+        .map(|&i| pi[i] / weight * t[free.iter().position(|&f| f == i).unwrap()])
+        .sum()
+}
+
+fn close(a: f64, b: f64, rel: f64) -> bool {
+    (a - b).abs() <= rel * a.abs().max(b.abs())
+}
+
+/// Exports `l` with its two lowest minima in A and the rest in B, lets PyGT compute the
+/// equilibrium occupations, the rate matrix and both mean first-passage times at β = 10, and
+/// checks them within 1e-6 relative against the harmonic superposition computed here from the
+/// database and the census's stabiliser orders (the symmetry numbers): occupation ∝
+/// e^{-βE} e^{-fvib/2} / o, rate of i -> j through t: o_i / (2π o_t) e^{-β(E_t - E_i)}
+/// e^{(fvib_i - fvib_t)/2}. PyGT's entropies also give back the symmetry numbers it read, which
+/// must be the census's.
+fn pygt_rates_match_a_direct_computation(
+    python: &Path,
+    store: &Store,
+    l: &losscape_db::LandscapeRow,
+    census: &serde_json::Value,
+    scratch: &Path,
+) {
+    const BETA: f64 = 10.0;
+    let key = &l.key;
+    let mut minima = store.minima(l.id).unwrap();
+    minima.sort_by_key(|m| m.id); // min.data order
+    let ts = store.transition_states(l.id).unwrap();
+    let orders = census_orders(census, key);
+    let order = |source: &str, id: i64| orders[&(source.to_string(), id)];
+    let mut by_energy: Vec<usize> = (0..minima.len()).collect();
+    by_energy.sort_by(|&a, &b| minima[a].energy.total_cmp(&minima[b].energy));
+    let (a, b) = by_energy.split_at(2);
+    let ids = |set: &[usize]| {
+        set.iter()
+            .map(|&i| minima[i].id.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let (a_ids, b_ids) = (ids(a), ids(b));
+    let files = scratch.join(format!("{key}-ab"));
+    ok(
+        &export_args(store.path(), key, &files, &["--a", &a_ids, "--b", &b_ids]),
+        scratch,
+    );
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/pygt/rates.py");
+    let out = std::process::Command::new(python)
+        .args([s(&script), s(&files), &BETA.to_string()])
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "PyGT could not compute the rates of {key}:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let floats = |v: &serde_json::Value| -> Vec<f64> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect()
+    };
+    assert!(
+        got["retained"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r == true),
+        "{key}: {got}"
+    );
+
+    // The symmetry numbers PyGT read: s_i = -(fvib_i - smin)/2 - ln o_i.
+    let smin = got["smin"].as_f64().unwrap();
+    for (m, s_i) in minima.iter().zip(floats(&got["s"])) {
+        let read = (-s_i - (m.ln_prod_positive - smin) / 2.0).exp();
+        assert_eq!(
+            read.round(),
+            order("minimum", m.id),
+            "{key}: minimum {}: PyGT read symmetry number {read}",
+            m.id
+        );
+    }
+
+    // Equilibrium occupations.
+    let e0 = minima
+        .iter()
+        .map(|m| m.energy)
+        .fold(f64::INFINITY, f64::min);
+    let log_w: Vec<f64> = minima
+        .iter()
+        .map(|m| -BETA * (m.energy - e0) - m.ln_prod_positive / 2.0 - order("minimum", m.id).ln())
+        .collect();
+    let top = log_w.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let total: f64 = log_w.iter().map(|w| (w - top).exp()).sum();
+    let pi: Vec<f64> = log_w.iter().map(|w| (w - top).exp() / total).collect();
+    for (i, (want, have)) in pi.iter().zip(floats(&got["pi"])).enumerate() {
+        assert!(
+            close(*want, have, 1e-6),
+            "{key}: occupation of minimum {}: direct {want}, PyGT {have}",
+            minima[i].id
+        );
+    }
+
+    // Rate constants.
+    let n = minima.len();
+    let pos = |id: i64| minima.iter().position(|m| m.id == id).unwrap();
+    let mut k = vec![vec![0.0; n]; n];
+    for t in ts.iter().filter(|t| !t.degenerate && t.min1 != t.min2) {
+        let o_t = order("transition_state", t.id);
+        for (from, to) in [(t.min1, t.min2), (t.min2, t.min1)] {
+            let m = &minima[pos(from)];
+            k[pos(to)][pos(from)] += order("minimum", m.id) / (2.0 * std::f64::consts::PI * o_t)
+                * (-BETA * (t.energy - m.energy) + (m.ln_prod_positive - t.ln_prod_positive) / 2.0)
+                    .exp();
+        }
+    }
+    let k_pygt: Vec<Vec<f64>> = got["k"].as_array().unwrap().iter().map(floats).collect();
+    for i in 0..n {
+        for j in 0..n {
+            assert!(
+                close(k[i][j], k_pygt[i][j], 1e-6),
+                "{key}: rate {i} <- {j}: direct {}, PyGT {}",
+                k[i][j],
+                k_pygt[i][j]
+            );
+        }
+    }
+
+    // Mean first-passage times both ways.
+    let direct_ba = mfpt(&k, &pi, a, b);
+    let direct_ab = mfpt(&k, &pi, b, a);
+    for (name, want, have) in [
+        ("B <- A", direct_ba, got["mfpt_ba"].as_f64().unwrap()),
+        ("A <- B", direct_ab, got["mfpt_ab"].as_f64().unwrap()),
+    ] {
+        assert!(
+            want.is_finite() && close(want, have, 1e-6),
+            "{key}: MFPT {name}: direct {want}, PyGT {have}"
+        );
+    }
 }
 
 /// `--format json|csv` of the read commands: the same rows as the database, JSON and CSV agree,

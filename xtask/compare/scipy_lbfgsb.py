@@ -5,7 +5,7 @@ losscape's L-BFGS on exactly the same points and the same stopping rule.
     python xtask/compare/scipy_lbfgsb.py /tmp/starts/starts-h2.f64 --n-hidden 2
 
 The starts file holds raw little-endian f64 records of length P = 5 N_h + 2 (GMIN order:
-W_ih row by row, W_ho row by row, b_h, b_o). The loss is the one of DESIGN.md section 1 with
+W_ih row by row, W_ho row by row, b_h, b_o). The loss is the one of docs/model.md ("The loss") with
 lambda = 1e-3 (the scaling table's). A quench stops, as losscape's do, at the first evaluated
 point whose RMS gradient |g|/sqrt(P) is at or below --rms (1e-10): a callback raises
 StopIteration there (scipy >= 1.11), and gtol/ftol are set to 0 so that scipy's own tests do

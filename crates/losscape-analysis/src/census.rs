@@ -1,4 +1,4 @@
-//! The Morse completeness check of a landscape's census of stationary points (DESIGN.md §2b).
+//! The Morse completeness check of a landscape's census of stationary points (docs/model.md, "The Morse census and saturation").
 //!
 //! With λ > 0 the loss is coercive, so for a Morse function on R^n the critical points satisfy
 //! `Σ_k (−1)^k c_k = χ(R^n) = 1`, where `c_k` counts **every** critical point of Hessian index
@@ -211,7 +211,7 @@ pub fn morse_census(
     transition_states: &[TsInfo],
     stationary: &[StationaryInfo],
 ) -> MorseCensus {
-    let mut counter = OrbitCounter::new(model, identity.distance_tolerance);
+    let mut counter = OrbitCounter::new(model, identity);
     let mut seen = PointSet::new();
     for m in minima {
         counter.count(Source::Minimum, m.id, m.energy, &m.coords, m.hessian_index);
@@ -252,18 +252,26 @@ pub fn morse_census(
     }
 }
 
+/// A point's symmetry number: `|Stab(x)|`, the elements of the network's symmetry group that
+/// map `coords` onto itself within `identity.distance_tolerance` per hidden unit. The census
+/// weighs an orbit by `|G| / |Stab(x)|` with it, and the PATHSAMPLE export writes it as the
+/// point-group order, so the two cannot disagree.
+pub fn point_group_order(model: &Perceptron, identity: &Identity, coords: &[f64]) -> u64 {
+    model.stabiliser_order(coords, identity.distance_tolerance)
+}
+
 /// Counts orbits: each point weighs `|G| / |Stab(x)|`, with a warning where the stabiliser
 /// does not divide the group order.
 struct OrbitCounter<'a> {
     model: &'a Perceptron,
-    tolerance: f64,
+    identity: &'a Identity,
     group_order: u64,
     orbits: Vec<CountedOrbit>,
     warnings: Vec<String>,
 }
 
 impl<'a> OrbitCounter<'a> {
-    fn new(model: &'a Perceptron, tolerance: f64) -> Self {
+    fn new(model: &'a Perceptron, identity: &'a Identity) -> Self {
         let group_order = model.symmetry_group_order();
         let mut warnings = Vec::new();
         if group_order == u64::MAX {
@@ -275,7 +283,7 @@ impl<'a> OrbitCounter<'a> {
         }
         Self {
             model,
-            tolerance,
+            identity,
             group_order,
             orbits: Vec::new(),
             warnings,
@@ -284,7 +292,7 @@ impl<'a> OrbitCounter<'a> {
 
     fn count(&mut self, source: Source, id: i64, energy: f64, coords: &[f64], index: usize) {
         let group_order = self.group_order;
-        let stabiliser = self.model.stabiliser_order(coords, self.tolerance);
+        let stabiliser = point_group_order(self.model, self.identity, coords);
         if !group_order.is_multiple_of(stabiliser) {
             self.warnings.push(format!(
                 "{source:?} {id}: stabiliser order {stabiliser} does not divide |G| = \

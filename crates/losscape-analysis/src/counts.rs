@@ -10,7 +10,9 @@ use crate::plot::{
     LinePlot, Series, count_axis, integer_axis, log_axis, plain_number, power_of_ten,
 };
 
-use crate::table::{Table, fmt_f64};
+use serde_json::{Value, json};
+
+use crate::table::{Records, Table, fmt_f64};
 use crate::union_find::UnionFind;
 use crate::{MinimumInfo, TsInfo, classifies_all};
 
@@ -44,6 +46,11 @@ pub struct CountsRow {
     pub global_min_energy: f64,
     /// Connected components of the graph of minima joined by non-degenerate transition states.
     pub components: usize,
+    /// Whether the Morse census certifies the counts (its sum is 1 and no degenerate point
+    /// voids it); otherwise they are lower bounds, and the plots draw them with open markers.
+    /// [`CountsRow::from_points`] cannot know and leaves it `false`; the report sets it from
+    /// the census.
+    pub certified: bool,
 }
 
 impl CountsRow {
@@ -84,6 +91,7 @@ impl CountsRow {
             frac_ts_correct: frac(correct_ts, ts.len()),
             global_min_energy: energies.iter().copied().fold(f64::NAN, f64::min),
             components: components(minima, ts),
+            certified: false,
         }
     }
 }
@@ -171,6 +179,47 @@ pub fn counts_csv(rows: &[CountsRow]) -> String {
     counts_table(rows).to_csv()
 }
 
+/// The rows as records (`counts --format json|csv`), one per landscape `keys[i]`: the column
+/// names and meanings of `summary`'s records (counts, not fractions), every number in full
+/// precision, then the fractions under names of their own.
+pub fn counts_records(keys: &[String], rows: &[CountsRow]) -> Records {
+    let mut r = Records::new([
+        "landscape",
+        "n_hidden",
+        "lambda",
+        "minima_by_energy",
+        "minima_by_structure",
+        "lowest_energy",
+        "correct_minima",
+        "transition_states",
+        "degenerate_ts",
+        "correct_ts",
+        "ts_per_minimum",
+        "components",
+        "fraction_minima_correct",
+        "fraction_ts_correct",
+    ]);
+    for (key, c) in keys.iter().zip(rows) {
+        r.push(vec![
+            json!(key),
+            json!(c.n_hidden),
+            Records::real(c.lambda),
+            json!(c.minima_by_energy),
+            json!(c.minima_by_structure),
+            c.lowest_energy().map_or(Value::Null, Records::real),
+            json!(c.correct_minima),
+            json!(c.transition_states),
+            json!(c.degenerate_ts),
+            json!(c.correct_ts),
+            c.ts_ratio().map_or(Value::Null, Records::real),
+            json!(c.components),
+            Records::real(c.frac_minima_correct),
+            Records::real(c.frac_ts_correct),
+        ]);
+    }
+    r
+}
+
 /// Which count a plot shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CountMetric {
@@ -225,8 +274,8 @@ fn lambda_label(l: f64) -> String {
     }
 }
 
-/// One labelled line: `(label, points sorted by x)`.
-type Points = (String, Vec<(f64, f64)>);
+/// One labelled line: `(label, points (x, count, lower bound) sorted by x)`.
+type Points = (String, Vec<(f64, f64, bool)>);
 
 /// Groups rows into series: `key` names the series, `x` places a row on the x axis.
 fn series(
@@ -241,11 +290,11 @@ fn series(
     keys.dedup();
     keys.into_iter()
         .map(|k| {
-            let mut pts: Vec<(f64, f64)> = rows
+            let mut pts: Vec<(f64, f64, bool)> = rows
                 .iter()
                 .filter(|r| key(r) == k)
-                .map(|r| (x(r), metric.value(r) as f64))
-                .filter(|&(x, _)| x.is_finite())
+                .map(|r| (x(r), metric.value(r) as f64, !r.certified))
+                .filter(|&(x, _, _)| x.is_finite())
                 .collect();
             pts.sort_by(|a, b| a.0.total_cmp(&b.0));
             (label(k), pts)
@@ -273,7 +322,11 @@ fn finish(
         y,
         series: points
             .into_iter()
-            .map(|(label, points)| Series { label, points })
+            .map(|(label, points)| Series {
+                label,
+                lower_bounds: points.iter().map(|p| p.2).collect(),
+                points: points.iter().map(|p| (p.0, p.1)).collect(),
+            })
             .collect(),
     }
 }
@@ -384,6 +437,7 @@ mod tests {
                     frac_ts_correct: 0.25,
                     global_min_energy: 0.01 * lambda,
                     components: 1,
+                    certified: n_hidden < 4,
                 });
             }
         }
@@ -449,13 +503,25 @@ mod tests {
             let by_h = plot_counts_vs_hidden(&rows, metric).unwrap();
             assert!(by_h.contains("<svg") && by_h.contains("</svg>"));
             assert!(by_h.contains("λ = 10⁻³"), "legend entry");
-            assert!(by_h.contains("hidden units N_h"), "axis label");
+            assert!(by_h.contains("hidden units N<tspan"), "axis label");
+            // N_h = 4 is not certified in `sweep`: open markers, and the legend says why.
+            assert!(by_h.contains(r#"fill="white""#) && by_h.contains("open: lower bound"));
             assert!(by_h.contains(metric.label()));
             assert!(by_h.contains("<polyline"), "lines drawn");
             let by_l = plot_counts_vs_lambda(&rows, metric).unwrap();
-            assert!(by_l.contains("N_h = 4") && by_l.contains("regularisation λ"));
+            assert!(by_l.contains(">h</tspan> = 4") && by_l.contains("regularisation λ"));
             assert!(by_l.contains(">10⁻³</text>"), "decade tick labels");
         }
+        // Every count certified: filled markers only, no lower-bound key.
+        let certified: Vec<CountsRow> = rows
+            .into_iter()
+            .map(|r| CountsRow {
+                certified: true,
+                ..r
+            })
+            .collect();
+        let svg = plot_counts_vs_hidden(&certified, CountMetric::MinimaByStructure).unwrap();
+        assert!(!svg.contains("lower bound"));
     }
 
     #[test]

@@ -32,8 +32,14 @@ pub struct DisconnectivityOptions {
     /// left out, so two shown minima joined via a hidden one still share a basin.
     pub keep_lowest: Option<usize>,
     /// Without `energy_window`: choose a window that keeps the low minima apart (see
-    /// [`auto_window`]); `false` spans every minimum and joining saddle.
+    /// [`auto_window`]) when there are more than `show_all_up_to` minima; `false` spans every
+    /// minimum and joining saddle.
     pub auto_window: bool,
+    /// Up to this many minima every one is drawn, however the energies spread: a reader takes
+    /// in a graph of a few dozen branches, and a minimum cut from a small graph (the w = 0 one,
+    /// say) is one the accuracy colours would need. Above it the automatic window may hide the
+    /// highest, and the graph lists them.
+    pub show_all_up_to: usize,
 }
 
 /// Energy levels of a disconnectivity graph unless asked otherwise: the one default of
@@ -48,6 +54,7 @@ impl Default for DisconnectivityOptions {
             energy_window: None,
             keep_lowest: None,
             auto_window: true,
+            show_all_up_to: 40,
         }
     }
 }
@@ -180,6 +187,8 @@ pub struct DisconnectivityGraph {
     pub auto_window: Option<[f64; 2]>,
     /// Minima given but not drawn (outside the window or beyond `keep_lowest`).
     pub not_shown: usize,
+    /// Their ids, lowest energy first.
+    pub hidden: Vec<i64>,
     /// Basin nodes at each level, in no particular order.
     level_nodes: Vec<Vec<usize>>,
 }
@@ -193,6 +202,7 @@ impl DisconnectivityGraph {
     ) -> Result<Self, DisconnectivityError> {
         if opts.energy_window.is_none()
             && opts.auto_window
+            && minima.len() > opts.show_all_up_to
             && let Some(window) = auto_window(minima, ts)
         {
             let chosen = DisconnectivityOptions {
@@ -201,12 +211,22 @@ impl DisconnectivityGraph {
             };
             let mut g = Self::build_in(minima, ts, &chosen)?;
             g.auto_window = Some(window);
-            g.not_shown = minima.len() - g.leaves.len();
+            g.note_hidden(minima);
             return Ok(g);
         }
         let mut g = Self::build_in(minima, ts, opts)?;
-        g.not_shown = minima.len() - g.leaves.len();
+        g.note_hidden(minima);
         Ok(g)
+    }
+
+    /// Records the minima of `minima` that are not drawn, lowest first.
+    fn note_hidden(&mut self, minima: &[MinimumInfo]) {
+        let shown: std::collections::HashSet<i64> = self.leaves.iter().map(|l| l.id).collect();
+        let mut hidden: Vec<&MinimumInfo> =
+            minima.iter().filter(|m| !shown.contains(&m.id)).collect();
+        hidden.sort_by(|a, b| a.energy.total_cmp(&b.energy).then(a.id.cmp(&b.id)));
+        self.not_shown = hidden.len();
+        self.hidden = hidden.into_iter().map(|m| m.id).collect();
     }
 
     fn build_in(
@@ -275,6 +295,7 @@ impl DisconnectivityGraph {
                 .collect(),
             auto_window: None,
             not_shown: 0,
+            hidden: Vec::new(),
             level_nodes: Vec::new(),
         };
         g.grow(n, n_kept, &edges);
@@ -484,14 +505,27 @@ impl DisconnectivityGraph {
         let (values, scale) = self.colour_values(&opts.colouring);
         let frame = Frame::new(self, opts);
         let mut s = String::new();
-        svg::open_document(&mut s, frame.w, frame.h, 13);
-        svg::title(&mut s, frame.left + frame.plot_w / 2.0, 26, 16, &opts.title);
-        self.draw_energy_axis(&mut s, &frame, &opts.energy_label);
+        svg::open_document(&mut s, frame.w, frame.h, frame.font);
+        // The title over the plot, made smaller and moved inwards where a narrow figure would
+        // cut it (DejaVu Sans averages a little over half an em per character).
+        let chars = opts.title.chars().count().max(1) as f64;
+        let size = (16.0 * frame.k).min((frame.w - 20.0) / (0.58 * chars));
+        let half = 0.29 * size * chars;
+        let centre = (frame.left + frame.plot_w / 2.0)
+            .clamp(half + 10.0, (frame.w - half - 10.0).max(half + 10.0));
+        svg::title(&mut s, centre, 26.0 * frame.k, size, &opts.title);
+        self.draw_energy_axis(&mut s, &frame, opts);
         self.draw_branches(&mut s, &frame, &values, &scale);
         if opts.label_ids {
             self.draw_ids(&mut s, &frame);
         }
-        self.draw_legend(&mut s, &frame, &scale);
+        // The mixed-basin key only where a drawn branch is mixed.
+        let mixed = self
+            .nodes
+            .iter()
+            .enumerate()
+            .any(|(i, n)| (n.parent.is_some() || i == self.root) && values[i].is_none());
+        self.draw_legend(&mut s, &frame, &scale, mixed);
         s.push_str("</svg>");
         s
     }
@@ -555,16 +589,27 @@ impl DisconnectivityGraph {
         }
     }
 
-    /// The energy axis with round ticks, and its label.
-    fn draw_energy_axis(&self, s: &mut String, f: &Frame, label: &str) {
+    /// The energy axis with round ticks, and its label: absolute energies, or energies above
+    /// the lowest drawn minimum when `opts.relative_energy`.
+    fn draw_energy_axis(&self, s: &mut String, f: &Frame, opts: &SvgOptions) {
         let (left, top) = (f.left, f.top);
+        let lowest = self
+            .leaves
+            .iter()
+            .map(|l| l.energy)
+            .fold(f64::INFINITY, f64::min);
+        let origin = if opts.relative_energy && lowest.is_finite() {
+            lowest
+        } else {
+            0.0
+        };
         let _ = write!(
             s,
             r#"<line x1="{left}" y1="{top}" x2="{left}" y2="{:.2}" stroke="black"/>"#,
             top + f.plot_h
         );
-        for t in nice_ticks(self.bottom, f.e_top, 6) {
-            let ty = f.y(t);
+        for t in nice_ticks(self.bottom - origin, f.e_top - origin, 6) {
+            let ty = f.y(t + origin);
             let _ = write!(
                 s,
                 r#"<line x1="{:.2}" y1="{ty:.2}" x2="{left}" y2="{ty:.2}" stroke="black"/><text class="tick" x="{:.2}" y="{:.2}" text-anchor="end">{}</text>"#,
@@ -574,7 +619,16 @@ impl DisconnectivityGraph {
                 escape_xml(&format_tick(t, f.e_span))
             );
         }
-        svg::vertical_label(s, 18.0, top + f.plot_h / 2.0, label);
+        let label = if opts.relative_energy {
+            format!(
+                "{} − E_min  (E_min = {})",
+                opts.energy_label,
+                crate::plot::plain_number(origin)
+            )
+        } else {
+            opts.energy_label.clone()
+        };
+        svg::vertical_label(s, 18.0 * f.k, top + f.plot_h / 2.0, f.font, &label);
     }
 
     /// Each node joined to its parent, coloured by its value; a stub above the root.
@@ -601,11 +655,12 @@ impl DisconnectivityGraph {
                 f.y(self.nodes[p].energy)
             );
         }
-        // A short stub above the root, so the top join is visible.
+        // A short stub above the root, so the top join is visible, in the root basin's colour.
         let root = &self.nodes[self.root];
+        let colour = values[self.root].map_or(MIXED_COLOUR.to_owned(), |v| scale.colour(v));
         let _ = write!(
             s,
-            r#"<line x1="{0:.2}" y1="{1:.2}" x2="{0:.2}" y2="{2:.2}" stroke="{MIXED_COLOUR}"/>"#,
+            r#"<line x1="{0:.2}" y1="{1:.2}" x2="{0:.2}" y2="{2:.2}" stroke="{colour}"/>"#,
             f.x(root.x),
             f.y(root.energy),
             f.y(root.energy) - 8.0
@@ -621,14 +676,16 @@ impl DisconnectivityGraph {
             if slot_w >= 22.0 {
                 let _ = write!(
                     s,
-                    r#"<text class="id" x="{lx:.2}" y="{:.2}" text-anchor="middle" font-size="10">{}</text>"#,
-                    ly + 9.0,
+                    r#"<text class="id" x="{lx:.2}" y="{:.2}" text-anchor="middle" font-size="{:.1}">{}</text>"#,
+                    ly + 9.0 * f.k,
+                    10.0 * f.k,
                     leaf.id
                 );
             } else {
                 let _ = write!(
                     s,
-                    r#"<text class="id" x="{lx:.2}" y="{ly:.2}" text-anchor="end" font-size="10" transform="rotate(-90 {lx:.2} {ly:.2})" dy="3.5">{}</text>"#,
+                    r#"<text class="id" x="{lx:.2}" y="{ly:.2}" text-anchor="end" font-size="{:.1}" transform="rotate(-90 {lx:.2} {ly:.2})" dy="3.5">{}</text>"#,
+                    10.0 * f.k,
                     leaf.id
                 );
             }
@@ -636,85 +693,137 @@ impl DisconnectivityGraph {
     }
 
     /// The legend: the colour scale as a gradient bar with labelled ticks, the mixed-basin
-    /// colour and, under an automatic window, what it leaves out.
-    fn draw_legend(&self, s: &mut String, f: &Frame, scale: &ColourScale) {
-        let lx = f.w - f.right + 24.0;
+    /// colour where a basin is mixed, and the minima not drawn (with the automatic window that
+    /// left them out, if it did).
+    fn draw_legend(&self, s: &mut String, f: &Frame, scale: &ColourScale, mixed: bool) {
+        let k = f.k;
+        let lx = f.w - f.right + 24.0 * k;
         let top = f.top;
-        let (bar_top, bar_h, bar_w) = (top + 46.0, (f.plot_h - 130.0).clamp(80.0, 260.0), 18.0);
+        let (bar_top, bar_h, bar_w) = (
+            top + 46.0 * k,
+            (f.plot_h - 130.0 * k).clamp(80.0, 260.0),
+            18.0 * k,
+        );
         let _ = write!(
             s,
-            r#"<text x="{lx}" y="{top}" font-size="13">{}</text>"#,
+            r#"<text x="{lx:.1}" y="{top:.1}" font-size="{:.1}">{}</text>"#,
+            13.0 * k,
             escape_xml(&scale.title)
         );
         // The note on lines of its own (split after ':' or ','), so it fits the legend.
-        for (k, line) in scale.note.split_inclusive([':', ',']).enumerate() {
+        for (i, line) in scale.note.split_inclusive([':', ',']).enumerate() {
             let _ = write!(
                 s,
-                r##"<text x="{lx}" y="{:.1}" font-size="11" fill="#444">{}</text>"##,
-                top + 15.0 + 13.0 * k as f64,
+                r##"<text x="{lx:.1}" y="{:.1}" font-size="{:.1}" fill="#444">{}</text>"##,
+                top + (15.0 + 13.0 * i as f64) * k,
+                11.0 * k,
                 escape_xml(line.trim())
             );
         }
         s.push_str(r#"<defs><linearGradient id="scale" x1="0" y1="1" x2="0" y2="0">"#);
-        for k in 0..=10 {
-            let t = k as f64 / 10.0;
+        for i in 0..=10 {
+            let t = i as f64 / 10.0;
             let _ = write!(s, r#"<stop offset="{t:.1}" stop-color="{}"/>"#, ramp(t));
         }
         s.push_str("</linearGradient></defs>");
         let _ = write!(
             s,
-            r#"<rect x="{lx}" y="{bar_top:.1}" width="{bar_w}" height="{bar_h:.1}" fill="url(#scale)" stroke="black" stroke-width="0.5"/>"#
+            r#"<rect x="{lx:.1}" y="{bar_top:.1}" width="{bar_w:.1}" height="{bar_h:.1}" fill="url(#scale)" stroke="black" stroke-width="0.5"/>"#
         );
         for (v, label) in scale.ticks() {
             let ty = bar_top + bar_h * (1.0 - scale.position(v));
             let _ = write!(
                 s,
-                r#"<line x1="{:.1}" y1="{ty:.1}" x2="{:.1}" y2="{ty:.1}" stroke="black"/><text class="legend" x="{:.1}" y="{:.1}" font-size="12">{}</text>"#,
+                r#"<line x1="{:.1}" y1="{ty:.1}" x2="{:.1}" y2="{ty:.1}" stroke="black"/><text class="legend" x="{:.1}" y="{:.1}" font-size="{:.1}">{}</text>"#,
                 lx + bar_w,
-                lx + bar_w + 4.0,
-                lx + bar_w + 7.0,
-                ty + 4.0,
+                lx + bar_w + 4.0 * k,
+                lx + bar_w + 7.0 * k,
+                ty + 4.0 * k,
+                12.0 * k,
                 escape_xml(&label)
             );
         }
-        let my = bar_top + bar_h + 24.0;
-        let _ = write!(
-            s,
-            r#"<line x1="{lx}" y1="{my:.1}" x2="{:.1}" y2="{my:.1}" stroke="{MIXED_COLOUR}" stroke-width="3"/><text class="legend" x="{:.1}" y="{:.1}" font-size="12">mixed basin</text>"#,
-            lx + bar_w,
-            lx + bar_w + 7.0,
-            my + 4.0
-        );
-        if let Some(window) = self.auto_window {
-            self.draw_window_note(s, lx, my, window);
+        let mut my = bar_top + bar_h + 24.0 * k;
+        if mixed {
+            let _ = write!(
+                s,
+                r#"<line x1="{lx:.1}" y1="{my:.1}" x2="{:.1}" y2="{my:.1}" stroke="{MIXED_COLOUR}" stroke-width="3"/><text class="legend" x="{:.1}" y="{:.1}" font-size="{:.1}">mixed basin</text>"#,
+                lx + bar_w,
+                lx + bar_w + 7.0 * k,
+                my + 4.0 * k,
+                12.0 * k
+            );
+            my += 14.0 * k;
+        }
+        let mut lines = Vec::new();
+        if let Some([lo, hi]) = self.auto_window {
+            lines.push("energy window".to_string());
+            lines.push(format!(
+                "{}–{},",
+                format_tick(lo, hi - lo),
+                format_tick(hi, hi - lo)
+            ));
+            lines.push("chosen to keep the low".to_string());
+            lines.push("minima apart;".to_string());
+        }
+        if self.not_shown > 0 {
+            lines.push(format!(
+                "{} {} not shown:",
+                self.not_shown,
+                if self.not_shown == 1 {
+                    "minimum"
+                } else {
+                    "minima"
+                }
+            ));
+            lines.extend(hidden_id_lines(&self.hidden));
+        }
+        for (i, line) in lines.iter().enumerate() {
+            let _ = write!(
+                s,
+                r##"<text x="{lx:.1}" y="{:.1}" font-size="{:.1}" fill="#444">{}</text>"##,
+                my + (14.0 + 14.0 * i as f64) * k,
+                11.0 * k,
+                escape_xml(line)
+            );
         }
     }
-
-    /// The legend's note on an automatic window: its range and how many minima lie above it.
-    fn draw_window_note(&self, s: &mut String, lx: f64, my: f64, [lo, hi]: [f64; 2]) {
-        let _ = write!(
-            s,
-            r##"<text x="{lx}" y="{:.1}" font-size="11" fill="#444">energy window</text><text x="{lx}" y="{:.1}" font-size="11" fill="#444">{}–{},</text><text x="{lx}" y="{:.1}" font-size="11" fill="#444">chosen to keep the low</text><text x="{lx}" y="{:.1}" font-size="11" fill="#444">minima apart; {} higher</text><text x="{lx}" y="{:.1}" font-size="11" fill="#444">{} not shown</text>"##,
-            my + 28.0,
-            my + 42.0,
-            format_tick(lo, hi - lo),
-            format_tick(hi, hi - lo),
-            my + 56.0,
-            my + 70.0,
-            self.not_shown,
-            my + 84.0,
-            if self.not_shown == 1 {
-                "minimum"
-            } else {
-                "minima"
-            }
-        );
-    }
 }
+
+/// The ids of hidden minima for the legend: "ids 7, 9, 12," lines of a few ids each, the first
+/// [`HIDDEN_IDS_LISTED`] of them, then how many more.
+fn hidden_id_lines(ids: &[i64]) -> Vec<String> {
+    let listed: Vec<String> = ids
+        .iter()
+        .take(HIDDEN_IDS_LISTED)
+        .map(i64::to_string)
+        .collect();
+    let mut lines: Vec<String> = listed
+        .chunks(4)
+        .map(|c| format!("{},", c.join(", ")))
+        .collect();
+    if let Some(first) = lines.first_mut() {
+        *first = format!("ids {first}");
+    }
+    if let Some(last) = lines.last_mut() {
+        last.pop();
+    }
+    if ids.len() > HIDDEN_IDS_LISTED {
+        lines.push(format!("and {} more", ids.len() - HIDDEN_IDS_LISTED));
+    }
+    lines
+}
+
+/// Most hidden minimum ids a graph's legend lists.
+const HIDDEN_IDS_LISTED: usize = 12;
 
 /// Where a disconnectivity graph is drawn: margins, plot area and the maps from energy and
 /// slot to pixels.
 struct Frame {
+    /// Font size of tick labels; every other size and the margins scale with it.
+    font: f64,
+    /// `font` over the default 13.
+    k: f64,
     w: f64,
     h: f64,
     left: f64,
@@ -731,9 +840,17 @@ impl Frame {
     fn new(g: &DisconnectivityGraph, opts: &SvgOptions) -> Self {
         let e_top = g.levels.last().copied().unwrap_or(g.bottom + 1.0);
         let (w, h) = (opts.width.max(200.0), opts.height.max(150.0));
-        let label_room = if opts.label_ids { 34.0 } else { 0.0 };
-        let (left, right, top, bottom) = (100.0, 215.0, 50.0, 30.0 + label_room);
+        let font = if opts.font_size.is_finite() && opts.font_size > 0.0 {
+            opts.font_size
+        } else {
+            SvgOptions::default().font_size
+        };
+        let k = font / 13.0;
+        let label_room = if opts.label_ids { 34.0 * k } else { 0.0 };
+        let (left, right, top, bottom) = (100.0 * k, 215.0 * k, 50.0 * k, 30.0 * k + label_room);
         Frame {
+            font,
+            k,
             w,
             h,
             left,
@@ -882,6 +999,11 @@ pub struct SvgOptions {
     pub colouring: Colouring,
     /// Write each minimum's database id under its branch.
     pub label_ids: bool,
+    /// Font size of the tick labels in pixels; titles, legend and margins scale with it.
+    pub font_size: f64,
+    /// Label the energy axis with energies above the lowest drawn minimum (the global
+    /// minimum unless a window cuts it) instead of absolute energies; the label says which.
+    pub relative_energy: bool,
 }
 
 impl Default for SvgOptions {
@@ -893,6 +1015,8 @@ impl Default for SvgOptions {
             energy_label: "loss E".to_string(),
             colouring: Colouring::Accuracy,
             label_ids: false,
+            font_size: 13.0,
+            relative_energy: false,
         }
     }
 }
@@ -1054,6 +1178,7 @@ mod tests {
             energy_window: Some([0.0, 8.0]),
             keep_lowest: None,
             auto_window: false,
+            show_all_up_to: 40,
         };
         let g = DisconnectivityGraph::build(&m, &t, &opts).unwrap();
         assert_eq!(g.levels, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]);
@@ -1115,6 +1240,7 @@ mod tests {
             energy_window: Some([0.0, 4.0]),
             keep_lowest: Some(2),
             auto_window: false,
+            show_all_up_to: 40,
         };
         let g = DisconnectivityGraph::build(&m, &t, &opts).unwrap();
         assert_eq!(g.leaves.len(), 2);
@@ -1126,6 +1252,7 @@ mod tests {
             energy_window: None,
             keep_lowest: Some(2),
             auto_window: false,
+            show_all_up_to: 40,
         };
         let g = DisconnectivityGraph::build(&m, &t, &opts).unwrap();
         assert!((g.levels[2] - 3.6).abs() < 1e-12);
@@ -1202,6 +1329,7 @@ mod tests {
             energy_window: Some([0.0, 4.0]),
             keep_lowest: None,
             auto_window: false,
+            show_all_up_to: 40,
         };
         let g = DisconnectivityGraph::build(&m, &t, &opts).unwrap();
         let root = &g.nodes[g.root];
@@ -1233,7 +1361,11 @@ mod tests {
             ..SvgOptions::default()
         });
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
-        assert!(svg.contains("XOR &lt;n_h=2&gt;"));
+        assert!(
+            svg.contains(
+                r#"XOR &lt;n<tspan baseline-shift="sub" font-size="12.0">h</tspan>=2&gt;"#
+            )
+        );
         assert!(svg.contains("training accuracy"));
         for label in ["0", "0.25", "0.5", "0.75", "1", "mixed basin"] {
             assert!(
@@ -1355,6 +1487,47 @@ mod tests {
     }
 
     #[test]
+    fn no_mixed_colour_where_no_basin_is_mixed() {
+        // Two minima of one accuracy joined by one saddle: nothing is mixed, so neither the
+        // stub above the root nor the legend shows the mixed colour.
+        let m = vec![min(1, 0.0, 1.0), min(2, 0.5, 1.0)];
+        let t = vec![ts(1, 1.0, 1, 2)];
+        let g = DisconnectivityGraph::build(&m, &t, &DisconnectivityOptions::default()).unwrap();
+        let svg = g.to_svg(&SvgOptions::default());
+        assert!(!svg.contains(MIXED_COLOUR), "{svg}");
+        assert!(!svg.contains("mixed basin"));
+        assert!(svg.contains(&ramp(1.0)));
+        // With two accuracies the root basin is mixed: its stub and the key are grey.
+        let m = vec![min(1, 0.0, 1.0), min(2, 0.5, 0.5)];
+        let g = DisconnectivityGraph::build(&m, &t, &DisconnectivityOptions::default()).unwrap();
+        let svg = g.to_svg(&SvgOptions::default());
+        assert!(svg.contains(MIXED_COLOUR) && svg.contains(">mixed basin</text>"));
+    }
+
+    #[test]
+    fn relative_energies_start_at_the_global_minimum_and_say_so() {
+        let m = vec![min(1, 0.4265, 1.0), min(2, std::f64::consts::LN_2, 0.5)];
+        let t = vec![ts(1, 0.75, 1, 2)];
+        let g = DisconnectivityGraph::build(&m, &t, &DisconnectivityOptions::default()).unwrap();
+        let absolute = g.to_svg(&SvgOptions::default());
+        assert!(absolute.contains(">loss E</text>"));
+        let relative = g.to_svg(&SvgOptions {
+            relative_energy: true,
+            ..SvgOptions::default()
+        });
+        assert!(relative.contains("loss E − E<tspan") && relative.contains("(E<tspan"));
+        assert!(relative.contains(r#"text-anchor="end">0.000</text>"#));
+        assert!(!absolute.contains(r#"text-anchor="end">0.000</text>"#));
+        assert!(!relative.contains(">0.500</text>") && absolute.contains(">0.500</text>"));
+        // Larger type scales the margins with it.
+        let big = g.to_svg(&SvgOptions {
+            font_size: 26.0,
+            ..SvgOptions::default()
+        });
+        assert!(big.contains(r#"font-size="26.0""#) && big.contains(r#"font-size="32.0""#));
+    }
+
+    #[test]
     fn the_automatic_window_keeps_low_minima_apart() {
         // Eight low minima within 0.01, two high ones and a high saddle: the full range would
         // squeeze the low ones into 1 % of the axis.
@@ -1366,13 +1539,24 @@ mod tests {
         assert_eq!(w[0], 0.0);
         // The lower half (5 minima, up to 0.004) spans LOW_HALF_SHARE of the window.
         assert!((w[1] - 0.004 / LOW_HALF_SHARE).abs() < 1e-12, "{w:?}");
+        // Ten minima are few enough to show every one by default.
         let g = DisconnectivityGraph::build(&m, &t, &DisconnectivityOptions::default()).unwrap();
+        assert_eq!((g.auto_window, g.leaves.len(), g.not_shown), (None, 10, 0));
+        assert!(!g.to_svg(&SvgOptions::default()).contains("not shown"));
+        // Above `show_all_up_to` the window hides the high ones, and the legend names them.
+        let few = DisconnectivityOptions {
+            show_all_up_to: 9,
+            ..DisconnectivityOptions::default()
+        };
+        let g = DisconnectivityGraph::build(&m, &t, &few).unwrap();
         assert_eq!(g.auto_window, Some(w));
         assert_eq!(g.leaves.len(), 8);
-        assert_eq!(g.not_shown, 2);
+        assert_eq!((g.not_shown, g.hidden.clone()), (2, vec![8, 9]));
         let svg = g.to_svg(&SvgOptions::default());
         assert!(
-            svg.contains("apart; 2 higher</text>") && svg.contains(">minima not shown<"),
+            svg.contains(">minima apart;</text>")
+                && svg.contains(">2 minima not shown:</text>")
+                && svg.contains(">ids 8, 9</text>"),
             "the legend says so"
         );
         // Spread minima need no window; an explicit window or auto_window = false wins.

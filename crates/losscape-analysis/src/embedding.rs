@@ -1,4 +1,4 @@
-//! Embedding stationary points of the `n_h` network into the `n_h + 1` network (DESIGN.md §1).
+//! Embedding stationary points of the `n_h` network into the `n_h + 1` network (docs/model.md, "The loss").
 //!
 //! Padding a stationary point with a hidden unit whose weights are all zero leaves the energy
 //! unchanged and the gradient zero. The Hessian gains a block whose eigenvalues are `2λ ± σ_i`
@@ -14,6 +14,9 @@ use losscape_model::{ModelError, Perceptron};
 use rayon::prelude::*;
 use thiserror::Error;
 
+use serde_json::{Value, json};
+
+use crate::table::Records;
 use crate::table::Table;
 use crate::{MinimumInfo, PointKind, TsInfo};
 
@@ -270,6 +273,52 @@ pub fn embedding_table(rows: &[EmbeddingRow]) -> Table {
         ]);
     }
     t
+}
+
+/// The rows as records (`embedding --format json|csv`), every number in full precision;
+/// `found_kind`/`found_id` are null for a point not found in the larger landscape.
+pub fn embedding_records(from: &str, to: &str, rows: &[EmbeddingRow]) -> Records {
+    let mut r = Records::new([
+        "from",
+        "to",
+        "kind",
+        "id",
+        "energy",
+        "delta_energy",
+        "padded_rms_gradient",
+        "stationary",
+        "hessian_index",
+        "predicted_added",
+        "predicted_index",
+        "computed_index",
+        "zero_modes",
+        "lowest_eigenvalue",
+        "agrees",
+        "found_kind",
+        "found_id",
+    ]);
+    for e in rows {
+        r.push(vec![
+            json!(from),
+            json!(to),
+            json!(e.kind.label()),
+            json!(e.id),
+            Records::real(e.energy),
+            Records::real(e.delta_energy),
+            Records::real(e.padded_rms_gradient),
+            json!(e.stationary),
+            json!(e.original_index),
+            json!(e.predicted_added),
+            json!(e.predicted_index),
+            json!(e.computed_index),
+            json!(e.zero_modes),
+            Records::real(e.lowest_eigenvalue),
+            json!(e.agrees),
+            e.found_as.map_or(Value::Null, |(k, _)| json!(k.label())),
+            e.found_as.map_or(Value::Null, |(_, id)| json!(id)),
+        ]);
+    }
+    r
 }
 
 /// Markdown table of the rows.

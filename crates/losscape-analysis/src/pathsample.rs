@@ -1,4 +1,4 @@
-//! PATHSAMPLE exchange files (DESIGN.md §4), so disconnectionDPS, PyGT and pele can read our
+//! PATHSAMPLE exchange files (docs/model.md, "PATHSAMPLE files"), so disconnectionDPS, PyGT and pele can read our
 //! networks and we can read theirs.
 //!
 //! - `min.data`: one line per minimum, `E fvib pgorder Ix Iy Iz`, Fortran `(2F20.10,I6,3F20.10)`;
@@ -8,7 +8,11 @@
 //! - `points.min`, `points.ts`: the coordinates, raw native-endian `f64`, one record of `P`
 //!   values per line of the matching `.data` file, no header.
 //!
-//! We write `pgorder = 1` and unit moments of inertia (they have no meaning for a network).
+//! `pgorder` is the point's symmetry number, the order of its stabiliser in the network's
+//! symmetry group (the Morse census's `|Stab(x)|`, see [`crate::census::point_group_order`]):
+//! PATHSAMPLE and PyGT divide a point's partition function by it, so a symmetric minimum such as
+//! w = 0 (stabiliser 16 at N_h = 2) weighs 1/16 of a generic one. The moments of inertia have no
+//! meaning for a network and are written as 1.
 //! Reading accepts whitespace-separated fields (as other tools write them) and falls back to the
 //! fixed Fortran field widths, where wide numbers run into each other without a space.
 
@@ -143,14 +147,38 @@ pub struct PathsampleFiles {
     pub line_of: Vec<(i64, usize)>,
 }
 
+/// The point-group order (symmetry number) of every point of an export, in the order of the
+/// minima and of the transition states.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PointGroupOrders {
+    /// One per minimum (line of `min.data`).
+    pub minima: Vec<u64>,
+    /// One per transition state (line of `ts.data`).
+    pub ts: Vec<u64>,
+}
+
 /// Formats the four PATHSAMPLE files and the id map.
 ///
 /// Transition states refer to minima by id; the files use 1-based positions in `minima`, and a
 /// degenerate transition state is written with `min2 = min1`. Fails with
 /// [`io::ErrorKind::InvalidInput`] if a transition state names an unknown minimum, a value is not
-/// finite or does not fit the 20-character Fortran field, or coordinate vectors differ in length.
-pub fn format_pathsample(minima: &[MinimumInfo], ts: &[TsInfo]) -> io::Result<PathsampleFiles> {
-    let (min_data, ts_data, points_min, points_ts) = format_parts(minima, ts)?;
+/// finite or does not fit the 20-character Fortran field, coordinate vectors differ in length,
+/// or `orders` does not hold one order of at least 1 per point.
+pub fn format_pathsample(
+    minima: &[MinimumInfo],
+    ts: &[TsInfo],
+    orders: &PointGroupOrders,
+) -> io::Result<PathsampleFiles> {
+    if orders.minima.len() != minima.len() || orders.ts.len() != ts.len() {
+        return Err(invalid(format!(
+            "{} minima and {} transition states but {} and {} point-group orders",
+            minima.len(),
+            ts.len(),
+            orders.minima.len(),
+            orders.ts.len()
+        )));
+    }
+    let (min_data, ts_data, points_min, points_ts) = format_parts(minima, ts, orders)?;
     let mut ids_csv = String::from("file,line,database_id\n");
     for (i, m) in minima.iter().enumerate() {
         let _ = writeln!(ids_csv, "{MIN_DATA},{},{}", i + 1, m.id);
@@ -190,6 +218,7 @@ fn invalid(msg: String) -> io::Error {
 fn format_parts(
     minima: &[MinimumInfo],
     ts: &[TsInfo],
+    orders: &PointGroupOrders,
 ) -> io::Result<(String, String, Vec<u8>, Vec<u8>)> {
     let dim = minima
         .first()
@@ -198,7 +227,7 @@ fn format_parts(
     let mut index = std::collections::HashMap::with_capacity(minima.len());
     let mut min_text = String::with_capacity(minima.len() * 110);
     let mut points_min = Vec::with_capacity(minima.len() * dim.unwrap_or(0) * 8);
-    for (i, m) in minima.iter().enumerate() {
+    for ((i, m), &order) in minima.iter().enumerate().zip(&orders.minima) {
         if index.insert(m.id, i + 1).is_some() {
             return Err(invalid(format!(
                 "minimum id {} appears more than once",
@@ -208,7 +237,7 @@ fn format_parts(
         let what = || format!("minimum {}", m.id);
         push_f20(&mut min_text, m.energy, &what)?;
         push_f20(&mut min_text, m.ln_prod_positive, &what)?;
-        min_text.push_str("     1");
+        push_order(&mut min_text, order, 6, &what)?;
         for _ in 0..3 {
             push_f20(&mut min_text, 1.0, &what)?;
         }
@@ -217,7 +246,7 @@ fn format_parts(
     }
     let mut ts_text = String::with_capacity(ts.len() * 135);
     let mut points_ts = Vec::with_capacity(ts.len() * dim.unwrap_or(0) * 8);
-    for t in ts {
+    for (t, &order) in ts.iter().zip(&orders.ts) {
         let what = || format!("transition state {}", t.id);
         let find = |id: i64| {
             index.get(&id).copied().ok_or_else(|| {
@@ -231,7 +260,8 @@ fn format_parts(
         let b = if t.degenerate { a } else { find(t.min2)? };
         push_f20(&mut ts_text, t.energy, &what)?;
         push_f20(&mut ts_text, t.ln_prod_positive, &what)?;
-        let _ = write!(ts_text, "{:>10}{a:>10}{b:>10}", 1);
+        push_order(&mut ts_text, order, 10, &what)?;
+        let _ = write!(ts_text, "{a:>10}{b:>10}");
         for _ in 0..3 {
             push_f20(&mut ts_text, 1.0, &what)?;
         }
@@ -239,6 +269,25 @@ fn format_parts(
         push_points(&mut points_ts, &t.coords, dim, &what)?;
     }
     Ok((min_text, ts_text, points_min, points_ts))
+}
+
+/// Appends a point-group order as a Fortran integer field of `width` characters.
+fn push_order(
+    out: &mut String,
+    order: u64,
+    width: usize,
+    what: &dyn Fn() -> String,
+) -> io::Result<()> {
+    let s = order.to_string();
+    if order == 0 || s.len() >= width {
+        return Err(invalid(format!(
+            "{}: point-group order {order} is not a positive integer of at most {} digits",
+            what(),
+            width - 1
+        )));
+    }
+    let _ = write!(out, "{s:>width$}");
+    Ok(())
 }
 
 /// Appends `v` as Fortran `F20.10`.
@@ -281,11 +330,20 @@ fn push_points(
 /// Reads the four PATHSAMPLE files from `dir`, with `dim` coordinates per record.
 ///
 /// Ids are the 1-based line numbers; accuracy is unknown (`NaN`); minima get Hessian index 0;
-/// a transition state with `min1 == min2` is marked degenerate.
+/// a transition state with `min1 == min2` is marked degenerate. The point-group orders are
+/// dropped; [`read_pathsample_with_orders`] returns them too.
 pub fn read_pathsample(
     dir: &Path,
     dim: usize,
 ) -> Result<(Vec<MinimumInfo>, Vec<TsInfo>), PathsampleError> {
+    read_pathsample_with_orders(dir, dim).map(|(m, t, _)| (m, t))
+}
+
+/// [`read_pathsample`] and the point-group order of every line of `min.data` and `ts.data`.
+pub fn read_pathsample_with_orders(
+    dir: &Path,
+    dim: usize,
+) -> Result<(Vec<MinimumInfo>, Vec<TsInfo>, PointGroupOrders), PathsampleError> {
     if dim == 0 {
         return Err(PathsampleError::ZeroDimension);
     }
@@ -303,11 +361,15 @@ pub fn read_pathsample(
         min_rows.len(),
     )?;
     let ts_points = parse_points(&read(POINTS_TS)?, dim, POINTS_TS, TS_DATA, ts_rows.len())?;
+    let orders = PointGroupOrders {
+        minima: min_rows.iter().map(|r| r.order).collect(),
+        ts: ts_rows.iter().map(|r| r.order).collect(),
+    };
     let minima = min_rows
         .into_iter()
         .zip(min_points)
         .enumerate()
-        .map(|(i, ((energy, fvib), coords))| MinimumInfo {
+        .map(|(i, (MinRow { energy, fvib, .. }, coords))| MinimumInfo {
             id: i as i64 + 1,
             energy,
             accuracy: f64::NAN,
@@ -331,7 +393,7 @@ pub fn read_pathsample(
             degenerate: row.min1 == row.min2,
         })
         .collect();
-    Ok((minima, ts))
+    Ok((minima, ts, orders))
 }
 
 /// The kind of a field in a fixed-format record.
@@ -481,14 +543,45 @@ fn int(v: &Value) -> i64 {
     }
 }
 
-/// `(energy, fvib)` per line of `min.data`.
-fn parse_min_data(bytes: &[u8]) -> Result<Vec<(f64, f64)>, PathsampleError> {
+#[derive(Debug)]
+struct MinRow {
+    energy: f64,
+    fvib: f64,
+    order: u64,
+}
+
+/// A point-group order as read: a positive integer, or the line is refused.
+fn order_field(
+    v: &Value,
+    file: &'static str,
+    line: usize,
+    column: usize,
+) -> Result<u64, PathsampleError> {
+    let i = int(v);
+    u64::try_from(i)
+        .ok()
+        .filter(|&o| o >= 1)
+        .ok_or(PathsampleError::BadNumber {
+            file,
+            line,
+            column,
+            text: i.to_string(),
+            what: "a point-group order (an integer >= 1)",
+        })
+}
+
+/// `(energy, fvib, point-group order)` per line of `min.data`.
+fn parse_min_data(bytes: &[u8]) -> Result<Vec<MinRow>, PathsampleError> {
     data_lines(bytes)
         .into_iter()
         .enumerate()
         .map(|(i, raw)| {
             let v = parse_record(raw, &MIN_FORMAT, MIN_DATA, i + 1)?;
-            Ok((real(&v[0]), real(&v[1])))
+            Ok(MinRow {
+                energy: real(&v[0]),
+                fvib: real(&v[1]),
+                order: order_field(&v[2], MIN_DATA, i + 1, 3)?,
+            })
         })
         .collect()
 }
@@ -497,6 +590,7 @@ fn parse_min_data(bytes: &[u8]) -> Result<Vec<(f64, f64)>, PathsampleError> {
 struct TsRow {
     energy: f64,
     fvib: f64,
+    order: u64,
     min1: i64,
     min2: i64,
 }
@@ -523,6 +617,7 @@ fn parse_ts_data(bytes: &[u8], n_minima: usize) -> Result<Vec<TsRow>, Pathsample
             Ok(TsRow {
                 energy: real(&v[0]),
                 fvib: real(&v[1]),
+                order: order_field(&v[2], TS_DATA, line, 3)?,
                 min1: check(int(&v[3]))?,
                 min2: check(int(&v[4]))?,
             })
@@ -608,9 +703,18 @@ mod tests {
         (minima, ts)
     }
 
+    /// Orders 1, 2, 3, ... for the minima and 10, 20, ... for the transition states, so a
+    /// reader that mixes up lines or columns is caught.
+    fn orders(minima: &[MinimumInfo], ts: &[TsInfo]) -> PointGroupOrders {
+        PointGroupOrders {
+            minima: (1..=minima.len() as u64).collect(),
+            ts: (1..=ts.len() as u64).map(|k| 10 * k).collect(),
+        }
+    }
+
     /// Writes the four files as an export would (the report crate writes them atomically).
     fn write_pathsample(dir: &Path, minima: &[MinimumInfo], ts: &[TsInfo]) -> io::Result<()> {
-        let f = format_pathsample(minima, ts)?;
+        let f = format_pathsample(minima, ts, &orders(minima, ts))?;
         std::fs::write(dir.join(MIN_DATA), f.min_data)?;
         std::fs::write(dir.join(TS_DATA), f.ts_data)?;
         std::fs::write(dir.join(POINTS_MIN), f.points_min)?;
@@ -631,9 +735,10 @@ mod tests {
         let ts_text = std::fs::read_to_string(dir.path().join(TS_DATA)).unwrap();
         let first = ts_text.lines().next().unwrap();
         assert_eq!(first.len(), 130);
-        assert_eq!(&first[40..70], "         1         1         4");
+        assert_eq!(&first[40..70], "        10         1         4");
 
-        let (m2, t2) = read_pathsample(dir.path(), 7).unwrap();
+        let (m2, t2, o2) = read_pathsample_with_orders(dir.path(), 7).unwrap();
+        assert_eq!(o2, orders(&minima, &ts));
         assert_eq!(m2.len(), 4);
         for (i, (a, b)) in minima.iter().zip(&m2).enumerate() {
             assert_eq!(b.id, i as i64 + 1);
@@ -673,6 +778,20 @@ mod tests {
         minima[1].energy = 0.0;
         minima[1].coords.pop();
         assert!(write_pathsample(dir.path(), &minima, &ts).is_err());
+        minima[1].coords.push(0.0);
+        // Orders: one per point, positive, and within the integer field.
+        let (minima, ts) = sample();
+        let mut o = orders(&minima, &ts);
+        assert!(format_pathsample(&minima, &ts, &o).is_ok());
+        o.ts.pop();
+        assert!(format_pathsample(&minima, &ts, &o).is_err());
+        let mut o = orders(&minima, &ts);
+        o.minima[0] = 0;
+        assert!(format_pathsample(&minima, &ts, &o).is_err());
+        o.minima[0] = 100_000; // six digits do not fit I6 with a separating space
+        assert!(format_pathsample(&minima, &ts, &o).is_err());
+        o.minima[0] = 99_999;
+        assert!(format_pathsample(&minima, &ts, &o).is_ok());
     }
 
     #[test]
@@ -684,13 +803,25 @@ mod tests {
         );
         let rows = parse_min_data(line.as_bytes()).unwrap();
         assert_eq!(rows.len(), 1);
-        assert!((rows[0].0 - 123_456_789.012_345_67).abs() < 1e-6);
-        assert_eq!(rows[0].1, -1.5);
+        assert!((rows[0].energy - 123_456_789.012_345_67).abs() < 1e-6);
+        assert_eq!(rows[0].fvib, -1.5);
         // Free-format lines with single spaces (as pele writes) also parse.
-        let rows = parse_min_data(b"0.5 -2.0 1 1.0 1.0 1.0\n\n").unwrap();
-        assert_eq!(rows, vec![(0.5, -2.0)]);
-        let ts = parse_ts_data(b"0.7 1.0D0 1 1 2 1 1 1\n", 2).unwrap();
-        assert_eq!((ts[0].fvib, ts[0].min1, ts[0].min2), (1.0, 1, 2));
+        let rows = parse_min_data(b"0.5 -2.0 16 1.0 1.0 1.0\n\n").unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            (rows[0].energy, rows[0].fvib, rows[0].order),
+            (0.5, -2.0, 16)
+        );
+        let ts = parse_ts_data(b"0.7 1.0D0 2 1 2 1 1 1\n", 2).unwrap();
+        assert_eq!(
+            (ts[0].fvib, ts[0].order, ts[0].min1, ts[0].min2),
+            (1.0, 2, 1, 2)
+        );
+        // An order of 0 has no meaning as a symmetry number.
+        assert!(matches!(
+            parse_min_data(b"0.5 -2.0 0 1.0 1.0 1.0\n").unwrap_err(),
+            PathsampleError::BadNumber { column: 3, .. }
+        ));
     }
 
     #[test]
@@ -778,7 +909,7 @@ mod tests {
             cut in 0usize..400,
         ) {
             let (minima, ts) = sample();
-            let f = format_pathsample(&minima, &ts).unwrap();
+            let f = format_pathsample(&minima, &ts, &orders(&minima, &ts)).unwrap();
             let (m, t) = (f.min_data, f.ts_data);
             for text in [m, t] {
                 let mut bytes = text.into_bytes();
@@ -788,7 +919,7 @@ mod tests {
                     bytes.truncate(cut.max(1));
                 }
                 if let Ok(rows) = parse_min_data(&bytes) {
-                    prop_assert!(rows.iter().all(|r| r.0.is_finite() && r.1.is_finite()));
+                    prop_assert!(rows.iter().all(|r| r.energy.is_finite() && r.fvib.is_finite() && r.order >= 1));
                 }
                 let _ = parse_ts_data(&bytes, 4);
             }

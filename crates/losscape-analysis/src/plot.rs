@@ -42,6 +42,9 @@ pub struct Series {
     pub label: String,
     /// Points, drawn in the given order.
     pub points: Vec<(f64, f64)>,
+    /// Per point, whether its value is only a lower bound (drawn with an open marker and
+    /// explained in the legend); missing entries count as certified.
+    pub lower_bounds: Vec<bool>,
 }
 
 /// A plot: title, axes and series.
@@ -122,10 +125,11 @@ pub fn log_axis(label: &str, lo: f64, hi: f64) -> Axis {
             if lv < a - 0.25 - 1e-9 || lv > b + 0.25 + 1e-9 {
                 continue;
             }
+            // One style for every tick: 2×10⁻³, not 0.002 next to 10⁻³.
             let text = if *m == 1.0 {
                 power_of_ten(e)
             } else {
-                plain_number(v)
+                format!("{m}×{}", power_of_ten(e))
             };
             ticks.push((v, text));
         }
@@ -236,8 +240,14 @@ const MARKERS: [Marker; 5] = [
 
 pub use crate::svg::FONT_FAMILY;
 
-fn marker_svg(out: &mut String, m: Marker, x: f64, y: f64, r: f64, colour: &str) {
-    let style = format!(r#"fill="white" fill-opacity="0.6" stroke="{colour}" stroke-width="2""#);
+/// A marker at `(x, y)`: `filled` in the series colour for a certified value, open (white
+/// inside) for a lower bound.
+fn marker_svg(out: &mut String, m: Marker, x: f64, y: f64, r: f64, colour: &str, filled: bool) {
+    let style = if filled {
+        format!(r#"fill="{colour}" stroke="{colour}" stroke-width="2""#)
+    } else {
+        format!(r#"fill="white" stroke="{colour}" stroke-width="2""#)
+    };
     let _ = match m {
         Marker::Circle => write!(
             out,
@@ -286,8 +296,8 @@ impl LinePlot {
     pub fn to_svg(&self, width: f64, height: f64) -> String {
         let f = PlotFrame::new(self, width, height);
         let mut s = String::new();
-        svg::open_document(&mut s, width, height, 15);
-        svg::title(&mut s, f.left + f.pw / 2.0, 28, 18, &self.title);
+        svg::open_document(&mut s, width, height, 15.0);
+        svg::title(&mut s, f.left + f.pw / 2.0, 28.0, 18.0, &self.title);
         self.draw_axes(&mut s, &f);
         self.draw_series(&mut s, &f);
         self.draw_legend(&mut s, &f);
@@ -347,9 +357,9 @@ impl LinePlot {
             r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
             left + pw / 2.0,
             f.height - 16.0,
-            escape_xml(&self.x.label)
+            svg::rich(&self.x.label, 15.0)
         );
-        svg::vertical_label(s, 20.0, top + ph / 2.0, &self.y.label);
+        svg::vertical_label(s, 20.0, top + ph / 2.0, 15.0, &self.y.label);
     }
 
     /// Lines, then markers (largest first, so smaller ones stay on top).
@@ -369,9 +379,10 @@ impl LinePlot {
             );
         }
         for (i, series) in self.series.iter().enumerate() {
-            for &(x, y) in &series.points {
+            for (k, &(x, y)) in series.points.iter().enumerate() {
                 let (m, r) = (MARKERS[i % MARKERS.len()], marker_radius(i));
-                marker_svg(s, m, f.px(x), f.py(y), r, series_colour(i));
+                let filled = !series.lower_bounds.get(k).copied().unwrap_or(false);
+                marker_svg(s, m, f.px(x), f.py(y), r, series_colour(i), filled);
             }
         }
     }
@@ -389,13 +400,40 @@ impl LinePlot {
                 dash_attribute(i)
             );
             let (m, r) = (MARKERS[i % MARKERS.len()], marker_radius(i));
-            marker_svg(s, m, lx + 17.0, ly, r, colour);
+            marker_svg(s, m, lx + 17.0, ly, r, colour, true);
             let _ = write!(
                 s,
                 r#"<text class="legend" x="{:.1}" y="{:.1}" font-size="14">{}</text>"#,
                 lx + 42.0,
                 ly + 5.0,
-                escape_xml(&series.label)
+                svg::rich(&series.label, 14.0)
+            );
+        }
+        if self.series.iter().any(|x| x.lower_bounds.contains(&true)) {
+            self.draw_lower_bound_key(s, lx, f.top + 14.0 + 26.0 * self.series.len() as f64 + 8.0);
+        }
+    }
+
+    /// What filled and open markers mean, under the series of the legend.
+    fn draw_lower_bound_key(&self, s: &mut String, lx: f64, y: f64) {
+        let black = "#000000";
+        marker_svg(s, Marker::Circle, lx + 17.0, y, 5.0, black, true);
+        let _ = write!(
+            s,
+            r#"<text class="legend" x="{:.1}" y="{:.1}" font-size="13">filled: certified</text>"#,
+            lx + 42.0,
+            y + 5.0
+        );
+        marker_svg(s, Marker::Circle, lx + 17.0, y + 22.0, 5.0, black, false);
+        for (k, line) in ["open: lower bound", "(census not certified)"]
+            .iter()
+            .enumerate()
+        {
+            let _ = write!(
+                s,
+                r#"<text class="legend" x="{:.1}" y="{:.1}" font-size="13">{line}</text>"#,
+                lx + 42.0,
+                y + 27.0 + 16.0 * k as f64
             );
         }
     }
@@ -487,7 +525,7 @@ mod tests {
         // A narrow span gets 2 and 5 too.
         let a = log_axis("λ", 1e-3, 1e-2);
         let labels: Vec<&str> = a.ticks.iter().map(|t| t.1.as_str()).collect();
-        assert_eq!(labels, ["10⁻³", "0.002", "0.005", "10⁻²"]);
+        assert_eq!(labels, ["10⁻³", "2×10⁻³", "5×10⁻³", "10⁻²"]);
     }
 
     #[test]
@@ -528,10 +566,12 @@ mod tests {
             y: count_axis("minima", &[1.0, 4.0, 5.0]),
             series: vec![
                 Series {
+                    lower_bounds: Vec::new(),
                     label: "λ = 10⁻²".into(),
                     points: vec![(2.0, 4.0), (3.0, 5.0), (4.0, 5.0)],
                 },
                 Series {
+                    lower_bounds: Vec::new(),
                     label: "λ = 10⁻³".into(),
                     points: vec![(2.0, 4.0), (3.0, 5.0), (4.0, 1.0)],
                 },

@@ -13,6 +13,9 @@ use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 use thiserror::Error;
 
+use serde_json::json;
+
+use crate::table::Records;
 use crate::table::{Table, fmt_f64};
 use crate::{MinimumInfo, PointKind, TsInfo};
 
@@ -280,6 +283,44 @@ impl SensitivityTable {
     /// Markdown table.
     pub fn to_markdown(&self) -> String {
         self.to_table().to_markdown()
+    }
+
+    /// The rows as records, full precision, after a `landscape` column (`sensitivity --format
+    /// json|csv`): one row per group and noise level, so the columns do not depend on the σ list.
+    /// `band` is null for a whole kind and counts from 1 (lowest energies) otherwise.
+    pub fn push_records(&self, landscape: &str, out: &mut Records) {
+        for r in &self.rows {
+            for (sigma, acc) in self.sigmas.iter().zip(&r.mean_noisy_accuracy) {
+                out.push(vec![
+                    json!(landscape),
+                    json!(r.kind.label()),
+                    r.band.map_or(serde_json::Value::Null, |b| json!(b + 1)),
+                    json!(self.bands),
+                    Records::real(r.energy_range.0),
+                    Records::real(r.energy_range.1),
+                    json!(r.count),
+                    Records::real(r.mean_train_accuracy),
+                    Records::real(*sigma),
+                    Records::real(*acc),
+                ]);
+            }
+        }
+    }
+
+    /// The columns of [`SensitivityTable::push_records`].
+    pub fn records() -> Records {
+        Records::new([
+            "landscape",
+            "kind",
+            "band",
+            "bands",
+            "energy_min",
+            "energy_max",
+            "points",
+            "train_accuracy",
+            "sigma",
+            "noisy_accuracy",
+        ])
     }
 
     /// CSV.

@@ -66,6 +66,39 @@ impl Table {
         out
     }
 
+    /// Plain text for a terminal: columns padded to their widest cell (counted in characters)
+    /// and separated by two spaces, a dashed line under the header, nothing escaped.
+    pub fn to_text(&self) -> String {
+        let n = self.columns();
+        let clean = |c: &str| c.replace(['\n', '\r'], " ");
+        let mut width = vec![0; n];
+        for row in std::iter::once(&self.header).chain(&self.rows) {
+            for (j, w) in width.iter_mut().enumerate() {
+                *w = (*w).max(clean(Self::cell(row, j)).chars().count());
+            }
+        }
+        let line = |row: &[String]| {
+            let cells: Vec<String> = (0..n)
+                .map(|j| {
+                    let c = clean(Self::cell(row, j));
+                    let pad = width[j] - c.chars().count();
+                    format!("{c}{}", " ".repeat(pad))
+                })
+                .collect();
+            let mut l = cells.join("  ").trim_end().to_string();
+            l.push('\n');
+            l
+        };
+        let mut out = line(&self.header);
+        let rule: Vec<String> = width.iter().map(|&w| "-".repeat(w)).collect();
+        out.push_str(rule.join("  ").trim_end());
+        out.push('\n');
+        for row in &self.rows {
+            out.push_str(&line(row));
+        }
+        out
+    }
+
     /// RFC 4180 CSV: fields with commas, quotes or line breaks are quoted; lines end in `\n`.
     pub fn to_csv(&self) -> String {
         let n = self.columns();
@@ -175,6 +208,19 @@ mod tests {
     }
 
     #[test]
+    fn plain_text_is_aligned_and_unescaped() {
+        let mut t = Table::new(["kind", "|ΔE|"]);
+        t.push_row(["min", "1e-3"]);
+        t.push_row(["transition state", "a|b"]);
+        let text = t.to_text();
+        assert_eq!(
+            text,
+            "kind              |ΔE|\n----------------  ----\nmin               1e-3\ntransition state  a|b\n"
+        );
+        assert!(!text.contains('\\'));
+    }
+
+    #[test]
     fn float_formatting() {
         assert_eq!(fmt_f64(0.5, 3), "0.500");
         assert_eq!(fmt_f64(1e-5, 2), "1.00e-5");
@@ -242,8 +288,9 @@ impl Records {
         )
     }
 
-    /// RFC 4180 CSV with a header line (see the type's documentation for values).
-    pub fn to_csv(&self) -> String {
+    /// The values as text cells: numbers in shortest round-trip form, `null` empty, arrays
+    /// `;`-separated.
+    fn to_table(&self) -> Table {
         fn field(v: &serde_json::Value) -> String {
             match v {
                 serde_json::Value::Null => String::new(),
@@ -258,7 +305,17 @@ impl Records {
         for row in &self.rows {
             table.push_row(row.iter().map(field));
         }
-        table.to_csv()
+        table
+    }
+
+    /// RFC 4180 CSV with a header line (see the type's documentation for values).
+    pub fn to_csv(&self) -> String {
+        self.to_table().to_csv()
+    }
+
+    /// Aligned plain text for a terminal ([`Table::to_text`]), the CSV's values and columns.
+    pub fn to_text(&self) -> String {
+        self.to_table().to_text()
     }
 }
 

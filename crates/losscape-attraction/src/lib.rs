@@ -7,13 +7,19 @@
 //! copies count as one minimum), and reports, per minimiser, the fraction of starts that ended
 //! in each minimum, the failures, and the evaluations spent.
 //!
-//! End points are taken as minima if the minimiser reports convergence; classifying them by
-//! Hessian index is left to the Hessian crate. This crate depends on losscape-core and the
-//! seeded random-number generators only: no I/O, no threads, no global state.
+//! A minimiser's word that it converged is not enough to call an end point a minimum: a
+//! gradient method started in a symmetric subspace (two hidden units alike, say) stays in it and
+//! can converge to a saddle. Every converged end point is therefore verified by the rule stored
+//! points pass ([`losscape_hessian::verify`] on [`losscape_hessian::analyse_checked`]): only an
+//! end point of Hessian index 0 without zero modes is a minimum; saddles, degenerate end points
+//! and end points whose gradient fails the check are counted apart, per minimiser. This crate
+//! depends on losscape-core, losscape-hessian and the seeded random-number generators only: no
+//! I/O, no threads, no global state.
 
 #![forbid(unsafe_code)]
 
 use losscape_core::{Convergence, Identity, Landscape, MinimiseError, Minimiser, PointSet, seed};
+use losscape_hessian::{Checks, Kind, Rejection, analyse_checked, verify};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -37,8 +43,14 @@ pub struct MinimiserBasins {
     pub fractions: Vec<f64>,
     /// Per start, the minimum reached (`None` for a failure).
     pub assignments: Vec<Option<usize>>,
-    /// Starts whose minimisation ran out of iterations.
+    /// Starts whose minimisation ran out of iterations, or whose end point (the minimiser
+    /// said converged) fails the gradient check of the verification or is not finite.
     pub unconverged: usize,
+    /// Starts that converged to a saddle: a verified stationary point of Hessian index >= 1.
+    pub saddles: usize,
+    /// Starts that converged to a stationary point with a zero Hessian eigenvalue, whose index
+    /// is undetermined.
+    pub degenerate: usize,
     /// Starts whose minimisation returned an error.
     pub errors: usize,
     /// The first error message, if any, for diagnosis.
@@ -48,9 +60,10 @@ pub struct MinimiserBasins {
 }
 
 impl MinimiserBasins {
-    /// Starts that did not end in a minimum (errors plus unconverged).
+    /// Starts that did not end in a verified minimum (errors, unconverged, saddles and
+    /// degenerate end points).
     pub fn failures(&self) -> usize {
-        self.errors + self.unconverged
+        self.errors + self.unconverged + self.saddles + self.degenerate
     }
 
     /// Fraction of starts that did not end in a minimum.
@@ -90,24 +103,34 @@ pub fn random_starts(dim: usize, n_starts: usize, range: f64, seed: u64) -> Vec<
         .collect()
 }
 
+/// How the starts are quenched and their end points judged.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BasinsRule<'a> {
+    /// When a quench stops.
+    pub stop: &'a Convergence,
+    /// When two minima are the same (symmetry-aware via [`Landscape::align`]).
+    pub identity: &'a Identity,
+    /// What a converged end point must pass to count as a minimum (the stored points' rule).
+    pub checks: &'a Checks,
+}
+
 /// Quenches the same `n_starts` seeded random starts (see [`random_starts`]) with each
-/// minimiser and reports the basin fractions of each over one shared, energy-sorted list of
-/// minima, identified with `identity` (symmetry-aware via [`Landscape::align`]).
+/// minimiser, verifies every converged end point with `rule.checks`, and reports the basin
+/// fractions of each minimiser over one shared, energy-sorted list of the verified minima.
 pub fn basins_of_attraction(
     landscape: &dyn Landscape,
     minimisers: &[&dyn Minimiser],
     n_starts: usize,
     start_range: f64,
     seed: u64,
-    stop: &Convergence,
-    identity: &Identity,
+    rule: &BasinsRule<'_>,
 ) -> BasinsReport {
     let starts = random_starts(landscape.dim(), n_starts, start_range, seed);
     let mut found = PointSet::new();
     // Assignments hold PointSet insertion indices until the set is complete.
     let mut per_minimiser: Vec<MinimiserBasins> = minimisers
         .iter()
-        .map(|m| quench_starts(landscape, *m, &starts, stop, identity, &mut found))
+        .map(|m| quench_starts(landscape, *m, &starts, rule, &mut found))
         .collect();
     let (rank, minima) = rank_by_energy(&found);
     for basins in &mut per_minimiser {
@@ -135,14 +158,14 @@ pub fn basins_of_attraction(
     }
 }
 
-/// Quenches every start with `m`; converged end points go into `found`, and each start's
-/// assignment is the insertion index of its end point there (`None`: not converged, error).
+/// Quenches every start with `m`; end points verified as minima go into `found`, and each
+/// start's assignment is the insertion index of its end point there (`None`: not converged,
+/// error, saddle or degenerate).
 fn quench_starts(
     landscape: &dyn Landscape,
     m: &dyn Minimiser,
     starts: &[Vec<f64>],
-    stop: &Convergence,
-    identity: &Identity,
+    rule: &BasinsRule<'_>,
     found: &mut PointSet,
 ) -> MinimiserBasins {
     let mut x = vec![0.0; landscape.dim()];
@@ -152,20 +175,37 @@ fn quench_starts(
         fractions: Vec::new(),
         assignments: Vec::with_capacity(starts.len()),
         unconverged: 0,
+        saddles: 0,
+        degenerate: 0,
         errors: 0,
         first_error: None,
         evaluations: 0,
     };
     for start in starts {
         x.copy_from_slice(start);
-        let assignment = match m.minimise(landscape, &mut x, stop) {
+        let assignment = match m.minimise(landscape, &mut x, rule.stop) {
             Ok(out) => {
                 basins.evaluations += out.evaluations;
-                if out.converged {
-                    Some(found.insert(landscape, identity, out.energy, &x).0)
-                } else {
+                if !out.converged {
                     basins.unconverged += 1;
                     None
+                } else {
+                    let analysis = analyse_checked(landscape, &x, rule.checks, None);
+                    match verify(&analysis, Kind::Minimum, rule.checks) {
+                        Ok(()) => Some(found.insert(landscape, rule.identity, out.energy, &x).0),
+                        Err(Rejection::WrongIndex { .. }) => {
+                            basins.saddles += 1;
+                            None
+                        }
+                        Err(Rejection::ZeroEigenvalue { .. }) => {
+                            basins.degenerate += 1;
+                            None
+                        }
+                        Err(Rejection::GradientTooLarge { .. } | Rejection::NonFinite) => {
+                            basins.unconverged += 1;
+                            None
+                        }
+                    }
                 }
             }
             Err(e) => {
@@ -278,6 +318,14 @@ mod tests {
         }
     }
 
+    /// The stored points' checks, with the gradient limit of the quenches' own stop.
+    fn checks_for(stop: &Convergence) -> Checks {
+        Checks {
+            rms_gradient: stop.rms_gradient,
+            ..Checks::default()
+        }
+    }
+
     const STOP: Convergence = Convergence {
         rms_gradient: 1e-9,
         max_iterations: 20_000,
@@ -302,8 +350,11 @@ mod tests {
             n,
             r,
             seed,
-            &STOP,
-            &Identity::default(),
+            &BasinsRule {
+                stop: &STOP,
+                identity: &Identity::default(),
+                checks: &checks_for(&STOP),
+            },
         );
         assert_eq!(report.n_starts, n);
         assert_eq!(report.minima.len(), 4);
@@ -360,8 +411,11 @@ mod tests {
             60,
             1.0,
             3,
-            &stop,
-            &Identity::default(),
+            &BasinsRule {
+                stop: &stop,
+                identity: &Identity::default(),
+                checks: &checks_for(&stop),
+            },
         );
         let energies: Vec<f64> = report.minima.iter().map(|m| m.energy).collect();
         assert_eq!(energies.len(), 3, "{energies:?}");
@@ -398,8 +452,11 @@ mod tests {
             50,
             2.0,
             11,
-            &stop,
-            &id,
+            &BasinsRule {
+                stop: &stop,
+                identity: &id,
+                checks: &checks_for(&stop),
+            },
         );
         // The mirror makes (±1, 0) one structure.
         assert_eq!(report.minima.len(), 1);
@@ -420,17 +477,92 @@ mod tests {
         );
 
         // Without the symmetry the two wells are distinct minima.
-        let report =
-            basins_of_attraction(&DoubleWell::default(), &[&good], 50, 2.0, 11, &stop, &id);
+        let report = basins_of_attraction(
+            &DoubleWell::default(),
+            &[&good],
+            50,
+            2.0,
+            11,
+            &BasinsRule {
+                stop: &stop,
+                identity: &id,
+                checks: &checks_for(&stop),
+            },
+        );
         assert_eq!(report.minima.len(), 2);
         let tight = Convergence {
             rms_gradient: 1e-9,
             max_iterations: 2,
         };
-        let report =
-            basins_of_attraction(&DoubleWell::default(), &[&good], 10, 2.0, 11, &tight, &id);
+        let report = basins_of_attraction(
+            &DoubleWell::default(),
+            &[&good],
+            10,
+            2.0,
+            11,
+            &BasinsRule {
+                stop: &tight,
+                identity: &id,
+                checks: &checks_for(&tight),
+            },
+        );
         assert_eq!(report.minimisers[0].unconverged, 10);
         assert!(report.minima.is_empty());
+    }
+
+    /// Descent confined to the line x = 0: the gradient across it vanishes there, so it
+    /// converges to a saddle of the four-well surface, as a network's gradient descent started
+    /// with two hidden units alike stays in that subspace.
+    struct OnAxis;
+
+    impl Minimiser for OnAxis {
+        fn name(&self) -> &str {
+            "on-axis"
+        }
+        fn minimise(
+            &self,
+            l: &dyn Landscape,
+            x: &mut [f64],
+            stop: &Convergence,
+        ) -> Result<QuenchOutcome, MinimiseError> {
+            x[0] = 0.0;
+            Descent {
+                name: "",
+                factor: 0.05,
+                cap: 0.3,
+            }
+            .minimise(l, x, stop)
+        }
+    }
+
+    #[test]
+    fn converged_saddles_are_counted_as_saddles_not_minima() {
+        let good = Descent {
+            name: "good",
+            factor: 0.05,
+            cap: 0.3,
+        };
+        let id = Identity::default();
+        let checks = checks_for(&STOP);
+        let rule = BasinsRule {
+            stop: &STOP,
+            identity: &id,
+            checks: &checks,
+        };
+        let report = basins_of_attraction(&FourWell, &[&OnAxis, &good], 40, 2.0, 9, &rule);
+        // Only the descent's four corners are minima; the saddles (0, ±1) are not among them.
+        assert_eq!(report.minima.len(), 4, "{:?}", report.minima);
+        assert!(report.minima.iter().all(|m| m.coords[0].abs() > 0.5));
+        let on_axis = &report.minimisers[0];
+        assert_eq!(on_axis.saddles, 40, "{on_axis:?}");
+        assert_eq!(
+            (on_axis.unconverged, on_axis.errors, on_axis.degenerate),
+            (0, 0, 0)
+        );
+        assert!(on_axis.counts.iter().all(|&c| c == 0));
+        assert!(on_axis.assignments.iter().all(Option::is_none));
+        assert_eq!(on_axis.failures(), 40);
+        assert_eq!(report.minimisers[1].failures(), 0);
     }
 
     #[test]
@@ -456,10 +588,33 @@ mod tests {
             factor: 0.05,
             cap: 0.2,
         };
-        let run =
-            || basins_of_attraction(&FourWell, &[&m], 30, 2.0, 5, &STOP, &Identity::default());
+        let run = || {
+            basins_of_attraction(
+                &FourWell,
+                &[&m],
+                30,
+                2.0,
+                5,
+                &BasinsRule {
+                    stop: &STOP,
+                    identity: &Identity::default(),
+                    checks: &checks_for(&STOP),
+                },
+            )
+        };
         assert_eq!(run(), run());
-        let empty = basins_of_attraction(&FourWell, &[&m], 0, 2.0, 5, &STOP, &Identity::default());
+        let empty = basins_of_attraction(
+            &FourWell,
+            &[&m],
+            0,
+            2.0,
+            5,
+            &BasinsRule {
+                stop: &STOP,
+                identity: &Identity::default(),
+                checks: &checks_for(&STOP),
+            },
+        );
         assert!(empty.minima.is_empty() && empty.minimisers[0].fractions.is_empty());
     }
 }

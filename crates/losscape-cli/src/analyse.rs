@@ -6,15 +6,17 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use losscape_analysis::counts::{counts_csv, counts_markdown};
-use losscape_analysis::disconnectivity::DisconnectivityOptions;
-use losscape_analysis::embedding::{embedding_markdown, embedding_summary};
+use losscape_analysis::counts::counts_records;
+use losscape_analysis::disconnectivity::{DisconnectivityOptions, SvgOptions};
+use losscape_analysis::embedding::{embedding_records, embedding_summary, embedding_table};
+use losscape_analysis::sensitivity::SensitivityTable;
 use losscape_core::Convergence;
 use losscape_db::Store;
 use losscape_experiment::Config;
 use losscape_report::analyses::{
-    BasinsOptions, GraphColouring, GraphDrawing, NoiseOptions, basins, basins_table,
-    config_landscapes, counts_rows, embedding, graph_svg, load_minimisers, sensitivity,
+    BasinsOptions, GraphColouring, GraphDrawing, NoiseOptions, basins, basins_records,
+    basins_table, config_landscapes, counts_rows, embedding, graph_svg, load_minimisers,
+    sensitivity, sensitivity_table,
 };
 use losscape_report::data::{LandscapeData, StoredExperiment, read_landscapes, select_one};
 use losscape_report::exchange::{
@@ -22,6 +24,9 @@ use losscape_report::exchange::{
 };
 use losscape_report::raster::Rasteriser;
 use losscape_report::report::{ReportOptions, findings_text, write_report};
+
+use crate::Format;
+use crate::read::print_records;
 
 /// `losscape export FORMAT ...`.
 #[derive(Subcommand)]
@@ -219,19 +224,43 @@ pub struct GraphArgs {
     /// Show only the N lowest minima.
     #[arg(long, value_name = "N")]
     pub lowest: Option<usize>,
-    /// Draw every minimum: no automatic window (by default the top of the energy axis is
-    /// lowered when a few high minima would squeeze the low ones together).
+    /// Draw every minimum: no automatic window, however many minima there are.
     #[arg(long, conflicts_with = "window")]
     pub full: bool,
+    /// Up to this many minima every one is drawn; above it an automatic window may lower the
+    /// top of the energy axis when a few high minima would squeeze the low ones together (the
+    /// legend then names the minima left out).
+    #[arg(long, value_name = "N", default_value_t = DisconnectivityOptions::default().show_all_up_to)]
+    pub show_all_up_to: usize,
     /// What the branch colours show.
     #[arg(long, value_enum, default_value_t = ColourBy::Accuracy)]
     pub colour: ColourBy,
     /// Write each minimum's database id under its branch.
     #[arg(long)]
     pub ids: bool,
+    /// Energies on the axis relative to the global minimum (the label says so).
+    #[arg(long)]
+    pub relative: bool,
+    /// Figure width in pixels (PDF points).
+    #[arg(long, default_value_t = SvgOptions::default().width)]
+    pub width: f64,
+    /// Figure height in pixels (PDF points).
+    #[arg(long, default_value_t = SvgOptions::default().height)]
+    pub height: f64,
+    /// Font size of the tick labels; titles, legend and margins scale with it.
+    #[arg(long, default_value_t = SvgOptions::default().font_size)]
+    pub font_size: f64,
 }
 
-/// `losscape graph DB --landscape KEY -o FILE.svg|FILE.png`.
+/// The output formats of `losscape graph`, chosen by the output file's extension.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FigureFormat {
+    Svg,
+    Png,
+    Pdf,
+}
+
+/// `losscape graph DB --landscape KEY -o FILE.svg|FILE.png|FILE.pdf`.
 pub fn graph(db: &Path, key: &str, output: &Path, args: &GraphArgs) -> Result<ExitCode> {
     if !(2..=MAX_LEVELS).contains(&args.levels) {
         bail!(
@@ -239,20 +268,30 @@ pub fn graph(db: &Path, key: &str, output: &Path, args: &GraphArgs) -> Result<Ex
             args.levels
         );
     }
+    for (name, v, least) in [
+        ("--width", args.width, 200.0),
+        ("--height", args.height, 150.0),
+        ("--font-size", args.font_size, 4.0),
+    ] {
+        if !(v.is_finite() && v >= least && v <= 20_000.0) {
+            bail!("{name} must be a number from {least} to 20000 (got {v})");
+        }
+    }
+    let format = match output.extension().and_then(|e| e.to_str()) {
+        Some(e) if e.eq_ignore_ascii_case("png") => FigureFormat::Png,
+        Some(e) if e.eq_ignore_ascii_case("svg") => FigureFormat::Svg,
+        Some(e) if e.eq_ignore_ascii_case("pdf") => FigureFormat::Pdf,
+        _ => bail!(
+            "{}: the output's extension must be .svg, .png or .pdf (it chooses the format)",
+            output.display()
+        ),
+    };
     let store = open(db)?;
     let (_, l) = one_landscape(&store, key)?;
     let energy_window = match args.window.as_deref() {
         None => None,
         Some(&[lo, hi]) => Some([lo, hi]),
         Some(_) => bail!("--window needs two energies, LO and HI"),
-    };
-    let png = match output.extension().and_then(|e| e.to_str()) {
-        Some(e) if e.eq_ignore_ascii_case("png") => true,
-        Some(e) if e.eq_ignore_ascii_case("svg") => false,
-        _ => bail!(
-            "{}: the output's extension must be .svg or .png (it chooses the format)",
-            output.display()
-        ),
     };
     let svg = graph_svg(
         &l,
@@ -261,6 +300,7 @@ pub fn graph(db: &Path, key: &str, output: &Path, args: &GraphArgs) -> Result<Ex
             energy_window,
             keep_lowest: args.lowest,
             auto_window: !args.full,
+            show_all_up_to: args.show_all_up_to,
         },
         &GraphDrawing {
             colouring: match args.colour {
@@ -269,15 +309,18 @@ pub fn graph(db: &Path, key: &str, output: &Path, args: &GraphArgs) -> Result<Ex
                 ColourBy::Hits => GraphColouring::Hits,
             },
             label_ids: args.ids,
+            size: Some([args.width, args.height]),
+            font_size: Some(args.font_size),
+            relative_energy: args.relative,
         },
     )?;
-    if png {
-        let bytes = Rasteriser::new()?.png(&svg, 2.0)?;
-        write_bytes(output, &bytes)?;
-    } else {
-        write(output, &svg)?;
-    }
-    println!(
+    let bytes = match format {
+        FigureFormat::Svg => svg.into_bytes(),
+        FigureFormat::Png => Rasteriser::new()?.png(&svg, 2.0)?,
+        FigureFormat::Pdf => Rasteriser::new()?.pdf(&svg)?,
+    };
+    write_bytes(output, &bytes)?;
+    outln!(
         "{}: disconnectivity graph of {} ({} minima, {} transition states)",
         output.display(),
         key,
@@ -287,15 +330,20 @@ pub fn graph(db: &Path, key: &str, output: &Path, args: &GraphArgs) -> Result<Ex
     Ok(ExitCode::SUCCESS)
 }
 
-/// `losscape counts DB [--csv FILE]`.
-pub fn counts(db: &Path, csv: Option<&Path>) -> Result<ExitCode> {
+/// `losscape counts DB [--csv FILE] [--format F]`.
+pub fn counts(db: &Path, csv: Option<&Path>, format: Format) -> Result<ExitCode> {
     let store = open(db)?;
     let exp = StoredExperiment::read(&store)?;
     let landscapes = read_landscapes(&store, &exp, None)?;
     let rows = counts_rows(&landscapes, exp.config.identity.energy_tolerance);
-    print!("{}", counts_markdown(&rows));
+    let keys: Vec<String> = landscapes.iter().map(|l| l.row.key.clone()).collect();
+    let records = counts_records(&keys, &rows);
+    match format {
+        Format::Table => out!("{}", records.to_text()),
+        _ => print_records(&records, format)?,
+    }
     if let Some(path) = csv {
-        write(path, &counts_csv(&rows))?;
+        write(path, &records.to_csv())?;
         eprintln!("wrote {}", path.display());
     }
     Ok(ExitCode::SUCCESS)
@@ -312,14 +360,14 @@ pub fn export(cmd: &Export) -> Result<ExitCode> {
             b,
         } => {
             let store = open(db)?;
-            let (_, l) = one_landscape(&store, landscape)?;
+            let (exp, l) = one_landscape(&store, landscape)?;
             let opts = ExportOptions {
                 a: a.clone(),
                 b: b.clone(),
             };
-            let s = export_pathsample(&l, dir, &opts)?;
+            let s = export_pathsample(&l, &exp.config.identity, dir, &opts)?;
             let ids = |v: &[i64]| v.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-            println!(
+            outln!(
                 "{}: {} minima, {} transition states ({} degenerate, written min1 = min2) of \
                  {landscape} in PATHSAMPLE format; min.A = database ids {}, min.B = {}; \
                  ids.csv maps file lines to database ids",
@@ -362,7 +410,7 @@ pub fn import(cmd: &Import) -> Result<ExitCode> {
                     program_version: crate::program_version(),
                 },
             )?;
-            println!(
+            outln!(
                 "imported {} minima and {} transition states ({} degenerate) into {landscape} of \
                  {}, all verified; largest energy difference from the files {:.2e}; data: {}",
                 s.minima,
@@ -373,11 +421,14 @@ pub fn import(cmd: &Import) -> Result<ExitCode> {
                 s.data
             );
             if s.repeated > 0 {
-                println!(
+                outln!(
                     "{} line(s) of the files repeat an earlier line's point: stored once, counted \
                      as found again",
                     s.repeated
                 );
+            }
+            for w in &s.warnings {
+                eprintln!("warning: {w}");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -385,27 +436,42 @@ pub fn import(cmd: &Import) -> Result<ExitCode> {
 }
 
 /// `losscape sensitivity DB`.
-pub fn sensitivity_cmd(db: &Path, key: Option<&str>, args: &SensitivityArgs) -> Result<ExitCode> {
+pub fn sensitivity_cmd(
+    db: &Path,
+    key: Option<&str>,
+    args: &SensitivityArgs,
+    format: Format,
+) -> Result<ExitCode> {
     let store = open(db)?;
     let exp = StoredExperiment::read(&store)?;
     let landscapes = read_landscapes(&store, &exp, key)?;
-    for r in sensitivity(&landscapes, &args.noise(), &exp)? {
-        println!("# {}\n", r.key);
-        println!("{}", r.table.to_markdown());
+    let results = sensitivity(&landscapes, &args.noise(), &exp)?;
+    if format == Format::Table {
+        out!("{}", sensitivity_table(&results).to_text());
+        return Ok(ExitCode::SUCCESS);
     }
+    let mut records = SensitivityTable::records();
+    for r in &results {
+        r.table.push_records(&r.key, &mut records);
+    }
+    print_records(&records, format)?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// `losscape embedding DB --from KEY --to KEY`.
-pub fn embedding_cmd(db: &Path, from: &str, to: &str) -> Result<ExitCode> {
+pub fn embedding_cmd(db: &Path, from: &str, to: &str, format: Format) -> Result<ExitCode> {
     let store = open(db)?;
     let exp = StoredExperiment::read(&store)?;
     let small = LandscapeData::read(&store, &exp, &select_one(&store, from)?)?;
     let large = LandscapeData::read(&store, &exp, &select_one(&store, to)?)?;
     let pair = embedding(&small, &large, &exp.config.identity)?;
-    print!("{}", embedding_markdown(&pair.rows));
+    if format != Format::Table {
+        print_records(&embedding_records(from, to, &pair.rows), format)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    out!("{}", embedding_table(&pair.rows).to_text());
     let (n, stationary, agrees, found) = embedding_summary(&pair.rows);
-    println!(
+    outln!(
         "\n{from} -> {to}: {n} points; stationary after padding {stationary}; index as \
          predicted {agrees}; found among the points of {to}: {found}"
     );
@@ -413,7 +479,12 @@ pub fn embedding_cmd(db: &Path, from: &str, to: &str) -> Result<ExitCode> {
 }
 
 /// `losscape basins CONFIG`.
-pub fn basins_cmd(config: &Path, key: Option<&str>, args: &BasinsArgs) -> Result<ExitCode> {
+pub fn basins_cmd(
+    config: &Path,
+    key: Option<&str>,
+    args: &BasinsArgs,
+    format: Format,
+) -> Result<ExitCode> {
     let text = std::fs::read_to_string(config)
         .with_context(|| format!("cannot read {}", config.display()))?;
     let cfg = Config::parse(&text, config)?;
@@ -421,9 +492,12 @@ pub fn basins_cmd(config: &Path, key: Option<&str>, args: &BasinsArgs) -> Result
     let models = config_landscapes(&cfg, &data, key)?;
     args.validate(models.iter().map(|(_, m)| losscape_core::Landscape::dim(m)))?;
     let opts = args.options();
-    let minimisers = load_minimisers(&cfg, &opts)?;
+    let minimisers = load_minimisers(&cfg, config, &opts).map_err(plugin_hint)?;
     let results = basins(&models, &minimisers, &cfg, &opts);
-    print!("{}", basins_table(&results).to_markdown());
+    match format {
+        Format::Table => out!("{}", basins_table(&results).to_text()),
+        _ => print_records(&basins_records(&results), format)?,
+    }
     for r in &results {
         for m in &r.report.minimisers {
             if let Some(e) = &m.first_error {
@@ -432,6 +506,23 @@ pub fn basins_cmd(config: &Path, key: Option<&str>, args: &BasinsArgs) -> Result
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A plugin named with `--minimisers` that is not found: where to point the search.
+fn plugin_hint(e: losscape_report::ReportError) -> anyhow::Error {
+    let not_found = matches!(
+        &e,
+        losscape_report::ReportError::Plugin(losscape_plugin_host::PluginError::NotFound { .. })
+    );
+    let e = anyhow::Error::new(e);
+    if not_found {
+        e.context(
+            "--minimisers names a plugin that is not in the searched folders; give the folder \
+             holding its library with --plugin-dir DIR",
+        )
+    } else {
+        e
+    }
 }
 
 /// `losscape report DB -o DIR`.
@@ -472,11 +563,11 @@ pub fn report(
         ..ReportOptions::default()
     };
     let summary = write_report(&store, dir, &opts)?;
-    print!("{}", findings_text(&summary.findings));
+    out!("{}", findings_text(&summary.findings));
     for s in &summary.skipped {
         eprintln!("skipped: {s}");
     }
-    println!(
+    outln!(
         "\nwrote {} files into {} (open {})",
         summary.files.len(),
         dir.display(),

@@ -24,14 +24,14 @@ pub fn census(db: &Path, key: Option<&str>, format: Format) -> Result<ExitCode> 
     let landscapes = read_landscapes(&store, &exp, key)?;
     let censuses = morse_censuses(&store, &landscapes, &exp.config.identity)?;
     match format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&to_json(db, &censuses))?),
-        Format::Csv => print!("{}", to_records(&censuses).to_csv()),
+        Format::Json => outln!("{}", serde_json::to_string_pretty(&to_json(db, &censuses))?),
+        Format::Csv => out!("{}", to_records(&censuses).to_csv()),
         Format::Table => {
             for (i, c) in censuses.iter().enumerate() {
                 if i > 0 {
-                    println!();
+                    outln!();
                 }
-                print!("{}", describe(c));
+                out!("{}", describe(c));
             }
         }
     }

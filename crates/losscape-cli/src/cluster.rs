@@ -36,7 +36,7 @@ pub fn merge(parts: &[PathBuf], out: &Path, quiet: bool) -> Result<ExitCode> {
             anyhow::Error::new(e).context(format!("merging {} stopped{advice}", part.display()))
         })?;
         if !quiet {
-            println!(
+            outln!(
                 "{} (shard {shard}): {} minima, {} transition states, {} census points, {} units of work ({} new records)",
                 part.display(),
                 c.rows[3],
@@ -55,7 +55,7 @@ pub fn merge(parts: &[PathBuf], out: &Path, quiet: bool) -> Result<ExitCode> {
         .map(|i| format!("{i}/{count}"))
         .collect();
     if !quiet {
-        println!("merged {} shard(s) into {}", present.len(), out.display());
+        outln!("merged {} shard(s) into {}", present.len(), out.display());
     }
     if !missing.is_empty() {
         eprintln!(
@@ -224,7 +224,7 @@ fn merge_chains(
         &crate::program_version(),
     )?;
     if !quiet {
-        println!(
+        outln!(
             "merged {} basin-hopping unit(s) of {} chain shard(s) into {} ({} new minima); run the remaining stages with `losscape run CONFIG --db {}`",
             c.units,
             parts.len(),
@@ -297,7 +297,7 @@ pub fn slurm(args: &SlurmArgs<'_>) -> Result<ExitCode> {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
     }
-    println!(
+    outln!(
         "wrote {}/{{shards.sbatch, merge.sbatch, submit.sh}}: {n} shard task(s) -> {}",
         dir.display(),
         merged.display()
@@ -309,7 +309,7 @@ pub fn slurm(args: &SlurmArgs<'_>) -> Result<ExitCode> {
         );
     }
     if !args.submit {
-        println!("submit with: {}", q(&dir.join("submit.sh")));
+        outln!("submit with: {}", q(&dir.join("submit.sh")));
         return Ok(ExitCode::SUCCESS);
     }
     submit(dir, n, merged)
@@ -690,13 +690,13 @@ fn submit(dir: &Path, n: u64, merged: &Path) -> Result<ExitCode> {
         &format!("--dependency=afterok:{shards_job}"),
         "merge.sbatch",
     ])?;
-    println!("submitted: shards job {shards_job} ({n} array tasks), merge job {merge_job}");
-    println!(
+    outln!("submitted: shards job {shards_job} ({n} array tasks), merge job {merge_job}");
+    outln!(
         "follow:    squeue -j {shards_job},{merge_job}    (logs in {}/logs)",
         dir.display()
     );
-    println!("afterward: sacct -j {shards_job},{merge_job}    (where accounting is enabled)");
-    println!("result:    {}", merged.display());
-    println!("job ids:   {shards_job} {merge_job}");
+    outln!("afterward: sacct -j {shards_job},{merge_job}    (where accounting is enabled)");
+    outln!("result:    {}", merged.display());
+    outln!("job ids:   {shards_job} {merge_job}");
     Ok(ExitCode::SUCCESS)
 }

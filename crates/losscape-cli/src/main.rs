@@ -3,6 +3,23 @@
 //! The binary is a thin edge: it parses arguments, opens the database, shows progress and
 //! prints tables. Everything else lives in the library crates.
 
+/// `print!` that returns the write's error instead of panicking: a reader that closes the pipe
+/// early (`losscape ts DB | head -1`) ends the command quietly (see [`is_broken_pipe`]).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout(), $($arg)*)?
+    }};
+}
+
+/// `println!` that returns the write's error instead of panicking (see [`out!`]).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($arg)*)?
+    }};
+}
+
 mod analyse;
 mod census;
 mod cluster;
@@ -203,26 +220,29 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
-    /// Draw the disconnectivity graph of one landscape (SVG or PNG, by the output's extension).
+    /// Draw the disconnectivity graph of one landscape (SVG, PNG or PDF, by the output's extension).
     Graph {
         /// Database file.
         db: PathBuf,
         /// The landscape to draw.
         #[arg(long)]
         landscape: String,
-        /// Output file: .svg or .png.
+        /// Output file: .svg, .png or .pdf.
         #[arg(short, long)]
         output: PathBuf,
         #[command(flatten)]
         args: analyse::GraphArgs,
     },
-    /// The counts table (Markdown on the terminal, optionally CSV to a file).
+    /// The counts table of every landscape (the columns of `summary`, plus the fractions).
     Counts {
         /// Database file.
         db: PathBuf,
-        /// Also write the table as CSV here.
+        /// Also write the rows as CSV (as --format csv prints them) to this file.
         #[arg(long)]
         csv: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
     /// The Morse completeness check: critical points per Hessian index (orbits and points),
     /// their alternating sum, degenerate points, census vs stored TS, saturation.
@@ -254,6 +274,9 @@ enum Command {
         landscape: Option<String>,
         #[command(flatten)]
         args: analyse::SensitivityArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
     /// Pad the stationary points of an N_h landscape into the N_h + 1 landscape and check them.
     Embedding {
@@ -265,6 +288,9 @@ enum Command {
         /// The N_h + 1 landscape (same λ).
         #[arg(long)]
         to: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
     /// Basins of attraction of the landscapes of an experiment file, per minimiser.
     Basins {
@@ -275,6 +301,25 @@ enum Command {
         landscape: Option<String>,
         #[command(flatten)]
         args: analyse::BasinsArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// The attempts table: every unit of work a run recorded (basin-hopping chains,
+    /// transition-state searches, census starts, ...) with its outcome and detail, the rows
+    /// the run's warnings point to.
+    Attempts {
+        /// Database file.
+        db: PathBuf,
+        /// Only this landscape.
+        #[arg(long)]
+        landscape: Option<String>,
+        /// Only this stage (basin_hopping, connect, survey, census, saturate, ...).
+        #[arg(long)]
+        stage: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
     /// Write the full report of a database: index.html, CSV tables, SVG figures, provenance.
     Report {
@@ -306,11 +351,21 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match dispatch(cli) {
         Ok(code) => code,
+        // What `ls | head` does: the reader has what it wanted; nothing more to say.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", describe(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// Whether `e` is a write to a pipe whose reader has gone.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// The error and its causes on one line. Library errors often quote their cause in their own
@@ -414,7 +469,7 @@ fn read_or_analyse(command: Command) -> Result<ExitCode> {
             output,
             args,
         } => analyse::graph(&db, &landscape, &output, &args),
-        Command::Counts { db, csv } => analyse::counts(&db, csv.as_deref()),
+        Command::Counts { db, csv, format } => analyse::counts(&db, csv.as_deref(), format),
         Command::Census {
             db,
             landscape,
@@ -431,13 +486,31 @@ fn read_or_analyse(command: Command) -> Result<ExitCode> {
             db,
             landscape,
             args,
-        } => analyse::sensitivity_cmd(&db, landscape.as_deref(), &args),
-        Command::Embedding { db, from, to } => analyse::embedding_cmd(&db, &from, &to),
+            format,
+        } => analyse::sensitivity_cmd(&db, landscape.as_deref(), &args, format),
+        Command::Embedding {
+            db,
+            from,
+            to,
+            format,
+        } => analyse::embedding_cmd(&db, &from, &to, format),
         Command::Basins {
             config,
             landscape,
             args,
-        } => analyse::basins_cmd(&config, landscape.as_deref(), &args),
+            format,
+        } => analyse::basins_cmd(&config, landscape.as_deref(), &args, format),
+        Command::Attempts {
+            db,
+            landscape,
+            stage,
+            format,
+        } => read::attempts(
+            &open_existing(&db)?,
+            landscape.as_deref(),
+            stage.as_deref(),
+            format,
+        ),
         Command::Report {
             db,
             output,
@@ -470,7 +543,7 @@ fn read_or_analyse(command: Command) -> Result<ExitCode> {
 fn check(config: &Path) -> Result<ExitCode> {
     let exp = Experiment::load(config)?;
     let memory = exp.memory_estimate(0);
-    println!(
+    outln!(
         "{}: ok, minimiser {}, memory estimate {} ({} thread(s) × {} for {}, plus {} shared)",
         config.display(),
         exp.minimiser.name(),
@@ -481,7 +554,7 @@ fn check(config: &Path) -> Result<ExitCode> {
         losscape_experiment::memory::bytes(memory.shared),
     );
     for p in exp.config.landscapes() {
-        println!(
+        outln!(
             "  {}  (n_hidden {}, lambda {:e})",
             p.key(),
             p.n_hidden,
@@ -549,16 +622,16 @@ fn run(
     match outcome {
         Ok(summaries) => {
             if !quiet {
-                println!(
+                outln!(
                     "\n{} landscape(s) in {:.1} s -> {} (memory estimate {})\n",
                     summaries.len(),
                     started.elapsed().as_secs_f64(),
                     db.display(),
                     losscape_experiment::memory::bytes(memory.total())
                 );
-                print!("{}", read::summary_table(&summaries));
+                out!("{}", read::summary_table(&summaries));
             }
-            warn_about_failures(&summaries);
+            warn_about_failures(&summaries, &db);
             Ok(ExitCode::SUCCESS)
         }
         Err(RunError::Interrupted) => {
@@ -693,17 +766,19 @@ fn cancel_flag() -> Result<&'static AtomicBool> {
 
 /// Warnings about a finished run, shown even with --quiet: a minimiser that fails, or
 /// transition-state searches that all failed where several minima need joining.
-fn warn_about_failures(summaries: &[losscape_experiment::LandscapeSummary]) {
+fn warn_about_failures(summaries: &[losscape_experiment::LandscapeSummary], db: &Path) {
+    let db = shell_quote(&db.display().to_string());
     for s in summaries.iter().filter(|s| s.failed_quenches > 0) {
         eprintln!(
-            "warning: {}: {} of {} basin-hopping quenches failed{} (each chain's count and first failure are in the detail of its basin_hopping row of the attempts table)",
+            "warning: {}: {} of {} basin-hopping quenches failed{} (each chain's count and first failure: losscape attempts {db} --landscape {} --stage basin_hopping)",
             s.key,
             s.failed_quenches,
             s.quenches,
             s.first_quench_failure
                 .as_deref()
                 .map(|f| format!("; the first: {f}"))
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            s.key
         );
     }
     // Where several minima exist, transition states must join them: a landscape whose
@@ -714,8 +789,8 @@ fn warn_about_failures(summaries: &[losscape_experiment::LandscapeSummary]) {
             && s.failed_ts_searches == s.ts_searches
     }) {
         eprintln!(
-            "warning: {}: all {} transition-state searches failed (reasons in the attempts table)",
-            s.key, s.ts_searches
+            "warning: {}: all {} transition-state searches failed (the reasons: losscape attempts {db} --landscape {})",
+            s.key, s.ts_searches, s.key
         );
     }
 }

@@ -16,8 +16,8 @@ use crate::Format;
 /// Prints records as `format` asks (`Table` is handled by each command itself).
 pub fn print_records(records: &Records, format: Format) -> Result<()> {
     match format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&records.to_json())?),
-        Format::Csv => print!("{}", records.to_csv()),
+        Format::Json => outln!("{}", serde_json::to_string_pretty(&records.to_json())?),
+        Format::Csv => out!("{}", records.to_csv()),
         Format::Table => unreachable!("tables are printed by each command"),
     }
     Ok(())
@@ -107,7 +107,7 @@ pub fn summary(store: &Store, format: Format) -> Result<ExitCode> {
         .map(|l| summarise(store, l.id, &identity))
         .collect::<Result<Vec<_>, _>>()?;
     match format {
-        Format::Table => print!("{}", summary_table(&rows)),
+        Format::Table => out!("{}", summary_table(&rows)),
         _ => print_records(&summary_records(&rows), format)?,
     }
     Ok(ExitCode::SUCCESS)
@@ -196,17 +196,19 @@ fn list_points<T>(
         return Ok(ExitCode::SUCCESS);
     }
     for l in &landscapes {
-        println!(
+        outln!(
             "# {}  (n_hidden {}, lambda {:e})",
-            l.key, l.n_hidden, l.lambda
+            l.key,
+            l.n_hidden,
+            l.lambda
         );
-        println!("{}", listing.header);
+        outln!("{}", listing.header);
         for p in (listing.read)(store, l)? {
-            println!("{}", (listing.line)(&p));
+            outln!("{}", (listing.line)(&p));
             if coords {
                 let c = (listing.record)(&p).1;
                 let text: Vec<String> = c.iter().map(|c| format!("{c:.10}")).collect();
-                println!("       [{}]", text.join(", "));
+                outln!("       [{}]", text.join(", "));
             }
         }
     }
@@ -335,7 +337,7 @@ pub fn path(store: &Store, key: &str, from: i64, to: i64, format: Format) -> Res
     }
     let Some(steps) = minimax_path(&ts, from, to) else {
         if format == Format::Table {
-            println!("no path between {from} and {to} yet: they are in different components");
+            outln!("no path between {from} and {to} yet: they are in different components");
         } else {
             eprintln!("no path between {from} and {to} yet: they are in different components");
             print_records(&path_records(from, f64::NAN, &[], &energy_of), format)?;
@@ -347,18 +349,18 @@ pub fn path(store: &Store, key: &str, from: i64, to: i64, format: Format) -> Res
         print_records(&path_records(from, start, &steps, &energy_of), format)?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!("minimum {from:>6}  E = {start:.10}");
+    outln!("minimum {from:>6}  E = {start:.10}");
     let mut highest = f64::NEG_INFINITY;
     for s in steps {
         highest = highest.max(s.ts_energy);
-        println!("  ts    {:>6}  E = {:.10}", s.ts_id, s.ts_energy);
-        println!(
+        outln!("  ts    {:>6}  E = {:.10}", s.ts_id, s.ts_energy);
+        outln!(
             "minimum {:>6}  E = {:.10}",
             s.minimum,
             energy_of(s.minimum).unwrap_or(f64::NAN)
         );
     }
-    println!(
+    outln!(
         "highest transition state {highest:.10}, barrier from {from}: {:.10}",
         highest - start
     );
@@ -398,4 +400,57 @@ fn path_records(
         ]);
     }
     r
+}
+
+/// `losscape attempts DB`: the recorded units of work, per landscape in order of first
+/// recording, optionally of one stage only.
+pub fn attempts(
+    store: &Store,
+    key: Option<&str>,
+    stage: Option<&str>,
+    format: Format,
+) -> Result<ExitCode> {
+    let mut r = Records::new([
+        "landscape",
+        "id",
+        "stage",
+        "key",
+        "outcome",
+        "detail",
+        "run_id",
+        "recorded_at",
+    ]);
+    let mut stages = std::collections::BTreeSet::new();
+    for l in select(store, key)? {
+        for a in store.all_attempts(l.id)? {
+            stages.insert(a.stage.clone());
+            if stage.is_some_and(|s| s != a.stage) {
+                continue;
+            }
+            r.push(vec![
+                json!(l.key),
+                json!(a.id),
+                json!(a.stage),
+                json!(a.key),
+                json!(a.outcome),
+                json!(a.detail),
+                json!(a.run_id),
+                json!(a.recorded_at),
+            ]);
+        }
+    }
+    if let Some(s) = stage
+        && r.is_empty()
+        && !stages.contains(s)
+    {
+        bail!(
+            "--stage {s}: no attempts of that stage are recorded; the stages recorded are: {}",
+            stages.into_iter().collect::<Vec<_>>().join(", ")
+        );
+    }
+    match format {
+        Format::Table => out!("{}", r.to_text()),
+        _ => print_records(&r, format)?,
+    }
+    Ok(ExitCode::SUCCESS)
 }

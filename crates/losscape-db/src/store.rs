@@ -996,6 +996,21 @@ impl Store {
             .map_err(sql(path))
     }
 
+    /// All recorded outcomes of every stage of a landscape, in order of first recording.
+    pub fn all_attempts(&self, landscape_id: LandscapeId) -> Result<Vec<AttemptRow>, DbError> {
+        let path = self.path.as_path();
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "{ATTEMPT_SELECT} WHERE landscape_id = ?1 ORDER BY id"
+            ))
+            .map_err(sql(path))?;
+        let rows = stmt
+            .query_map(params![landscape_id], attempt_row)
+            .map_err(sql(path))?;
+        rows.collect::<Result<_, _>>().map_err(sql(path))
+    }
+
     /// All recorded outcomes of one stage of a landscape, in order of first recording.
     pub fn attempts(
         &self,

@@ -8,7 +8,7 @@ use losscape_lbfgs::Lbfgs;
 use losscape_model::{Dataset, Perceptron};
 use losscape_plugin_host::{PluginMinimiser, PluginSource, PluginSpec};
 
-use crate::config::{self, Config, DataSection, LandscapePoint, MinimiserSection};
+use crate::config::{self, Config, DataSection, LandscapePoint, MinimiserSection, PluginSection};
 use crate::error::ConfigError;
 
 /// The experiment file that ships with losscape and runs when no file is given: the quick XOR
@@ -37,6 +37,40 @@ impl std::fmt::Debug for Experiment {
             .field("minimiser", &self.minimiser.name())
             .finish_non_exhaustive()
     }
+}
+
+/// Loads the plugin a `[minimiser]` section names, the one way every command does: `path` and
+/// `dirs` resolved against the experiment file `source`, `extra_dirs` (a command line's
+/// `--plugin-dir`) searched after `dirs`, and `options` handed to the plugin, which refuses
+/// values it cannot use.
+pub fn load_plugin(
+    p: &PluginSection,
+    source: &Path,
+    extra_dirs: &[PathBuf],
+) -> Result<PluginMinimiser, ConfigError> {
+    let file = source.to_path_buf();
+    let source_of = match (&p.name, &p.path) {
+        (_, Some(path)) => PluginSource::Path(config::resolve(source, path)),
+        (Some(name), None) => PluginSource::Name(name.clone()),
+        (None, None) => {
+            return Err(ConfigError::Invalid {
+                file,
+                key: "minimiser".into(),
+                message: "a plugin needs `name` or `path`".into(),
+            });
+        }
+    };
+    let spec = PluginSpec {
+        source: source_of,
+        search_dirs: p
+            .dirs
+            .iter()
+            .map(|d| config::resolve(source, d))
+            .chain(extra_dirs.iter().cloned())
+            .collect(),
+        config: toml::to_string(&p.options).unwrap_or_default(),
+    };
+    PluginMinimiser::load(&spec).map_err(|e| ConfigError::Plugin { file, source: e })
 }
 
 impl Experiment {
@@ -91,30 +125,7 @@ impl Experiment {
         }
         let minimiser: Arc<dyn Minimiser> = match &config.minimiser {
             MinimiserSection::Lbfgs(p) => Arc::new(Lbfgs::new(*p)),
-            MinimiserSection::Plugin(p) => {
-                let source_of = match (&p.name, &p.path) {
-                    (_, Some(path)) => PluginSource::Path(config::resolve(source, path)),
-                    (Some(name), None) => PluginSource::Name(name.clone()),
-                    (None, None) => {
-                        return Err(ConfigError::Invalid {
-                            file,
-                            key: "minimiser".into(),
-                            message: "a plugin needs `name` or `path`".into(),
-                        });
-                    }
-                };
-                let spec = PluginSpec {
-                    source: source_of,
-                    search_dirs: p.dirs.iter().map(|d| config::resolve(source, d)).collect(),
-                    config: toml::to_string(&p.options).unwrap_or_default(),
-                };
-                Arc::new(
-                    PluginMinimiser::load(&spec).map_err(|e| ConfigError::Plugin {
-                        file: file.clone(),
-                        source: e,
-                    })?,
-                )
-            }
+            MinimiserSection::Plugin(p) => Arc::new(load_plugin(p, source, &[])?),
         };
         Ok(Experiment {
             config,

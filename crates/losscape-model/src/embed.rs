@@ -1,4 +1,4 @@
-//! Embedding a network into one with an extra hidden unit (DESIGN.md §1).
+//! Embedding a network into one with an extra hidden unit (docs/model.md, "The loss", embedding).
 //!
 //! Padding a stationary point of the `n_h` network with a hidden unit whose weights are all
 //! zero gives a stationary point of the `n_h + 1` network with the same energy. Its Hessian is

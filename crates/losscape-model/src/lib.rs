@@ -1,4 +1,4 @@
-//! The neural-network model of DESIGN.md §1: labelled data sets, the single-hidden-layer
+//! The neural-network model of docs/model.md: labelled data sets, the single-hidden-layer
 //! tanh/softmax perceptron as a [`losscape_core::Landscape`] (energy, analytic gradient and
 //! Hessian, symmetry alignment), and the embedding of a network into a wider one.
 //!

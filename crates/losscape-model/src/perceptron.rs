@@ -43,7 +43,7 @@ pub enum ModelError {
 }
 
 /// A single-hidden-layer perceptron with tanh hidden units, linear outputs and softmax
-/// cross-entropy, L2-regularised on every parameter (DESIGN.md §1):
+/// cross-entropy, L2-regularised on every parameter (docs/model.md, "The loss"):
 ///
 /// `E(w) = -(1/N) Σ_d ln softmax(y(x_d))_{c(d)} + λ Σ w²`.
 ///

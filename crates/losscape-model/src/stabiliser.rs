@@ -1,5 +1,5 @@
 //! The order of the symmetry group and of a point's stabiliser, for counting how many
-//! stationary points one stored orbit stands for (the Morse census of DESIGN.md §2b).
+//! stationary points one stored orbit stands for (the Morse census of docs/model.md).
 //!
 //! The group `G` is the product of the data's input symmetries `σ`, the hidden-unit
 //! permutations `π` and the per-unit sign flips `s`; it acts on hidden unit `j` of `x` by

@@ -1,6 +1,6 @@
 //! The analyses of losscape-analysis and losscape-attraction, fed from a database.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use losscape_analysis::Table;
@@ -15,16 +15,21 @@ use losscape_analysis::embedding::{EmbeddingOptions, EmbeddingRow, embed_points}
 use losscape_analysis::sensitivity::{
     PointSensitivity, SensitivityOptions, SensitivityTable, measure, summarise,
 };
-use losscape_attraction::{BasinsReport, basins_of_attraction};
+use losscape_analysis::table::Records;
+use losscape_attraction::{BasinsReport, BasinsRule, basins_of_attraction};
 use losscape_core::{Convergence, Identity, Minimiser};
 use losscape_db::Store;
 use losscape_experiment::Config;
+use losscape_experiment::ConfigError;
 use losscape_experiment::closure::stored_closure;
-use losscape_experiment::config::MinimiserSection;
+use losscape_experiment::config::{MinimiserSection, PluginSection};
+use losscape_experiment::experiment::load_plugin;
 use losscape_experiment::points::stored_saturation;
+use losscape_hessian::Checks;
 use losscape_lbfgs::{Lbfgs, LbfgsParams};
 use losscape_model::{Dataset, Perceptron};
-use losscape_plugin_host::{PluginMinimiser, PluginSpec};
+use losscape_plugin_host::library_file_names;
+use serde_json::{Value, json};
 
 use crate::ReportError;
 use crate::data::{LandscapeData, StoredExperiment, stationary_info};
@@ -118,6 +123,7 @@ pub fn graph_svg(
     drawing: &GraphDrawing,
 ) -> Result<String, ReportError> {
     let graph = DisconnectivityGraph::build(&l.minima, &l.ts, opts)?;
+    let defaults = SvgOptions::default();
     Ok(graph.to_svg(&SvgOptions {
         colouring: match drawing.colouring {
             GraphColouring::Accuracy => Colouring::Accuracy,
@@ -133,7 +139,11 @@ pub fn graph_svg(
             l.minima.len(),
             l.ts.len()
         ),
-        ..SvgOptions::default()
+        width: drawing.size.map_or(defaults.width, |s| s[0]),
+        height: drawing.size.map_or(defaults.height, |s| s[1]),
+        font_size: drawing.font_size.unwrap_or(defaults.font_size),
+        relative_energy: drawing.relative_energy,
+        ..defaults
     }))
 }
 
@@ -150,12 +160,18 @@ pub enum GraphColouring {
 }
 
 /// How a disconnectivity graph is drawn (what it shows is [`DisconnectivityOptions`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct GraphDrawing {
     /// Branch colours.
     pub colouring: GraphColouring,
     /// Minimum ids under the branches.
     pub label_ids: bool,
+    /// Width and height in pixels (PDF points) [default: [`SvgOptions`]'s].
+    pub size: Option<[f64; 2]>,
+    /// Font size of the tick labels [default: [`SvgOptions`]'s]; the rest scales with it.
+    pub font_size: Option<f64>,
+    /// Energies above the global minimum on the axis instead of absolute ones.
+    pub relative_energy: bool,
 }
 
 /// The sensitivity measurement of one landscape.
@@ -391,9 +407,14 @@ impl Minimiser for Polished {
 }
 
 /// Loads the minimisers named in `opts`: `lbfgs` is the config's L-BFGS (defaults if the
-/// config uses a plugin), anything else is a plugin looked up by name.
+/// config uses a plugin); the name of the config's own plugin (its `name`, or the plugin name
+/// in the file name of its `path`) is that plugin loaded exactly as a run loads it, with its
+/// `path`, `dirs` and `[minimiser.options]`; any other name is a plugin looked up by name with
+/// its defaults. `source` is the experiment file the config came from (relative paths are
+/// resolved against it); `opts.plugin_dirs` are searched after the config's `dirs`.
 pub fn load_minimisers(
     config: &Config,
+    source: &Path,
     opts: &BasinsOptions,
 ) -> Result<Vec<Arc<dyn Minimiser>>, ReportError> {
     if opts.minimisers.is_empty() {
@@ -406,15 +427,32 @@ pub fn load_minimisers(
     opts.minimisers
         .iter()
         .map(|name| -> Result<Arc<dyn Minimiser>, ReportError> {
-            let m: Arc<dyn Minimiser> = if name == "lbfgs" {
-                Arc::new(Lbfgs::new(params))
-            } else {
-                let mut spec = PluginSpec::named(name.clone());
-                for d in &opts.plugin_dirs {
-                    spec = spec.search_dir(d.clone());
-                }
-                Arc::new(PluginMinimiser::load(&spec)?)
-            };
+            let m: Arc<dyn Minimiser> =
+                if name == "lbfgs" {
+                    Arc::new(Lbfgs::new(params))
+                } else {
+                    match &config.minimiser {
+                        MinimiserSection::Plugin(p) if names_plugin(p, name) => {
+                            Arc::new(load_plugin(p, source, &opts.plugin_dirs)?)
+                        }
+                        _ => {
+                            let section = PluginSection {
+                                name: Some(name.clone()),
+                                ..PluginSection::default()
+                            };
+                            // Named on the command line, not by the file's [minimiser]: the
+                            // loader's own error says what went wrong.
+                            Arc::new(load_plugin(&section, source, &opts.plugin_dirs).map_err(
+                                |e| match e {
+                                    ConfigError::Plugin { source, .. } => {
+                                        ReportError::Plugin(source)
+                                    }
+                                    other => ReportError::Config(other),
+                                },
+                            )?)
+                        }
+                    }
+                };
             Ok(if opts.polish {
                 Arc::new(Polished {
                     inner: m,
@@ -428,6 +466,19 @@ pub fn load_minimisers(
         .collect()
 }
 
+/// Whether `name` (as given to `--minimisers`) is the plugin of the `[minimiser]` section `p`:
+/// its `name`, or for a `path`, one of the library file names a plugin of that name has.
+fn names_plugin(p: &PluginSection, name: &str) -> bool {
+    if let Some(own) = &p.name {
+        return own == name;
+    }
+    p.path
+        .as_ref()
+        .and_then(|path| path.file_name())
+        .and_then(|f| f.to_str())
+        .is_some_and(|file| library_file_names(name).iter().any(|n| n == file))
+}
+
 /// Basins of attraction of one landscape.
 #[derive(Debug, Clone)]
 pub struct LandscapeBasins {
@@ -438,7 +489,9 @@ pub struct LandscapeBasins {
 }
 
 /// Measures the basins of attraction of each `(key, model)` with every minimiser; the random
-/// starts are seeded with the experiment's seed (`config.experiment.seed`).
+/// starts are seeded with the experiment's seed (`config.experiment.seed`). End points are
+/// verified with the config's `[checks]`; without the polish their gradient is only as small as
+/// `opts.convergence` asks, so the gradient limit is the larger of the two.
 pub fn basins(
     landscapes: &[(String, Perceptron)],
     minimisers: &[Arc<dyn Minimiser>],
@@ -446,6 +499,22 @@ pub fn basins(
     opts: &BasinsOptions,
 ) -> Vec<LandscapeBasins> {
     let refs: Vec<&dyn Minimiser> = minimisers.iter().map(|m| m.as_ref()).collect();
+    let checks = if opts.polish {
+        config.checks
+    } else {
+        Checks {
+            rms_gradient: config
+                .checks
+                .rms_gradient
+                .max(opts.convergence.rms_gradient),
+            ..config.checks
+        }
+    };
+    let rule = BasinsRule {
+        stop: &opts.convergence,
+        identity: &config.identity,
+        checks: &checks,
+    };
     landscapes
         .iter()
         .map(|(key, model)| LandscapeBasins {
@@ -456,8 +525,7 @@ pub fn basins(
                 opts.starts,
                 config.basin_hopping.start_range,
                 config.experiment.seed,
-                &opts.convergence,
-                &config.identity,
+                &rule,
             ),
         })
         .collect()
@@ -493,16 +561,20 @@ pub fn config_landscapes(
         .collect()
 }
 
-/// Per landscape and minimiser: the fraction of starts ending in each of the lowest minima,
-/// failures and evaluations per start.
+/// Per landscape and minimiser: how many starts ended in a verified minimum, a saddle, a
+/// degenerate point, short of convergence or in an error, the fraction ending in each of the
+/// lowest minima, and evaluations per start.
 pub fn basins_table(results: &[LandscapeBasins]) -> Table {
     const SHOWN: usize = 5;
     let mut t = Table::new(
         [
             "landscape",
             "minimiser",
-            "minima found",
-            "failed",
+            "minima reached",
+            "saddles",
+            "degenerate",
+            "unconverged",
+            "errors",
             "evals/start",
         ]
         .into_iter()
@@ -517,7 +589,10 @@ pub fn basins_table(results: &[LandscapeBasins]) -> Table {
                 r.key.clone(),
                 m.name.clone(),
                 reached.to_string(),
-                format!("{:.3}", m.failure_fraction()),
+                m.saddles.to_string(),
+                m.degenerate.to_string(),
+                m.unconverged.to_string(),
+                m.errors.to_string(),
                 format!(
                     "{:.0}",
                     m.evaluations as f64 / r.report.n_starts.max(1) as f64
@@ -536,4 +611,59 @@ pub fn basins_table(results: &[LandscapeBasins]) -> Table {
         }
     }
     t
+}
+
+/// Every start's outcome as records (`basins --format json|csv`): one row per landscape,
+/// minimiser and outcome; `outcome` is `minimum` (with the basin's rank by energy, 1 = lowest,
+/// and its energy), `saddle`, `degenerate`, `unconverged` or `error`; `starts` and `fraction`
+/// say how many of the starts ended so. Minima no start of that minimiser reached are left out.
+pub fn basins_records(results: &[LandscapeBasins]) -> Records {
+    let mut r = Records::new([
+        "landscape",
+        "minimiser",
+        "outcome",
+        "basin",
+        "energy",
+        "starts",
+        "fraction",
+        "evaluations_per_start",
+    ]);
+    for l in results {
+        let n = l.report.n_starts.max(1) as f64;
+        for m in &l.report.minimisers {
+            let per_start = Records::real(m.evaluations as f64 / n);
+            for (k, &c) in m.counts.iter().enumerate().filter(|(_, c)| **c > 0) {
+                r.push(vec![
+                    json!(l.key),
+                    json!(m.name),
+                    json!("minimum"),
+                    json!(k + 1),
+                    Records::real(l.report.minima[k].energy),
+                    json!(c),
+                    Records::real(c as f64 / n),
+                    per_start.clone(),
+                ]);
+            }
+            for (outcome, c) in [
+                ("saddle", m.saddles),
+                ("degenerate", m.degenerate),
+                ("unconverged", m.unconverged),
+                ("error", m.errors),
+            ] {
+                if c > 0 {
+                    r.push(vec![
+                        json!(l.key),
+                        json!(m.name),
+                        json!(outcome),
+                        Value::Null,
+                        Value::Null,
+                        json!(c),
+                        Records::real(c as f64 / n),
+                        per_start.clone(),
+                    ]);
+                }
+            }
+        }
+    }
+    r
 }

@@ -5,7 +5,7 @@
 //! analysis commands and the report all go through [`select`], [`read_points`] and
 //! [`read_landscapes`].
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use losscape_analysis::{MinimumInfo, TsInfo};
 use losscape_core::Identity;
@@ -31,12 +31,18 @@ pub struct StoredExperiment {
     pub data_origin: String,
 }
 
+/// The path a stored config's relative paths (data files, plugins) are resolved against: a
+/// name in the database's folder, where a run usually starts from.
+pub fn stored_config_source(store: &Store) -> PathBuf {
+    store.path().with_file_name("<stored config>")
+}
+
 impl StoredExperiment {
     /// Reads the runs of `store`. Relative data paths in the stored config are resolved
     /// against the database's folder (where a run usually starts from).
     pub fn read(store: &Store) -> Result<StoredExperiment, ReportError> {
         let runs = store.runs()?;
-        let source = store.path().with_file_name("<stored config>");
+        let source = stored_config_source(store);
         let found = runs
             .iter()
             .rev()

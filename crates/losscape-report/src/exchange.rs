@@ -19,11 +19,13 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use losscape_analysis::census::point_group_order;
 use losscape_analysis::pathsample::{
-    IDS_CSV, MIN_A, MIN_B, MIN_DATA, POINTS_MIN, POINTS_TS, TS_DATA, endpoints_file,
-    format_pathsample, read_pathsample,
+    IDS_CSV, MIN_A, MIN_B, MIN_DATA, POINTS_MIN, POINTS_TS, PointGroupOrders, TS_DATA,
+    endpoints_file, format_pathsample, read_pathsample_with_orders,
 };
 use losscape_analysis::{MinimumInfo, TsInfo};
+use losscape_core::Identity;
 use losscape_db::{LandscapeSpec, NewMinimum, NewTs, RunInfo, RunStatus, Store};
 use losscape_experiment::Config;
 use losscape_hessian::{Analysis, Checks, analyse};
@@ -66,8 +68,12 @@ pub struct ExportSummary {
 /// Refuses, writing nothing, a landscape without a transition state joining two distinct minima
 /// (its `ts.data` would hold no usable line, and PyGT and disconnectionDPS fail on it), endpoint
 /// ids that are not minima of the landscape, and overlapping or empty endpoint sets.
+///
+/// Each point's point-group order is its stabiliser order under the symmetry group
+/// ([`point_group_order`] with `identity`, the rule of the Morse census).
 pub fn export_pathsample(
     l: &LandscapeData,
+    identity: &Identity,
     dir: &Path,
     opts: &ExportOptions,
 ) -> Result<ExportSummary, ReportError> {
@@ -89,7 +95,19 @@ pub fn export_pathsample(
         )));
     }
     let (a, b) = endpoints(l, opts)?;
-    let files = format_pathsample(&l.minima, &l.ts).map_err(ReportError::io(dir))?;
+    let orders = PointGroupOrders {
+        minima: l
+            .minima
+            .iter()
+            .map(|m| point_group_order(&l.model, identity, &m.coords))
+            .collect(),
+        ts: l
+            .ts
+            .iter()
+            .map(|t| point_group_order(&l.model, identity, &t.coords))
+            .collect(),
+    };
+    let files = format_pathsample(&l.minima, &l.ts, &orders).map_err(ReportError::io(dir))?;
     let line = |id: i64| {
         files
             .line_of
@@ -322,6 +340,62 @@ pub struct ImportSummary {
     pub max_energy_difference: f64,
     /// Where the data set came from, with its SHA-256.
     pub data: String,
+    /// Points whose point-group order in the files differs from their stabiliser order in this
+    /// network (files of a tool that writes 1 for every point, say); the database does not
+    /// store the order, so this only tells the reader the files' symmetry numbers were wrong.
+    pub warnings: Vec<String>,
+}
+
+/// One line per kind of point whose file order differs from [`point_group_order`] here,
+/// naming the first few lines.
+fn order_warnings(
+    model: &Perceptron,
+    identity: &Identity,
+    minima: &[MinimumInfo],
+    ts: &[TsInfo],
+    orders: &PointGroupOrders,
+) -> Vec<String> {
+    let minima = minima.iter().map(|m| m.coords.as_slice());
+    let ts = ts.iter().map(|t| t.coords.as_slice());
+    [
+        order_warning(model, identity, MIN_DATA, minima, &orders.minima),
+        order_warning(model, identity, TS_DATA, ts, &orders.ts),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// The warning for the points of `file` (coordinates and the orders read), if any differ.
+fn order_warning<'a>(
+    model: &Perceptron,
+    identity: &Identity,
+    file: &str,
+    coords: impl Iterator<Item = &'a [f64]>,
+    read: &[u64],
+) -> Option<String> {
+    let differ: Vec<String> = coords
+        .zip(read)
+        .enumerate()
+        .filter_map(|(i, (x, &read))| {
+            let computed = point_group_order(model, identity, x);
+            (computed != read).then(|| format!("line {} ({read}, computed {computed})", i + 1))
+        })
+        .collect();
+    (!differ.is_empty()).then(|| {
+        format!(
+            "{file}: {} of {} point-group orders differ from the stabiliser order of the point \
+             in this network: {}{}",
+            differ.len(),
+            read.len(),
+            differ[..differ.len().min(SHOWN_PROBLEMS)].join(", "),
+            if differ.len() > SHOWN_PROBLEMS {
+                ", ..."
+            } else {
+                ""
+            }
+        )
+    })
 }
 
 /// The data set and settings an import verifies against.
@@ -345,7 +419,7 @@ pub fn import_pathsample(
     let existed = db.exists();
     let source = import_source(db, existed, opts)?;
     let model = Perceptron::new(source.data.clone(), opts.n_hidden, opts.lambda)?;
-    let (minima, ts) = read_pathsample(dir, model.dim())?;
+    let (minima, ts, orders) = read_pathsample_with_orders(dir, model.dim())?;
     let verified = verify(&model, &source, &minima, &ts, opts)?;
 
     let mut store = Store::open(db)?;
@@ -363,6 +437,7 @@ pub fn import_pathsample(
     }
     let (mut summary, data) = stored?;
     summary.data = data;
+    summary.warnings = order_warnings(&model, &source.config.identity, &minima, &ts, &orders);
     summary.max_energy_difference = verified.max_energy_difference;
     Ok(summary)
 }
@@ -832,6 +907,7 @@ fn store_verified(
             repeated,
             max_energy_difference: 0.0,
             data: String::new(),
+            warnings: Vec::new(),
         },
         format!("{}, sha256 {sha}", source.origin),
     ))

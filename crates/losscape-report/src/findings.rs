@@ -433,6 +433,7 @@ mod tests {
 
     fn row(n_hidden: usize, lambda: f64, minima: usize, ts: usize) -> CountsRow {
         CountsRow {
+            certified: true,
             n_hidden,
             lambda,
             minima_by_energy: minima,

@@ -33,6 +33,9 @@ pub enum RasterError {
     /// The PNG could not be encoded.
     #[error("PNG encoding failed: {0}")]
     Png(String),
+    /// The PDF could not be written.
+    #[error("PDF conversion failed: {0}")]
+    Pdf(String),
 }
 
 /// Font families tried, in order, for `sans-serif` text.
@@ -94,6 +97,20 @@ impl Rasteriser {
         pixmap
             .encode_png()
             .map_err(|e| RasterError::Png(e.to_string()))
+    }
+
+    /// Converts `svg` to a one-page PDF of the SVG's size (one SVG pixel is one PDF point at
+    /// 72 dpi), text kept as text in the fonts this rasteriser loaded, so the figure scales to
+    /// any column width without blurring.
+    pub fn pdf(&self, svg: &str) -> Result<Vec<u8>, RasterError> {
+        let tree = usvg::Tree::from_str(svg, &self.options)
+            .map_err(|e| RasterError::Svg(e.to_string()))?;
+        svg2pdf::to_pdf(
+            &tree,
+            svg2pdf::ConversionOptions::default(),
+            svg2pdf::PageOptions { dpi: 72.0 },
+        )
+        .map_err(|e| RasterError::Pdf(e.to_string()))
     }
 
     /// Renders `svg` at `scale` onto white.

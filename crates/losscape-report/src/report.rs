@@ -169,9 +169,13 @@ pub fn compute(
 ) -> Result<ReportContents, ReportError> {
     let exp = StoredExperiment::read(store)?;
     let landscapes = read_landscapes(store, &exp, None)?;
-    let counts = counts_rows(&landscapes, exp.config.identity.energy_tolerance);
-    let count_figures = count_figures(&counts, &mut skipped);
+    let mut counts = counts_rows(&landscapes, exp.config.identity.energy_tolerance);
     let censuses = morse_censuses(store, &landscapes, &exp.config.identity)?;
+    // Counts the census certifies are drawn apart from lower bounds.
+    for (row, c) in counts.iter_mut().zip(&censuses) {
+        row.certified = c.census.passes() && !c.census.voided();
+    }
+    let count_figures = count_figures(&counts, &mut skipped);
     let census_table = morse_census_table(&censuses);
     let graphs = graphs(&landscapes, opts.graph_levels, &mut skipped)?;
     let sens = sensitivity(&landscapes, &opts.sensitivity, &exp)?;
@@ -179,7 +183,8 @@ pub fn compute(
     let embeddings = all_embeddings(&landscapes, &exp.config.identity)?;
     let basins = match &opts.basins {
         Some(b) => {
-            let minimisers = load_minimisers(&exp.config, b)?;
+            let minimisers =
+                load_minimisers(&exp.config, &crate::data::stored_config_source(store), b)?;
             let models: Vec<_> = landscapes
                 .iter()
                 .map(|l| (l.row.key.clone(), l.model.clone()))
@@ -276,6 +281,7 @@ fn graphs(
     let svg_opts = GraphDrawing {
         colouring: GraphColouring::Accuracy,
         label_ids: true,
+        ..GraphDrawing::default()
     };
     let mut graphs = Vec::new();
     for l in landscapes {
@@ -314,6 +320,8 @@ fn write_files(
         if let (Some(r), Some(stem)) = (raster, name.strip_suffix(".svg")) {
             // Twice the SVG's pixel size: sharp in print and on high-density screens.
             put_bytes(&format!("{stem}.png"), &r.png(text, 2.0)?)?;
+            // And as PDF, vector graphics with text, for a paper's column.
+            put_bytes(&format!("{stem}.pdf"), &r.pdf(text)?)?;
         }
         Ok(())
     };
@@ -399,7 +407,9 @@ fn counts_section(report: &mut Report, c: &ReportContents) {
         "Minima are counted by distinct energy (within the identity rule's energy tolerance, as \
          PATHSAMPLE does) and by distinct structure modulo the network's symmetries (what the \
          database stores). Transition states include degenerate rearrangements. Components: \
-         connected components of the graph of minima joined by transition states.",
+         connected components of the graph of minima joined by transition states. In the \
+         plots, a filled marker is a count the Morse check below certifies (sum 1, no \
+         degenerate point); an open marker is a lower bound.",
     );
     s.table(counts_table(&c.counts), "counts.csv");
     s.paragraph(
@@ -438,11 +448,13 @@ fn graphs_section(report: &mut Report, c: &ReportContents) {
          (as `losscape minima` shows it), and is coloured by the training accuracy of that \
          minimum on one fixed scale from 0 to 1, the same colour meaning the same accuracy in \
          every graph (legend on the right); basins holding minima of different accuracies are \
-         grey. Where a few high minima or saddles would squeeze the low minima together, the \
-         energy window is lowered until the lower half of the minima spans at least 30 % of \
-         the axis; the legend then gives the window and how many minima lie above it \
-         (`losscape graph --full` draws every minimum, `--window LO HI` any range). \
-         Degenerate rearrangements are left out. Every figure is also written as PNG.",
+         grey. Every minimum is drawn for landscapes of up to 40 minima; above that, where a few \
+         high minima or saddles would squeeze the low minima together, the energy window is \
+         lowered until the lower half of the minima spans at least 30 % of the axis, and the \
+         legend gives the window and the ids of the minima above it (`losscape graph --full` \
+         draws every minimum, `--window LO HI` any range, `--relative` energies above the \
+         global minimum). Degenerate rearrangements are left out. Every figure is also \
+         written as PNG and as PDF.",
     );
     for (key, svg) in &c.graphs {
         s.figure(svg.clone(), graph_file(key));
@@ -496,10 +508,13 @@ fn basins_section(report: &mut Report, c: &ReportContents) {
     };
     s.paragraph(format!(
         "The same {} seeded random starts per landscape, quenched by each optimiser to \
-         an RMS gradient of {:.0e} (at most {} iterations){}; end points identified \
-         across optimisers modulo symmetry. Basin k is the k-th lowest minimum found by \
-         any optimiser; entries are the fraction of starts ending there; failed = did \
-         not converge or stopped with an error.",
+         an RMS gradient of {:.0e} (at most {} iterations){}; every end point verified by \
+         the rule stored points pass (gradient, Hessian index 0, no zero eigenvalue) before \
+         it counts as a minimum, and identified across optimisers modulo symmetry. Basin k is \
+         the k-th lowest minimum found by any optimiser; entries are the fraction of starts \
+         ending there. End points of Hessian index 1 or more (saddles), with a zero \
+         eigenvalue (degenerate), short of convergence, or stopped by an error are counted \
+         in their own columns.",
         b.starts,
         b.convergence.rms_gradient,
         b.convergence.max_iterations,

@@ -1,5 +1,5 @@
 //! The missing-connection strategy of PATHSAMPLE/OPTIM (Wales, J. Chem. Phys. 130, 204111,
-//! 2009, and DESIGN.md §2).
+//! 2009, and docs/model.md, "Search methods").
 //!
 //! The known minima form a complete graph. An edge costs nothing if a transition state already
 //! joins its two minima, otherwise a cost growing with their aligned distance

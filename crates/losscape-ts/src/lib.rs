@@ -1,6 +1,6 @@
 //! Transition states: finding the first-order saddles that connect minima.
 //!
-//! The methods are those of OPTIM and PATHSAMPLE (DESIGN.md §2):
+//! The methods are those of OPTIM and PATHSAMPLE (docs/model.md, "Search methods"):
 //!
 //! - [`dneb`]: doubly-nudged elastic band between two minima; its local maxima are candidates;
 //! - [`ef`]: eigenvector-following, which refines a candidate into a verified

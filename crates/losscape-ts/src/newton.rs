@@ -1,7 +1,7 @@
 //! Stationary points of any Hessian index: Newton's method on `∇E = 0` with a trust region.
 //!
 //! Minimisers find minima and eigenvector-following finds index-1 saddles; a census that is to
-//! be checked against the Morse relation (DESIGN.md §2b) needs every critical point, whatever
+//! be checked against the Morse relation (docs/model.md, "The Morse census and saturation") needs every critical point, whatever
 //! its index. Newton's method on the gradient converges to whichever stationary point is near,
 //! so many starts sample all of them. Each iteration diagonalises the exact Hessian `H` and
 //! takes the Levenberg–Marquardt step `h = -Σ λᵢ Fᵢ / (λᵢ² + μ) vᵢ` (`Fᵢ = g·vᵢ`) for the
