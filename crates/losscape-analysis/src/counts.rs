@@ -46,11 +46,19 @@ pub struct CountsRow {
     pub global_min_energy: f64,
     /// Connected components of the graph of minima joined by non-degenerate transition states.
     pub components: usize,
-    /// Whether the Morse census certifies the counts (its sum is 1 and no degenerate point
-    /// voids it); otherwise they are lower bounds, and the plots draw them with open markers.
+    /// Whether the census certifies the counts ([`crate::census::Certificate::Closed`]: Morse
+    /// sum 1, no degenerate point, closed under the saddle-to-saddle searches); otherwise the
+    /// plots draw them with open markers.
     /// [`CountsRow::from_points`] cannot know and leaves it `false`; the report sets it from
     /// the census.
     pub certified: bool,
+    /// Critical points of index 0 counted with their symmetry copies (`Σ |G| / |Stab|` over
+    /// the minima's orbits, from the census); `None` where no census was read. The paper's
+    /// programs may have counted copies separately: with orbits and points a reader can
+    /// compare either way.
+    pub minima_points: Option<u64>,
+    /// The same for index 1 (transition states, degenerate rearrangements included).
+    pub ts_points: Option<u64>,
 }
 
 impl CountsRow {
@@ -92,6 +100,8 @@ impl CountsRow {
             global_min_energy: energies.iter().copied().fold(f64::NAN, f64::min),
             components: components(minima, ts),
             certified: false,
+            minima_points: None,
+            ts_points: None,
         }
     }
 }
@@ -198,6 +208,9 @@ pub fn counts_records(keys: &[String], rows: &[CountsRow]) -> Records {
         "components",
         "fraction_minima_correct",
         "fraction_ts_correct",
+        "minima_points",
+        "ts_points",
+        "certified",
     ]);
     for (key, c) in keys.iter().zip(rows) {
         r.push(vec![
@@ -215,6 +228,9 @@ pub fn counts_records(keys: &[String], rows: &[CountsRow]) -> Records {
             json!(c.components),
             Records::real(c.frac_minima_correct),
             Records::real(c.frac_ts_correct),
+            c.minima_points.map_or(Value::Null, |n| json!(n)),
+            c.ts_points.map_or(Value::Null, |n| json!(n)),
+            json!(c.certified),
         ]);
     }
     r
@@ -438,6 +454,8 @@ mod tests {
                     global_min_energy: 0.01 * lambda,
                     components: 1,
                     certified: n_hidden < 4,
+                    minima_points: None,
+                    ts_points: None,
                 });
             }
         }

@@ -15,8 +15,8 @@ use losscape_db::Store;
 use losscape_experiment::Config;
 use losscape_report::analyses::{
     BasinsOptions, GraphColouring, GraphDrawing, NoiseOptions, basins, basins_records,
-    basins_table, config_landscapes, counts_rows, embedding, graph_svg, load_minimisers,
-    sensitivity, sensitivity_table,
+    basins_table, certify_counts, config_landscapes, counts_rows, embedding, graph_svg,
+    load_minimisers, morse_censuses, sensitivity, sensitivity_table,
 };
 use losscape_report::data::{LandscapeData, StoredExperiment, read_landscapes, select_one};
 use losscape_report::exchange::{
@@ -335,7 +335,9 @@ pub fn counts(db: &Path, csv: Option<&Path>, format: Format) -> Result<ExitCode>
     let store = open(db)?;
     let exp = StoredExperiment::read(&store)?;
     let landscapes = read_landscapes(&store, &exp, None)?;
-    let rows = counts_rows(&landscapes, exp.config.identity.energy_tolerance);
+    let mut rows = counts_rows(&landscapes, exp.config.identity.energy_tolerance);
+    let censuses = morse_censuses(&store, &landscapes, &exp.config.identity)?;
+    certify_counts(&mut rows, &censuses);
     let keys: Vec<String> = landscapes.iter().map(|l| l.row.key.clone()).collect();
     let records = counts_records(&keys, &rows);
     match format {

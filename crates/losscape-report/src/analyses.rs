@@ -99,6 +99,16 @@ pub fn morse_censuses(
         .collect()
 }
 
+/// Marks each counts row with its landscape's certificate and its point counts (orbits
+/// weighted by `|G| / |Stab|`) from the census: a count is only as good as its certificate.
+pub fn certify_counts(rows: &mut [CountsRow], censuses: &[LandscapeCensus]) {
+    for (row, c) in rows.iter_mut().zip(censuses) {
+        row.certified = c.certificate().certified();
+        row.minima_points = Some(c.census.count(0).points);
+        row.ts_points = Some(c.census.count(1).points);
+    }
+}
+
 /// The censuses as one table, a row per landscape (see [`census_table`]).
 pub fn morse_census_table(censuses: &[LandscapeCensus]) -> Table {
     let rows: Vec<CensusRow<'_>> = censuses

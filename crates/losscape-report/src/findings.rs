@@ -447,6 +447,8 @@ mod tests {
             frac_ts_correct: 0.5,
             global_min_energy: 0.1,
             components: 1,
+            minima_points: None,
+            ts_points: None,
         }
     }
 

@@ -18,8 +18,8 @@ use losscape_db::Store;
 use crate::ReportError;
 use crate::analyses::{
     BasinsOptions, EmbeddingPair, GraphColouring, GraphDrawing, LandscapeCensus, NoiseOptions,
-    all_embeddings, basins, basins_table, counts_rows, embedding_table, graph_svg, load_minimisers,
-    morse_census_table, morse_censuses, sensitivity, sensitivity_table,
+    all_embeddings, basins, basins_table, certify_counts, counts_rows, embedding_table, graph_svg,
+    load_minimisers, morse_census_table, morse_censuses, sensitivity, sensitivity_table,
 };
 use crate::data::{LandscapeData, StoredExperiment, read_landscapes};
 use crate::findings::{count_findings, embedding_finding, sensitivity_finding};
@@ -171,10 +171,8 @@ pub fn compute(
     let landscapes = read_landscapes(store, &exp, None)?;
     let mut counts = counts_rows(&landscapes, exp.config.identity.energy_tolerance);
     let censuses = morse_censuses(store, &landscapes, &exp.config.identity)?;
-    // Counts the census certifies are drawn apart from lower bounds.
-    for (row, c) in counts.iter_mut().zip(&censuses) {
-        row.certified = c.census.passes() && !c.census.voided();
-    }
+    // Counts the census certifies are drawn apart from the others.
+    certify_counts(&mut counts, &censuses);
     let count_figures = count_figures(&counts, &mut skipped);
     let census_table = morse_census_table(&censuses);
     let graphs = graphs(&landscapes, opts.graph_levels, &mut skipped)?;
@@ -408,8 +406,9 @@ fn counts_section(report: &mut Report, c: &ReportContents) {
          PATHSAMPLE does) and by distinct structure modulo the network's symmetries (what the \
          database stores). Transition states include degenerate rearrangements. Components: \
          connected components of the graph of minima joined by transition states. In the \
-         plots, a filled marker is a count the Morse check below certifies (sum 1, no \
-         degenerate point); an open marker is a lower bound.",
+         plots, a filled marker is a count the census below certifies (Morse sum 1, no \
+         degenerate point, and the census closed under saddle-to-saddle searches); an open \
+         marker is a count that is not certified.",
     );
     s.table(counts_table(&c.counts), "counts.csv");
     s.paragraph(
