@@ -85,7 +85,10 @@ def test_census_equals_the_clis(quick_db, cli):
     for l in db.landscapes():
         c = l.census()
         theirs = printed[l.key]
-        for field in ("group_order", "by_index", "morse_sum", "passes", "voided", "verdict"):
+        for field in (
+            "group_order", "by_index", "morse_sum", "passes", "voided", "verdict",
+            "closed", "certificate", "closure",
+        ):
             assert c[field] == theirs[field], field
         np.testing.assert_array_equal(c["index"], [n["index"] for n in theirs["by_index"]])
         np.testing.assert_array_equal(

@@ -81,33 +81,8 @@ fn to_records(censuses: &[LandscapeCensus]) -> Records {
 
 /// The same data as the text output, for programs.
 fn to_json(db: &Path, censuses: &[LandscapeCensus]) -> serde_json::Value {
-    let landscapes: Vec<serde_json::Value> = censuses
-        .iter()
-        .map(|c| {
-            serde_json::json!({
-                "key": c.key,
-                "n_hidden": c.n_hidden,
-                "lambda": c.lambda,
-                "group_order": c.census.group_order,
-                "by_index": c.census.by_index,
-                "morse_sum": c.census.morse_sum,
-                "closed": c.closure.as_ref().is_some_and(Closure::closed),
-                "certificate": c.certificate(),
-                "orbits_missing": c.census.orbits_missing(),
-                "closure": c.closure,
-                "passes": c.census.passes(),
-                "voided": c.census.voided(),
-                "verdict": c.census.verdict(),
-                "degenerate": c.census.degenerate,
-                "census_points": c.census.census_points,
-                "ts_cross_check": c.census.ts_cross_check,
-                "orbits": c.census.orbits,
-                "warnings": c.census.warnings,
-                "saturation": c.saturation,
-                "saturation_status": Saturation::describe(c.saturation.as_ref()),
-            })
-        })
-        .collect();
+    let landscapes: Vec<serde_json::Value> =
+        censuses.iter().map(LandscapeCensus::to_json).collect();
     serde_json::json!({
         "database": db.display().to_string(),
         "landscapes": landscapes,

@@ -408,24 +408,7 @@ impl Landscape {
             let exp = StoredExperiment::read(store).map_err(db_err)?;
             let data = LandscapeData::read(store, &exp, &self.row).map_err(db_err)?;
             let censuses = morse_censuses(store, &[data], &exp.config.identity).map_err(db_err)?;
-            let c = &censuses[0];
-            let value = serde_json::json!({
-                "key": c.key,
-                "n_hidden": c.n_hidden,
-                "lambda": c.lambda,
-                "group_order": c.census.group_order,
-                "by_index": c.census.by_index,
-                "morse_sum": c.census.morse_sum,
-                "passes": c.census.passes(),
-                "voided": c.census.voided(),
-                "verdict": c.census.verdict(),
-                "degenerate": c.census.degenerate,
-                "census_points": c.census.census_points,
-                "ts_cross_check": c.census.ts_cross_check,
-                "orbits": c.census.orbits,
-                "warnings": c.census.warnings,
-                "saturation": c.saturation,
-            });
+            let value = censuses[0].to_json();
             Ok(value.to_string())
         })?;
         let json = py.import("json")?;

@@ -67,6 +67,33 @@ impl LandscapeCensus {
     pub fn certificate(&self) -> Certificate {
         Certificate::of(&self.census, self.closure.as_ref())
     }
+
+    /// Every number of the census as JSON: what `losscape census --format json` prints per
+    /// landscape, and what the Python package returns.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "key": self.key,
+            "n_hidden": self.n_hidden,
+            "lambda": self.lambda,
+            "group_order": self.census.group_order,
+            "by_index": self.census.by_index,
+            "morse_sum": self.census.morse_sum,
+            "closed": self.closure.as_ref().is_some_and(Closure::closed),
+            "certificate": self.certificate(),
+            "orbits_missing": self.census.orbits_missing(),
+            "closure": self.closure,
+            "passes": self.census.passes(),
+            "voided": self.census.voided(),
+            "verdict": self.census.verdict(),
+            "degenerate": self.census.degenerate,
+            "census_points": self.census.census_points,
+            "ts_cross_check": self.census.ts_cross_check,
+            "orbits": self.census.orbits,
+            "warnings": self.census.warnings,
+            "saturation": self.saturation,
+            "saturation_status": Saturation::describe(self.saturation.as_ref()),
+        })
+    }
 }
 
 /// The Morse census of every landscape in `landscapes`: stored minima, stored transition
