@@ -147,7 +147,7 @@ const CONFIG_CASES: &[(&str, &[&str])] = &[
     ),
     (
         "saturate-rounds.toml",
-        &["`saturate.max_rounds`", ">= quiet_rounds (3) (got 2)"],
+        &["`saturate.max_rounds`", ">= 1 (got 0)"],
     ),
     (
         "newton-trust.toml",
