@@ -32,7 +32,7 @@ use crate::attempts::{SearchDetail, SearchKey};
 use crate::config::{LandscapePoint, Stage};
 use crate::error::RunError;
 use crate::runner::{Event, LandscapeRun};
-use crate::store_connect::{DbSink, sink_error};
+use crate::store_connect::{DbSink, IdPoint, sink_error};
 
 /// Attempt-key prefixes of the seeds: stored minima and transition states of this landscape,
 /// and census points of the network with one hidden unit fewer (same λ, same database),
@@ -233,7 +233,7 @@ impl LandscapeRun<'_> {
     /// were new to the census.
     fn seed_census(
         &self,
-        narrower: Vec<(i64, Vec<f64>)>,
+        narrower: Vec<IdPoint>,
         sink: &mut DbSink<'_, '_>,
     ) -> Result<usize, RunError> {
         let (minima, ts) = sink.stored_points();
@@ -252,7 +252,7 @@ impl LandscapeRun<'_> {
 
     /// The census points of this network with one hidden unit fewer at the same λ, if the
     /// database holds that landscape, padded with a zero unit to this network's coordinates.
-    fn narrower_census(&self, store: &Store) -> Result<Vec<(i64, Vec<f64>)>, RunError> {
+    fn narrower_census(&self, store: &Store) -> Result<Vec<IdPoint>, RunError> {
         let n_hidden = self.model.n_hidden();
         if n_hidden < 2 {
             return Ok(Vec::new());

@@ -35,6 +35,9 @@ const SEARCH_STAGES: [Stage; 4] = [
     Stage::Saturate,
 ];
 
+/// A stored point's id and coordinates.
+pub(crate) type IdPoint = (i64, Vec<f64>);
+
 /// Stores what the searches find, as they find it.
 pub(crate) struct DbSink<'s, 'r> {
     run: &'s LandscapeRun<'r>,
@@ -147,7 +150,7 @@ impl<'s, 'r> DbSink<'s, 'r> {
     }
 
     /// The stored minima and transition states, with their ids, in storage order.
-    pub(crate) fn stored_points(&self) -> (Vec<(i64, Vec<f64>)>, Vec<(i64, Vec<f64>)>) {
+    pub(crate) fn stored_points(&self) -> (Vec<IdPoint>, Vec<IdPoint>) {
         let minima = (0..self.minima.set.len())
             .map(|i| (self.minima.ids[i], self.minima.set.point(i).to_vec()))
             .collect();

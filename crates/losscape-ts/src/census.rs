@@ -97,16 +97,31 @@ pub fn run(
         };
         report.converged += 1;
         sink.add_stationary(&point)?;
-        let a = &point.analysis;
-        if a.index == 0 && a.zero_modes == 0 {
-            sink.add_minimum(a.energy, &point.coords)?;
-        }
-        if let Some(r) = refined
-            && store_refined(tools, sink, r, &mut outcome, &mut found)?.is_some()
-        {
+        if hand_over(tools, sink, &point, refined, &mut outcome, &mut found)? {
             report.transition_states += 1;
         }
     }
     sink.attempt_done(&attempt, &outcome)?;
     Ok(report)
+}
+
+/// Hands a census point on as what it also is: a minimum to [`Sink::add_minimum`], a verified
+/// index-1 point (with its push-off `refined`) as a transition state. Returns whether a
+/// transition state was stored.
+pub(crate) fn hand_over(
+    tools: &Toolkit<'_>,
+    sink: &mut dyn Sink,
+    point: &StationaryPoint,
+    refined: Option<Result<Refined, RefineError>>,
+    outcome: &mut AttemptOutcome,
+    found: &mut Vec<(f64, Vec<f64>)>,
+) -> Result<bool, SinkError> {
+    let a = &point.analysis;
+    if a.index == 0 && a.zero_modes == 0 {
+        sink.add_minimum(a.energy, &point.coords)?;
+    }
+    Ok(match refined {
+        Some(r) => store_refined(tools, sink, r, outcome, found)?.is_some(),
+        None => false,
+    })
 }

@@ -35,9 +35,10 @@ use losscape_core::{Landscape, ParamError, vec};
 use losscape_hessian::{Analysis, analyse};
 use serde::{Deserialize, Serialize};
 
+use crate::census::hand_over;
 use crate::ef::rfo_step;
 use crate::newton::{self, NewtonFailure, StationaryPoint};
-use crate::{Attempt, AttemptOutcome, Sink, SinkError, Toolkit, store_refined};
+use crate::{Attempt, AttemptOutcome, Sink, SinkError, Toolkit};
 
 /// `[ts.ladder]`: the saddle-to-saddle searches of the census's closure.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -440,16 +441,7 @@ pub fn run(
         report.reached += 1;
         let first = !outcome.reached.contains(&id);
         outcome.reached.push(id);
-        if !first {
-            continue;
-        }
-        let a = &point.analysis;
-        if a.index == 0 && a.zero_modes == 0 {
-            sink.add_minimum(a.energy, &point.coords)?;
-        }
-        if let Some(r) = refined
-            && store_refined(tools, sink, r, &mut outcome, &mut found)?.is_some()
-        {
+        if first && hand_over(tools, sink, &point, refined, &mut outcome, &mut found)? {
             report.transition_states += 1;
         }
     }
