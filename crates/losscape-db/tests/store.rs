@@ -782,7 +782,7 @@ fn newer_schema_versions_are_refused_untouched() {
     drop(store);
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute(
-        "UPDATE meta SET value = '4' WHERE key = 'schema_version'",
+        "UPDATE meta SET value = '5' WHERE key = 'schema_version'",
         [],
     )
     .unwrap();
@@ -793,8 +793,8 @@ fn newer_schema_versions_are_refused_untouched() {
             matches!(
                 e,
                 DbError::NewerSchema {
-                    found: 4,
-                    supported: 3,
+                    found: 5,
+                    supported: 4,
                     ..
                 }
             )
