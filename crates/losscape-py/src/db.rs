@@ -76,6 +76,7 @@ pub(crate) fn summary_dict<'py>(
     d.set_item("components", c.components)?;
     d.set_item("saturated", s.saturation.map(|x| x.saturated))?;
     d.set_item("saturation_rounds", s.saturation.map(|x| x.rounds))?;
+    d.set_item("closed", s.saturation.map(|x| x.closed))?;
     Ok(d)
 }
 
