@@ -193,47 +193,62 @@ pub fn counts_csv(rows: &[CountsRow]) -> String {
 /// names and meanings of `summary`'s records (counts, not fractions), every number in full
 /// precision, then the fractions under names of their own.
 pub fn counts_records(keys: &[String], rows: &[CountsRow]) -> Records {
-    let mut r = Records::new([
-        "landscape",
-        "n_hidden",
-        "lambda",
-        "minima_by_energy",
-        "minima_by_structure",
-        "lowest_energy",
-        "correct_minima",
-        "transition_states",
-        "degenerate_ts",
-        "correct_ts",
-        "ts_per_minimum",
-        "components",
+    let mut r = Records::new(COUNT_COLUMNS.iter().copied().chain([
         "fraction_minima_correct",
         "fraction_ts_correct",
         "minima_points",
         "ts_points",
         "certified",
-    ]);
+    ]));
     for (key, c) in keys.iter().zip(rows) {
-        r.push(vec![
-            json!(key),
-            json!(c.n_hidden),
-            Records::real(c.lambda),
-            json!(c.minima_by_energy),
-            json!(c.minima_by_structure),
-            c.lowest_energy().map_or(Value::Null, Records::real),
-            json!(c.correct_minima),
-            json!(c.transition_states),
-            json!(c.degenerate_ts),
-            json!(c.correct_ts),
-            c.ts_ratio().map_or(Value::Null, Records::real),
-            json!(c.components),
+        let mut row = c.record_values(key);
+        row.extend([
             Records::real(c.frac_minima_correct),
             Records::real(c.frac_ts_correct),
             c.minima_points.map_or(Value::Null, |n| json!(n)),
             c.ts_points.map_or(Value::Null, |n| json!(n)),
             json!(c.certified),
         ]);
+        r.push(row);
     }
     r
+}
+
+/// The columns every per-landscape record of counts starts with (`counts`, `summary`), in
+/// the order of [`CountsRow::record_values`]: one name for one number everywhere.
+pub const COUNT_COLUMNS: [&str; 12] = [
+    "landscape",
+    "n_hidden",
+    "lambda",
+    "minima_by_energy",
+    "minima_by_structure",
+    "lowest_energy",
+    "correct_minima",
+    "transition_states",
+    "degenerate_ts",
+    "correct_ts",
+    "ts_per_minimum",
+    "components",
+];
+
+impl CountsRow {
+    /// The values of [`COUNT_COLUMNS`] for this row of landscape `key`, in full precision.
+    pub fn record_values(&self, key: &str) -> Vec<Value> {
+        vec![
+            json!(key),
+            json!(self.n_hidden),
+            Records::real(self.lambda),
+            json!(self.minima_by_energy),
+            json!(self.minima_by_structure),
+            self.lowest_energy().map_or(Value::Null, Records::real),
+            json!(self.correct_minima),
+            json!(self.transition_states),
+            json!(self.degenerate_ts),
+            json!(self.correct_ts),
+            self.ts_ratio().map_or(Value::Null, Records::real),
+            json!(self.components),
+        ]
+    }
 }
 
 /// Which count a plot shows.

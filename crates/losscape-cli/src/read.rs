@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
+use losscape_analysis::counts::COUNT_COLUMNS;
 use losscape_analysis::paths::{PathStep, minimax_path};
 use losscape_analysis::table::Records;
 use losscape_db::{LandscapeRow, Store};
@@ -58,42 +59,19 @@ pub fn summary_table(rows: &[LandscapeSummary]) -> String {
 
 /// The summary rows as records (`--format json|csv`).
 pub fn summary_records(rows: &[LandscapeSummary]) -> Records {
-    let mut r = Records::new([
-        "landscape",
-        "n_hidden",
-        "lambda",
-        "minima_by_energy",
-        "minima_by_structure",
-        "lowest_energy",
-        "correct_minima",
-        "transition_states",
-        "degenerate_ts",
-        "correct_ts",
-        "ts_per_minimum",
-        "components",
+    let mut r = Records::new(COUNT_COLUMNS.iter().copied().chain([
         "saturated",
         "saturation_rounds",
         "closed",
-    ]);
+    ]));
     for s in rows {
-        let c = &s.counts;
-        r.push(vec![
-            json!(s.key),
-            json!(c.n_hidden),
-            Records::real(c.lambda),
-            json!(c.minima_by_energy),
-            json!(c.minima_by_structure),
-            c.lowest_energy().map_or(Value::Null, Records::real),
-            json!(c.correct_minima),
-            json!(c.transition_states),
-            json!(c.degenerate_ts),
-            json!(c.correct_ts),
-            c.ts_ratio().map_or(Value::Null, Records::real),
-            json!(c.components),
+        let mut row = s.counts.record_values(&s.key);
+        row.extend([
             s.saturation.map_or(Value::Null, |x| json!(x.saturated)),
             s.saturation.map_or(Value::Null, |x| json!(x.rounds)),
             s.saturation.map_or(Value::Null, |x| json!(x.closed)),
         ]);
+        r.push(row);
     }
     r
 }
