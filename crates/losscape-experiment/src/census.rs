@@ -121,11 +121,10 @@ impl SaturateParams {
     }
 }
 
-/// What a round started from (recorded before it runs).
+/// What a round started from (recorded before it runs). Records of versions whose rounds
+/// surveyed the minima also hold `last_minimum`, which is no longer needed and is ignored.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 struct RoundStart {
-    /// Highest minimum id: the minima this round surveys.
-    last_minimum: i64,
     minima: usize,
     transition_states: usize,
     census_points: usize,
@@ -527,7 +526,6 @@ impl LandscapeRun<'_> {
             None => {
                 let minima = store.minima(landscape)?;
                 let s = RoundStart {
-                    last_minimum: minima.iter().map(|m| m.id).max().unwrap_or(0),
                     minima: minima.len(),
                     transition_states: store.transition_states(landscape)?.len(),
                     census_points: store.stationary_points(landscape)?.len(),
@@ -607,6 +605,16 @@ mod tests {
     use super::*;
     use losscape_model::Dataset;
     use std::collections::HashSet;
+
+    #[test]
+    fn round_records_of_earlier_versions_still_read() {
+        let old = r#"{"last_minimum":3,"minima":2,"transition_states":1,"census_points":5}"#;
+        let start: RoundStart = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            (start.minima, start.transition_states, start.census_points),
+            (2, 1, 5)
+        );
+    }
 
     #[test]
     fn the_saturation_record_is_written_where_readers_look() {

@@ -286,7 +286,11 @@ pub fn follow(
     let mut step = vec![0.0; n];
     let mut chosen = Vec::with_capacity(followed.len());
     let (mut best, mut best_at) = (f64::INFINITY, 0);
-    let mut trail: Vec<Vec<f64>> = Vec::new();
+    // The last `patience + 1` positions and the lengths of the steps between them, in rings
+    // allocated once per search (slot `iteration % (patience + 1)`).
+    let slots = params.patience + 1;
+    let mut positions = vec![0.0; slots * n];
+    let mut lengths = vec![0.0; slots];
     for iteration in 0..params.max_iterations {
         let a = analyse(l, &x, zero_tolerance);
         if !a.is_finite() {
@@ -303,11 +307,15 @@ pub fn follow(
         if a.rms_gradient < best {
             (best, best_at) = (a.rms_gradient, iteration);
         }
-        trail.push(x.clone());
-        if iteration - best_at >= params.patience && trail.len() > params.patience {
-            let window = &trail[trail.len() - 1 - params.patience..];
-            let path: f64 = window.windows(2).map(|w| vec::distance(&w[0], &w[1])).sum();
-            let net = vec::distance(&window[0], &window[window.len() - 1]);
+        let slot = iteration % slots;
+        positions[slot * n..(slot + 1) * n].copy_from_slice(&x);
+        if iteration - best_at >= params.patience && iteration >= params.patience {
+            // Steps `iteration - patience .. iteration` lead from the oldest position to `x`.
+            let oldest = (iteration - params.patience) % slots;
+            let path: f64 = (iteration - params.patience..iteration)
+                .map(|j| lengths[j % slots])
+                .sum();
+            let net = vec::distance(&positions[oldest * n..(oldest + 1) * n], &x);
             if net < 0.1 * path {
                 return Err(NewtonFailure::Wandering {
                     rms_gradient: a.rms_gradient,
@@ -332,6 +340,7 @@ pub fn follow(
             vec::scale(params.max_step / length, &mut step);
         }
         vec::axpy(1.0, &step, &mut x);
+        lengths[slot] = vec::distance(&positions[slot * n..(slot + 1) * n], &x);
         let distance = vec::distance(&x, origin);
         if distance > params.max_distance {
             return Err(NewtonFailure::RanOff { distance });
